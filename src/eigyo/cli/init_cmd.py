@@ -1,0 +1,30 @@
+"""``eigyo init W``: create a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eigyo import workspace
+from eigyo.cli._app import FormatOpt, LangOpt, app, check_format, console, emit_json, lang_of
+from eigyo.i18n import t
+
+
+@app.command("init")
+def init_cmd(
+    path: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    name: Annotated[str | None, typer.Option(help="Display name of the organization.")] = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Create a workspace: a commented eigyo.toml and an empty DuckDB database."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws = workspace.init(path, name=name)
+    ws.close()
+    if fmt == "json":
+        emit_json({"workspace": str(path), "settings": str(path / "eigyo.toml")})
+    else:
+        console.print(t("cli.init.done", lang, path=path))

@@ -1,0 +1,55 @@
+"""What a diagnosis produces: findings, shaped exactly as the JSON contract in DESIGN.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+STEPS = (
+    "measure",
+    "process",
+    "specialization",
+    "alignment",
+    "enablement",
+    "data",
+    "organization",
+    "monitor",
+)
+Severity = Literal["ok", "info", "warn", "error"]
+SEVERITY_RANK: dict[str, int] = {"error": 3, "warn": 2, "info": 1, "ok": 0}
+
+
+@dataclass
+class Finding:
+    """One check's verdict on one scope (the whole organization, a team, a rep, a stage …).
+
+    ``cause`` and ``actions`` are kept in both languages; :meth:`to_json` renders one of them.
+    """
+
+    step: str
+    check: str
+    severity: Severity
+    metric: str | None
+    scope: dict[str, str]
+    evidence: dict[str, Any]
+    cause: dict[str, str]
+    actions: list[dict[str, str]]
+    impact_jpy: float | None = None
+    title: dict[str, str] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, float]:
+        return (-SEVERITY_RANK[self.severity], -(self.impact_jpy or 0.0))
+
+    def to_json(self, lang: str = "ja") -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "check": self.check,
+            "severity": self.severity,
+            "metric": self.metric,
+            "scope": self.scope,
+            "evidence": self.evidence,
+            "cause": self.cause.get(lang, ""),
+            "actions": [a.get(lang, "") for a in self.actions],
+            "impact_jpy": None if self.impact_jpy is None else round(self.impact_jpy),
+            "title": self.title.get(lang, ""),
+        }

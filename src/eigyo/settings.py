@@ -1,0 +1,203 @@
+"""Workspace settings (``eigyo.toml``): declared defaults, a commented template, strict loading.
+
+The template is written as text so that every setting carries its explanation for the person who
+edits the file; loading validates every value and reports all problems at once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eigyo.errors import WorkspaceError
+from eigyo.schema import STAGE_KINDS
+
+SETTINGS_FILE = "eigyo.toml"
+
+#: Stage names recognised without a mapping, English and Japanese, in funnel order.
+DEFAULT_STAGES: tuple[tuple[str, str], ...] = (
+    ("見込み", "prospecting"),
+    ("評価", "qualification"),
+    ("商談", "meeting"),
+    ("提案", "proposal"),
+    ("交渉", "negotiation"),
+    ("受注", "won"),
+    ("失注", "lost"),
+)
+
+#: Names of each stage kind that are understood when ``eigyo.toml`` does not map a stage.
+STAGE_SYNONYMS: dict[str, str] = {
+    "prospecting": "prospecting",
+    "prospect": "prospecting",
+    "見込み": "prospecting",
+    "qualification": "qualification",
+    "qualify": "qualification",
+    "評価": "qualification",
+    "meeting": "meeting",
+    "商談": "meeting",
+    "提案前": "meeting",
+    "商談/提案前": "meeting",
+    "proposal": "proposal",
+    "提案": "proposal",
+    "negotiation": "negotiation",
+    "交渉": "negotiation",
+    "won": "won",
+    "closed won": "won",
+    "受注": "won",
+    "lost": "lost",
+    "closed lost": "lost",
+    "失注": "lost",
+}
+
+#: Default targets: what "good" means until the organization sets its own (documented in the
+#: template). Rates are fractions, durations in the metric's unit.
+DEFAULT_TARGETS: dict[str, float] = {
+    "win_rate": 0.25,
+    "lead_response_sla_rate": 0.80,
+    "mql_to_sql_rate": 0.30,
+    "call_connect_rate": 0.25,
+    "admin_time_share": 0.25,
+    "quota_attainment_rate": 0.60,
+    "slippage_rate": 0.30,
+    "sales_cycle_days": 90.0,
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated contents of ``eigyo.toml``."""
+
+    name: str = "eigyo workspace"
+    timezone: str = "Asia/Tokyo"
+    currency: str = "JPY"
+    fiscal_year_start_month: int = 4
+    engine: str = "duckdb"
+    lead_sla_minutes: float = 60.0
+    business_hours: tuple[int, int] = (9, 18)
+    stages: tuple[Stage, ...] = tuple(Stage(n, k) for n, k in DEFAULT_STAGES)
+    targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def stage_kind(self, stage: str) -> str | None:
+        """Kind of a stage: from the configured order first, then the known synonyms."""
+        for s in self.stages:
+            if s.name == stage:
+                return s.kind
+        return STAGE_SYNONYMS.get(stage.strip().lower())
+
+    def stage_order(self, stage: str) -> int | None:
+        for i, s in enumerate(self.stages):
+            if s.name == stage:
+                return i
+        return None
+
+
+def template(name: str = "eigyo workspace") -> str:
+    """The commented ``eigyo.toml`` that ``eigyo init`` writes."""
+    stages = "\n".join(f'[[stages]]\nname = "{n}"\nkind = "{k}"\n' for n, k in DEFAULT_STAGES)
+    targets = "\n".join(f"{k} = {v}" for k, v in DEFAULT_TARGETS.items())
+    return f'''# eigyo workspace settings / eigyo ワークスペース設定
+# Edit freely; `eigyo` validates this file on every command and names any wrong value.
+
+[workspace]
+name = "{name}"
+# Time zone of naive timestamps in imported files, and of every period boundary.
+timezone = "Asia/Tokyo"
+# Currency of every amount (informational: amounts are never converted).
+currency = "JPY"
+# First month of the fiscal year: FY2025 = 2025-04-01 .. 2026-03-31 with 4.
+fiscal_year_start_month = 4
+# Where the data lives: "duckdb" (the file eigyo.duckdb in this folder).
+engine = "duckdb"
+
+[leads]
+# A lead is answered "within SLA" when first_response_at - mql_at <= this many minutes.
+sla_minutes = 60
+# Business hours [start, end) in the workspace time zone, used for out-of-hours lead analysis.
+business_hours = [9, 18]
+
+# Stages in funnel order, each mapped to a kind:
+# prospecting, qualification, meeting, proposal, negotiation, won, lost.
+# Stage names not listed here are still analysed under their own names.
+{stages}
+[targets]
+# What "good" means for the diagnosis until you set your own. Rates are fractions (0.25 = 25%),
+# sales_cycle_days in days. Any metric id from `eigyo metrics list` may be given a target.
+{targets}
+'''
+
+
+def load(path: Path) -> Settings:
+    """Read and validate ``eigyo.toml``; every problem is reported in one error."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkspaceError(
+            f"{path} not found. Create a workspace with `eigyo init DIR`."
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise WorkspaceError(f"{path}: not valid TOML: {e}") from None
+    problems: list[str] = []
+    ws = raw.get("workspace", {})
+    leads = raw.get("leads", {})
+    tz = str(ws.get("timezone", "Asia/Tokyo"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"workspace.timezone: {tz!r} is not a known time zone (e.g. Asia/Tokyo)")
+    fy = ws.get("fiscal_year_start_month", 4)
+    if not isinstance(fy, int) or not 1 <= fy <= 12:
+        problems.append(f"workspace.fiscal_year_start_month: {fy!r} must be a month 1-12")
+        fy = 4
+    sla = leads.get("sla_minutes", 60)
+    if not isinstance(sla, int | float) or sla <= 0:
+        problems.append(f"leads.sla_minutes: {sla!r} must be a positive number")
+        sla = 60
+    bh = leads.get("business_hours", [9, 18])
+    if not (
+        isinstance(bh, list)
+        and len(bh) == 2
+        and all(isinstance(h, int) for h in bh)
+        and 0 <= bh[0] < bh[1] <= 24
+    ):
+        problems.append(f"leads.business_hours: {bh!r} must be [start, end] hours with start < end")
+        bh = [9, 18]
+    stages: list[Stage] = []
+    for i, s in enumerate(raw.get("stages", [])):
+        kind = s.get("kind")
+        if not s.get("name") or kind not in STAGE_KINDS:
+            problems.append(
+                f"stages[{i}]: needs a name and a kind among {', '.join(STAGE_KINDS)}; got {s!r}"
+            )
+            continue
+        stages.append(Stage(str(s["name"]), str(kind)))
+    targets = dict(DEFAULT_TARGETS)
+    for k, v in raw.get("targets", {}).items():
+        if not isinstance(v, int | float):
+            problems.append(f"targets.{k}: {v!r} must be a number")
+        else:
+            targets[k] = float(v)
+    if problems:
+        raise WorkspaceError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return Settings(
+        name=str(ws.get("name", "eigyo workspace")),
+        timezone=tz,
+        currency=str(ws.get("currency", "JPY")),
+        fiscal_year_start_month=fy,
+        engine=str(ws.get("engine", "duckdb")),
+        lead_sla_minutes=float(sla),
+        business_hours=(bh[0], bh[1]),
+        stages=tuple(stages) if stages else Settings().stages,
+        targets=targets,
+    )
