@@ -1,0 +1,7 @@
+"""The runbook: declared checks that turn analyses into findings with evidence and ¥ impact."""
+
+from eigyo.diagnose.checks import Check, load_checks
+from eigyo.diagnose.engine import diagnose
+from eigyo.diagnose.model import STEPS, Finding
+
+__all__ = ["STEPS", "Check", "Finding", "diagnose", "load_checks"]

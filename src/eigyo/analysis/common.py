@@ -1,0 +1,54 @@
+"""Building blocks shared by the analyses: period filters, durations, rep and account attributes.
+
+Every record belongs to the rep who owns it and to that rep's team and role (DESIGN.md); these
+helpers attach those attributes with one join so no analysis re-implements it.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from eigyo.periods import Period
+from eigyo.workspace import Workspace
+
+#: Team shown for records whose rep is unknown or has no team.
+NO_TEAM = "(none)"
+
+
+def in_period(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:
+    """``col`` falls within the period (both end dates included)."""
+    return (col >= ibis.timestamp(period.start_ts)) & (col < ibis.timestamp(period.end_ts))
+
+
+def before(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:
+    """``col`` is earlier than the first instant of the period."""
+    return col < ibis.timestamp(period.start_ts)
+
+
+def days_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    """Fractional days between two timestamps, from epoch seconds (portable across engines)."""
+    return (end.epoch_seconds() - start.epoch_seconds()) / 86400.0
+
+
+def minutes_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    return (end.epoch_seconds() - start.epoch_seconds()) / 60.0
+
+
+def with_rep(ws: Workspace, t: ir.Table, rep_col: str = "owner_rep_id") -> ir.Table:
+    """Attach ``team`` and ``role`` of the rep named by ``rep_col`` (left join, keeps every row)."""
+    reps = ws.table("reps").select(
+        _rep=ibis._.rep_id, _team=ibis._.team.fill_null(NO_TEAM), _role=ibis._.role
+    )
+    j = t.left_join(reps, t[rep_col] == reps._rep)
+    return j.mutate(team=j._team.fill_null(NO_TEAM), role=j._role).drop("_rep", "_team", "_role")
+
+
+def with_account(
+    ws: Workspace, t: ir.Table, cols: tuple[str, ...] = ("industry", "region")
+) -> ir.Table:
+    """Attach account attributes (industry, region …) through ``account_id``."""
+    acc = ws.table("accounts")
+    acc = acc.select(_acc=acc.account_id, **{f"_{c}": acc[c] for c in cols})
+    j = t.left_join(acc, t.account_id == acc._acc)
+    return j.mutate(**{c: j[f"_{c}"] for c in cols}).drop("_acc", *[f"_{c}" for c in cols])

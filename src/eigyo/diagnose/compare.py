@@ -1,0 +1,176 @@
+"""Group-against-baseline comparisons for the ``proportion`` and ``median`` check kinds.
+
+Counting happens in the engine (one GROUP BY per check); only the per-group totals — or, for
+medians, the value columns — come back to Python for the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import polars as pl
+
+from eigyo.diagnose import stats
+from eigyo.diagnose.checks import Check, Filter
+from eigyo.diagnose.impact import Gap
+
+
+@dataclass
+class Tested:
+    """One group's test result; ``gap`` is the difference in the direction the check flags."""
+
+    key: dict[str, str]
+    gap_info: Gap
+    base_n: int
+    effect: float
+    gap: float
+    p_value: float
+    share: float
+    extra: dict[str, Any] = field(default_factory=dict)
+    q_value: float = 1.0
+
+
+def _where(t: ir.Table, f: Filter | None) -> ir.Table:
+    return t if f is None else t.filter(t[f.column] == f.equals)
+
+
+def _aggs(t: ir.Table, check: Check) -> dict[str, ir.Value]:
+    v = t[check.value]
+    aggs: dict[str, ir.Value] = {"n": t.count(), "k": v.sum()}
+    if "won" in t.columns and check.value != "won":
+        aggs["won_k"] = (t.won * v).sum()  # wins among the records that succeeded
+        aggs["won"] = t.won.sum()
+    if "amount" in t.columns:
+        aggs["amount"] = (t.amount * v.cast("float64")).sum()
+    if "hours" in t.columns:
+        aggs["hours"] = t.hours.sum()
+    return aggs
+
+
+def _rows(t: ir.Table, by: list[str], check: Check) -> list[dict[str, Any]]:
+    agg = t.group_by(by).agg(**_aggs(t, check)) if by else t.aggregate(**_aggs(t, check))
+    return [
+        {k: (0 if v is None else v) if k not in by else v for k, v in r.items()}
+        for r in agg.to_pyarrow().to_pylist()
+    ]
+
+
+def _minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {k: a[k] - b.get(k, 0) for k in a if isinstance(a[k], int | float)}
+
+
+def _sum(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
+    skip = set(keys)
+    out: dict[str, Any] = {}
+    for r in rows:
+        for k, v in r.items():
+            if k not in skip and isinstance(v, int | float):
+                out[k] = out.get(k, 0) + v
+    return out
+
+
+def proportion(check: Check, sample: ir.Table) -> list[Tested]:
+    """Each group's rate of ``value`` against its baseline, two-proportion tested."""
+    t = sample.filter(sample[check.value].notnull())
+    group = list(check.group)
+    rows = _rows(_where(t, check.subject), group, check)
+    strata = [check.strata] if check.strata else []
+    if check.baseline is not None:
+        base_rows = _rows(_where(t, check.baseline), strata, check)
+        bases = {tuple(r[s] for s in strata): r for r in base_rows}
+    else:
+        bases = {}
+        for r in rows:
+            bases.setdefault(tuple(r[s] for s in strata), {})
+        for key in list(bases):
+            bases[key] = _sum([r for r in rows if tuple(r[s] for s in strata) == key], group)
+    total_n = sum(r["n"] for r in rows)
+    out = []
+    for r in rows:
+        base = bases.get(tuple(r[s] for s in strata))
+        if base is None:
+            continue
+        if check.baseline is None:
+            base = _minus(base, r)
+        out.append(_test_rate(check, r, base, total_n))
+    return out
+
+
+def _test_rate(check: Check, r: dict[str, Any], base: dict[str, Any], total_n: int) -> Tested:
+    n, k, bn, bk = int(r["n"]), int(r["k"]), int(base.get("n", 0)), int(base.get("k", 0))
+    cmp = stats.two_proportions(k, n, bk, bn)
+    value, baseline = (k / n if n else float("nan")), (bk / bn if bn else float("nan"))
+    base_won_rate = (
+        base.get("won_k", 0) / bk
+        if "won_k" in base and bk
+        else base.get("won", 0) / bn
+        if bn
+        else 0.0
+    )
+    gap_info = Gap(
+        n=n,
+        value=value,
+        baseline=baseline,
+        won=float(r.get("won", 0)),
+        amount=float(r.get("amount", 0)),
+        base_won_rate=float(base_won_rate),
+        hours=float(r.get("hours", 0)),
+    )
+    low, high = stats.wilson(k, n)
+    return Tested(
+        key={g: str(r[g]) for g in check.group},
+        gap_info=gap_info,
+        base_n=bn,
+        effect=cmp.effect,
+        gap=_directed_gap(check, value, baseline),
+        p_value=cmp.p_value,
+        share=n / total_n if total_n else 0.0,
+        extra={"successes": k, "ci_low": low, "ci_high": high},
+    )
+
+
+def _directed_gap(check: Check, value: float, baseline: float) -> float:
+    """Positive when the group is worse (or, for ``flag = better``, better) than its baseline."""
+    worse = check.sign * (baseline - value)
+    return -worse if check.flag == "better" else worse
+
+
+def median(check: Check, sample: ir.Table) -> list[Tested]:
+    """Each group's median of ``value`` against the baseline's, Mann–Whitney tested."""
+    cols = [*check.group, check.value, *[c for c in ("won", "hours") if c in sample.columns]]
+    t = sample.filter(sample[check.value].notnull()).select(*dict.fromkeys(cols))
+    df = pl.from_arrow(t.to_pyarrow())
+    assert isinstance(df, pl.DataFrame)
+    groups = df.group_by(list(check.group), maintain_order=False).agg(pl.all()).sort(check.group)
+    values = df[check.value].to_numpy().astype(float)
+    out = []
+    for g in groups.iter_rows(named=True):
+        mask = np.ones(len(df), dtype=bool)
+        for col in check.group:
+            mask &= (df[col] == g[col]).to_numpy()
+        a, b = values[mask], values[~mask]
+        cmp = stats.medians(a, b)
+        won_b = df["won"].to_numpy()[~mask] if "won" in df.columns else np.array([])
+        gap_info = Gap(
+            n=len(a),
+            value=float(np.median(a)) if len(a) else float("nan"),
+            baseline=float(np.median(b)) if len(b) else float("nan"),
+            won=float(np.sum(g["won"])) if "won" in g else 0.0,
+            base_won_rate=float(won_b.mean()) if len(won_b) else 0.0,
+            hours=float(np.sum(g["hours"])) if "hours" in g else 0.0,
+        )
+        out.append(
+            Tested(
+                key={c: str(g[c]) for c in check.group},
+                gap_info=gap_info,
+                base_n=len(b),
+                effect=cmp.effect,
+                gap=_directed_gap(check, gap_info.value, gap_info.baseline),
+                p_value=cmp.p_value,
+                share=len(a) / len(df) if len(df) else 0.0,
+            )
+        )
+    return out

@@ -1,0 +1,79 @@
+"""What every check of one diagnosis shares: the samples (built once) and the organization's
+exchange rates that turn a gap into yen (average won deal, revenue per selling hour …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+import ibis.expr.types as ir
+
+from eigyo.analysis import deals, handoff, leads, people, stages
+from eigyo.analysis.common import in_period
+from eigyo.periods import Period
+from eigyo.workspace import Workspace
+
+SampleFn = Callable[[Workspace, Period], ir.Table]
+
+#: Sample name (as used in checks.toml) → the analysis function that builds it.
+SAMPLES: dict[str, SampleFn] = {
+    "closed_deals": deals.closed_deals,
+    "slippage": deals.slippage_sample,
+    "open_deals": deals.open_deals_at_end,
+    "stage_exits": stages.stage_exits,
+    "handoffs": handoff.handoffs,
+    "mql_leads": leads.mql_leads,
+    "new_rep_deals": people.new_rep_deals,
+    "admin_share": people.admin_share_by_rep,
+}
+
+
+class Context:
+    """One diagnosis run over one workspace and period."""
+
+    def __init__(self, ws: Workspace, period: Period) -> None:
+        self.ws = ws
+        self.period = period
+        self._samples: dict[str, ir.Table] = {}
+
+    def sample(self, name: str) -> ir.Table:
+        if name not in self._samples:
+            if name not in SAMPLES:
+                raise ValueError(f"Unknown sample {name!r}. Known: {', '.join(SAMPLES)}")
+            self._samples[name] = SAMPLES[name](self.ws, self.period)
+        return self._samples[name]
+
+    @cached_property
+    def _won(self) -> dict[str, float]:
+        o = self.ws.table("opportunities")
+        closed = o.filter(o.status.isin(["won", "lost"]) & in_period(o.closed_at, self.period))
+        row = (
+            closed.aggregate(
+                n=closed.count(),
+                won=(closed.status == "won").cast("int64").sum(),
+                won_amount=(closed.amount * (closed.status == "won").cast("float64")).sum(),
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
+        return {k: float(v or 0) for k, v in row.items()}
+
+    @property
+    def avg_won_amount(self) -> float:
+        """Mean amount of deals won in the period: the yen value of one more win."""
+        return self._won["won_amount"] / self._won["won"] if self._won["won"] else 0.0
+
+    @property
+    def win_rate(self) -> float:
+        return self._won["won"] / self._won["n"] if self._won["n"] else 0.0
+
+    @cached_property
+    def revenue_per_selling_hour(self) -> float:
+        """Bookings in the period ÷ selling hours recorded in it."""
+        s = self.sample("admin_share")
+        selling = float(s.selling.sum().to_pyarrow().as_py() or 0.0)
+        return self._won["won_amount"] / selling if selling else 0.0
+
+    @cached_property
+    def lead_value(self) -> dict[str, float]:
+        return leads.lead_value(self.ws, self.period)

@@ -1,0 +1,96 @@
+"""Playbook texts (``playbook.toml``): each check's title, cause and actions in ja and en.
+
+Placeholders are filled from the finding's scope and evidence; ``{value}`` and ``{baseline}`` are
+pre-formatted in the check's unit so the texts stay free of formatting code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from string import Formatter
+from typing import Any
+
+from eigyo.diagnose.checks import Check
+from eigyo.diagnose.model import Finding
+from eigyo.i18n import LANGS
+
+Texts = tuple[dict[str, str], dict[str, str], list[dict[str, str]]]
+
+
+@cache
+def playbook() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath("playbook.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def format_value(v: object, unit: str, lang: str) -> str:
+    """A number as a person reads it in the check's unit."""
+    if not isinstance(v, int | float) or v != v:  # None or NaN
+        return "—"
+    if unit == "ratio":
+        return f"{v:.1%}"
+    if unit == "days":
+        return f"{v:.1f}日" if lang == "ja" else f"{v:.1f} days"
+    if unit == "minutes":
+        return f"{v:,.0f}分" if lang == "ja" else f"{v:,.0f} min"
+    if unit == "yen":
+        return f"¥{v:,.0f}"
+    return f"{v:,.3g}"
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(template: str, values: dict[str, Any]) -> str:
+    return Formatter().vformat(template, (), _Lenient(values))
+
+
+def finding_texts(
+    check: Check,
+    scope: dict[str, str],
+    evidence: dict[str, Any],
+    variant: str | None = None,
+) -> Texts:
+    """Title, cause and actions of a finding in both languages."""
+    entry = playbook()[check.id]
+    if variant is not None:
+        entry = {**entry, **entry.get(variant, {})}
+    out: dict[str, dict[str, str]] = {"title": {}, "cause": {}}
+    actions: list[dict[str, str]] = [{} for _ in entry.get("actions", [])]
+    for lang in LANGS:
+        values = {
+            **evidence,
+            **scope,
+            "value": format_value(evidence.get("value"), check.unit, lang),
+            "baseline": format_value(evidence.get("baseline"), check.unit, lang),
+        }
+        for field in ("title", "cause"):
+            out[field][lang] = _fill(entry[field][lang], values)
+        for i, a in enumerate(entry.get("actions", [])):
+            actions[i][lang] = _fill(a[lang], values)
+    return out["title"], out["cause"], actions
+
+
+def plain_finding(check: Check, kind: str, evidence: dict[str, Any]) -> Finding:
+    """An "ok" (nothing found) or "not enough data" finding for a whole check."""
+    label = playbook()[check.id]["label"]
+    generic = playbook()["_generic"][kind]
+    title: dict[str, str] = {
+        lang: _fill(generic[lang], {"label": label[lang], **evidence}) for lang in LANGS
+    }
+    return Finding(
+        step=check.step,
+        check=check.id,
+        severity="ok" if kind == "ok" else "info",
+        metric=check.metric,
+        scope={},
+        evidence={"status": kind, **evidence},
+        cause=title,
+        actions=[],
+        title=title,
+        impact_jpy=None,
+    )

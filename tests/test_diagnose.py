@@ -1,0 +1,140 @@
+"""The diagnosis engine on hand-made organizations: alarms need effect AND evidence."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from eigyo.diagnose import diagnose, load_checks
+from eigyo.diagnose import stats as st
+from eigyo.diagnose.playbook import playbook
+from eigyo.i18n import LANGS
+from eigyo.periods import parse_period
+from tests._rows import insert, new_ws
+
+FY = parse_period("FY2025")
+
+
+def _reps(ws, teams: dict[str, int]) -> None:
+    insert(
+        ws,
+        "reps",
+        [
+            {"rep_id": f"{team}{i}", "team": team, "role": "generalist", "hire_date": "2020-04-01"}
+            for team, n in teams.items()
+            for i in range(n)
+        ],
+    )
+
+
+def _closed(ws, team: str, won: int, lost: int, amount: int = 1_000_000) -> None:
+    rows = []
+    for i in range(won + lost):
+        rows.append(
+            {
+                "opportunity_id": f"{team}-{i}",
+                "owner_rep_id": f"{team}{i % 3}",
+                "amount": amount,
+                "created_at": "2025-05-01 10:00:00",
+                "closed_at": "2025-06-02 10:00:00",
+                "status": "won" if i < won else "lost",
+            }
+        )
+    insert(ws, "opportunities", rows)
+
+
+def test_two_proportions_matches_the_z_test_by_hand() -> None:
+    k1, n1, k2, n2 = 6, 40, 32, 80
+    p = (k1 + k2) / (n1 + n2)
+    z = (k1 / n1 - k2 / n2) / math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    got = st.two_proportions(k1, n1, k2, n2)
+    assert got.effect == pytest.approx(0.15 - 0.4)
+    assert got.p_value == pytest.approx(2 * sps.norm.sf(abs(z)))
+
+
+def test_two_proportions_uses_fisher_for_small_counts() -> None:
+    got = st.two_proportions(1, 5, 4, 5)
+    assert got.p_value == pytest.approx(sps.fisher_exact([[1, 4], [4, 1]])[1])
+
+
+def test_benjamini_hochberg_known_values() -> None:
+    # p = .01, .04, .03, .20 → sorted .01 .03 .04 .20 → ×4/rank → .04 .06 .0533 .20 → monotone
+    q = st.benjamini_hochberg([0.01, 0.04, 0.03, 0.20])
+    assert q == pytest.approx([0.04, 0.0533333, 0.0533333, 0.20])
+
+
+def test_wilson_interval_known_value() -> None:
+    low, high = st.wilson(5, 10)
+    assert (low, high) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+
+
+def test_bootstrap_did_recovers_a_known_shift() -> None:
+    rng = np.random.default_rng(1)
+    cells = {
+        "treated_pre": rng.normal(100, 5, 300),
+        "treated_post": rng.normal(40, 5, 300),
+        "control_pre": rng.normal(100, 5, 300),
+        "control_post": rng.normal(95, 5, 300),
+    }
+    est, low, high = st.bootstrap_did(cells, stat="median")
+    assert est == pytest.approx(-55, abs=2)
+    assert low < est < high < 0
+
+
+def test_low_win_rate_team_is_flagged_with_exact_evidence(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3, "C": 3})
+    _closed(ws, "A", won=4, lost=36)
+    _closed(ws, "B", won=16, lost=24)
+    _closed(ws, "C", won=16, lost=24)
+    found = [f for f in diagnose(ws, FY, check_ids=["kpi_gap_by_team"]) if f.severity != "ok"]
+    assert [f.scope for f in found] == [{"team": "A"}]
+    f = found[0]
+    assert f.step == "measure" and f.metric == "win_rate"
+    assert f.evidence["n"] == 40 and f.evidence["value"] == 0.1
+    assert f.evidence["baseline"] == 0.4 and f.evidence["baseline_n"] == 80
+    # gap .30 ≥ 2 × .08, and q = 3 × p (A has the smallest of three p-values) < .01
+    p = st.two_proportions(4, 40, 32, 80).p_value
+    assert f.evidence["q_value"] == pytest.approx(3 * p, rel=1e-2) and 3 * p < 0.01
+    assert f.severity == "error"
+    # impact: (0.40 − 0.10) × 40 deals × average won amount ¥1,000,000
+    assert f.impact_jpy == pytest.approx(12_000_000)
+    assert "A" in f.to_json("ja")["title"] and "win rate" in f.to_json("en")["title"]
+
+
+def test_equal_teams_raise_nothing(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3, "C": 3})
+    for team, won in (("A", 12), ("B", 14), ("C", 13)):
+        _closed(ws, team, won=won, lost=40 - won)
+    found = diagnose(ws, FY, check_ids=["kpi_gap_by_team"])
+    assert [(f.severity, f.evidence["status"]) for f in found] == [("ok", "ok")]
+
+
+def test_big_gap_on_a_small_sample_is_not_enough_data(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3})
+    _closed(ws, "A", won=0, lost=8)
+    _closed(ws, "B", won=6, lost=2)
+    found = diagnose(ws, FY, check_ids=["kpi_gap_by_team"])
+    assert [(f.severity, f.evidence["status"]) for f in found] == [("info", "insufficient")]
+
+
+def test_empty_workspace_gives_no_alarm_for_any_check(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    found = diagnose(ws, FY)
+    assert found and all(f.severity in ("ok", "info") for f in found)
+
+
+def test_every_check_has_playbook_texts_in_both_languages() -> None:
+    pb = playbook()
+    for check in load_checks():
+        entry = pb[check.id]
+        for field in ("label", "title", "cause"):
+            assert set(LANGS) <= set(entry[field]), (check.id, field)
+        for action in entry["actions"]:
+            assert set(LANGS) <= set(action)
