@@ -13,7 +13,7 @@ from eigyo.cli._app import app, state
 from eigyo.errors import EigyoError
 
 # Importing the command modules registers them on ``app``.
-from eigyo.cli import demo_cmd, import_cmd, init_cmd  # noqa: F401  isort: skip
+from eigyo.cli import demo_cmd, diagnose_cmd, import_cmd, init_cmd, metrics_cmd, report_cmd  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # standalone mode: Click reports usage errors itself (exit 2); domain errors reach us.
         app(args=args, prog_name="eigyo", standalone_mode=True)
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise
     except EigyoError as e:
         if state.debug:
             raise

@@ -1,0 +1,73 @@
+"""``eigyo diagnose``: run the runbook's checks and print the findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    lang_of,
+)
+from eigyo.cli._progress import progress_bar
+from eigyo.diagnose import diagnose
+from eigyo.diagnose.model import Finding
+from eigyo.i18n import t
+from eigyo.periods import parse_period
+from eigyo.workspace import open_workspace
+
+SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or a range.")
+    ],
+    workspace: WorkspaceOpt = Path("."),
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also list checks that found nothing.")
+    ] = False,
+) -> None:
+    """Run the troubleshooting runbook: findings with evidence, cause, actions and ¥ impact."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws = open_workspace(workspace, read_only=True)
+    p = parse_period(period, ws.settings.fiscal_year_start_month)
+    with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
+        findings = diagnose(ws, p, progress=tick)
+    if fmt == "json":
+        emit_json({"period": period, "findings": [f.to_json(lang) for f in findings]})
+        return
+    _print(findings, lang, show_all=all_)
+
+
+def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
+    shown = [f for f in findings if show_all or f.severity in ("warn", "error")]
+    if not shown:
+        console.print(t("cli.diagnose.none", lang))
+        return
+    table = Table(show_lines=True)
+    for col in ("severity", "step", "finding", "impact"):
+        table.add_column(t(f"cli.diagnose.col_{col}", lang))
+    for f in shown:
+        impact = "—" if f.impact_jpy is None else f"¥{f.impact_jpy:,.0f}"
+        style = SEVERITY_STYLE[f.severity]
+        table.add_row(
+            f"[{style}]{f.severity}[/]",
+            t(f"steps.{f.step}.short", lang),
+            f.title.get(lang, f.check),
+            impact,
+        )
+    console.print(table)

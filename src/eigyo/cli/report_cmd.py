@@ -1,0 +1,42 @@
+"""``eigyo report``: write the report of one period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
+from eigyo.cli._progress import phase_bars
+from eigyo.i18n import t
+from eigyo.periods import parse_period
+from eigyo.spine import build_report
+from eigyo.workspace import open_workspace
+
+FORMATS = ("html",)
+
+
+@app.command("report")
+def report_cmd(
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or a range.")
+    ],
+    workspace: WorkspaceOpt = Path("."),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html.")] = "html",
+    lang: LangOpt = "ja",
+) -> None:
+    """Measure, diagnose and write a self-contained report (Japanese by default)."""
+    lang = lang_of(lang)
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(FORMATS)}; got {fmt!r}", param_hint="--format"
+        )
+    ws = open_workspace(workspace, read_only=True)
+    p = parse_period(period, ws.settings.fiscal_year_start_month)
+    target = out or workspace / f"report-{p.label}-{lang}.html"
+    labels = {k: t(f"cli.demo.phase_{k}", lang) for k in ("metrics", "diagnose", "report")}
+    with phase_bars("text", labels) as phase:
+        res = build_report(ws, p, target, lang=lang, progress=phase)
+    console.print(t("cli.report.done", lang, report=res.report))
