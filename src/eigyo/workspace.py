@@ -56,7 +56,8 @@ class Workspace:
         return self.con.table(name)
 
     def count(self, name: str) -> int:
-        return int(self.raw.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+        # fetchall: a half-read result (fetchone) keeps the connection busy for Ibis afterwards.
+        return int(self.raw.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,0 +1,218 @@
+"""Charts of the deal-side steps: measure, process, specialization and data (segments).
+
+Each builder queries one aggregate from :mod:`eigyo.analysis.overview` and draws it; an empty
+aggregate gives a chart without a figure, which the page shows as "no data".
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from eigyo.analysis import overview as ov
+from eigyo.report._figures import ACCENT, Chart, Ctx, chart, new_figure, shade_period
+from eigyo.schema import ROLES
+
+
+def _labels(ctx: Ctx, series: pl.Series) -> list[str]:
+    return [ctx.label(v) for v in series.to_list()]
+
+
+def bookings_by_month(ctx: Ctx) -> Chart:
+    """Bookings per month and team over the whole history, the period shaded."""
+    df = ov.bookings_by_month(ctx.ws)
+    fig = None
+    if df.height:
+        fig = new_figure(
+            xaxis_title=ctx.tr("report.axis.month"),
+            yaxis={"title": ctx.tr("report.axis.bookings"), "tickformat": ",.0f"},
+        )
+        hover = "%{x|%Y-%m}<br>¥%{y:,.0f}<br>" + ctx.tr("report.axis.deals") + " %{customdata}"
+        for (team,), g in df.group_by("team", maintain_order=True):
+            fig.add_trace(
+                go.Scatter(
+                    x=g.get_column("month").to_list(),
+                    y=g.get_column("bookings").to_list(),
+                    customdata=g.get_column("deals").to_list(),
+                    name=ctx.label(team),
+                    mode="lines+markers",
+                    hovertemplate=hover + "<extra>%{fullData.name}</extra>",
+                )
+            )
+        shade_period(fig, ctx.period)
+    return chart(ctx, "bookings-by-month", "report.chart.bookings.title", fig)
+
+
+def win_rate_by_team(ctx: Ctx) -> Chart:
+    """Win rate per team in the period; won and lost counts in the hover."""
+    df = ov.win_rate_by_team(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        fig = new_figure(
+            xaxis_title=ctx.tr("report.axis.team"),
+            yaxis={"title": ctx.tr("report.axis.win_rate"), "tickformat": ".0%", "range": [0, 1]},
+        )
+        won, lost = ctx.tr("report.axis.won"), ctx.tr("report.axis.lost")
+        fig.add_trace(
+            go.Bar(
+                x=_labels(ctx, df.get_column("team")),
+                y=df.get_column("win_rate").to_list(),
+                customdata=df.select("won", "lost").rows(),
+                marker_color=ACCENT,
+                texttemplate="%{y:.0%}",
+                hovertemplate=f"%{{x}}<br>%{{y:.1%}}<br>{won} %{{customdata[0]}} / "
+                f"{lost} %{{customdata[1]}}<extra></extra>",
+            )
+        )
+    return chart(ctx, "win-rate-by-team", "report.chart.win_rate.title", fig)
+
+
+def stage_funnel(ctx: Ctx) -> Chart:
+    """Opportunities created in the period that entered each stage, in funnel order (losses
+    are not a step of the funnel)."""
+    df = ov.stage_funnel(ctx.ws, ctx.period)
+    df = df.filter(pl.col("kind").is_null() | (pl.col("kind") != "lost"))
+    fig = None
+    if df.height:
+        fig = new_figure(yaxis_title=ctx.tr("report.axis.stage"))
+        fig.add_trace(
+            go.Funnel(
+                y=_labels(ctx, df.get_column("stage")),
+                x=df.get_column("entered").to_list(),
+                textinfo="value+percent initial",
+                marker_color=ACCENT,
+                hovertemplate="%{y}: %{x}<extra></extra>",
+            )
+        )
+    return chart(ctx, "funnel", "report.chart.funnel.title", fig)
+
+
+def stage_days(ctx: Ctx) -> Chart:
+    """Median days spent in each open stage: the bottleneck is the tallest bar."""
+    df = ov.stage_funnel(ctx.ws, ctx.period)
+    terminal = pl.col("kind").is_in(["won", "lost"]).fill_null(False)
+    df = df.filter(~terminal, pl.col("median_days").is_not_null())
+    fig = None
+    if df.height:
+        fig = new_figure(
+            xaxis_title=ctx.tr("report.axis.stage"), yaxis_title=ctx.tr("report.axis.days")
+        )
+        fig.add_trace(
+            go.Bar(
+                x=_labels(ctx, df.get_column("stage")),
+                y=df.get_column("median_days").to_list(),
+                marker_color=ACCENT,
+                texttemplate="%{y:.1f}",
+                hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+            )
+        )
+    return chart(ctx, "stage-days", "report.chart.stage_days.title", fig)
+
+
+def stage_conversion(ctx: Ctx) -> Chart:
+    """Team × stage heatmap of the share of deals that moved further: where each team stalls."""
+    df = ov.stage_conversion_by_team(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        stages = df.sort("position").get_column("stage").unique(maintain_order=True).to_list()
+        wide = df.pivot(on="stage", index="team", values="conversion", sort_columns=False)
+        counts = df.pivot(on="stage", index="team", values="entered", sort_columns=False)
+        wide, counts = wide.sort("team", nulls_last=True), counts.sort("team", nulls_last=True)
+        fig = new_figure(height=120 + 40 * wide.height)
+        fig.add_trace(
+            go.Heatmap(
+                z=wide.select(stages).rows(),
+                x=[ctx.label(s) for s in stages],
+                y=_labels(ctx, wide.get_column("team")),
+                customdata=counts.select(stages).rows(),
+                zmin=0,
+                zmax=1,
+                colorscale="Blues",
+                texttemplate="%{z:.0%}",
+                hovertemplate="%{y} / %{x}: %{z:.1%} (n=%{customdata})<extra></extra>",
+                colorbar={"tickformat": ".0%"},
+            )
+        )
+    return chart(ctx, "stage-conversion", "report.chart.conversion.title", fig)
+
+
+def rep_win_rates(ctx: Ctx) -> Chart:
+    """Per rep win rate against deals closed, coloured by role: who is strong at closing."""
+    df = ov.rep_win_rates(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        fig = new_figure(
+            xaxis_title=ctx.tr("report.axis.closed"),
+            yaxis={"title": ctx.tr("report.axis.win_rate"), "tickformat": ".0%"},
+        )
+        for (role,), g in df.group_by("role", maintain_order=True):
+            name = ctx.tr(f"report.role.{role}") if role in ROLES else ctx.label(role)
+            fig.add_trace(
+                go.Scatter(
+                    x=g.get_column("closed").to_list(),
+                    y=g.get_column("win_rate").to_list(),
+                    text=_labels(ctx, g.get_column("rep_name")),
+                    name=name,
+                    mode="markers",
+                    marker={"size": 11, "opacity": 0.8},
+                    hovertemplate="%{text}<br>%{x} / %{y:.1%}<extra>%{fullData.name}</extra>",
+                )
+            )
+    return chart(ctx, "rep-win-rate", "report.chart.rep_win.title", fig)
+
+
+def handoff_days(ctx: Ctx) -> Chart:
+    """Median days from an SDR's hand-off to the first meeting, per closer."""
+    df = ov.handoff_to_meeting(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        names = [
+            ctx.label(n if n else i) for n, i in df.select("closer_name", "closer_id").iter_rows()
+        ]
+        fig = new_figure(
+            xaxis_title=ctx.tr("report.axis.closer"), yaxis_title=ctx.tr("report.axis.days")
+        )
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=df.get_column("median_days").to_list(),
+                customdata=df.get_column("handoffs").to_list(),
+                marker_color=ACCENT,
+                texttemplate="%{y:.1f}",
+                hovertemplate="%{x}: %{y:.1f} (n=%{customdata})<extra></extra>",
+            )
+        )
+    return chart(ctx, "handoff-days", "report.chart.handoff.title", fig)
+
+
+def segment_matrix(ctx: Ctx) -> Chart:
+    """Industries by share of closed deals (x) and win rate (y), bubble area = bookings."""
+    df = ov.segment_matrix(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        top = max(float(df.get_column("bookings").max() or 0.0), 1.0)  # type: ignore[arg-type]
+        fig = new_figure(
+            xaxis={"title": ctx.tr("report.axis.opp_share"), "tickformat": ".0%"},
+            yaxis={"title": ctx.tr("report.axis.win_rate"), "tickformat": ".0%"},
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=df.get_column("share").to_list(),
+                y=df.get_column("win_rate").to_list(),
+                text=_labels(ctx, df.get_column("industry")),
+                customdata=df.select("closed", "bookings").rows(),
+                mode="markers+text",
+                textposition="top center",
+                marker={
+                    "size": df.get_column("bookings").to_list(),
+                    "sizemode": "area",
+                    "sizeref": 2.0 * top / 45**2,
+                    "sizemin": 6,
+                    "color": ACCENT,
+                    "opacity": 0.6,
+                },
+                hovertemplate="%{text}<br>%{x:.1%} (n=%{customdata[0]})<br>%{y:.1%}"
+                "<br>¥%{customdata[1]:,.0f}<extra></extra>",
+            )
+        )
+    return chart(ctx, "segment-matrix", "report.chart.segment.title", fig)

@@ -1,0 +1,134 @@
+"""Shared pieces of every report chart: the chart record, the look, safe JSON, "no data".
+
+Figures are serialized to JSON and embedded in the page (``<script type="application/json">``);
+the page's one copy of Plotly draws them. Data strings are HTML-escaped before they reach Plotly,
+because Plotly renders a subset of HTML in labels and hover text: a CRM value like
+``<a href=…>`` must show as text, not become a link.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from eigyo.i18n import t
+from eigyo.periods import Period
+from eigyo.workspace import Workspace
+
+FONT_STACK = (
+    '"Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "IPAexGothic", '
+    '"IPAGothic", "Yu Gothic", "Meiryo", sans-serif'
+)
+#: Colour-blind-safe palette (Okabe–Ito, reordered to start with a calm blue).
+COLORWAY = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+ACCENT = "#0072B2"
+ALERT = "#D55E00"
+
+_TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT_STACK, "size": 12, "color": "#1f2933"},
+        "colorway": list(COLORWAY),
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
+        "height": 340,
+        "legend": {"orientation": "h", "y": -0.2},
+        "hoverlabel": {"font": {"family": FONT_STACK}},
+        "xaxis": {"gridcolor": "#e5e9f0", "linecolor": "#c3ccd6", "automargin": True},
+        "yaxis": {"gridcolor": "#e5e9f0", "linecolor": "#c3ccd6", "automargin": True},
+    }
+)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What every chart builder needs: the data, the period and the reader's language."""
+
+    ws: Workspace
+    period: Period
+    lang: str
+
+    def tr(self, key: str, /, **values: object) -> str:
+        return t(key, self.lang, **values)
+
+    def label(self, value: object) -> str:
+        """A data value as a chart label: escaped, and a readable word for a missing value."""
+        if value is None or value == "":
+            return self.tr("report.common.none")
+        return html.escape(str(value), quote=False)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of a section: ``figure`` is embeddable JSON, or None with a "no data" note."""
+
+    chart_id: str
+    title: str
+    figure: str | None
+
+    @property
+    def has_data(self) -> bool:
+        return self.figure is not None
+
+
+def new_figure(**layout: Any) -> go.Figure:
+    """An empty figure in the report's look (small template, so each chart's JSON stays small)."""
+    fig = go.Figure(layout={"template": _TEMPLATE})
+    if layout:
+        fig.update_layout(**layout)
+    return fig
+
+
+def figure_json(fig: go.Figure) -> str:
+    """Plotly JSON that is safe inside ``<script>``: ``<``, ``>`` and ``&`` become escapes, so
+    no data value can close the script element."""
+    text = str(pio.to_json(fig, validate=False, pretty=False))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def chart(ctx: Ctx, chart_id: str, title_key: str, fig: go.Figure | None) -> Chart:
+    """The chart record a builder returns; no figure means the page shows "no data"."""
+    return Chart(chart_id, ctx.tr(title_key), None if fig is None else figure_json(fig))
+
+
+def shade_period(fig: go.Figure, period: Period) -> None:
+    """Shade the report period on a time axis, so history reads as context for it."""
+    fig.add_shape(
+        type="rect",
+        xref="x",
+        yref="paper",
+        x0=period.start_ts,
+        x1=period.end_ts,
+        y0=0,
+        y1=1,
+        fillcolor=ACCENT,
+        opacity=0.07,
+        line_width=0,
+        layer="below",
+    )
+
+
+def vertical_marker(fig: go.Figure, at: datetime | date, text: str) -> None:
+    """A dashed vertical line with a label (add_vline cannot annotate date axes reliably)."""
+    fig.add_shape(
+        type="line", xref="x", yref="paper", x0=at, x1=at, y0=0, y1=1,
+        line={"color": ALERT, "dash": "dash", "width": 2},
+    )  # fmt: skip
+    fig.add_annotation(
+        x=at, xref="x", y=1, yref="paper", text=text, showarrow=False,
+        xanchor="left", yanchor="bottom", font={"color": ALERT},
+    )  # fmt: skip

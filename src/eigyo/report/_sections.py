@@ -1,0 +1,169 @@
+"""The page's content as plain view records: tiles, findings and one section per runbook step.
+
+Everything a template shows is prepared here, already translated and formatted, so the template
+only lays it out (and escapes it) and the same views can later feed the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eigyo.diagnose.model import SEVERITY_RANK, STEPS, Finding
+from eigyo.i18n import t
+from eigyo.report import _charts_people as people
+from eigyo.report import _charts_sales as sales
+from eigyo.report._figures import Chart, Ctx
+from eigyo.report._format import (
+    Delta,
+    evidence_items,
+    fmt_delta,
+    fmt_value,
+    scope_text,
+    target_met,
+    unit_of_key,
+)
+from eigyo.report._model import KpiTile, ReportInput
+
+#: Charts of each runbook step, in the order they appear in its section.
+STEP_CHARTS: dict[str, tuple[Callable[[Ctx], Chart], ...]] = {
+    "measure": (sales.bookings_by_month, sales.win_rate_by_team),
+    "process": (sales.stage_funnel, sales.stage_days, sales.stage_conversion),
+    "specialization": (sales.rep_win_rates, sales.handoff_days),
+    "alignment": (people.lead_response, people.untouched_by_source),
+    "enablement": (people.ramp_curves,),
+    "data": (sales.segment_matrix,),
+    "organization": (people.time_share,),
+    "monitor": (people.intervention,),
+}
+#: How many findings page one lists.
+TOP_FINDINGS = 5
+
+
+@dataclass(frozen=True)
+class TileView:
+    """A KPI tile ready to show: every number already formatted for the reader's language."""
+
+    metric_id: str
+    label: str
+    value: str
+    target: str | None
+    met: bool | None
+    deltas: list[Delta]
+    better: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """A finding in one language, evidence formatted, for page one and its step's section."""
+
+    step: str
+    step_title: str
+    check: str
+    severity: str
+    severity_label: str
+    title: str
+    scope: str
+    impact: str | None
+    evidence: list[tuple[str, str]]
+    cause: str
+    actions: list[str]
+
+
+@dataclass
+class SectionView:
+    """One runbook step: its findings, its charts and, when nothing is wrong, a note saying so
+    (or that the data is too thin to say)."""
+
+    step: str
+    title: str
+    findings: list[FindingView]
+    charts: list[Chart]
+    note: str | None = None
+    problems: int = field(default=0)
+
+
+def tile_view(tile: KpiTile, lang: str) -> TileView:
+    """A KPI tile, formatted by its unit, with changes coloured by the good direction."""
+    deltas = [
+        fmt_delta(t(key, lang), tile.value, base, tile.unit, tile.better)
+        for key, base in (
+            ("report.kpi.vs_previous", tile.previous),
+            ("report.kpi.vs_last_year", tile.last_year),
+        )
+    ]
+    return TileView(
+        metric_id=tile.metric_id,
+        label=tile.label.get(lang) or tile.label.get("ja") or tile.metric_id,
+        value=fmt_value(tile.value, tile.unit, lang),
+        target=None if tile.target is None else fmt_value(tile.target, tile.unit, lang),
+        met=target_met(tile.value, tile.target, tile.better),
+        deltas=[d for d in deltas if d is not None],
+        better=tile.better,
+    )
+
+
+def _pick(texts: dict[str, str], lang: str, fallback: str = "") -> str:
+    return texts.get(lang) or texts.get("ja") or texts.get("en") or fallback
+
+
+def _metric_unit(metric: str | None, units: dict[str, str]) -> str | None:
+    """Unit of a finding's metric: as its KPI tile declares it, else guessed from its id."""
+    if not metric:
+        return None
+    return units.get(metric) or unit_of_key(metric, None)
+
+
+def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
+    """A finding in the reader's language; evidence numbers formatted by the metric's unit."""
+    return FindingView(
+        step=f.step,
+        step_title=t(f"steps.{f.step}.short", lang) if f.step in STEPS else f.step,
+        check=f.check,
+        severity=f.severity,
+        severity_label=t(f"report.severity.{f.severity}", lang),
+        title=_pick(f.title, lang, f.check),
+        scope=scope_text(f.scope, lang),
+        impact=None if f.impact_jpy is None else fmt_value(f.impact_jpy, "yen", lang),
+        evidence=evidence_items(f.evidence, _metric_unit(f.metric, units), lang),
+        cause=_pick(f.cause, lang),
+        actions=[a for a in (_pick(x, lang) for x in f.actions) if a],
+    )
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: f.sort_key())
+
+
+def top_findings(inp: ReportInput, lang: str) -> list[FindingView]:
+    """Page one: the most important warnings and errors, worst and costliest first."""
+    units = {k.metric_id: k.unit for k in inp.kpis}
+    serious = [f for f in inp.findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"]]
+    return [finding_view(f, lang, units) for f in _sorted(serious)[:TOP_FINDINGS]]
+
+
+def sections(ctx: Ctx, inp: ReportInput) -> list[SectionView]:
+    """One section per runbook step, in runbook order, with its findings, charts and a note
+    when it has no problem to show (or no data to judge by)."""
+    units = {k.metric_id: k.unit for k in inp.kpis}
+    out: list[SectionView] = []
+    for step in STEPS:
+        found = _sorted([f for f in inp.findings if f.step == step])
+        charts = [build(ctx) for build in STEP_CHARTS[step]]
+        problems = sum(SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"] for f in found)
+        note = None
+        if not found and not any(c.has_data for c in charts):
+            note = ctx.tr("report.section.not_enough_data")
+        elif problems == 0:
+            note = ctx.tr("report.section.no_problems")
+        out.append(
+            SectionView(
+                step=step,
+                title=ctx.tr(f"steps.{step}.title"),
+                findings=[finding_view(f, ctx.lang, units) for f in found],
+                charts=charts,
+                note=note,
+                problems=problems,
+            )
+        )
+    return out
