@@ -25,10 +25,10 @@ DB_FILE = "eigyo.duckdb"
 META_DDL = (
     """CREATE TABLE IF NOT EXISTS _imports (
         import_id BIGINT, started_at TIMESTAMP, source VARCHAR, file VARCHAR, "table" VARCHAR,
-        loaded BIGINT, rejected BIGINT, replaced BIGINT)""",
+        loaded BIGINT, rejected BIGINT, replaced BIGINT, rows_read BIGINT, encoding VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS _rejects (
         import_id BIGINT, file VARCHAR, "table" VARCHAR, "row" BIGINT, "column" VARCHAR,
-        value VARCHAR, reason VARCHAR, record VARCHAR)""",
+        value VARCHAR, reason VARCHAR, record VARCHAR, code VARCHAR, problems VARCHAR)""",
 )
 
 

@@ -1,0 +1,261 @@
+"""``import_path``: plan which file feeds which table, read, map, validate, then load atomically.
+
+Nothing touches the workspace until every file has been read and validated; then one transaction
+writes it all (:mod:`eigyo.ingest.load`). Errors that concern the whole import — a missing required
+file or column, an unreadable file, ``strict`` with rejected rows — raise :class:`InputError`
+before that transaction starts, so the workspace is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from eigyo.errors import InputError
+from eigyo.i18n import t
+from eigyo.ingest import mapping as mp
+from eigyo.ingest.load import Progress, Staged, load
+from eigyo.ingest.readers import SUFFIXES, RawTable, read_file
+from eigyo.ingest.report import FileReport, ImportReport, Problem, reason_text
+from eigyo.ingest.validate import ROW, Checked, Rules, check
+from eigyo.schema import TABLES, Table, table
+from eigyo.workspace import Workspace
+
+_EXAMPLES_PER_REASON = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to read and the table (and mapping entry, if any) it feeds."""
+
+    path: Path
+    table: Table
+    spec: mp.FileSpec | None = None
+    raw: RawTable | None = None  # already read (to choose the entry by its header)
+
+
+def _canonical_file(folder: Path, name: str) -> Path | None:
+    for suffix in SUFFIXES:
+        p = folder / f"{name}{suffix}"
+        if p.is_file():
+            return p
+    return None
+
+
+def _plan_canonical(path: Path) -> list[Job]:
+    """A folder of ``<table>.csv`` files, or one such file."""
+    if path.is_file():
+        if path.stem not in {t.name for t in TABLES}:
+            raise InputError(
+                f"{path.name}: not a canonical file name. Name it after a table "
+                f"({', '.join(t.name for t in TABLES)}) or use --preset / --mapping."
+            )
+        return [Job(path, table(path.stem))]
+    jobs = [Job(p, t) for t in TABLES if (p := _canonical_file(path, t.name)) is not None]
+    missing = [
+        t.name for t in TABLES if t.required_file and t.name not in {j.table.name for j in jobs}
+    ]
+    if missing:
+        raise InputError(
+            f"{path}: required file(s) missing: {', '.join(m + '.csv' for m in missing)} "
+            f"(.csv, .xlsx or .parquet). Found: {', '.join(j.path.name for j in jobs) or 'none'}."
+        )
+    return jobs
+
+
+def _plan_mapped(
+    path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
+) -> list[Job]:
+    """Files matched by a mapping's entries (a single file may match a ``*`` entry)."""
+    if path.is_file():
+        entries = [f for f in spec.files if f.match != "*" and path.match(f.match)]
+        if entries:
+            return [Job(path, table(e.table), e) for e in entries]
+        # one export, several possible tables: the entry whose columns the file has most of
+        raw = read_file(path, encoding=encoding, sheet=sheet)
+        best = spec.for_file(path, raw.frame.columns)
+        if best is None:
+            raise InputError(f"{path.name}: {spec.origin} has no entry for this file")
+        return [Job(path, table(best.table), best, raw)]
+    jobs: list[Job] = []
+    for e in spec.files:
+        hits = sorted(path.glob(e.match)) if e.match != "*" else []
+        jobs += [Job(p, table(e.table), e) for p in hits if p.suffix.lower() in SUFFIXES]
+    if not jobs:
+        raise InputError(
+            f"{path}: no file matches {spec.origin} ({', '.join(f.match for f in spec.files)})"
+        )
+    return jobs
+
+
+def _read(job: Job, encoding: str | None, sheet: str | None) -> tuple[RawTable, Rules]:
+    """Read one file and apply its mapping entry; check the required columns are there."""
+    raw = job.raw or read_file(job.path, encoding=encoding, sheet=sheet)
+    spec = job.spec
+    rules = Rules()
+    if spec is not None:
+        frame = _join(raw.frame, job.path, spec, encoding)
+        applied = mp.apply(frame, spec)
+        raw.frame = applied.frame
+        rules = Rules(
+            formats=dict(spec.formats),
+            values=dict(spec.values),
+            source_names=applied.source_names,
+            constants=applied.constants,
+        )
+    absent = [c.name for c in job.table.columns if c.required and c.name not in raw.frame.columns]
+    if absent:
+        have = [c for c in raw.frame.columns if not c.startswith("_")]
+        raise InputError(
+            f"{job.path.name}: required column {', '.join(absent)} missing for table "
+            f"{job.table.name!r}. Columns in the file: {', '.join(have)}"
+        )
+    return raw, rules
+
+
+def _join(frame: pl.DataFrame, path: Path, spec: mp.FileSpec, enc: str | None) -> pl.DataFrame:
+    """Add the columns of another file by a key that is unique there (row count unchanged)."""
+    if spec.join is None:
+        return frame
+    other = read_file(path.parent / spec.join.file, encoding=enc).frame.drop(ROW)
+    right = spec.join.right_on or spec.join.on
+    if other.get_column(right).is_duplicated().any():
+        raise InputError(f"{spec.join.file}: column {right} must be unique to join on it")
+    other = other.select(right, *(c for c in other.columns if c not in frame.columns))
+    return frame.join(
+        other, left_on=spec.join.on, right_on=right, how="left", maintain_order="left"
+    )
+
+
+def _reasons_en(checked: Checked) -> pl.DataFrame:
+    """Rejects plus the English reason text (one Python call per distinct reason, not per row)."""
+    rej = checked.rejects
+    if rej.is_empty():
+        return rej.with_columns(pl.lit(None, pl.String).alias("reason"))
+    combos = rej.select("code", "value", "detail").unique()
+    texts = [reason_text(c, v, d, "en") for c, v, d in combos.iter_rows()]
+    combos = combos.with_columns(pl.Series("reason", texts, dtype=pl.String))
+    return rej.join(combos, on=["code", "value", "detail"], how="left", nulls_equal=True)
+
+
+def _stage(job: Job, checked: Checked, encoding: str | None) -> Staged:
+    rej = checked.rejects
+    key = pl.when(pl.col("column") == "").then(pl.col("code"))
+    reasons = rej.group_by(key.otherwise(pl.format("{}: {}", "column", "code")).alias("r")).len()
+    examples = rej.unique(["column", "code"], keep="first", maintain_order=True)
+    report = FileReport(
+        file=job.path.name,
+        table=job.table.name,
+        rows=checked.rows,
+        loaded=checked.good.height,
+        rejected=rej.height,
+        encoding=encoding,
+        reasons=dict(zip(reasons["r"].to_list(), reasons["len"].to_list(), strict=True)),
+        examples=[
+            Problem(job.path.name, r["row"], r["column"], r["value"], r["code"], r["detail"] or "")
+            for r in examples.head(20).iter_rows(named=True)
+        ],
+    )
+    return Staged(report, job.table, checked.good, rej, _reasons_en(checked))
+
+
+def _malformed(raw: RawTable) -> pl.DataFrame:
+    """Rows the reader could not split into the header's columns, as rejects."""
+    rows = raw.malformed
+    return pl.DataFrame(
+        {
+            "row": [r[0] for r in rows],
+            "column": [""] * len(rows),
+            "value": [r[1] for r in rows],
+            "code": ["malformed"] * len(rows),
+            "detail": [r[2] for r in rows],
+            "problems": ["malformed"] * len(rows),
+            "record": [None] * len(rows),
+        },
+        schema_overrides={"row": pl.Int64, "record": pl.String},
+    )
+
+
+def _strict_error(staged: list[Staged], lang: str = "en") -> InputError:
+    lines = [t("ingest.strict.refused", lang, n=f"{sum(s.report.rejected for s in staged):,}")]
+    for s in staged:
+        lines += [f"  {p.message(lang)}" for p in s.report.examples[:5]]
+    return InputError("\n".join(lines))
+
+
+def import_path(
+    ws: Workspace,
+    path: Path,
+    *,
+    preset: str | None = None,
+    mapping: Path | None = None,
+    encoding: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    sheet: str | None = None,
+    lang: str = "en",
+) -> ImportReport:
+    """Import a folder of canonical files, or files mapped by a preset or mapping file.
+
+    Every row read is either loaded or rejected with its reason; the workspace changes in one
+    transaction. With ``strict`` any rejected row refuses the whole import (nothing changes).
+    """
+    if not path.exists():
+        raise InputError(f"{path} not found")
+    started = datetime.now()
+    spec = mp.load_mapping(mapping) if mapping else mp.load_preset(preset) if preset else None
+    jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
+    tz = ws.settings.timezone
+    staged: list[Staged] = []
+    for i, job in enumerate(jobs):
+        if progress:
+            progress(job.path.name, i, len(jobs))
+        raw, rules = _read(job, encoding, sheet)
+        rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
+        checked = check(raw.frame, job.table, rules)
+        if raw.malformed:
+            checked.rejects = pl.concat([checked.rejects, _malformed(raw)]).sort("row")
+            checked.rows += len(raw.malformed)
+        staged.append(_stage(job, checked, raw.encoding))
+    if progress and jobs:
+        progress(jobs[-1].path.name, len(jobs), len(jobs))
+    _cross_file_duplicates(staged)
+    if strict and any(s.report.rejected for s in staged):
+        raise _strict_error(staged, lang)
+    import_id = load(ws, staged, source=str(path), started_at=started, progress=progress)
+    return ImportReport(import_id, str(path), [s.report for s in staged], strict)
+
+
+def _cross_file_duplicates(staged: list[Staged]) -> None:
+    """Two files feeding one table: a key already loaded from an earlier file is a duplicate."""
+    seen: dict[str, list[Staged]] = {}
+    for st in staged:
+        earlier = seen.setdefault(st.table.name, [])
+        if earlier and st.table.key:
+            keys = list(st.table.key)
+            prev = pl.concat([e.good.select(keys) for e in earlier]).unique()
+            dup = st.good.join(prev, on=keys, how="semi")
+            if not dup.is_empty():
+                _move_to_rejects(st, dup, keys, earlier[0].report.file)
+        earlier.append(st)
+
+
+def _move_to_rejects(st: Staged, dup: pl.DataFrame, keys: list[str], first_file: str) -> None:
+    st.good = st.good.join(dup.select(ROW), on=ROW, how="anti")
+    extra = dup.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(",".join(keys)).alias("column"),
+        pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=", ").alias("value"),
+        pl.lit("duplicate_file").alias("code"),
+        pl.lit(first_file).alias("detail"),
+        pl.lit(f"{','.join(keys)}:duplicate_file:{first_file}").alias("problems"),
+        pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"),
+    )
+    checked = Checked(st.good, pl.concat([st.rejects, extra]).sort("row"), st.report.rows)
+    new = _stage(Job(Path(st.report.file), st.table), checked, st.report.encoding)
+    st.report.loaded, st.report.rejected = new.report.loaded, new.report.rejected
+    st.report.reasons, st.report.examples = new.report.reasons, new.report.examples
+    st.rejects, st.reasons_en = new.rejects, new.reasons_en

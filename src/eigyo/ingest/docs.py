@@ -1,0 +1,77 @@
+"""``docs/import-format.md``, generated from :mod:`eigyo.schema` so the docs cannot drift.
+
+Regenerate with ``python -m eigyo.ingest.docs > docs/import-format.md``; a test fails when the
+file in the repository differs from what this function writes.
+"""
+
+from __future__ import annotations
+
+from eigyo.ingest.mapping import presets
+from eigyo.schema import EXTRA_COLUMN, TABLES, Column
+
+_INTRO = """# Import format (generated — do not edit)
+
+This page is generated from `eigyo.schema` by `eigyo.ingest.docs`
+(`python -m eigyo.ingest.docs > docs/import-format.md`).
+
+`eigyo import DIR --workspace W` reads one file per table from `DIR`, named after the table
+(`reps.csv`, `opportunities.csv`, …) as `.csv`, `.tsv`, `.txt`, `.xlsx` (first sheet or `--sheet`)
+or `.parquet`. `reps` and `opportunities` are required; every other file is optional.
+
+- **Encodings**: UTF-8 (with or without BOM), CP932/Shift_JIS, detected in that order, then
+  guessed; `--encoding` overrides. **Delimiters**: comma, semicolon or tab (sniffed).
+  **Line endings**: LF, CRLF or bare CR; quoted values may span lines.
+- **Numbers**: `￥1,234,000`, `$1,234`, `1,234円`, full-width digits, `(500)` = -500, lone `-` = 0.
+- **Dates**: `2025-04-01`, `2025/4/1`, `2025年4月1日`, `令和7年4月1日`, `R7.4.1`, `H31.4.30`,
+  Excel serial days (`45748`). Other layouts (`4/1/25`) need `formats` in a mapping file.
+- **Timestamps**: ISO 8601 (`2025-04-01 09:30`, `2025-04-01T09:30:00+09:00`, `…Z`). Without an
+  offset they are in the workspace time zone; with one they are converted to it (stored local).
+- **Allowed values** are matched case-insensitively (`Won` = `won`).
+- **Columns not listed** are kept, as a JSON object, in the `{extra}` column.
+
+## Rows that are not loaded
+
+A row is either loaded or rejected — never dropped silently. Rejected rows are written to the
+workspace table `_rejects` (import id, file, table, row, column, value, reason, code, all problems,
+and the whole original record as JSON) and counted per reason in the import report. **Row numbers
+count the header as row 1**, so the first data row is row 2, as a spreadsheet shows it; a quoted
+value spanning several lines is one row. Reasons: missing required value, value not of the column's
+type, value not allowed, below the minimum or above the maximum, a key already seen in this import
+(the first row stays), a row with more fields than the header, an empty row. `--strict` refuses the
+whole import when any row would be rejected. One import is one transaction: all of it or nothing.
+A later import replaces rows with the same key.
+
+Presets for known exports (`--preset`): {presets}. Other exports: `--mapping FILE` (see
+`examples/*.toml`).
+"""
+
+
+def _column_line(c: Column, key: tuple[str, ...]) -> str:
+    name = f"**{c.name}**" if c.required else c.name
+    rules = []
+    if c.name in key:
+        rules.append("key")
+    if c.allowed:
+        rules.append("one of " + ", ".join(f"`{a}`" for a in c.allowed))
+    if c.min_value is not None:
+        rules.append(f"≥ {c.min_value:g}")
+    if c.max_value is not None:
+        rules.append(f"≤ {c.max_value:g}")
+    req = "yes" if c.required else ""
+    return f"| {name} | {c.type} | {req} | {'; '.join(rules)} | {c.description} |"
+
+
+def import_format_markdown() -> str:
+    """The whole page, from the schema declaration."""
+    out = [_INTRO.replace("{extra}", EXTRA_COLUMN).replace("{presets}", ", ".join(presets()))]
+    for t in TABLES:
+        req = " (required file)" if t.required_file else ""
+        out.append(f"## `{t.name}`{req}\n\n{t.description}. Key: {', '.join(t.key)}.\n")
+        out.append("| column | type | required | rules | description |\n|---|---|---|---|---|")
+        out += [_column_line(c, t.key) for c in t.columns]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(import_format_markdown(), end="")
