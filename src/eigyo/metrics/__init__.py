@@ -1,0 +1,27 @@
+"""The KPI registry (step 1, ``measure``) and its computation for any period and grouping.
+
+Every metric is declared as data (:data:`REGISTRY`); one compile function per kind turns a
+declaration into one Ibis expression that the engine runs. Use :func:`compute` for values,
+:func:`compute_series` for monthly trends and :func:`compare` for change against the previous
+period and the same period last year.
+"""
+
+from eigyo.metrics._compute import compare, compute, compute_series, same_period_last_year, select
+from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
+from eigyo.metrics._registry import KINDS, REGISTRY, validate
+
+__all__ = [
+    "DIMENSIONS",
+    "KINDS",
+    "NONE_GROUP",
+    "REGISTRY",
+    "Comparison",
+    "Metric",
+    "MetricValue",
+    "compare",
+    "compute",
+    "compute_series",
+    "same_period_last_year",
+    "select",
+    "validate",
+]

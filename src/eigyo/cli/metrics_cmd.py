@@ -1,0 +1,143 @@
+"""``eigyo metrics``: compute KPIs for a period (``--period``), and ``eigyo metrics list``.
+
+A Typer sub-app whose callback runs when no subcommand is given, so ``eigyo metrics --period P``
+and ``eigyo metrics list`` coexist. The command only parses, calls :mod:`eigyo.metrics` and
+renders; JSON output is the contract in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    lang_of,
+)
+from eigyo.i18n import t
+from eigyo.metrics import REGISTRY, MetricValue, compute
+from eigyo.metrics._format import format_value, unit_name
+from eigyo.periods import parse_period
+from eigyo.workspace import open_workspace
+
+metrics_app = typer.Typer(
+    help="Compute KPIs for a period (--period), or list them (metrics list).",
+    no_args_is_help=False,
+)
+app.add_typer(metrics_app, name="metrics")
+
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or 2025-04-01..2025-06-30."),
+]
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="Group by team, rep_id, role, source, month, …")
+]
+MetricOpt = Annotated[
+    list[str] | None, typer.Option("--metric", "-m", help="Metric id (repeatable; default all).")
+]
+
+
+@metrics_app.callback(invoke_without_command=True)
+def metrics_cmd(
+    ctx: typer.Context,
+    workspace: WorkspaceOpt = Path("."),
+    period: PeriodOpt = None,
+    by: ByOpt = None,
+    metric: MetricOpt = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Compute KPIs for a period: a table, JSON (--format json) or CSV (--format csv)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    check_format(fmt, ("text", "json", "csv"))
+    lang = lang_of(lang)
+    if period is None:
+        raise typer.BadParameter("is required, e.g. --period 2025-04", param_hint="--period")
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        p = parse_period(period, ws.settings.fiscal_year_start_month)
+        values = compute(ws, p, metric or None, by)
+    finally:
+        ws.close()
+    if fmt == "json":
+        emit_json({"period": period, "metrics": [v.to_json() for v in values]})
+    elif fmt == "csv":
+        _write_csv(values, by, lang)
+    else:
+        _print_table(values, period, by, lang)
+
+
+def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
+    """One row per metric and group; ``value`` unformatted so spreadsheets can compute."""
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["id", "label", *([by] if by else []), "value", "unit"])
+    for v in values:
+        group = [v.by.get(by, "")] if by else []
+        value = "" if v.value is None else repr(v.value)
+        w.writerow([v.id, REGISTRY[v.id].label(lang), *group, value, v.unit])
+
+
+def _print_table(values: list[MetricValue], period: str, by: str | None, lang: str) -> None:
+    table = Table(title=t("metrics.table.title", lang, period=period))
+    table.add_column(t("metrics.table.metric", lang))
+    if by:
+        table.add_column(by)
+    table.add_column(t("metrics.table.value", lang), justify="right")
+    for v in values:
+        group = [v.by.get(by, "")] if by else []
+        table.add_row(REGISTRY[v.id].label(lang), *group, format_value(v.value, v.unit, lang))
+    if not values:
+        console.print(t("metrics.empty.none", lang, by=by or "-"))
+        return
+    console.print(table)
+
+
+@metrics_app.command("list")
+def list_cmd(fmt: FormatOpt = "text", lang: LangOpt = "ja") -> None:
+    """The metric catalogue with definitions, in the chosen language."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    if fmt == "json":
+        emit_json(
+            {
+                "metrics": [
+                    {
+                        "id": m.id,
+                        "label": m.label(lang),
+                        "definition": m.definition(lang),
+                        "unit": m.unit,
+                        "better": m.better,
+                        "category": m.category,
+                        "kind": m.kind,
+                        "groupings": list(m.dims),
+                    }
+                    for m in REGISTRY.values()
+                ]
+            }
+        )
+        return
+    table = Table(title=t("metrics.list.title", lang), show_lines=True)
+    for key in ("id", "metric", "unit", "better", "definition"):
+        table.add_column(t(f"metrics.{'table' if key == 'metric' else 'list'}.{key}", lang))
+    for m in REGISTRY.values():
+        table.add_row(
+            m.id,
+            m.label(lang),
+            unit_name(m.unit, lang),
+            t(f"metrics.list.{m.better}", lang),
+            m.definition(lang),
+        )
+    console.print(table)

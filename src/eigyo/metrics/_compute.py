@@ -1,0 +1,142 @@
+"""Computing metrics: pick the declarations, compile each with its kind, run it in the engine.
+
+This is the public entry for the diagnosis, the reports and the CLI. Grouping by ``month``
+computes the metric for each calendar month within the period, so a monthly value always means
+the same as the metric asked for that month alone.
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from eigyo.errors import InputError
+from eigyo.metrics._model import DIMENSIONS, Comparison, Metric, MetricValue
+from eigyo.metrics._registry import KINDS, REGISTRY
+from eigyo.metrics._vocab import Ctx
+from eigyo.periods import Period
+from eigyo.workspace import Workspace
+
+
+def select(metric_ids: Sequence[str] | None, by: str | None = None) -> list[Metric]:
+    """The metrics to compute, in the order asked (or the registry's).
+
+    With a grouping, metrics that cannot be grouped by it are skipped; asking only for such
+    metrics is an error that says which groupings they allow.
+    """
+    if by is not None and by not in DIMENSIONS:
+        raise InputError(f"Unknown grouping {by!r}. Use one of: {', '.join(DIMENSIONS)}.")
+    if metric_ids is None:
+        chosen = list(REGISTRY.values())
+    else:
+        unknown = [i for i in metric_ids if i not in REGISTRY]
+        if unknown:
+            raise InputError(
+                f"Unknown metric {', '.join(map(repr, unknown))}. Known metrics: "
+                + ", ".join(REGISTRY)
+            )
+        chosen = [REGISTRY[i] for i in dict.fromkeys(metric_ids)]
+    if by is None:
+        return chosen
+    kept = [m for m in chosen if by in m.dims]
+    if chosen and not kept:
+        allowed = "; ".join(f"{m.id}: {', '.join(m.dims)}" for m in chosen)
+        raise InputError(f"Cannot group {', '.join(m.id for m in chosen)} by {by}. ({allowed})")
+    return kept
+
+
+def _number(v: object) -> float | None:
+    if v is None:
+        return None
+    f = float(v)  # type: ignore[arg-type]
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _run(m: Metric, ws: Workspace, period: Period, by: str | None) -> list[MetricValue]:
+    expr = KINDS[m.kind].compile(m, Ctx(ws, period, by))
+    rows = expr.to_pyarrow().to_pylist()
+    out = [
+        MetricValue(m.id, _number(r["value"]), m.unit, {by: str(r["g"])} if by else {})
+        for r in rows
+    ]
+    return sorted(out, key=lambda v: tuple(v.by.values()))
+
+
+def compute(
+    ws: Workspace,
+    period: Period,
+    metric_ids: Sequence[str] | None = None,
+    by: str | None = None,
+) -> list[MetricValue]:
+    """Each metric for the whole organization (``by=None``) or for each group of ``by``."""
+    metrics = select(metric_ids, by)
+    if by == "month":
+        months = period.months()
+        return [
+            replace(v, by={"month": mp.label})
+            for m in metrics
+            for mp in months
+            for v in _run(m, ws, mp, None)
+        ]
+    return [v for m in metrics for v in _run(m, ws, period, by)]
+
+
+def compute_series(
+    ws: Workspace,
+    period: Period,
+    metric_ids: Sequence[str] | None = None,
+    by: str | None = None,
+) -> list[tuple[str, MetricValue]]:
+    """The metrics for each calendar month within the period (clipped to it), labelled
+    ``YYYY-MM``, for trend charts and control limits."""
+    select(metric_ids, by)
+    return [(mp.label, v) for mp in period.months() for v in compute(ws, mp, metric_ids, by)]
+
+
+def _year_before(d: date, month_end: bool) -> date:
+    y = d.year - 1
+    last = monthrange(y, d.month)[1]
+    return date(y, d.month, last if month_end else min(d.day, last))
+
+
+def same_period_last_year(period: Period) -> Period:
+    """The period one year earlier; a period ending on a month's last day keeps doing so."""
+    end_is_month_end = period.end.day == monthrange(period.end.year, period.end.month)[1]
+    return Period(
+        _year_before(period.start, False),
+        _year_before(period.end, end_is_month_end),
+        f"{period.label}-ly",
+    )
+
+
+def compare(
+    ws: Workspace,
+    period: Period,
+    metric_ids: Sequence[str] | None = None,
+    by: str | None = None,
+) -> list[Comparison]:
+    """Each metric next to the same-length period just before and the same period a year ago.
+
+    Grouped by ``month``, each month is compared with the month before it and the same month a
+    year earlier.
+    """
+    if by == "month":
+        select(metric_ids, by)
+        return [
+            replace(c, by={"month": mp.label})
+            for mp in period.months()
+            for c in compare(ws, mp, metric_ids, None)
+        ]
+    now = compute(ws, period, metric_ids, by)
+    prev = {_key(v): v.value for v in compute(ws, period.previous(), metric_ids, by)}
+    ly = {_key(v): v.value for v in compute(ws, same_period_last_year(period), metric_ids, by)}
+    return [
+        Comparison(v.id, v.unit, v.by, v.value, prev.get(_key(v)), ly.get(_key(v))) for v in now
+    ]
+
+
+def _key(v: MetricValue) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return v.id, tuple(sorted(v.by.items()))

@@ -1,0 +1,148 @@
+"""What a metric is (a declaration) and what computing one gives (a value per group).
+
+A metric is data: texts in both languages, its unit and better direction, the *kind* whose compile
+function computes it, that kind's parameters, and the groupings it allows. Nothing here touches
+the engine, so the registry can be validated and documented without a workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
+Direction = Literal["higher", "lower"]
+Category = Literal["outcome", "activity", "process", "customer"]
+
+UNITS: tuple[str, ...] = ("ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day")
+DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+CATEGORIES: tuple[str, ...] = ("outcome", "activity", "process", "customer")
+
+#: Every grouping eigyo knows. ``month`` splits the period into its calendar months.
+DIMENSIONS: tuple[str, ...] = (
+    "team",
+    "rep_id",
+    "role",
+    "source",
+    "campaign",
+    "industry",
+    "region",
+    "size_band",
+    "product",
+    "type",
+    "deal_size_band",
+    "month",
+)
+
+#: Groupings by the record's rep (owner_rep_id / rep_id) and that rep's team and role.
+REP_DIMS: tuple[str, ...] = ("team", "rep_id", "role")
+#: Groupings by the record's account.
+ACCOUNT_DIMS: tuple[str, ...] = ("industry", "region", "size_band")
+OPPORTUNITY_DIMS: tuple[str, ...] = (
+    *REP_DIMS,
+    "source",
+    "campaign",
+    *ACCOUNT_DIMS,
+    "product",
+    "type",
+    "deal_size_band",
+    "month",
+)
+LEAD_DIMS: tuple[str, ...] = (*REP_DIMS, "source", "campaign", *ACCOUNT_DIMS, "month")
+ACTIVITY_DIMS: tuple[str, ...] = (*REP_DIMS, *ACCOUNT_DIMS, "month")
+REP_ONLY_DIMS: tuple[str, ...] = (*REP_DIMS, "month")
+ORDER_DIMS: tuple[str, ...] = (*ACCOUNT_DIMS, "product", "month")
+ACCOUNT_ONLY_DIMS: tuple[str, ...] = (*ACCOUNT_DIMS, "month")
+
+#: Label of the group holding records whose grouping value is missing (no team, no source …).
+NONE_GROUP = "(none)"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One KPI, declared once; the compile function of ``kind`` reads ``params``."""
+
+    id: str
+    label_ja: str
+    label_en: str
+    definition_ja: str
+    definition_en: str
+    unit: Unit
+    better: Direction
+    category: Category
+    kind: str
+    params: Mapping[str, str | float] = field(default_factory=dict)
+    dims: tuple[str, ...] = ()
+
+    def label(self, lang: str = "ja") -> str:
+        return self.label_en if lang == "en" else self.label_ja
+
+    def definition(self, lang: str = "ja") -> str:
+        return self.definition_en if lang == "en" else self.definition_ja
+
+    def text(self, name: str) -> str:
+        """A string parameter (a column or a named population, condition or value)."""
+        return str(self.params[name])
+
+    def number(self, name: str, default: float | None = None) -> float:
+        value = self.params.get(name, default)
+        if value is None:
+            raise KeyError(f"metric {self.id!r} has no parameter {name!r}")
+        return float(value)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A metric for one group (``by`` is ``{}`` for the whole organization).
+
+    ``value`` is ``None`` where the metric is undefined, such as a rate over zero records.
+    """
+
+    id: str
+    value: float | None
+    unit: str
+    by: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of one entry of ``eigyo metrics --format json`` (a contract)."""
+        return {"id": self.id, "value": self.value, "unit": self.unit, "by": dict(self.by)}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A metric in a period next to the period just before it and the same period a year earlier."""
+
+    id: str
+    unit: str
+    by: dict[str, str]
+    value: float | None
+    previous: float | None
+    last_year: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Relative change vs the previous period (0.1 = +10%); None when undefined."""
+        return _relative(self.value, self.previous)
+
+    @property
+    def change_last_year(self) -> float | None:
+        return _relative(self.value, self.last_year)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "unit": self.unit,
+            "by": dict(self.by),
+            "value": self.value,
+            "previous": self.previous,
+            "last_year": self.last_year,
+            "change": self.change,
+            "change_last_year": self.change_last_year,
+        }
+
+
+def _relative(now: float | None, then: float | None) -> float | None:
+    if now is None or then is None or then == 0:
+        return None
+    return (now - then) / abs(then)
