@@ -138,3 +138,82 @@ def test_every_check_has_playbook_texts_in_both_languages() -> None:
             assert set(LANGS) <= set(entry[field]), (check.id, field)
         for action in entry["actions"]:
             assert set(LANGS) <= set(action)
+
+
+def _funnel(ws, team: str, rates: tuple[float, ...], n: int = 100) -> None:
+    """n deals created in May 2025 pass 見込み → 評価 → 商談 → 提案; at each stage the first
+    round(n_at_stage × rate) advance and the rest are lost (a 失注 entry a day later)."""
+    stages = ("見込み", "評価", "商談", "提案")
+    insert(
+        ws,
+        "reps",
+        [{"rep_id": team, "team": team, "role": "generalist", "hire_date": "2020-04-01"}],
+    )
+    opps, hist = [], []
+    alive = list(range(n))
+    ends: dict[int, tuple[str, int]] = {}
+    for s, rate in enumerate(rates):
+        for i in alive:
+            hist.append(
+                {
+                    "opportunity_id": f"{team}-{i}",
+                    "stage": stages[s],
+                    "entered_at": f"2025-05-{s + 1:02d} 10:00:00",
+                }
+            )
+        keep = round(len(alive) * rate)
+        for i in alive[keep:]:
+            ends[i] = ("lost", s)
+            hist.append(
+                {
+                    "opportunity_id": f"{team}-{i}",
+                    "stage": "失注",
+                    "entered_at": f"2025-05-{s + 2:02d} 10:00:00",
+                }
+            )
+        alive = alive[:keep]
+    for i in alive:
+        hist.append(
+            {
+                "opportunity_id": f"{team}-{i}",
+                "stage": stages[len(rates)],
+                "entered_at": f"2025-05-{len(rates) + 1:02d} 10:00:00",
+            }
+        )
+    for i in range(n):
+        opps.append(
+            {
+                "opportunity_id": f"{team}-{i}",
+                "owner_rep_id": team,
+                "amount": 1000,
+                "created_at": "2025-05-01 09:00:00",
+                "status": "lost" if i in ends else "open",
+                "closed_at": "2025-05-20 10:00:00" if i in ends else None,
+            }
+        )
+    insert(ws, "opportunities", opps)
+    insert(ws, "stage_history", hist)
+
+
+def test_bottleneck_is_a_stage_worse_than_the_teams_own_level(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _funnel(ws, "C", (0.8, 0.8, 0.8))
+    _funnel(ws, "D", (0.8, 0.8, 0.8))
+    _funnel(ws, "A", (0.6, 0.6, 0.6))  # weak everywhere: a win-rate problem, no bottleneck
+    _funnel(ws, "B", (0.8, 0.3, 0.8))  # weak at 評価 only
+    found = [f for f in diagnose(ws, FY, check_ids=["stage_bottleneck"]) if f.severity != "ok"]
+    assert [f.scope for f in found] == [{"team": "B", "stage": "評価"}]
+    ev = found[0].evidence
+    # B at 評価: 80 entered, 24 advanced. Peers (A, C, D) at 評価: 60×.6=36 of 60, 64 of 80,
+    # 64 of 80 → 164/220. B's own level elsewhere: 見込み 80 of 100 and 商談 19 of 24 advanced,
+    # against peer rates 見込み 220/300 and 商談 (22+51+51)/(36+64+64) = 124/164.
+    peer_stage2 = 164 / 220
+    expected_other = 100 * 220 / 300 + 24 * 124 / 164
+    level = (80 + 19) / expected_other
+    assert ev["n"] == 80 and ev["value"] == 0.3
+    assert ev["peer_rate"] == pytest.approx(peer_stage2, abs=1e-4)
+    assert ev["own_level"] == pytest.approx(level, abs=1e-4)
+    assert ev["baseline"] == pytest.approx(peer_stage2 * level, abs=1e-4)
+    assert ev["p_value"] == pytest.approx(
+        sps.binomtest(24, 80, peer_stage2 * level).pvalue, rel=1e-2
+    )

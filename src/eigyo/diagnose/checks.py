@@ -42,6 +42,7 @@ class Check:
     max_share: float | None = None
     target: str | None = None
     unit: str = "ratio"
+    isolate: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,6 +97,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         max_share=raw.get("max_share"),
         target=raw.get("target"),
         unit=raw.get("unit", "ratio"),
+        isolate=raw.get("isolate"),
     )
 
 

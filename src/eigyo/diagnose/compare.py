@@ -6,7 +6,7 @@ medians, the value columns — come back to Python for the tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis.expr.types as ir
@@ -88,15 +88,48 @@ def proportion(check: Check, sample: ir.Table) -> list[Tested]:
         for key in list(bases):
             bases[key] = _sum([r for r in rows if tuple(r[s] for s in strata) == key], group)
     total_n = sum(r["n"] for r in rows)
-    out = []
+    pairs = []
     for r in rows:
         base = bases.get(tuple(r[s] for s in strata))
         if base is None:
             continue
-        if check.baseline is None:
-            base = _minus(base, r)
-        out.append(_test_rate(check, r, base, total_n))
+        pairs.append((r, _minus(base, r) if check.baseline is None else base))
+    out = [_test_rate(check, r, base, total_n) for r, base in pairs]
+    if check.isolate:
+        _isolate(check, pairs, out)
     return out
+
+
+def _isolate(
+    check: Check, pairs: list[tuple[dict[str, Any], dict[str, Any]]], tested: list[Tested]
+) -> None:
+    """Factor out the group's general level so only what is specific to one stratum remains.
+
+    A team that converts worse at every stage is a win-rate problem, not a bottleneck. The
+    expected rate at stage S is the peers' rate at S times the team's own level elsewhere
+    (its successes ÷ what the peers' rates predict at its other stages); the team's count at S
+    is then tested against that expectation (exact binomial test).
+    """
+    assert check.isolate is not None
+    level_col = check.isolate
+    for (r, base), t in zip(pairs, tested, strict=True):
+        others = [
+            (r2, b2)
+            for r2, b2 in pairs
+            if r2[level_col] == r[level_col] and r2 is not r and b2.get("n")
+        ]
+        expected = sum(r2["n"] * b2["k"] / b2["n"] for r2, b2 in others)
+        level = sum(r2["k"] for r2, _ in others) / expected if expected else 1.0
+        peer = base["k"] / base["n"] if base.get("n") else float("nan")
+        p0 = min(max(peer * level, 1e-6), 1 - 1e-6) if peer == peer else float("nan")
+        n, k = int(r["n"]), int(r["k"])
+        if n == 0 or p0 != p0:
+            continue
+        t.p_value = float(stats.binomial(k, n, p0))
+        t.effect = k / n - p0
+        t.gap = _directed_gap(check, k / n, p0)
+        t.gap_info = replace(t.gap_info, baseline=p0)
+        t.extra.update(peer_rate=peer, own_level=level)
 
 
 def _test_rate(check: Check, r: dict[str, Any], base: dict[str, Any], total_n: int) -> Tested:

@@ -41,6 +41,13 @@ def two_proportions(k1: int, n1: int, k2: int, n2: int) -> Comparison:
     return Comparison(p1 - p2, float(2 * stats.norm.sf(abs(z))))
 
 
+def binomial(k: int, n: int, p0: float) -> float:
+    """Two-sided exact binomial test of k successes in n against the expected rate p0."""
+    if n == 0:
+        return 1.0
+    return float(stats.binomtest(k, n, p0).pvalue)
+
+
 def medians(a: np.ndarray, b: np.ndarray) -> Comparison:
     """Difference of medians (a − b) with the two-sided Mann–Whitney U test (skewed durations)."""
     if len(a) == 0 or len(b) == 0:
