@@ -27,6 +27,7 @@ def closed_deals(ws: Workspace, period: Period) -> ir.Table:
         team=o.team,
         role=o.role,
         industry=o.industry.fill_null("(unknown)"),
+        type=o.type.fill_null("(unknown)"),
         region=o.region,
         amount=o.amount,
         won=(o.status == "won").cast("int64"),

@@ -131,6 +131,7 @@ class Plant:
 
     osaka_win_mult: float = 0.42  # 1: 大阪 win rate ~15% instead of ~30%
     osaka_zombie_p: float = 0.15  # 9: would-be-lost 大阪 deals left open, stale, undated
+    base_zombie_p: float = BASE_ZOMBIE_P  # everyday CRM neglect elsewhere (none when clean)
     nagoya_stage_p: tuple[float, ...] | None = (0.95, 0.95, 0.95, 0.42, 0.88)  # 2
     nagoya_dwell_mult: float = 3.0  # 2: time in 提案
     slip_rep_p: float = 0.70  # 3: one 東京第一 rep pushes close dates
@@ -154,7 +155,8 @@ class Plant:
 PLANTED = Plant()
 CLEAN = Plant(
     osaka_win_mult=1.0,
-    osaka_zombie_p=BASE_ZOMBIE_P,
+    osaka_zombie_p=0.0,
+    base_zombie_p=0.0,
     nagoya_stage_p=None,
     nagoya_dwell_mult=1.0,
     slip_rep_p=SLIP_P,

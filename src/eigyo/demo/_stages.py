@@ -15,7 +15,6 @@ import numpy as np
 from eigyo.demo import _calendar as cal
 from eigyo.demo._config import (
     BACKWARD,
-    BASE_ZOMBIE_P,
     DWELL_MEDIAN,
     DWELL_SIGMA,
     FIRST_MEETING_MEDIAN,
@@ -117,10 +116,10 @@ def _outcome(
     """Status at the end of the data, abandoned deals (problem 9) and the activity window."""
     n = deals.n
     osaka = org.of_type("osaka")[deals.owner]
-    zombie_p = np.where(osaka, plant.osaka_zombie_p, BASE_ZOMBIE_P)
+    zombie_p = np.where(osaka, plant.osaka_zombie_p, plant.base_zombie_p)
     quiet = close < cal.END_TS - ZOMBIE_QUIET_DAYS * cal.DAY
     zombie = (fail < N_OPEN_STAGES) & quiet & (rng.random(n) < zombie_p)
-    undated = zombie & osaka & (plant.osaka_zombie_p > BASE_ZOMBIE_P)
+    undated = zombie & osaka & (plant.osaka_zombie_p > plant.base_zombie_p)
     closed = (close < cal.END_TS) & ~zombie
     status = np.where(closed, np.where(fail == N_OPEN_STAGES, WON, LOST), OPEN)
     active_end = np.where(closed, close, cal.END_TS - 1)

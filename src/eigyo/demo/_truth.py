@@ -13,7 +13,6 @@ from typing import Any
 
 from eigyo.demo import _writer as w
 from eigyo.demo._config import (
-    BASE_ZOMBIE_P,
     DWELL_MEDIAN,
     FIRST_MEETING_MEDIAN,
     INDUSTRY_WEIGHTS,
@@ -144,7 +143,7 @@ def _team_problems(p: Plant, r: int, n: int) -> dict[str, Found]:
             "hired": ["2025-04-01", "2025-05-07", "2025-06-02"],
             "also_visible_as": {"check": "kpi_gap_by_team", "team": fukuoka}}),
         "stale_deals": ({"team": _team("osaka", r, n)}, {
-            "abandon_p": p.osaka_zombie_p, "baseline_abandon_p": BASE_ZOMBIE_P,
+            "abandon_p": p.osaka_zombie_p, "baseline_abandon_p": p.base_zombie_p,
             "quiet_days_at_least": 75, "expected_close_date": "empty"}),
         "admin_time": ({"team": _team("nagoya", r, n)}, {
             "admin_share": p.nagoya_admin_share, "baseline_admin_share": TIME_SHARES[1]}),

@@ -43,6 +43,7 @@ class Check:
     target: str | None = None
     unit: str = "ratio"
     isolate: str | None = None
+    scope: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -98,6 +99,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         target=raw.get("target"),
         unit=raw.get("unit", "ratio"),
         isolate=raw.get("isolate"),
+        scope=tuple(raw.get("scope", raw["group"])),
     )
 
 

@@ -77,7 +77,8 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
         sev = severity(check, t)
         if sev is None:
             continue
-        ev = _evidence(check, t)
+        scope = {k: v for k, v in t.key.items() if k in check.scope}
+        ev = {**{k: v for k, v in t.key.items() if k not in check.scope}, **_evidence(check, t)}
         title, cause, actions = finding_texts(check, t.key, ev)
         findings.append(
             Finding(
@@ -85,7 +86,7 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
                 check=check.id,
                 severity=sev,
                 metric=check.metric,
-                scope=t.key,
+                scope=scope,
                 evidence=ev,
                 cause=cause,
                 actions=actions,

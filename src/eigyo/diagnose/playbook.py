@@ -40,6 +40,24 @@ def format_value(v: object, unit: str, lang: str) -> str:
     return f"{v:,.3g}"
 
 
+#: Code values shown inside sentences, per language.
+VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "type": {
+        "new": {"ja": "新規", "en": "new-business"},
+        "expansion": {"ja": "アップセル", "en": "expansion"},
+        "renewal": {"ja": "更新", "en": "renewal"},
+    },
+}
+
+
+def _labelled(values: dict[str, Any], lang: str) -> dict[str, Any]:
+    out = dict(values)
+    for key, labels in VALUE_LABELS.items():
+        if isinstance(out.get(key), str) and out[key] in labels:
+            out[key] = labels[out[key]][lang]
+    return out
+
+
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -62,12 +80,15 @@ def finding_texts(
     out: dict[str, dict[str, str]] = {"title": {}, "cause": {}}
     actions: list[dict[str, str]] = [{} for _ in entry.get("actions", [])]
     for lang in LANGS:
-        values = {
-            **evidence,
-            **scope,
-            "value": format_value(evidence.get("value"), check.unit, lang),
-            "baseline": format_value(evidence.get("baseline"), check.unit, lang),
-        }
+        values = _labelled(
+            {
+                **evidence,
+                **scope,
+                "value": format_value(evidence.get("value"), check.unit, lang),
+                "baseline": format_value(evidence.get("baseline"), check.unit, lang),
+            },
+            lang,
+        )
         for field in ("title", "cause"):
             out[field][lang] = _fill(entry[field][lang], values)
         for i, a in enumerate(entry.get("actions", [])):
