@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import polars as pl
 
+from eigyo.analysis.leads import mql_leads
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -200,15 +201,11 @@ def lead_response_by_team(ws: Workspace, period: Period) -> pl.DataFrame:
 
 
 def untouched_by_source(ws: Workspace, period: Period) -> pl.DataFrame:
-    """Per source: leads created in P, how many nobody touched (no first response and no
-    activity logged on the lead), and that share."""
-    le = ws.table("leads")
-    le = le.filter(_within(le.created_at, period))
-    a = ws.table("activities")
-    touched = a.filter(a.lead_id.notnull()).select(touched_id=a.lead_id).distinct()
-    j = le.left_join(touched, le.lead_id == touched.touched_id)
-    flag = (j.first_response_at.isnull() & j.touched_id.isnull()).cast("int64")
-    g = j.group_by(source=j.source).agg(leads=j.count(), untouched=flag.sum())
+    """Per source: MQLs created in P, how many never got a first response, and that share —
+    the same population and definition as the ``untouched_leads`` check, so chart and finding
+    agree."""
+    s = mql_leads(ws, period)
+    g = s.group_by("source").agg(leads=s.count(), untouched=s.untouched.sum())
     g = g.mutate(share=(g.untouched / g.leads).cast("float64"))
     return _frame(g.order_by("source"))
 

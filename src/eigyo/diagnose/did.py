@@ -79,6 +79,7 @@ def run_did(check: Check, ctx: Context) -> list[Finding]:
                 actions=actions,
                 title=title,
                 impact_jpy=None,
+                unit=check.unit,
             )
         )
     return findings

@@ -92,6 +92,7 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
                 actions=actions,
                 title=title,
                 impact_jpy=estimate(check.impact, t.gap_info, ctx),
+                unit=check.unit,
             )
         )
     if not findings:

@@ -36,6 +36,7 @@ class Finding:
     actions: list[dict[str, str]]
     impact_jpy: float | None = None
     title: dict[str, str] = field(default_factory=dict)
+    unit: str | None = None  # unit of ``value``/``baseline`` in the evidence (ratio, days …)
 
     def sort_key(self) -> tuple[int, float]:
         return (-SEVERITY_RANK[self.severity], -(self.impact_jpy or 0.0))

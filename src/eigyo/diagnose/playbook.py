@@ -58,6 +58,13 @@ def _labelled(values: dict[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
+def _q_text(q: object) -> str:
+    """``q=0.0012`` or ``q<0.001``: tiny q-values read as a bound, not as zero."""
+    if not isinstance(q, int | float):
+        return "q=—"
+    return "q<0.001" if q < 0.001 else f"q={q:.2g}"
+
+
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

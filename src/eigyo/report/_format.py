@@ -126,17 +126,43 @@ def fmt_evidence_value(value: Any, unit: str | None, lang: str) -> str:
     return "—" if value is None else str(value)
 
 
+#: Evidence keys a reader does not need (the q-value already carries the test).
+HIDDEN_EVIDENCE = frozenset({"p_value", "successes", "status"})
+
+
+def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str) -> str:
+    if key in ("q_value", "p_value") and isinstance(value, int | float):
+        return "<0.001" if value < 0.001 else f"{value:.3g}"
+    if key == "effect" and unit == "ratio" and isinstance(value, int | float):
+        return f"{value * 100:+.1f}pt"
+    if isinstance(value, str):
+        return value_label(key, value, lang)
+    return fmt_evidence_value(value, unit_of_key(key, unit), lang)
+
+
+def value_label(key: str, value: str, lang: str) -> str:
+    """A code value (deal type new/expansion …) in the reader's language."""
+    full = f"report.values.{key}.{value}"
+    return t(full, lang) if full in catalogue() else value
+
+
 def evidence_items(
     evidence: dict[str, Any], metric_unit: str | None, lang: str
 ) -> list[tuple[str, str]]:
-    """Evidence as (label, formatted value) pairs in the finding's own order."""
-    return [
-        (
-            label_of("evidence", k, lang),
-            fmt_evidence_value(v, unit_of_key(k, metric_unit), lang),
-        )
-        for k, v in evidence.items()
-    ]
+    """Evidence as (label, formatted value) pairs in the finding's own order; a confidence
+    interval (ci_low, ci_high) becomes one item."""
+    items = []
+    for k, v in evidence.items():
+        if k in HIDDEN_EVIDENCE or k == "ci_high":
+            continue
+        if k == "ci_low" and "ci_high" in evidence:
+            unit = unit_of_key("value", metric_unit) if "estimate" not in evidence else metric_unit
+            low = _fmt_evidence("value", v, unit, lang)
+            high = _fmt_evidence("value", evidence["ci_high"], unit, lang)
+            items.append((label_of("evidence", "ci", lang), f"{low} ～ {high}"))
+            continue
+        items.append((label_of("evidence", k, lang), _fmt_evidence(k, v, metric_unit, lang)))
+    return items
 
 
 def scope_text(scope: dict[str, str], lang: str) -> str:

@@ -125,7 +125,7 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         title=_pick(f.title, lang, f.check),
         scope=scope_text(f.scope, lang),
         impact=None if f.impact_jpy is None else fmt_value(f.impact_jpy, "yen", lang),
-        evidence=evidence_items(f.evidence, _metric_unit(f.metric, units), lang),
+        evidence=evidence_items(f.evidence, f.unit or _metric_unit(f.metric, units), lang),
         cause=_pick(f.cause, lang),
         actions=[a for a in (_pick(x, lang) for x in f.actions) if a],
     )
