@@ -41,7 +41,7 @@ KINTONE = """レコード番号,案件名,会社名,担当者,見込み金額,�
 
 
 def test_presets_are_valid_data() -> None:
-    assert presets() == ["hubspot", "kintone", "salesforce"]
+    assert presets() == ["hubspot", "kintone", "salesforce", "xes"]
     for name in presets():
         assert load_preset(name).files
     with pytest.raises(InputError, match=r"Unknown preset 'sap'\. Presets: hubspot"):

@@ -1,10 +1,16 @@
-"""Stage exits: what happened after an opportunity entered each stage.
+"""Stage entries and stage exits: the ordered stage history every process analysis starts from.
 
-One row per stage entry of opportunities created in the period. The next entry (by entered_at,
-ties broken by stage order) tells whether the deal ``advanced`` (to any non-lost stage) or
-``dropped`` (to a lost stage, or the opportunity was lost with no further entry). Entries still
-waiting — open deals — are right-censored: they count for neither, so young cohorts do not look
-like leaks.
+:func:`stage_entries` puts each opportunity's stage entries in one order — by ``entered_at``, ties
+broken by the configured stage order (stages ``eigyo.toml`` does not list come after), then by
+stage name, so the same data always gives the same sequence — and attaches to every entry its
+position, the previous and the next entry. The process map, the funnel, time in stage, rework and
+the diagnosis's :func:`stage_exits` all read that one table, so "the next stage" means the same
+thing everywhere.
+
+Stage exits: what happened after an opportunity entered each stage. The next entry tells whether
+the deal ``advanced`` (to any non-lost stage) or ``dropped`` (to a lost stage, or the opportunity
+was lost with no further entry). Entries still waiting — open deals — are right-censored: they
+count for neither, so young cohorts do not look like leaks.
 """
 
 from __future__ import annotations
@@ -14,34 +20,97 @@ import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_rep
 from eigyo.periods import Period
-from eigyo.settings import Settings
 from eigyo.workspace import Workspace
 
+#: Sort key of stages that ``eigyo.toml`` does not list: after every configured stage.
+UNLISTED_ORDER = 10_000
+TERMINAL_KINDS = ("won", "lost")
 
-def _stage_attrs(settings: Settings) -> ir.Table:
-    """The configured stages as a small in-memory table (name → kind, order)."""
+
+def stage_attrs(ws: Workspace) -> ir.Table:
+    """Every stage name in the settings or the history → kind and configured order.
+
+    Kinds of unlisted names come from the known synonyms (``Closed Won`` → won); their order is
+    null. One Python call per *distinct* stage name, never per row.
+    """
+    sh = ws.table("stage_history")
+    seen = [r for r in sh.select("stage").distinct().to_pyarrow().column(0).to_pylist() if r]
+    names = [s.name for s in ws.settings.stages]
+    names += sorted(set(seen) - set(names))
     return ibis.memtable(
         {
-            "_stage": [s.name for s in settings.stages],
-            "_kind": [s.kind for s in settings.stages],
-            "_order": list(range(len(settings.stages))),
-        }
+            "_stage": names,
+            "_kind": [ws.settings.stage_kind(n) for n in names],
+            "_order": [ws.settings.stage_order(n) for n in names],
+        },
+        schema={"_stage": "string", "_kind": "string", "_order": "int64"},
+    )
+
+
+def stage_entries(
+    ws: Workspace, period: Period | None = None, *, until: ibis.Value | None = None
+) -> ir.Table:
+    """One row per stage entry of opportunities created in ``period`` (all rows when None).
+
+    Columns: opportunity_id, stage, kind, stage_order (null when unlisted), entered_at, rep_id,
+    seq (0-based position in the opportunity), prev_stage, next_stage, next_kind, next_order,
+    next_at, dwell_days (to the next entry; null for the last) and is_last. With ``until`` (a
+    timestamp), only entries before it count, as the history stood then.
+    """
+    sh = ws.table("stage_history")
+    if until is not None:
+        sh = sh.filter(sh.entered_at < until)
+    if period is not None:
+        o = ws.table("opportunities")
+        ids = o.filter(in_period(o.created_at, period)).select(_opp=o.opportunity_id)
+        sh = sh.semi_join(ids, sh.opportunity_id == ids._opp)
+    attrs = stage_attrs(ws)
+    sh = sh.left_join(attrs, sh.stage == attrs._stage).drop("_stage")
+    sh = sh.mutate(_sort=sh._order.fill_null(UNLISTED_ORDER))
+    w = ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._sort, sh.stage])
+    sh = sh.mutate(
+        seq=ibis.row_number().over(w),
+        prev_stage=sh.stage.lag().over(w),
+        next_stage=sh.stage.lead().over(w),
+        next_kind=sh._kind.lead().over(w),
+        next_order=sh._order.lead().over(w),
+        next_at=sh.entered_at.lead().over(w),
+    )
+    return sh.select(
+        "opportunity_id",
+        "stage",
+        kind=sh._kind,
+        stage_order=sh._order,
+        entered_at=sh.entered_at,
+        rep_id=sh.rep_id,
+        seq=sh.seq,
+        prev_stage=sh.prev_stage,
+        next_stage=sh.next_stage,
+        next_kind=sh.next_kind,
+        next_order=sh.next_order,
+        next_at=sh.next_at,
+        dwell_days=days_between(sh.entered_at, sh.next_at),
+        is_last=sh.next_at.isnull(),
     )
 
 
 def stage_exits(ws: Workspace, period: Period) -> ir.Table:
-    """Per stage entry: team, stage, advanced (0/1, null while waiting), dwell_days, won."""
+    """Per stage entry: team, stage, advanced (0/1, null while waiting), dwell_days, won.
+
+    Also carries rep_id, amount, status and lost_reason for the funnel's leakage in yen.
+    """
     o = ws.table("opportunities")
     o = o.filter(in_period(o.created_at, period))
-    sh = ws.table("stage_history")
-    attrs = _stage_attrs(ws.settings)
-    sh = sh.left_join(attrs, sh.stage == attrs._stage).drop("_stage")
-    sh = sh.mutate(_order=sh._order.fill_null(999))
-    w = ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._order])
-    sh = sh.mutate(next_at=sh.entered_at.lead().over(w), next_kind=sh._kind.lead().over(w))
-    opp = o.select(_opp=o.opportunity_id, owner_rep_id=o.owner_rep_id, status=o.status)
-    j = sh.join(opp, sh.opportunity_id == opp._opp)
-    j = j.filter(~j._kind.isin(["won", "lost"]) | j._kind.isnull())
+    e = stage_entries(ws, period)
+    opp = o.select(
+        _opp=o.opportunity_id,
+        owner_rep_id=o.owner_rep_id,
+        status=o.status,
+        amount=o.amount,
+        lost_reason=o.lost_reason,
+    )
+    j = e.join(opp, e.opportunity_id == opp._opp)
+    j = j.filter(~j.kind.isin(TERMINAL_KINDS) | j.kind.isnull())
     advanced = ibis.cases(
         (j.next_at.notnull() & (j.next_kind.isnull() | (j.next_kind != "lost")), 1),
         (j.next_at.notnull() | (j.status == "lost"), 0),
@@ -55,6 +124,11 @@ def stage_exits(ws: Workspace, period: Period) -> ir.Table:
         team=j.team,
         rep_id=j.owner_rep_id,
         advanced=j._advanced,
-        dwell_days=days_between(j.entered_at, j.next_at),
+        dwell_days=j.dwell_days,
         won=(j.status == "won").cast("int64"),
+        stage_order=j.stage_order,
+        amount=j.amount,
+        status=j.status,
+        lost_reason=j.lost_reason,
+        next_stage=j.next_stage,
     )

@@ -14,6 +14,8 @@ from eigyo.errors import EigyoError
 
 # Importing the command modules registers them on ``app``.
 from eigyo.cli import demo_cmd, diagnose_cmd, import_cmd, init_cmd, metrics_cmd, report_cmd  # noqa: F401  isort: skip
+from eigyo.cli import process_cmd  # noqa: F401  isort: skip
+from eigyo.cli import data_cmd  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -207,7 +207,13 @@ def import_path(
         raise InputError(f"{path} not found")
     started = datetime.now()
     spec = mp.load_mapping(mapping) if mapping else mp.load_preset(preset) if preset else None
-    jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
+    if spec is not None and spec.name == "xes":  # event log: one file feeds three tables
+        from eigyo.ingest.xes import plan
+
+        parts = plan(path, spec, ws.settings, encoding, sheet)
+        jobs = [Job(path, table(entry.table), entry, raw) for entry, raw in parts]
+    else:
+        jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
     tz = ws.settings.timezone
     staged: list[Staged] = []
     for i, job in enumerate(jobs):

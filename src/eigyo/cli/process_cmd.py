@@ -1,0 +1,344 @@
+"""``eigyo process``: the process map of stage history (stages, transitions, variants)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from eigyo.analysis.bottleneck import bottlenecks
+from eigyo.analysis.dwell import stuck_deals, time_in_stage
+from eigyo.analysis.funnel import check_dimension, funnel, leakage
+from eigyo.analysis.pipeline import end_of, pipeline_by_stage, waterfall
+from eigyo.analysis.process import ProcessMap, process_map
+from eigyo.analysis.rework import move_summary, skipped_stages
+from eigyo.analysis.slippage import pushes
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    lang_of,
+)
+from eigyo.i18n import t
+from eigyo.periods import Period, parse_period
+from eigyo.workspace import Workspace, open_workspace
+
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", "-p", help="Opportunities created in: 2025-04, 2025-Q1, FY2025…"),
+]
+TOP_TRANSITIONS = 20
+
+
+def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period | None]:
+    """Open the workspace read-only and parse the optional period with its fiscal year."""
+    ws = open_workspace(workspace, read_only=True)
+    p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
+    return ws, p
+
+
+def days(v: float | None) -> str:
+    return "—" if v is None else f"{v:,.1f}"
+
+
+@app.command("process")
+def process_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    period: PeriodOpt = None,
+    top: Annotated[int, typer.Option("--variants", help="How many variants to list.")] = 10,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Process map: stage entries, transitions with median days, and the top variants."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws, p = open_period(workspace, period)
+    with ws:
+        pm = process_map(ws, p, top_variants=top)
+    if fmt == "json":
+        emit_json(pm.to_json())
+        return
+    _print(pm, lang)
+
+
+def _print(pm: ProcessMap, lang: str) -> None:
+    if not pm.stages:
+        console.print(t("process.cli.empty", lang))
+        return
+    st = Table(title=t("process.cli.stages_title", lang, n=f"{pm.opportunities:,}"))
+    for key in ("stage", "entered", "deals", "median", "p90"):
+        st.add_column(
+            t(f"process.cli.col_{key}", lang), justify="left" if key == "stage" else "right"
+        )
+    for s in pm.stages:
+        st.add_row(s.stage, f"{s.entered:,}", f"{s.deals:,}", days(s.median_days), days(s.p90_days))
+    console.print(st)
+    tt = Table(title=t("process.cli.transitions_title", lang, n=TOP_TRANSITIONS))
+    for key in ("from", "to", "count", "median"):
+        tt.add_column(
+            t(f"process.cli.col_{key}", lang),
+            justify="right" if key in ("count", "median") else "left",
+        )
+    for tr in pm.transitions[:TOP_TRANSITIONS]:
+        tt.add_row(tr.source, tr.target, f"{tr.count:,}", days(tr.median_days))
+    console.print(tt)
+    vt = Table(title=t("process.cli.variants_title", lang))
+    for key in ("path", "count", "share", "median"):
+        vt.add_column(
+            t(f"process.cli.col_{key}", lang), justify="left" if key == "path" else "right"
+        )
+    for v in pm.variants:
+        vt.add_row(" → ".join(v.stages), f"{v.count:,}", f"{v.share:.1%}", days(v.median_days))
+    console.print(vt)
+
+
+def _table(title: str, heads: list[str], rows: list[list[str]]) -> None:
+    """One Rich table: first column left-aligned, numbers right-aligned."""
+    tb = Table(title=title)
+    for i, h in enumerate(heads):
+        tb.add_column(h, justify="left" if i == 0 else "right")
+    for r in rows:
+        tb.add_row(*r)
+    console.print(tb)
+
+
+def _c(key: str, lang: str) -> str:
+    return t(f"process.cli.col_{key}", lang)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _yen(v: float | None) -> str:
+    return "—" if v is None else f"¥{v:,.0f}"
+
+
+@app.command("funnel")
+def funnel_cmd(
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="Cohort: opportunities created in P.")
+    ],
+    workspace: WorkspaceOpt = Path("."),
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="team, rep_id, source, industry, region, product, type."),
+    ] = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Cohort funnel, leakage in ¥ with lost reasons, time in stage, bottlenecks and rework."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws, p = open_period(workspace, period)
+    assert p is not None
+    with ws:
+        doc = step2_report(ws, p, check_dimension(by))
+    if fmt == "json":
+        emit_json({"period": period, **doc})
+        return
+    _print_funnel(doc, lang)
+
+
+def step2_report(ws: Workspace, p: Period, by: str | None) -> dict[str, Any]:
+    """Everything ``eigyo funnel`` shows, as plain JSON-ready data."""
+    f = funnel(ws, p, by)
+    return {
+        "by": by,
+        "created": f.created,
+        "funnel": [asdict(s) for s in f.steps],
+        "leakage": [asdict(x) for x in leakage(ws, p, by)],
+        "time_in_stage": [asdict(d) for d in time_in_stage(ws, p, by)],
+        "bottlenecks": [asdict(b) for b in bottlenecks(ws, p)],
+        "rework": {"moves": move_summary(ws, p), "skipped": skipped_stages(ws, p)},
+    }
+
+
+def _print_funnel(doc: dict[str, Any], lang: str) -> None:
+    _table(
+        t("process.cli.funnel_title", lang, by=doc["by"] or "—"),
+        [
+            _c("group", lang),
+            _c("stage", lang),
+            _c("reached", lang),
+            _c("next", lang),
+            _c("cumulative", lang),
+        ],
+        [
+            [
+                s["group"],
+                s["stage"],
+                f"{s['reached']:,}",
+                _pct(s["next_rate"]),
+                _pct(s["cumulative"]),
+            ]
+            for s in doc["funnel"]
+        ],
+    )
+    _table(
+        t("process.cli.leak_title", lang),
+        [
+            _c("group", lang),
+            _c("stage", lang),
+            _c("lost", lang),
+            _c("lost_jpy", lang),
+            _c("reasons", lang),
+        ],
+        [
+            [
+                x["group"],
+                x["stage"],
+                f"{x['lost']:,}",
+                _yen(x["lost_jpy"]),
+                ", ".join(f"{k} {v}" for k, v in list(x["reasons"].items())[:3]),
+            ]
+            for x in doc["leakage"]
+        ],
+    )
+    _table(
+        t("process.cli.dwell_title", lang),
+        [
+            _c("group", lang),
+            _c("stage", lang),
+            _c("count", lang),
+            _c("median", lang),
+            _c("p90", lang),
+        ],
+        [
+            [d["group"], d["stage"], f"{d['stays']:,}", days(d["median_days"]), days(d["p90_days"])]
+            for d in doc["time_in_stage"]
+        ],
+    )
+    _table(
+        t("process.cli.bottleneck_title", lang),
+        [
+            _c("stage", lang),
+            _c("conversion", lang),
+            _c("median", lang),
+            _c("baseline", lang),
+            _c("impact", lang),
+        ],
+        [
+            [
+                ("★ " if b["top"] else "") + b["stage"],
+                _pct(b["conversion"]),
+                days(b["dwell_days"]),
+                t(f"process.baseline.{b['basis']}", lang) if b["basis"] else "—",
+                _yen(b["impact_jpy"]),
+            ]
+            for b in doc["bottlenecks"]
+        ],
+    )
+
+
+@app.command("pipeline")
+def pipeline_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="Day (YYYY-MM-DD): pipeline at its end.")],
+    workspace: WorkspaceOpt = Path("."),
+    since: Annotated[
+        str | None, typer.Option("--from", help="Waterfall from this day to --as-of.")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", help="Only deals expected to close in this period.")
+    ] = None,
+    period: PeriodOpt = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Pipeline as of a day, its change waterfall, stuck deals, close-date pushes in a period."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws, p = open_period(workspace, period)
+    day, start = _day(as_of, "--as-of"), _day(since, "--from") if since else None
+    with ws:
+        win = parse_period(window, ws.settings.fiscal_year_start_month) if window else None
+        doc: dict[str, Any] = {
+            "as_of": day.isoformat(),
+            "by_stage": pipeline_by_stage(ws, day, win),
+            "stuck": stuck_deals(ws, end_of(day)),
+        }
+        if start is not None:
+            doc["waterfall"] = waterfall(ws, start, day, win).to_json()
+        if p is not None:
+            doc["slippage"] = {"rep_id": pushes(ws, p, "rep_id"), "team": pushes(ws, p, "team")}
+    if fmt == "json":
+        emit_json(doc)
+        return
+    _print_pipeline(doc, lang)
+
+
+def _day(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a day like 2025-06-30", param_hint=flag
+        ) from None
+
+
+def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
+    _table(
+        t("process.cli.pipeline_title", lang, as_of=doc["as_of"]),
+        [_c("stage", lang), _c("deals", lang), _c("amount", lang)],
+        [[r["stage"], f"{r['deals']:,}", _yen(r["amount"])] for r in doc["by_stage"]],
+    )
+    if "waterfall" in doc:
+        w = doc["waterfall"]
+        rows = [
+            [
+                t("process.waterfall.start", lang),
+                f"{w['start']['deals']:,}",
+                _yen(w["start"]["amount"]),
+            ]
+        ]
+        rows += [
+            [t(f"process.waterfall.{s['step']}", lang), f"{s['deals']:,}", _yen(s["amount"])]
+            for s in w["steps"]
+        ]
+        rows.append(
+            [t("process.waterfall.end", lang), f"{w['end']['deals']:,}", _yen(w["end"]["amount"])]
+        )
+        _table(
+            t("process.cli.waterfall_title", lang, start=w["start_day"], end=w["end_day"]),
+            [_c("item", lang), _c("deals", lang), _c("amount", lang)],
+            rows,
+        )
+    _table(
+        t("process.cli.stuck_title", lang, as_of=doc["as_of"]),
+        [
+            _c("opportunity", lang),
+            _c("rep", lang),
+            _c("stage", lang),
+            _c("days", lang),
+            _c("p90", lang),
+            _c("amount", lang),
+        ],
+        [
+            [
+                s["opportunity_id"],
+                s["rep_id"],
+                s["stage"],
+                days(s["days_in_stage"]),
+                days(s["p90_days"]),
+                _yen(s["amount"]),
+            ]
+            for s in doc["stuck"][:30]
+        ],
+    )
+    if "slippage" in doc:
+        _table(
+            t("process.cli.slippage_title", lang),
+            [_c("rep", lang), _c("pushes", lang), _c("pushed_days", lang), _c("pushed_jpy", lang)],
+            [
+                [r["rep_id"], f"{r['pushes']:,}", days(r["days_pushed"]), _yen(r["amount_pushed"])]
+                for r in doc["slippage"]["rep_id"][:20]
+            ],
+        )
