@@ -38,8 +38,16 @@ def _truth(out: Path) -> list[dict[str, object]]:
 def test_every_planted_problem_is_found(planted: tuple[Path, RunResult]) -> None:
     out, res = planted
     problems = _truth(out)
-    assert {p["step"] for p in problems} >= {"measure", "process", "specialization", "alignment",
-                                             "enablement", "data", "organization", "monitor"}
+    assert {p["step"] for p in problems} >= {
+        "measure",
+        "process",
+        "specialization",
+        "alignment",
+        "enablement",
+        "data",
+        "organization",
+        "monitor",
+    }
     found = {(f.check, tuple(sorted(f.scope.items()))): f for f in res.findings}
     for p in problems:
         key = (p["check"], tuple(sorted(p["scope"].items())))  # type: ignore[union-attr]
@@ -83,15 +91,25 @@ def test_report_has_every_step_and_the_planted_findings(planted: tuple[Path, Run
     out, res = planted
     html = res.report.read_text(encoding="utf-8")
     assert res.report == out / "report.html" and '<html lang="ja"' in html
-    for step in ("measure", "process", "specialization", "alignment", "enablement", "data",
-                 "organization", "monitor"):
+    for step in (
+        "measure",
+        "process",
+        "specialization",
+        "alignment",
+        "enablement",
+        "data",
+        "organization",
+        "monitor",
+    ):
         assert f'id="step-{step}"' in html
     for f in _alarms(res.findings):
         assert f.title["ja"] in html
-    assert "<script src=" not in html and "<link href=\"http" not in html
+    assert "<script src=" not in html and '<link href="http' not in html
 
 
-def test_cli_demo_json_and_english_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_json_and_english_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["demo", "--out", str(tmp_path), "--lang", "en", "--format", "json", "--seed", "3"])
     doc = json.loads(capsys.readouterr().out)
     assert Path(doc["report"]).name == "report.en.html"
