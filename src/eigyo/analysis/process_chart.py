@@ -7,6 +7,8 @@ the ``top`` most frequent transitions are drawn so that a 100-activity event log
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from eigyo.analysis.process import ProcessMap
@@ -14,7 +16,9 @@ from eigyo.i18n import t
 
 
 def process_figure(pm: ProcessMap, lang: str = "ja", *, top: int = 40) -> go.Figure:
-    """Stages as nodes (entries in the label), transitions as links (count, median days)."""
+    """Stages as nodes (entries in the label), transitions as links (count, median days).
+
+    Stage names come from CRM data and Plotly renders some HTML in labels: they are escaped."""
     links = [tr for tr in pm.transitions if tr.source != tr.target][:top]
     entered = {s.stage: s.entered for s in pm.stages}
     names = list(dict.fromkeys([s.stage for s in pm.stages if s.entered]))
@@ -25,8 +29,8 @@ def process_figure(pm: ProcessMap, lang: str = "ja", *, top: int = 40) -> go.Fig
         t(
             "process.chart.link_hover",
             lang,
-            source=tr.source,
-            target=tr.target,
+            source=html.escape(tr.source, quote=False),
+            target=html.escape(tr.target, quote=False),
             count=f"{tr.count:,}",
             days="—" if tr.median_days is None else f"{tr.median_days:,.1f}",
         )
@@ -35,7 +39,10 @@ def process_figure(pm: ProcessMap, lang: str = "ja", *, top: int = 40) -> go.Fig
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": [f"{n} ({entered.get(n, 0):,})" for n in names], "pad": 18},
+            node={
+                "label": [f"{html.escape(n, quote=False)} ({entered.get(n, 0):,})" for n in names],
+                "pad": 18,
+            },
             link={
                 "source": [index[tr.source] for tr in links],
                 "target": [index[tr.target] for tr in links],

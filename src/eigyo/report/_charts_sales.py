@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from eigyo.analysis import overview as ov
+from eigyo.analysis.process import process_map as build_process_map
+from eigyo.analysis.process_chart import process_figure
 from eigyo.report._figures import ACCENT, Chart, Ctx, chart, new_figure, shade_period
 from eigyo.schema import ROLES
 
@@ -216,3 +218,13 @@ def segment_matrix(ctx: Ctx) -> Chart:
             )
         )
     return chart(ctx, "segment-matrix", "report.chart.segment.title", fig)
+
+
+def process_map(ctx: Ctx) -> Chart:
+    """The process map of opportunities created in the period: stages and their transitions
+    with counts and median days (a Sankey)."""
+    pm = build_process_map(ctx.ws, ctx.period)
+    fig = (
+        process_figure(pm, ctx.lang) if any(t.source != t.target for t in pm.transitions) else None
+    )
+    return chart(ctx, "process-map", "report.chart.process_map.title", fig)

@@ -28,7 +28,7 @@ from eigyo.report._model import KpiTile, ReportInput
 #: Charts of each runbook step, in the order they appear in its section.
 STEP_CHARTS: dict[str, tuple[Callable[[Ctx], Chart], ...]] = {
     "measure": (sales.bookings_by_month, sales.win_rate_by_team),
-    "process": (sales.stage_funnel, sales.stage_days, sales.stage_conversion),
+    "process": (sales.stage_funnel, sales.stage_days, sales.stage_conversion, sales.process_map),
     "specialization": (sales.rep_win_rates, sales.handoff_days),
     "alignment": (people.lead_response, people.untouched_by_source),
     "enablement": (people.ramp_curves,),
