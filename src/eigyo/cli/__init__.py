@@ -1,21 +1,24 @@
 """The ``eigyo`` command line: thin commands that call the library and render its results.
 
-Each command lives in its own module (``cli/<name>.py``) and registers itself on :data:`app`.
+Each command lives in its own module (``cli/<name>_cmd.py``, discovered at import) and registers itself on :data:`app`.
 :func:`main` turns every :class:`~eigyo.errors.EigyoError` into one clear message and exit
 status 1; usage errors exit 2 (Typer/Click); a traceback appears only with ``--debug``.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 from eigyo.cli._app import app, state
 from eigyo.errors import EigyoError
 
-# Importing the command modules registers them on ``app``.
-from eigyo.cli import demo_cmd, diagnose_cmd, import_cmd, init_cmd, metrics_cmd, report_cmd  # noqa: F401  isort: skip
-from eigyo.cli import process_cmd  # noqa: F401  isort: skip
-from eigyo.cli import data_cmd  # noqa: F401  isort: skip
+# Every ``cli/<name>_cmd.py`` registers its commands on ``app`` when imported: discovering them
+# keeps this file free of a list that each new command would have to edit.
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module.endswith("_cmd"):
+        importlib.import_module(f"{__name__}.{_module}")
 
 
 def main(argv: list[str] | None = None) -> None:
