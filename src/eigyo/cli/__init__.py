@@ -1,6 +1,7 @@
 """The ``eigyo`` command line: thin commands that call the library and render its results.
 
-Each command lives in its own module (``cli/<name>_cmd.py``, discovered at import) and registers itself on :data:`app`.
+Each command lives in its own module (``cli/<name>_cmd.py``, discovered at import) and
+registers itself on :data:`app`.
 :func:`main` turns every :class:`~eigyo.errors.EigyoError` into one clear message and exit
 status 1; usage errors exit 2 (Typer/Click); a traceback appears only with ``--debug``.
 """
