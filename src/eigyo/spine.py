@@ -15,7 +15,7 @@ from eigyo import workspace as workspace_mod
 from eigyo.diagnose import Finding, diagnose
 from eigyo.metrics import REGISTRY, compare
 from eigyo.periods import Period, parse_period
-from eigyo.report import KpiTile, ReportInput, write_report
+from eigyo.report import KpiTile, ReportInput, render_html, write_report
 from eigyo.schema import TABLES
 from eigyo.workspace import Workspace
 
@@ -65,6 +65,25 @@ def data_summary(ws: Workspace) -> dict[str, int]:
     return {t.name: ws.count(t.name) for t in TABLES}
 
 
+def report_input(
+    ws: Workspace, period: Period, findings: list[Finding], tiles: list[KpiTile] | None = None
+) -> ReportInput:
+    """What the report shows: KPI tiles (computed unless given), findings, table sizes."""
+    return ReportInput(
+        company=ws.settings.name,
+        period=period,
+        generated_at=datetime.now(),
+        kpis=kpi_tiles(ws, period) if tiles is None else tiles,
+        findings=findings,
+        data_summary=data_summary(ws),
+    )
+
+
+def findings_html(ws: Workspace, period: Period, findings: list[Finding], lang: str) -> str:
+    """The HTML report of findings already computed (``eigyo diagnose --format html``)."""
+    return render_html(ws, report_input(ws, period, findings), lang=lang)
+
+
 @dataclass(frozen=True)
 class RunResult:
     report: Path
@@ -88,14 +107,7 @@ def build_report(
     findings = diagnose(ws, period, progress=progress("diagnose"))
     tick = progress("report")
     tick("html", 0, 1)
-    inp = ReportInput(
-        company=ws.settings.name,
-        period=period,
-        generated_at=datetime.now(),
-        kpis=tiles,
-        findings=findings,
-        data_summary=data_summary(ws),
-    )
+    inp = report_input(ws, period, findings, tiles)
     path = write_report(ws, inp, out, lang=lang)
     tick("html", 1, 1)
     return RunResult(path, findings, period)

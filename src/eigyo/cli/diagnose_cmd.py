@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
 from eigyo.periods import parse_period
+from eigyo.spine import findings_html
 from eigyo.workspace import open_workspace
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}
@@ -40,8 +42,10 @@ def diagnose_cmd(
         bool, typer.Option("--all", help="Also list checks that found nothing.")
     ] = False,
 ) -> None:
-    """Run the troubleshooting runbook: findings with evidence, cause, actions and ¥ impact."""
-    check_format(fmt)
+    """Run the troubleshooting runbook: findings with evidence, cause, actions and ¥ impact.
+
+    --format html prints the self-contained HTML report on standard output."""
+    check_format(fmt, ("text", "json", "html"))
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True)
     p = parse_period(period, ws.settings.fiscal_year_start_month)
@@ -49,6 +53,9 @@ def diagnose_cmd(
         findings = diagnose(ws, p, progress=tick)
     if fmt == "json":
         emit_json({"period": period, "findings": [f.to_json(lang) for f in findings]})
+        return
+    if fmt == "html":
+        sys.stdout.write(findings_html(ws, p, findings, lang))
         return
     _print(findings, lang, show_all=all_)
 

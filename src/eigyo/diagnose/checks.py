@@ -44,6 +44,7 @@ class Check:
     unit: str = "ratio"
     isolate: str | None = None
     scope: tuple[str, ...] = ()
+    chart: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,6 +101,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         unit=raw.get("unit", "ratio"),
         isolate=raw.get("isolate"),
         scope=tuple(raw.get("scope", raw["group"])),
+        chart=raw.get("chart"),
     )
 
 

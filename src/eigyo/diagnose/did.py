@@ -80,6 +80,7 @@ def run_did(check: Check, ctx: Context) -> list[Finding]:
                 title=title,
                 impact_jpy=None,
                 unit=check.unit,
+                chart=check.chart,
             )
         )
     return findings

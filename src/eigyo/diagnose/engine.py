@@ -16,7 +16,7 @@ from eigyo.diagnose.context import Context
 from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
-from eigyo.diagnose.playbook import finding_texts, plain_finding
+from eigyo.diagnose.playbook import finding_texts, impact_formula, plain_finding
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -80,6 +80,7 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
         scope = {k: v for k, v in t.key.items() if k in check.scope}
         ev = {**{k: v for k, v in t.key.items() if k not in check.scope}, **_evidence(check, t)}
         title, cause, actions = finding_texts(check, t.key, ev)
+        yen, inputs = estimate(check.impact, t.gap_info, ctx)
         findings.append(
             Finding(
                 step=check.step,
@@ -91,8 +92,10 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
                 cause=cause,
                 actions=actions,
                 title=title,
-                impact_jpy=estimate(check.impact, t.gap_info, ctx),
+                impact_jpy=yen,
                 unit=check.unit,
+                impact_formula=impact_formula(check.impact, inputs),
+                chart=check.chart,
             )
         )
     if not findings:

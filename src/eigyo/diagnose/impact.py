@@ -26,48 +26,73 @@ class Gap:
     hours: float = 0.0
 
 
-ImpactFn = Callable[[Gap, Context], float | None]
+Inputs = dict[str, float]
+ImpactFn = Callable[[Gap, Context], tuple[float, Inputs]]
 
 
-def _lost_wins(g: Gap, c: Context) -> float:
+def _lost_wins(g: Gap, c: Context) -> tuple[float, Inputs]:
     """Wins the group would have had at the baseline's rate × average won deal."""
-    return max(0.0, g.baseline - g.value) * g.n * c.avg_won_amount
+    gap = max(0.0, g.baseline - g.value)
+    return gap * g.n * c.avg_won_amount, {"gap": gap, "n": g.n, "avg_won": c.avg_won_amount}
 
 
-def _stage_leak(g: Gap, c: Context) -> float:
+def _stage_leak(g: Gap, c: Context) -> tuple[float, Inputs]:
     """Extra deals advancing at the baseline's rate × their later win rate × average won deal."""
-    return max(0.0, g.baseline - g.value) * g.n * g.base_won_rate * c.avg_won_amount
+    gap = max(0.0, g.baseline - g.value)
+    yen = gap * g.n * g.base_won_rate * c.avg_won_amount
+    return yen, {
+        "gap": gap,
+        "n": g.n,
+        "later_win_rate": g.base_won_rate,
+        "avg_won": c.avg_won_amount,
+    }
 
 
-def _missed_sla(g: Gap, c: Context) -> float:
+def _missed_sla(g: Gap, c: Context) -> tuple[float, Inputs]:
     lv = c.lead_value
     uplift = max(0.0, lv["won_rate_in_sla"] - lv["won_rate_out_sla"])
-    return max(0.0, g.baseline - g.value) * g.n * uplift * c.avg_won_amount
+    gap = max(0.0, g.baseline - g.value)
+    return gap * g.n * uplift * c.avg_won_amount, {
+        "gap": gap,
+        "n": g.n,
+        "uplift": uplift,
+        "avg_won": c.avg_won_amount,
+    }
 
 
-def _untouched(g: Gap, c: Context) -> float:
-    return (
-        max(0.0, g.value - g.baseline) * g.n * c.lead_value["won_rate_answered"] * c.avg_won_amount
-    )
+def _untouched(g: Gap, c: Context) -> tuple[float, Inputs]:
+    gap = max(0.0, g.value - g.baseline)
+    rate = c.lead_value["won_rate_answered"]
+    return gap * g.n * rate * c.avg_won_amount, {
+        "gap": gap,
+        "n": g.n,
+        "won_rate_answered": rate,
+        "avg_won": c.avg_won_amount,
+    }
 
 
-def _segment_upside(g: Gap, c: Context) -> float:
+def _segment_upside(g: Gap, c: Context) -> tuple[float, Inputs]:
     """Doubling the segment's deals at its own rather than the average win rate."""
-    return max(0.0, g.value - g.baseline) * g.n * c.avg_won_amount
+    gap = max(0.0, g.value - g.baseline)
+    return gap * g.n * c.avg_won_amount, {"gap": gap, "n": g.n, "avg_won": c.avg_won_amount}
 
 
-def _stale_pipeline(g: Gap, c: Context) -> float:
+def _stale_pipeline(g: Gap, c: Context) -> tuple[float, Inputs]:
     """Stale open amount × the organization's win rate: pipeline at risk."""
-    return g.amount * c.win_rate
+    return g.amount * c.win_rate, {"amount": g.amount, "win_rate": c.win_rate}
 
 
-def _handoff_losses(g: Gap, c: Context) -> float:
-    return max(0.0, g.base_won_rate - (g.won / g.n if g.n else 0.0)) * g.n * c.avg_won_amount
+def _handoff_losses(g: Gap, c: Context) -> tuple[float, Inputs]:
+    own = g.won / g.n if g.n else 0.0
+    gap = max(0.0, g.base_won_rate - own)
+    return gap * g.n * c.avg_won_amount, {"gap": gap, "n": g.n, "avg_won": c.avg_won_amount}
 
 
-def _admin_hours(g: Gap, c: Context) -> float:
+def _admin_hours(g: Gap, c: Context) -> tuple[float, Inputs]:
     """Admin hours above the baseline share, given back to selling at revenue per selling hour."""
-    return max(0.0, g.value - g.baseline) * g.hours * c.revenue_per_selling_hour
+    gap = max(0.0, g.value - g.baseline)
+    rate = c.revenue_per_selling_hour
+    return gap * g.hours * rate, {"gap": gap, "hours": g.hours, "per_hour": rate}
 
 
 IMPACTS: dict[str, ImpactFn | None] = {
@@ -83,9 +108,10 @@ IMPACTS: dict[str, ImpactFn | None] = {
 }
 
 
-def estimate(name: str, gap: Gap, ctx: Context) -> float | None:
+def estimate(name: str, gap: Gap, ctx: Context) -> tuple[float | None, Inputs]:
+    """¥ impact and the figures that produced it (for the stated formula)."""
     fn = IMPACTS[name]
     if fn is None:
-        return None
-    value = fn(gap, ctx)
-    return None if value is None else float(value)
+        return None, {}
+    yen, inputs = fn(gap, ctx)
+    return float(yen), inputs

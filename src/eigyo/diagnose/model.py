@@ -37,9 +37,17 @@ class Finding:
     impact_jpy: float | None = None
     title: dict[str, str] = field(default_factory=dict)
     unit: str | None = None  # unit of ``value``/``baseline`` in the evidence (ratio, days …)
+    impact_formula: dict[str, str] = field(default_factory=dict)
+    chart: str | None = None  # id of the report chart that shows it
 
-    def sort_key(self) -> tuple[int, float]:
-        return (-SEVERITY_RANK[self.severity], -(self.impact_jpy or 0.0))
+    @property
+    def is_alarm(self) -> bool:
+        return self.severity in ("warn", "error")
+
+    def sort_key(self) -> tuple[int, float, int]:
+        """Alarms first, ranked by ¥ impact and then severity; then info, then ok."""
+        tier = 0 if self.is_alarm else (1 if self.severity == "info" else 2)
+        return (tier, -(self.impact_jpy or 0.0), -SEVERITY_RANK[self.severity])
 
     def to_json(self, lang: str = "ja") -> dict[str, Any]:
         return {
@@ -53,4 +61,7 @@ class Finding:
             "actions": [a.get(lang, "") for a in self.actions],
             "impact_jpy": None if self.impact_jpy is None else round(self.impact_jpy),
             "title": self.title.get(lang, ""),
+            "impact_formula": self.impact_formula.get(lang, ""),
+            "chart": self.chart,
+            "unit": self.unit,
         }

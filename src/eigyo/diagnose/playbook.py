@@ -37,6 +37,8 @@ def format_value(v: object, unit: str, lang: str) -> str:
         return f"{v:,.0f}分" if lang == "ja" else f"{v:,.0f} min"
     if unit == "yen":
         return f"¥{v:,.0f}"
+    if unit == "count":
+        return f"{v:,.0f}"
     return f"{v:,.3g}"
 
 
@@ -121,4 +123,29 @@ def plain_finding(check: Check, kind: str, evidence: dict[str, Any]) -> Finding:
         actions=[],
         title=title,
         impact_jpy=None,
+        chart=check.chart,
     )
+
+
+_INPUT_UNITS = {
+    "gap": "ratio",
+    "later_win_rate": "ratio",
+    "uplift": "ratio",
+    "won_rate_answered": "ratio",
+    "win_rate": "ratio",
+    "avg_won": "yen",
+    "amount": "yen",
+    "per_hour": "yen",
+}
+
+
+def impact_formula(name: str, inputs: dict[str, float]) -> dict[str, str]:
+    """The ¥ impact's formula in both languages with its figures filled in."""
+    if not inputs:
+        return {}
+    template = playbook()["_impact"][name]
+    out: dict[str, str] = {}
+    for lang in LANGS:
+        values = {k: format_value(v, _INPUT_UNITS.get(k, "count"), lang) for k, v in inputs.items()}
+        out[lang] = _fill(template[lang], values)
+    return out

@@ -68,6 +68,8 @@ class FindingView:
     evidence: list[tuple[str, str]]
     cause: str
     actions: list[str]
+    impact_formula: str = ""
+    chart: str | None = None
 
 
 @dataclass
@@ -128,6 +130,8 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         evidence=evidence_items(f.evidence, f.unit or _metric_unit(f.metric, units), lang),
         cause=_pick(f.cause, lang),
         actions=[a for a in (_pick(x, lang) for x in f.actions) if a],
+        impact_formula=_pick(f.impact_formula, lang) if f.impact_formula else "",
+        chart=f.chart,
     )
 
 
