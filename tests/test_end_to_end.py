@@ -22,9 +22,10 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult]:
     return out, run_demo(out, seed=0)
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    return run_demo(tmp_path_factory.mktemp("clean"), seed=1, clean=True)
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def clean(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The same company with nothing planted, over several seeds."""
+    return run_demo(tmp_path_factory.mktemp("clean"), seed=request.param, clean=True)
 
 
 def _alarms(findings: list[Finding]) -> list[Finding]:
@@ -60,27 +61,28 @@ def test_every_planted_problem_is_found(planted: tuple[Path, RunResult]) -> None
             assert f.severity in ("warn", "error"), p["id"]
 
 
-def _expected_keys(out: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
-    """Planted problems and the side effects truth.json declares (``also_visible_as``)."""
-    keys = set()
+def _planted_scopes(out: Path) -> list[dict[str, str]]:
+    """Scopes of the planted problems and of the side effects truth.json declares."""
+    scopes = []
     for p in _truth(out):
-        keys.add((p["check"], tuple(sorted(p["scope"].items()))))  # type: ignore[union-attr]
+        scopes.append(dict(p["scope"]))  # type: ignore[call-overload]
         also = p["planted"].get("also_visible_as")  # type: ignore[union-attr]
         if also:
-            scope = {k: v for k, v in also.items() if k != "check"}
-            keys.add((also["check"], tuple(sorted(scope.items()))))
-    return keys
+            scopes.append({k: v for k, v in also.items() if k != "check"})
+    return scopes
 
 
-def test_no_alarm_beyond_the_planted_problems(planted: tuple[Path, RunResult]) -> None:
+def test_other_alarms_only_where_a_problem_was_planted(planted: tuple[Path, RunResult]) -> None:
+    """A planted problem shows in more than one check (大阪's low win rate also costs selling
+    hours per win); an alarm on a team, rep or source where nothing was planted is false."""
     out, res = planted
-    expected = _expected_keys(out)
-    extra = [
+    scopes = _planted_scopes(out)
+    stray = [
         (f.check, f.scope)
         for f in _alarms(res.findings)
-        if (f.check, tuple(sorted(f.scope.items()))) not in expected
+        if not any(all(f.scope.get(k) == v for k, v in s.items()) for s in scopes)
     ]
-    assert extra == []
+    assert stray == []
 
 
 def test_a_company_without_problems_gets_no_alarm(clean: RunResult) -> None:

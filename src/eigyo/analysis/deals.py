@@ -93,3 +93,11 @@ def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = 60) -> ir
         missing_close_date=j.expected_close_date.isnull().cast("int64"),
         stale=(j.idle_days > stale_days).cast("int64"),
     )
+
+
+def closed_deals_vs_previous(ws: Workspace, period: Period) -> ir.Table:
+    """Closed deals of the period (``current`` = 1) and of the same-length period before it
+    (``current`` = 0): a team's own history as its baseline."""
+    now = closed_deals(ws, period).mutate(current=ibis.literal(1, "int64"))
+    before = closed_deals(ws, period.previous()).mutate(current=ibis.literal(0, "int64"))
+    return now.union(before)

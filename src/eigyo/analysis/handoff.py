@@ -34,3 +34,19 @@ def handoffs(ws: Workspace, period: Period) -> ir.Table:
         won=(first.status == "won").cast("int64"),
         closed=first.status.isin(["won", "lost"]).cast("int64"),
     )
+
+
+def sdr_sourced_deals(ws: Workspace, period: Period) -> ir.Table:
+    """Closed opportunities with an ``sdr_rep_id`` created in the period, by closer (owner):
+    whether deals handed over by SDRs are won, meeting or not."""
+    o = ws.table("opportunities")
+    o = o.filter(
+        o.sdr_rep_id.notnull() & in_period(o.created_at, period) & o.status.isin(["won", "lost"])
+    )
+    return o.select(
+        "opportunity_id",
+        "amount",
+        rep_id=o.owner_rep_id,
+        sdr_rep_id=o.sdr_rep_id,
+        won=(o.status == "won").cast("int64"),
+    )

@@ -55,3 +55,21 @@ def admin_share_by_rep(ws: Workspace, period: Period) -> ir.Table:
         team=per._team.fill_null(NO_TEAM),
         admin_share=per.admin / per.hours,
     )
+
+
+def selling_hours_per_win(ws: Workspace, period: Period) -> ir.Table:
+    """Per rep with at least one win in the period: selling hours ÷ deals won (a rep without a
+    win has no finite value and is left out; the win-rate checks see those reps)."""
+    hours = admin_share_by_rep(ws, period)
+    won = closed_deals(ws, period)
+    wins = won.group_by(_rep=won.rep_id).agg(wins=won.won.sum(), _role=won.role.max())
+    j = hours.join(wins, hours.rep_id == wins._rep)
+    j = j.filter((j.wins > 0) & (j.selling > 0))
+    return j.select(
+        "rep_id",
+        "team",
+        "wins",
+        "selling",
+        role=j._role.fill_null("(none)"),
+        hours_per_win=j.selling / j.wins,
+    )

@@ -35,7 +35,7 @@ class Check:
     min_n: int
     min_effect: float
     impact: str = "none"
-    strata: str | None = None
+    strata: tuple[str, ...] = ()
     subject: Filter | None = None
     baseline: Filter | None = None
     flag: str = "worse"
@@ -45,12 +45,20 @@ class Check:
     isolate: str | None = None
     scope: tuple[str, ...] = ()
     chart: str | None = None
+    relative: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sign(self) -> int:
         """+1 when higher values are better: a gap in the bad direction is ``sign * (base - g)``."""
         return 1 if self.better == "higher" else -1
+
+
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
+    """A column name or a list of them (``strata = "type"`` or ``["team", "type"]``)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
@@ -92,7 +100,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         min_n=int(raw["min_n"]),
         min_effect=float(raw["min_effect"]),
         impact=raw.get("impact", "none"),
-        strata=raw.get("strata"),
+        strata=_names(raw.get("strata")),
         subject=filters.get("subject"),
         baseline=filters.get("baseline"),
         flag=raw.get("flag", "worse"),
@@ -102,6 +110,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         isolate=raw.get("isolate"),
         scope=tuple(raw.get("scope", raw["group"])),
         chart=raw.get("chart"),
+        relative=bool(raw.get("relative", False)),
     )
 
 

@@ -77,7 +77,7 @@ def proportion(check: Check, sample: ir.Table) -> list[Tested]:
     t = sample.filter(sample[check.value].notnull())
     group = list(check.group)
     rows = _rows(_where(t, check.subject), group, check)
-    strata = [check.strata] if check.strata else []
+    strata = list(check.strata)
     if check.baseline is not None:
         base_rows = _rows(_where(t, check.baseline), strata, check)
         bases = {tuple(r[s] for s in strata): r for r in base_rows}
@@ -168,6 +168,8 @@ def _test_rate(check: Check, r: dict[str, Any], base: dict[str, Any], total_n: i
 def _directed_gap(check: Check, value: float, baseline: float) -> float:
     """Positive when the group is worse (or, for ``flag = better``, better) than its baseline."""
     worse = check.sign * (baseline - value)
+    if check.relative:
+        worse = worse / abs(baseline) if baseline else 0.0
     return -worse if check.flag == "better" else worse
 
 
@@ -184,9 +186,12 @@ def median(check: Check, sample: ir.Table) -> list[Tested]:
         mask = np.ones(len(df), dtype=bool)
         for col in check.group:
             mask &= (df[col] == g[col]).to_numpy()
-        a, b = values[mask], values[~mask]
+        peers = ~mask
+        for col in check.strata:  # the baseline is the rest of the same stratum
+            peers &= (df[col] == g[col]).to_numpy()
+        a, b = values[mask], values[peers]
         cmp = stats.medians(a, b)
-        won_b = df["won"].to_numpy()[~mask] if "won" in df.columns else np.array([])
+        won_b = df["won"].to_numpy()[peers] if "won" in df.columns else np.array([])
         gap_info = Gap(
             n=len(a),
             value=float(np.median(a)) if len(a) else float("nan"),

@@ -25,6 +25,9 @@ SAMPLES: dict[str, SampleFn] = {
     "mql_leads": leads.mql_leads,
     "new_rep_deals": people.new_rep_deals,
     "admin_share": people.admin_share_by_rep,
+    "closed_deals_vs_previous": deals.closed_deals_vs_previous,
+    "sdr_sourced_deals": handoff.sdr_sourced_deals,
+    "selling_hours_per_win": people.selling_hours_per_win,
 }
 
 
