@@ -1,0 +1,272 @@
+"""Hand-made organizations pin each runbook check: the flagged scope and its exact evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eigyo.diagnose import diagnose
+from eigyo.periods import parse_period
+from tests._rows import insert, new_ws
+
+FY = parse_period("FY2025")
+
+
+def _alarms(ws, check: str) -> list:
+    return [f for f in diagnose(ws, FY, check_ids=[check]) if f.severity in ("warn", "error")]
+
+
+def _teams(ws, teams: dict[str, int], role: str = "generalist", hired: str = "2020-04-01") -> None:
+    insert(
+        ws,
+        "reps",
+        [
+            {"rep_id": f"{t}{i}", "team": t, "role": role, "hire_date": hired}
+            for t, n in teams.items()
+            for i in range(n)
+        ],
+    )
+
+
+def _leads(
+    ws, team: str, n: int, answered_within: int, untouched: int = 0, source: str = "Web"
+) -> None:
+    """n MQLs owned by the team: the first ``answered_within`` answered after 10 minutes,
+    the last ``untouched`` never answered, the rest answered after 3 hours."""
+    rows = []
+    for i in range(n):
+        minutes = 10 if i < answered_within else 180
+        answered = i < n - untouched
+        rows.append(
+            {
+                "lead_id": f"{team}-{source}-{i}",
+                "created_at": "2025-06-02 09:00:00",
+                "mql_at": "2025-06-02 09:00:00",
+                "owner_rep_id": f"{team}0",
+                "source": source,
+                "first_response_at": f"2025-06-02 {9 + minutes // 60:02d}:{minutes % 60:02d}:00"
+                if answered
+                else None,
+            }
+        )
+    insert(ws, "leads", rows)
+
+
+def test_lead_response_sla_by_team(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1, "C": 1})
+    _leads(ws, "A", 50, answered_within=10)  # 20% within SLA
+    _leads(ws, "B", 50, answered_within=40)
+    _leads(ws, "C", 50, answered_within=40)
+    (f,) = _alarms(ws, "lead_response_sla")
+    assert f.scope == {"team": "A"} and f.step == "alignment"
+    assert (f.evidence["n"], f.evidence["value"], f.evidence["baseline"]) == (50, 0.2, 0.8)
+    assert f.severity == "error"  # gap .6 ≥ 2 × .15
+
+
+def test_untouched_leads_by_source(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1})
+    _leads(ws, "A", 40, answered_within=40, untouched=16, source="展示会")  # 40% untouched
+    _leads(ws, "A", 80, answered_within=80, untouched=4, source="Web")  # 5%
+    (f,) = _alarms(ws, "untouched_leads")
+    assert f.scope == {"source": "展示会"}
+    assert (f.evidence["value"], f.evidence["baseline"]) == (0.4, 0.05)
+
+
+def _opp_rows(team: str, n: int, prefix: str, **fields: object) -> list[dict[str, object]]:
+    return [
+        {
+            "opportunity_id": f"{prefix}{team}-{i}",
+            "owner_rep_id": f"{team}0",
+            "amount": 100,
+            "created_at": "2025-04-10 10:00:00",
+            **fields,
+        }
+        for i in range(n)
+    ]
+
+
+def test_slippage_by_rep_uses_the_first_expected_close_date(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1})
+    # A: 20 deals expected 2025-06-30, pushed once to 2025-09-30; 16 close after June 30.
+    a = _opp_rows("A", 20, "o", expected_close_date="2025-09-30", status="won")
+    for i, r in enumerate(a):
+        r["closed_at"] = "2025-08-01 10:00:00" if i < 16 else "2025-06-15 10:00:00"
+    insert(ws, "opportunities", a)
+    insert(
+        ws,
+        "opportunity_changes",
+        [
+            {
+                "opportunity_id": r["opportunity_id"],
+                "changed_at": "2025-06-20 10:00:00",
+                "field": "expected_close_date",
+                "old_value": "2025-06-30",
+                "new_value": "2025-09-30",
+            }
+            for r in a
+        ],
+    )
+    b = _opp_rows(
+        "B",
+        40,
+        "o",
+        expected_close_date="2025-06-30",
+        status="won",
+        closed_at="2025-06-10 10:00:00",
+    )
+    insert(ws, "opportunities", b)
+    (f,) = _alarms(ws, "slippage_by_rep")
+    assert f.scope == {"rep_id": "A0"}
+    assert (f.evidence["n"], f.evidence["value"], f.evidence["baseline"]) == (20, 0.8, 0.0)
+
+
+def test_handoff_delay_compares_medians(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1}, role="closer")
+    insert(ws, "reps", [{"rep_id": "S", "team": "IS", "role": "sdr", "hire_date": "2020-04-01"}])
+    opps, acts = [], []
+    for team, days in (("A", (6, 8)), ("B", (1, 2))):
+        for i in range(20):
+            oid = f"{team}-{i}"
+            opps.append(
+                {
+                    "opportunity_id": oid,
+                    "owner_rep_id": f"{team}0",
+                    "sdr_rep_id": "S",
+                    "amount": 100,
+                    "created_at": "2025-05-01 10:00:00",
+                    "status": "open",
+                }
+            )
+            d = days[i % 2]
+            acts.append(
+                {
+                    "activity_id": f"m{oid}",
+                    "rep_id": f"{team}0",
+                    "type": "meeting",
+                    "occurred_at": f"2025-05-{1 + d:02d} 10:00:00",
+                    "opportunity_id": oid,
+                }
+            )
+    insert(ws, "opportunities", opps)
+    insert(ws, "activities", acts)
+    (f,) = _alarms(ws, "handoff_delay")
+    # medians of an even count average the middle two: A (6+8)/2 = 7, B (1+2)/2 = 1.5
+    assert f.scope == {"rep_id": "A0"}
+    assert (f.evidence["value"], f.evidence["baseline"]) == (7.0, 1.5)
+
+
+def test_admin_time_needs_a_gap_to_peers_and_a_missed_target(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 4, "B": 4, "C": 4})
+    rows = []
+    for team, admin in (("A", 4.0), ("B", 1.5), ("C", 1.5)):
+        for i in range(4):
+            for cat, h in (("admin", admin + i * 0.1), ("selling", 8 - admin - i * 0.1)):
+                rows.append(
+                    {"rep_id": f"{team}{i}", "date": "2025-07-01", "category": cat, "hours": h}
+                )
+    insert(ws, "time_entries", rows)
+    (f,) = _alarms(ws, "admin_time")
+    assert f.scope == {"team": "A"}
+    # A's shares 4.0/8 … 4.3/8 → median (4.1 + 4.2)/2 / 8; others' median (1.6 + 1.6)/2/8 …
+    assert f.evidence["value"] == pytest.approx(4.15 / 8, abs=1e-4)
+    assert f.evidence["baseline"] == pytest.approx(1.65 / 8, abs=1e-4)
+
+
+def test_intervention_effect_verdict_and_interval(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"T": 1, "C": 1})
+    rows = []
+    for team, before, after in (("T", 120, 20), ("C", 120, 110)):
+        for k, (day, minutes) in enumerate([("2024-10", before), ("2025-06", after)]):
+            for i in range(60):
+                m = minutes + (i % 7)
+                rows.append(
+                    {
+                        "lead_id": f"{team}{k}-{i}",
+                        "created_at": f"{day}-10 09:00:00",
+                        "mql_at": f"{day}-10 09:00:00",
+                        "owner_rep_id": f"{team}0",
+                        "first_response_at": f"{day}-10 {9 + m // 60:02d}:{m % 60:02d}:00",
+                    }
+                )
+    insert(ws, "leads", rows)
+    insert(
+        ws,
+        "interventions",
+        [
+            {
+                "intervention_id": "I1",
+                "name": "SDR",
+                "started_at": "2025-04-01 00:00:00",
+                "scope": "T",
+            }
+        ],
+    )
+    (f,) = diagnose(ws, FY, check_ids=["intervention_effect"])
+    # DiD of medians: (23 − 123) − (113 − 123) = −90 minutes, every resample the same sign
+    assert f.evidence["verdict"] == "worked" and f.severity == "info"
+    assert f.evidence["estimate"] == -90.0
+    assert f.evidence["ci_high"] < 0
+
+
+def test_missing_close_dates_and_stale_deals(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1})
+    insert(
+        ws,
+        "opportunities",
+        _opp_rows("A", 30, "o", status="open")
+        + _opp_rows("B", 30, "o", status="open", expected_close_date="2026-06-30"),
+    )
+    insert(
+        ws,
+        "activities",
+        [
+            {
+                "activity_id": f"a{i}",
+                "rep_id": "B0",
+                "type": "call",
+                "occurred_at": "2026-03-01 10:00:00",
+                "opportunity_id": f"oB-{i}",
+            }
+            for i in range(30)
+        ],
+    )
+    (missing,) = _alarms(ws, "missing_close_dates")
+    assert missing.scope == {"team": "A"} and missing.evidence["value"] == 1.0
+    (stale,) = _alarms(ws, "stale_deals")
+    assert stale.scope == {"team": "A"} and stale.evidence["baseline"] == 0.0
+
+
+def test_win_rate_trend_against_the_teams_own_previous_period(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1})
+    rows = []
+    for team, before, now in (("A", 20, 6), ("B", 12, 12)):
+        for year, won in (("2024", before), ("2025", now)):
+            for i in range(40):
+                rows.append(
+                    {
+                        "opportunity_id": f"{team}{year}-{i}",
+                        "owner_rep_id": f"{team}0",
+                        "amount": 100,
+                        "type": "new",
+                        "created_at": f"{year}-05-01 10:00:00",
+                        "closed_at": f"{year}-06-01 10:00:00",
+                        "status": "won" if i < won else "lost",
+                    }
+                )
+    insert(ws, "opportunities", rows)
+    (f,) = _alarms(ws, "kpi_trend_by_team")
+    assert f.scope == {"team": "A"}
+    assert (f.evidence["value"], f.evidence["baseline"], f.evidence["baseline_n"]) == (
+        0.15,
+        0.5,
+        40,
+    )
