@@ -270,3 +270,57 @@ def test_win_rate_trend_against_the_teams_own_previous_period(tmp_path: Path) ->
         0.5,
         40,
     )
+
+
+def test_handoff_loss_compares_closers_on_sdr_sourced_deals(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1, "B": 1, "C": 1}, role="closer")
+    rows = []
+    for team, won in (("A", 4), ("B", 16), ("C", 16)):
+        rows += _opp_rows(
+            team, 40, "h", sdr_rep_id="S1", closed_at="2025-06-01 10:00:00", status="lost"
+        )
+        for r in rows[-40:][:won]:
+            r["status"] = "won"
+    insert(ws, "opportunities", rows)
+    (f,) = _alarms(ws, "handoff_loss")
+    assert f.scope == {"rep_id": "A0"} and f.step == "specialization"
+    assert (f.evidence["value"], f.evidence["baseline"]) == (0.1, 0.4)
+
+
+def test_selling_hours_per_win_within_the_same_role(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 3, "B": 3, "C": 3})
+    _teams(ws, {"AM": 3}, role="account_manager")  # a different role: never A's baseline
+    opps, hours = [], []
+    for team, wins, selling in (
+        ("A", 2, 200.0),
+        ("B", 4, 100.0),
+        ("C", 4, 100.0),
+        ("AM", 10, 100.0),
+    ):
+        for i in range(3):
+            rep = f"{team}{i}"
+            hours.append(
+                {"rep_id": rep, "date": "2025-07-01", "category": "selling", "hours": selling / 10}
+            )
+            for k in range(wins):
+                opps.append(
+                    {
+                        "opportunity_id": f"{rep}-{k}",
+                        "owner_rep_id": rep,
+                        "amount": 1,
+                        "created_at": "2025-05-01 10:00:00",
+                        "closed_at": "2025-06-01 10:00:00",
+                        "status": "won",
+                    }
+                )
+    insert(ws, "time_entries", hours)
+    insert(ws, "opportunities", opps)
+    (f,) = _alarms(ws, "selling_hours_per_win")
+    # A: 20 h ÷ 2 wins = 10 h per win; B and C: 10 h ÷ 4 = 2.5 (AM, 1 h per win, is another
+    # role and never A's baseline). Relative gap (10 − 2.5) / 2.5 = 3 ≥ 2 × 0.4, but 3 reps
+    # against 6 cannot reach q < .01 with Mann–Whitney: a warning, not an error.
+    assert f.scope == {"team": "A"} and f.evidence["role"] == "generalist"
+    assert (f.evidence["value"], f.evidence["baseline"]) == (10.0, 2.5)
+    assert f.severity == "warn"

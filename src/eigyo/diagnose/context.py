@@ -28,6 +28,7 @@ SAMPLES: dict[str, SampleFn] = {
     "closed_deals_vs_previous": deals.closed_deals_vs_previous,
     "sdr_sourced_deals": handoff.sdr_sourced_deals,
     "selling_hours_per_win": people.selling_hours_per_win,
+    "capability_gaps": people.capability_gap_by_rep,
 }
 
 

@@ -35,6 +35,8 @@ def format_value(v: object, unit: str, lang: str) -> str:
         return f"{v:.1f}日" if lang == "ja" else f"{v:.1f} days"
     if unit == "minutes":
         return f"{v:,.0f}分" if lang == "ja" else f"{v:,.0f} min"
+    if unit == "hours":
+        return f"{v:,.1f}時間" if lang == "ja" else f"{v:,.1f} h"
     if unit == "yen":
         return f"¥{v:,.0f}"
     if unit == "count":
