@@ -1,0 +1,205 @@
+"""``eigyo simulate`` (organization what-ifs) and ``eigyo skills`` (the skill matrix).
+
+Thin: parse the options, call :mod:`eigyo.simulate` or :mod:`eigyo.analysis.skills`, render.
+``--format json`` prints the document of DESIGN.md's contract; replications show a progress bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from eigyo.analysis.skills import SKILLS, skill_matrix
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    lang_of,
+)
+from eigyo.cli._progress import progress_bar
+from eigyo.errors import InputError
+from eigyo.i18n import t
+from eigyo.metrics._format import format_value
+from eigyo.periods import parse_period
+from eigyo.simulate import OUTCOMES, Options, compare, default_window, parse_headcount, simulate
+from eigyo.workspace import open_workspace
+
+UNITS = {
+    "bookings": "yen",
+    "won_deals": "count",
+    "lead_response_minutes": "minutes",
+    "cycle_days": "days",
+    "cost_per_won_deal": "yen",
+    "handoff_losses": "count",
+}
+
+
+@app.command("simulate")
+def simulate_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    structure: Annotated[
+        str,
+        typer.Option("--structure", help="current, generalist, assembly_line, pod or hybrid."),
+    ] = "current",
+    headcount: Annotated[
+        str | None, typer.Option("--headcount", help="Seats per role, e.g. sdr=3,closer=6,am=2.")
+    ] = None,
+    horizon: Annotated[int, typer.Option("--horizon", help="Months to simulate.")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")] = 0,
+    replications: Annotated[
+        int, typer.Option("--replications", help="Runs behind each interval.")
+    ] = 10,
+    backtest: Annotated[
+        str | None,
+        typer.Option("--backtest", help="With --structure current: replay a period, e.g. FY2025."),
+    ] = None,
+    all_structures: Annotated[
+        bool, typer.Option("--compare", help="Every structure against the current one.")
+    ] = False,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Simulate a sales structure on the organization's own data (90% intervals)."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        p = parse_period(backtest, ws.settings.fiscal_year_start_month) if backtest else None
+        opts = Options(structure, parse_headcount(headcount), horizon, seed, replications, p)
+        with progress_bar(fmt, t("simulate.sim.progress", lang)) as tick:
+            doc = compare(ws, opts, tick) if all_structures else simulate(ws, opts, tick)
+    finally:
+        ws.close()
+    if fmt == "json":
+        emit_json(doc)
+    elif all_structures:
+        _print_compare(doc, lang)
+    else:
+        _print_one(doc, lang)
+
+
+def _interval(o: dict[str, Any], unit: str, lang: str) -> str:
+    return f"{format_value(o['low'], unit, lang)} – {format_value(o['high'], unit, lang)}"
+
+
+def _print_one(doc: dict[str, Any], lang: str) -> None:
+    name = t(f"simulate.structure.{doc['structure']}", lang)
+    title = t(
+        "simulate.sim.title",
+        lang,
+        structure=name,
+        months=doc["horizon_months"],
+        n=doc["replications"],
+    )
+    table = Table(title=title)
+    for key in ("col_outcome", "col_mean", "col_interval"):
+        table.add_column(
+            t(f"simulate.sim.{key}", lang), justify="left" if key == "col_outcome" else "right"
+        )
+    actual = doc.get("actual")
+    if actual:
+        table.add_column(t("simulate.sim.col_actual", lang), justify="right")
+        table.add_column(t("simulate.sim.col_gap", lang), justify="right")
+    rows = {**doc["outcomes"], "handoff_losses": doc["handoff_losses"]}
+    for k, o in rows.items():
+        unit = UNITS[k]
+        cells = [
+            t(f"simulate.outcome.{k}", lang),
+            format_value(o["mean"], unit, lang),
+            _interval(o, unit, lang),
+        ]
+        if actual:
+            a = actual.get(k)
+            gap = (o["mean"] / a - 1) if a and o["mean"] is not None else None
+            cells += [format_value(a, unit, lang), format_value(gap, "ratio", lang)]
+        table.add_row(*cells)
+    console.print(table)
+    util = ", ".join(
+        f"{t(f'simulate.role.{r}', lang)} {format_value(u['mean'], 'ratio', lang)}"
+        for r, u in doc["utilization"].items()
+    )
+    console.print(f"{t('simulate.sim.utilization', lang)}: {util}")
+    hc = ", ".join(f"{t(f'simulate.role.{r}', lang)} {n}" for r, n in doc["headcount"].items())
+    console.print(f"{t('simulate.sim.headcount', lang)}: {hc}")
+    moved = [a for a in doc["assignment"] if a["from"] != a["to"]]
+    if doc["structure"] != "current":
+        hires = sum(a["hired"] for a in moved)
+        days = int(doc["assumptions"]["ramp_days"])
+        console.print(t("simulate.sim.moves", lang, n=len(moved) - hires, hires=hires, days=days))
+    for note in doc["assumptions"]["notes"]:
+        console.print(t(f"simulate.sim.{note}", lang))
+
+
+def _print_compare(doc: dict[str, Any], lang: str) -> None:
+    table = Table(title=t("simulate.sim.compare_title", lang, months=doc["horizon_months"]))
+    table.add_column(t("simulate.sim.col_structure", lang))
+    for k in OUTCOMES:
+        table.add_column(t(f"simulate.outcome.{k}", lang), justify="right")
+    for d in doc["structures"]:
+        cells = [t(f"simulate.structure.{d['structure']}", lang)]
+        for k in OUTCOMES:
+            o = d["outcomes"][k]
+            cells.append(
+                f"{format_value(o['mean'], UNITS[k], lang)}\n({_interval(o, UNITS[k], lang)})"
+            )
+        table.add_row(*cells)
+    console.print(table)
+
+
+@app.command("skills")
+def skills_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="Default: the last twelve months.")
+    ] = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Each rep's conversion at every step, shrunk toward the team, with credible intervals."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
+        p = p or default_window(ws)
+        m = skill_matrix(ws, p)
+    finally:
+        ws.close()
+    if fmt == "json":
+        emit_json({"period": p.label, "skills": m.to_dicts()})
+        return
+    if m.height == 0:
+        raise InputError(t("simulate.skills.empty", lang))
+    _print_skills(m.to_dicts(), p.label, lang)
+
+
+def _print_skills(rows: list[dict[str, Any]], period: str, lang: str) -> None:
+    table = Table(title=t("simulate.skills.title", lang, period=period), show_lines=False)
+    table.add_column(t("simulate.skills.col_rep", lang))
+    table.add_column(t("simulate.skills.col_team", lang))
+    for s in SKILLS:
+        table.add_column(t(f"simulate.skills.{s}", lang), justify="right")
+    by_rep: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_rep.setdefault(r["rep_id"], {})[r["skill"]] = r
+    for rep_id, cells in by_rep.items():
+        first = next(iter(cells.values()))
+        out = [f"{first['name'] or rep_id}", str(first["team"])]
+        for s in SKILLS:
+            c = cells.get(s)
+            if c is None:
+                out.append("—")
+                continue
+            text = f"{c['mean'] * 100:.0f}% ({c['low'] * 100:.0f}–{c['high'] * 100:.0f})"
+            out.append(
+                text if c["enough"] else f"{text}\n[dim]{t('simulate.skills.not_enough', lang)}[/]"
+            )
+        table.add_row(*out)
+    console.print(table)

@@ -1,0 +1,36 @@
+"""Organization what-ifs (steps 3 and 7): simulate a sales structure before reorganizing people.
+
+Flow: :func:`calibrate` measures the organization over a window (skills, behaviour roles, load,
+flows, deal pools, open pipeline) → :func:`build_plan` seats the reps in a structure
+(``current``, ``generalist``, ``assembly_line``, ``pod``, ``hybrid``) using the role
+assignment of :func:`assign` → the SimPy model runs seeded replications → :func:`simulate`
+returns the JSON document of ``eigyo simulate`` (DESIGN.md), with 90% intervals and, for a
+backtest, the actual figures of the period.
+"""
+
+from eigyo.simulate._assign import SIM_ROLES, Assignment, Economics, assign, role_values
+from eigyo.simulate._calibrate import Calibration, RepProfile, calibrate
+from eigyo.simulate._plan import STRUCTURES, Plan, build_plan, default_headcount, parse_headcount
+from eigyo.simulate._run import OUTCOMES, Options, compare, default_window, replicate, simulate
+
+__all__ = [
+    "OUTCOMES",
+    "SIM_ROLES",
+    "STRUCTURES",
+    "Assignment",
+    "Calibration",
+    "Economics",
+    "Options",
+    "Plan",
+    "RepProfile",
+    "assign",
+    "build_plan",
+    "calibrate",
+    "compare",
+    "default_headcount",
+    "default_window",
+    "parse_headcount",
+    "replicate",
+    "role_values",
+    "simulate",
+]

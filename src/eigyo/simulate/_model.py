@@ -1,0 +1,236 @@
+"""The discrete-event model (SimPy): leads and deals flowing through reps with limited hours.
+
+Time is in calendar days. Each seat is a SimPy resource of capacity one whose hours per day
+come from the rep's selling time; answering a lead and working a deal take hours from it, so an
+overloaded role queues its work and its deals take longer. A lead is answered after a time drawn
+from the rep's own observed response times, scaled by how much more or less deal work the rep
+carries in the new role; it qualifies with the rep's shrunk MQL → SQL rate, adjusted for the
+speed of that answer. A deal's outcome comes from the owner's shrunk win rate and its length
+from the organization's closed deals with that outcome; deals open at the start continue with
+outcome and length conditioned on their age. Leads start ``WARMUP_DAYS`` early so the pipeline
+is in flight when the horizon opens.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import simpy
+
+from eigyo.simulate._calibrate import RESPONSE_EDGES, Calibration
+from eigyo.simulate._plan import RAMP_DAYS, Plan, Stream
+
+F64 = npt.NDArray[np.float64]
+WARMUP_DAYS = 30.0
+#: Business days per calendar day (about 245 of 365): converts hours per business day.
+BDAYS_PER_DAY = 245 / 365
+#: Work segments of a deal: a won deal passes more meetings than a lost one.
+WON_SEGMENTS, LOST_SEGMENTS = 3, 1
+#: Uniform numbers are drawn in blocks: one numpy call per block instead of one per event.
+_BLOCK = 1 << 15
+Proc = Generator[Any, Any, None]
+
+
+@dataclass
+class Tally:
+    """What one replication measured inside the horizon."""
+
+    bookings: float = 0.0
+    won: int = 0
+    responses: list[float] = field(default_factory=list)
+    cycles: list[float] = field(default_factory=list)
+    handoff_losses: int = 0
+    busy_hours: F64 = field(default_factory=lambda: np.zeros(0))
+
+
+class Model:
+    """One replication of a plan over ``horizon`` days."""
+
+    def __init__(self, plan: Plan, cal: Calibration, horizon: float, rng: np.random.Generator):
+        self.plan, self.cal, self.rng = plan, cal, rng
+        self.env = simpy.Environment()
+        self.end = WARMUP_DAYS + horizon
+        n = len(plan.seats)
+        self.res = [simpy.Resource(self.env, capacity=1) for _ in range(n)]
+        self.rate = np.array([s.profile.selling_per_bday * BDAYS_PER_DAY for s in plan.seats])
+        self.open = np.zeros(n, dtype=np.int64)
+        self.tally = Tally(busy_hours=np.zeros(n))
+        pool = [s.profile.response for s in plan.seats if len(s.profile.response)]
+        self.pool = np.concatenate(pool) if pool else np.array([30.0])
+        self.cycles = {k: (np.sort(w), np.sort(lo)) for k, (w, lo) in cal.cycles.items()}
+        self._buf: list[float] = []
+        self._k = 0
+        self._cum = {id(st): _cumulative(st.weights) for st in plan.streams}
+        self._ccum = {id(st): _cumulative(st.closer_weights) for st in plan.streams}
+        self._mult = [float(x) for x in cal.response_mult]
+
+    def u(self) -> float:
+        """The next uniform number in [0, 1) of this replication's stream."""
+        if self._k >= len(self._buf):
+            self._buf = self.rng.random(_BLOCK).tolist()
+            self._k = 0
+        self._k += 1
+        return self._buf[self._k - 1]
+
+    def _sample(self, a: F64) -> float:
+        return float(a[min(int(self.u() * len(a)), len(a) - 1)])
+
+    # ------------------------------------------------------------------ helpers
+    def ramp(self, i: int) -> float:
+        s = self.plan.seats[i].ramp_start
+        if s >= 1.0:
+            return 1.0
+        t = max(self.env.now - WARMUP_DAYS, 0.0)
+        return min(1.0, s + (1.0 - s) * t / RAMP_DAYS)
+
+    def work(self, i: int, hours: float) -> Proc:
+        """Hold seat ``i`` for ``hours`` of its selling time (queueing when it is busy)."""
+        with self.res[i].request() as req:
+            yield req
+            self._book(i, hours)
+            yield self.env.timeout(hours / max(self.rate[i] * self.ramp(i), 1e-6))
+
+    def _book(self, i: int, hours: float) -> None:
+        if self.env.now >= WARMUP_DAYS:
+            self.tally.busy_hours[i] += hours
+
+    def _pick(self, idx: list[int], cum: list[float]) -> int:
+        if len(idx) == 1:
+            return idx[0]
+        return idx[min(bisect.bisect_right(cum, self.u()), len(idx) - 1)]
+
+    def _closer(self, st: Stream) -> int:
+        if st.balance:
+            load = [self.open[c] + 0.5 * self.u() for c in st.closers]
+            return st.closers[load.index(min(load))]
+        return self._pick(st.closers, self._ccum[id(st)])
+
+    def _draw(self, pool: str, existing: bool, p: float, age: float) -> tuple[bool, float] | None:
+        """Outcome and remaining days of a deal of ``age`` days (None: it never closes)."""
+        won_c, lost_c = self.cycles.get((pool, existing)) or self.cycles.get(
+            ("*", existing), (np.zeros(0), np.zeros(0))
+        )
+        sw = (len(won_c) - np.searchsorted(won_c, age, "right")) / max(len(won_c), 1)
+        sl = (len(lost_c) - np.searchsorted(lost_c, age, "right")) / max(len(lost_c), 1)
+        denom = p * sw + (1 - p) * sl
+        if denom <= 0:
+            return None
+        won = bool(self.u() < p * sw / denom)
+        arr = won_c if won else lost_c
+        lo = int(np.searchsorted(arr, age, "right")) if age > 0 else 0
+        return won, float(arr[min(lo + int(self.u() * (len(arr) - lo)), len(arr) - 1)]) - age
+
+    def _amount(self, pool: str, existing: bool) -> float:
+        a = self.cal.amounts.get((pool, existing))
+        if a is None or len(a) == 0:
+            a = self.cal.amounts.get(("*", existing), np.zeros(1))
+        return self._sample(a) if len(a) else 0.0
+
+    # ------------------------------------------------------------------ processes
+    def deal(
+        self,
+        i: int,
+        existing: bool,
+        pool: str,
+        *,
+        age: float = 0.0,
+        amount: float | None = None,
+        delay: float = 0.0,
+    ) -> Proc:
+        """A deal owned by seat ``i`` from now (``age`` days already behind it) to its close."""
+        created = self.env.now - age
+        prof = self.plan.seats[i].profile
+        p = (prof.win_existing if existing else prof.win_new) * self.ramp(i)
+        drawn = self._draw(pool, existing, min(p, 0.999), age)
+        if drawn is None:
+            return
+        won, remaining = drawn
+        value = amount if amount is not None else self._amount(pool, existing)
+        self.open[i] += 1
+        if delay > 0:
+            yield self.env.timeout(delay)
+        n = WON_SEGMENTS if won else LOST_SEGMENTS
+        hours = prof.hours_per_deal * (remaining / max(remaining + age, 1e-9))
+        for _ in range(n):
+            yield self.env.timeout(remaining / n) & self.env.process(self.work(i, hours / n))
+        self.open[i] -= 1
+        if won and WARMUP_DAYS <= self.env.now < self.end:
+            self.tally.bookings += value
+            self.tally.won += 1
+            self.tally.cycles.append(self.env.now - created)
+
+    def lead(self, st: Stream) -> Proc:
+        """An MQL: answered (or not) by a seat, maybe qualified, maybe handed over, then a deal."""
+        i = self._pick(st.seats, self._cum[id(st)])
+        seat = self.plan.seats[i]
+        prof = seat.profile
+        b = len(RESPONSE_EDGES)  # never answered
+        if self.u() >= prof.untouched:
+            pool = prof.response if len(prof.response) >= 5 else self.pool
+            minutes = self._sample(pool) * seat.response_factor
+            b = bisect.bisect_right(RESPONSE_EDGES, minutes) - 1
+            if self.env.now >= WARMUP_DAYS:
+                self.tally.responses.append(minutes)
+        # answering a lead takes minutes: booked as load, not queued behind deal work
+        self._book(i, prof.hours_per_lead)
+        if self.u() >= prof.q_base * self._mult[b] * self.ramp(i):
+            return
+        yield self.env.timeout(self._sample(self.cal.sql_delay_days))
+        if self.env.now < WARMUP_DAYS or self.env.now >= self.end:
+            return  # already in the open pipeline at the start, or after the horizon
+        if seat.role != "sdr" or not st.closers:
+            yield from self.deal(i, False, st.pool)
+            return
+        if self.u() < st.handoff_drop:
+            self.tally.handoff_losses += 1
+            return
+        yield from self.deal(self._closer(st), False, st.pool, delay=st.handoff_days)
+
+    def arrivals(self, st: Stream) -> Proc:
+        """Poisson arrivals of the stream's leads or deals until the horizon ends."""
+        start = 0.0 if st.kind == "lead" else WARMUP_DAYS
+        if st.rate <= 0 or not st.seats:
+            return
+        yield self.env.timeout(start)
+        while True:
+            yield self.env.timeout(-math.log(1.0 - self.u()) / st.rate)
+            if self.env.now >= self.end:
+                return
+            if st.kind == "lead":
+                self.env.process(self.lead(st))
+            else:
+                i = self._pick(st.seats, self._cum[id(st)])
+                self.env.process(self.deal(i, st.kind == "existing", st.pool))
+
+    def _start_open(self) -> Proc:
+        """Deals open at the start, each with its owner (or a stand-in where the owner left)."""
+        yield self.env.timeout(WARMUP_DAYS)
+        where = {s.profile.rep_id: k for k, s in enumerate(self.plan.seats)}
+        stand_in = {st.kind: st for st in self.plan.streams if st.kind != "lead"}
+        for d in self.cal.open_deals:
+            i = where.get(d.owner)
+            st = stand_in.get("existing" if d.existing else "direct")
+            if i is None:
+                if st is None:
+                    continue
+                i = self._pick(st.seats, self._cum[id(st)])
+            pool = self.plan.seats[i].profile.team if self.plan.structure == "current" else "*"
+            self.env.process(self.deal(i, d.existing, pool, age=d.age_days, amount=d.amount))
+
+    def run(self) -> Tally:
+        for st in self.plan.streams:
+            self.env.process(self.arrivals(st))
+        self.env.process(self._start_open())
+        self.env.run(until=self.end)
+        return self.tally
+
+
+def _cumulative(w: F64) -> list[float]:
+    c = np.cumsum(np.asarray(w, dtype=float))
+    return (c / c[-1]).tolist() if len(c) and c[-1] > 0 else []
