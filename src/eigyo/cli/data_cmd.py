@@ -1,0 +1,399 @@
+"""Step 6 commands (search the data): ``ltv``, ``segments``, ``winprob``, ``forecast``, ``icp``,
+``customers``. Each parses its options, calls :mod:`eigyo.analysis` and renders a Rich table in
+ja/en or one JSON document; ``eigyo ltv --format json`` is the contract in DESIGN.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from eigyo.analysis import clv, customers, icp, segments, winprob
+from eigyo.analysis import forecast as forecast_mod
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    lang_of,
+)
+from eigyo.i18n import t
+from eigyo.periods import parse_period
+from eigyo.workspace import Workspace, open_workspace
+
+
+def _day(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a day like 2025-06-30", param_hint=flag
+        ) from None
+
+
+def _run(workspace: Path, fn: Callable[[Workspace], dict[str, Any]]) -> dict[str, Any]:
+    """Open the workspace read-only, compute, close: the commands never hold it open."""
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        return fn(ws)
+    finally:
+        ws.close()
+
+
+def table(title: str, heads: list[str], rows: list[list[str]]) -> None:
+    """One Rich table: first column left-aligned, the rest (numbers) right-aligned."""
+    tb = Table(title=title)
+    for i, h in enumerate(heads):
+        tb.add_column(h, justify="left" if i == 0 else "right")
+    for r in rows:
+        tb.add_row(*r)
+    console.print(tb)
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def num(v: float | None, digits: int = 2) -> str:
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def yen(v: float | None) -> str:
+    return "—" if v is None else f"¥{v:,.0f}"
+
+
+UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the fit: week or day.")]
+
+
+@app.command("ltv")
+def ltv_cmd(
+    until: Annotated[str, typer.Option("--until", help="Fit on orders up to this day.")],
+    workspace: WorkspaceOpt = Path("."),
+    unit: UnitOpt = "week",
+    months: Annotated[int, typer.Option("--months", help="CLV horizon in months.")] = 12,
+    rate: Annotated[float, typer.Option("--discount", help="Annual discount rate.")] = 0.10,
+    top: Annotated[int, typer.Option("--top", help="Accounts to list.")] = 20,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Customer value: BG/NBD + Gamma-Gamma, discounted CLV per account, cohort LTV and NRR."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    if unit not in clv.UNIT_DAYS:
+        raise typer.BadParameter(f"must be week or day; got {unit!r}", param_hint="--unit")
+    day = _day(until, "--until")
+    doc = _run(workspace, lambda ws: clv.ltv_report(ws, day, unit, months, rate, top))
+    if fmt == "json":
+        emit_json(doc)
+        return
+    _print_ltv(doc, lang)
+
+
+def _print_ltv(doc: dict[str, Any], lang: str) -> None:
+    params = [("BG/NBD", k, v) for k, v in doc["bg_nbd"].items()]
+    params += [("Gamma-Gamma", k, v) for k, v in doc["gamma_gamma"].items()]
+    table(
+        t("data.ltv.fit_title", lang, until=doc["until"], unit=doc["unit"]),
+        [t("data.ltv.col_param", lang), t("data.ltv.col_value", lang)],
+        [[f"{m} {k}", num(v, 4)] for m, k, v in params],
+    )
+    f = doc["fit"]
+    console.print(t("data.ltv.customers", lang, n=f["customers"], k=f["repeat_customers"]))
+    table(
+        t("data.ltv.top_title", lang, months=doc["horizon_months"],
+          rate=doc["annual_discount_rate"]),
+        [t(f"data.ltv.col_{k}", lang) for k in
+         ("account", "frequency", "p_alive", "expected", "value_each", "clv")],
+        [[a["account_id"], str(a["frequency"]), pct(a["p_alive"]), num(a["expected_purchases"]),
+          yen(a["expected_order_value"]), yen(a["clv"])] for a in doc["accounts"]],
+    )  # fmt: skip
+    tot = doc["totals"]
+    console.print(t("data.ltv.total", lang, clv=yen(tot["clv"]), n=tot["expected_purchases"]))
+    table(
+        t("data.ltv.cohort_title", lang),
+        [t(f"data.ltv.col_{k}", lang) for k in
+         ("cohort", "accounts", "simple_ltv", "repeat", "nrr")],
+        [[c["cohort"], f"{c['accounts']:,}", yen(c["simple_ltv"]), pct(c["repeat_rate"]),
+          pct(c["nrr"])] for c in doc["cohorts"]],
+    )  # fmt: skip
+
+
+@app.command("segments")
+def segments_cmd(
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="Deals closed in: FY2025, 2025-Q1…")
+    ],
+    workspace: WorkspaceOpt = Path("."),
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Dimension (repeatable; default all).")
+    ] = None,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Win rate (Wilson 95%), cycle, deal size and velocity per segment, BH-flagged."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    dims = tuple(by) if by else segments.DIMENSIONS
+
+    def go(ws: Workspace) -> dict[str, Any]:
+        return segments.segments(
+            ws, parse_period(period, ws.settings.fiscal_year_start_month), dims
+        )
+
+    doc = _run(workspace, go)
+    if fmt == "json":
+        emit_json(doc)
+        return
+    cols = ("dimension", "value", "closed", "win_rate", "interval", "cycle", "size", "velocity",
+            "verdict")  # fmt: skip
+    table(
+        t("data.segments.title", lang, period=doc["period"], rate=pct(doc["win_rate"]),
+          n=doc["closed"]),
+        [t(f"data.segments.col_{c}", lang) for c in cols],
+        [[s["dimension"], s["value"], f"{s['closed']:,}", pct(s["win_rate"]),
+          f"{s['low']:.0%}–{s['high']:.0%}", num(s["median_cycle_days"], 1),
+          yen(s["avg_deal_size"]), yen(s["velocity_jpy_per_day"]),
+          t(f"data.segments.{s['verdict']}", lang)] for s in doc["segments"]],
+    )  # fmt: skip
+    console.print(t("data.segments.note", lang, n=doc["min_deals"]))
+
+
+AsOfOpt = Annotated[str, typer.Option("--as-of", help="Day (YYYY-MM-DD): what was known then.")]
+BacktestOpt = Annotated[bool, typer.Option("--backtest", help="Also run the time-split backtest.")]
+
+
+@app.command("winprob")
+def winprob_cmd(
+    as_of: AsOfOpt,
+    workspace: WorkspaceOpt = Path("."),
+    backtest: BacktestOpt = False,
+    top: Annotated[int, typer.Option("--top", help="Deals to list.")] = 30,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Win probability of the deals open on --as-of, from what was known that day."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    day = _day(as_of, "--as-of")
+
+    def go(ws: Workspace) -> dict[str, Any]:
+        snaps = winprob.Snapshots(ws)
+        doc = winprob.score_open(ws, day, snaps)
+        if backtest:
+            doc["backtest"] = winprob.backtest(ws, snaps=snaps)
+        return doc
+
+    doc = _run(workspace, go)
+    if fmt == "json":
+        emit_json(doc)
+        return
+    _print_winprob(doc, lang, top)
+
+
+def _w(key: str, lang: str) -> str:
+    return t(f"data.winprob.col_{key}", lang)
+
+
+def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
+    if doc["status"] != "ok":
+        console.print(t("data.common.not_enough", lang))
+    table(
+        t("data.winprob.title", lang, as_of=doc["as_of"], train=doc["train"]),
+        [_w(k, lang) for k in ("opportunity", "rep", "stage", "amount", "close", "p")],
+        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], yen(d["amount"]),
+          str(d["expected_close_date"] or "—"), pct(d["p_win"])] for d in doc["deals"][:top]],
+    )  # fmt: skip
+    table(
+        t("data.winprob.drivers_title", lang),
+        [_w("feature", lang), _w("coef", lang)],
+        [[d["feature"], f"{d['coefficient']:+.2f}"] for d in doc["drivers"]],
+    )
+    if "backtest" in doc:
+        _print_backtest(doc["backtest"], lang)
+
+
+def _print_backtest(bt: dict[str, Any], lang: str) -> None:
+    table(
+        t("data.winprob.backtest_title", lang),
+        [_w(k, lang) for k in ("cutoff", "train", "test", "auc", "brier", "base_auc")],
+        [[r["cutoff"], f"{r['train']:,}", f"{r['test']:,}", num(r["auc"], 3),
+          num(r["brier"], 3), num(r["baseline_auc"], 3)] for r in bt["cutoffs"]],
+    )  # fmt: skip
+    p = bt["pooled"]
+    if not p or p["auc"] is None:
+        console.print(t("data.common.not_enough", lang))
+        return
+    console.print(
+        t(
+            "data.winprob.pooled",
+            lang,
+            auc=num(p["auc"], 3),
+            brier=num(p["brier"], 3),
+            bauc=num(p["baseline_auc"], 3),
+            bbrier=num(p["baseline_brier"], 3),
+            n=p["n"],
+        )
+    )
+    table(
+        t("data.winprob.calibration_title", lang),
+        [_w(k, lang) for k in ("band", "test", "predicted", "observed")],
+        [[f"{c['low']:.0%}–{c['high']:.0%}", f"{c['n']:,}", pct(c["predicted"]),
+          pct(c["observed"])] for c in bt["calibration"]],
+    )  # fmt: skip
+
+
+@app.command("forecast")
+def forecast_cmd(
+    period: Annotated[str, typer.Option("--period", "-p", help="Period to forecast: 2026-03…")],
+    as_of: AsOfOpt,
+    workspace: WorkspaceOpt = Path("."),
+    backtest: BacktestOpt = False,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Forecast = won so far + Σ p(win) × amount + run rate; coverage; monthly backtest."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    day = _day(as_of, "--as-of")
+
+    def go(ws: Workspace) -> dict[str, Any]:
+        snaps = winprob.Snapshots(ws)
+        p = parse_period(period, ws.settings.fiscal_year_start_month)
+        doc = forecast_mod.forecast(ws, p, day, snaps)
+        if backtest:
+            doc["backtest"] = forecast_mod.backtest(ws, snaps)
+        return doc
+
+    doc = _run(workspace, go)
+    if fmt == "json":
+        emit_json(doc)
+        return
+    _print_forecast(doc, lang)
+
+
+def _print_forecast(doc: dict[str, Any], lang: str) -> None:
+    if doc["status"] != "ok":
+        console.print(t("data.common.not_enough", lang))
+    items = ("won_so_far", "expected_from_pipeline", "run_rate", "forecast", "pipeline", "quota")
+    table(
+        t("data.forecast.title", lang, period=doc["period"], as_of=doc["as_of"]),
+        [t("data.forecast.col_item", lang), t("data.forecast.col_value", lang)],
+        [[t(f"data.forecast.{k}", lang), yen(doc[k])] for k in items],
+    )
+    console.print(t("data.forecast.coverage", lang, c=num(doc["coverage"]),
+                    r=num(doc["coverage_of_remaining"])))  # fmt: skip
+    if "backtest" not in doc:
+        return
+    bt = doc["backtest"]
+    table(
+        t("data.forecast.backtest_title", lang),
+        [t(f"data.forecast.col_{k}", lang) for k in ("month", "actual", "forecast", "naive",
+                                                     "error")],
+        [[r["month"], yen(r["actual"]), yen(r["forecast"]), yen(r["naive"]),
+          pct((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else "—"]
+         for r in bt["months"]],
+    )  # fmt: skip
+    s = bt["summary"]
+    if s["status"] != "ok":
+        console.print(t("data.common.not_enough", lang))
+        return
+    console.print(t("data.forecast.summary", lang, acc=pct(s["accuracy"]), mape=pct(s["mape"]),
+                    bias=pct(s["bias"]), nacc=pct(s["naive_accuracy"]),
+                    nmape=pct(s["naive_mape"]), n=s["months"]))  # fmt: skip
+
+
+@app.command("icp")
+def icp_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    top: Annotated[int, typer.Option("--top", help="Prospects to list.")] = 20,
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """ICP fit score validated on a later window, its drivers, and ROAD coverage classes."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    doc = _run(workspace, lambda ws: icp.icp_report(ws, top))
+    for r in doc["road"]:
+        r["coverage"] = t(f"data.road_coverage.{r['class']}", lang)
+    if fmt == "json":
+        emit_json(doc)
+        return
+    _print_icp(doc, lang)
+
+
+def _i(key: str, lang: str) -> str:
+    return t(f"data.icp.col_{key}", lang)
+
+
+def _print_icp(doc: dict[str, Any], lang: str) -> None:
+    v = doc["validation"]
+    if doc["status"] != "ok" or v["status"] != "ok":
+        console.print(t("data.common.not_enough", lang))
+        if not doc["road"]:
+            return
+    else:
+        console.print(t("data.icp.validation", lang, test=v["test"], auc=num(v["auc"], 3),
+                        brier=num(v["brier"], 3), base=num(v["baseline_brier"], 3),
+                        split=v["split_day"]))  # fmt: skip
+    table(
+        t("data.icp.coef_title", lang),
+        [_i("feature", lang), _i("coef", lang)],
+        [[c["feature"], f"{c['coefficient']:+.2f}"] for c in doc["coefficients"][:12]],
+    )
+    table(
+        t("data.icp.importance_title", lang),
+        [_i("feature", lang), _i("drop", lang)],
+        [[c["feature"], num(c["auc_drop"], 3)] for c in v.get("permutation_importance", [])],
+    )
+    table(
+        t("data.icp.road_title", lang),
+        [_i(k, lang) for k in ("class", "accounts", "fit", "coverage")],
+        [
+            [
+                t(f"data.road.{r['class']}", lang),
+                f"{r['accounts']:,}",
+                pct(r["mean_fit"]),
+                r["coverage"],
+            ]
+            for r in doc["road"]
+        ],
+    )
+    table(
+        t("data.icp.top_title", lang),
+        [_i(k, lang) for k in ("account", "industry", "size", "region", "fit")],
+        [[a["account_id"], a["industry"], a["size_band"], a["region"], pct(a["fit"])]
+         for a in doc["accounts"]],
+    )  # fmt: skip
+
+
+@app.command("customers")
+def customers_cmd(
+    until: Annotated[str, typer.Option("--until", help="Orders up to this day.")],
+    workspace: WorkspaceOpt = Path("."),
+    fmt: FormatOpt = "text",
+    lang: LangOpt = "ja",
+) -> None:
+    """Customer segments: RFM from orders, k-means with k chosen by silhouette."""
+    check_format(fmt)
+    lang = lang_of(lang)
+    day = _day(until, "--until")
+    doc = _run(workspace, lambda ws: customers.segment_customers(ws, day, lang))
+    if fmt == "json":
+        emit_json(doc)
+        return
+    if doc["status"] != "ok":
+        console.print(t("data.common.not_enough", lang))
+        return
+    table(
+        t("data.rfm.title", lang, k=doc["k"], until=doc["until"]),
+        [t(f"data.rfm.col_{k}", lang) for k in ("segment", "customers", "share", "description")],
+        [[s["label"], f"{s['customers']:,}", pct(s["revenue_share"]), s["description"]]
+         for s in doc["segments"]],
+    )  # fmt: skip
