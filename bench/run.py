@@ -1,55 +1,61 @@
-"""``make bench``: run the benchmarks and write bench/RESULTS.md with the command that made it.
+"""``make bench``: run every benchmark and write bench/RESULTS.md with the command that made it.
 
-Each benchmark runs in its own process (peak memory is per process). ``--large`` adds the
-1M-opportunity scale, which takes minutes and several GB of disk.
+Each benchmark runs in its own process (peak memory is per process) and its standard output
+becomes one section of RESULTS.md. ``--large`` adds the 1M-opportunity demo (minutes, GBs of disk).
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
 
+#: (title, script and arguments); the script prints its own figures (JSON lines or markdown).
+BENCHES: tuple[tuple[str, list[str]], ...] = (
+    ("Demo generator, medium scale", ["gen_demo.py", "medium"]),
+    ("Whole spine (import → metrics → diagnose → report), medium scale", ["spine.py", "medium"]),
+    ("Organization simulation (eigyo simulate --compare) and backtest", ["simulate.py"]),
+    ("Data-step models: win probability, forecast, segments, ICP, CLV", ["data_models.py"]),
+)
+LARGE: tuple[tuple[str, list[str]], ...] = (
+    ("Demo generator, large scale", ["gen_demo.py", "large"]),
+    ("Whole spine, large scale", ["spine.py", "large"]),
+)
 
-def _run(args: list[str]) -> list[str]:
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True)
-    return [line for line in proc.stdout.splitlines() if line.startswith("{")]
+
+def _run(args: list[str]) -> tuple[str, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(HERE / args[0]), *args[1:]], capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip(), time.perf_counter() - t0
 
 
 def main(argv: list[str]) -> None:
-    scales = ["medium", "large"] if "--large" in argv else ["medium"]
-    lines: list[str] = []
-    for scale in scales:
-        print(f"generator: {scale}", file=sys.stderr)
-        lines += _run([str(HERE / "gen_demo.py"), scale])
-        print(f"spine: {scale}", file=sys.stderr)
-        lines += _run([str(HERE / "spine.py"), scale])
+    benches = BENCHES + (LARGE if "--large" in argv else ())
     cmd = "make bench" + (" ARGS=--large" if "--large" in argv else "")
-    text = [
+    out = [
         "# Benchmark results",
         "",
         f"Produced by `{cmd}` (`.venv/bin/python bench/run.py {' '.join(argv)}`) on "
         f"{datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, Python "
-        f"{platform.python_version()}, {_cores()} cores. One JSON line per benchmark; seconds "
-        "are wall-clock, memory is the benchmark process's peak RSS.",
-        "",
-        "```json",
-        *lines,
-        "```",
-        "",
+        f"{platform.python_version()}, {os.cpu_count()} cores. Seconds are wall-clock on a "
+        "shared, noisy machine; memory is each benchmark process's peak RSS.",
     ]
-    (HERE / "RESULTS.md").write_text("\n".join(text), encoding="utf-8")
-    print("\n".join(lines))
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    for title, args in benches:
+        print(f"running: {title}", file=sys.stderr)
+        text, secs = _run(args)
+        fence = not text.lstrip().startswith(("#", "|", "-"))
+        out += ["", f"## {title}", "", f"`bench/{' '.join(args)}` — {secs:.0f} s in all", ""]
+        out += ["```", text, "```"] if fence else [text]
+    (HERE / "RESULTS.md").write_text("\n".join(out) + "\n", encoding="utf-8")
+    print("\n".join(out))
 
 
 if __name__ == "__main__":
