@@ -15,7 +15,7 @@ from eigyo import workspace as workspace_mod
 from eigyo.diagnose import Finding, diagnose
 from eigyo.metrics import REGISTRY, compare
 from eigyo.periods import Period, parse_period
-from eigyo.report import KpiTile, ReportInput, render_html, write_report
+from eigyo.report import KpiTile, ReportInput, render_html, write_format
 from eigyo.schema import TABLES
 from eigyo.workspace import Workspace
 
@@ -97,19 +97,17 @@ def build_report(
     out: Path,
     *,
     lang: str = "ja",
+    fmt: str = "html",
     progress: Phase = _no_progress,
 ) -> RunResult:
-    """Metrics → diagnosis → HTML report for one period of one workspace."""
+    """Metrics → diagnosis → report (html, pdf, xlsx or pptx) for one period of one workspace."""
     tick = progress("metrics")
     tick("kpi", 0, 1)
     tiles = kpi_tiles(ws, period)
     tick("kpi", 1, 1)
     findings = diagnose(ws, period, progress=progress("diagnose"))
-    tick = progress("report")
-    tick("html", 0, 1)
     inp = report_input(ws, period, findings, tiles)
-    path = write_report(ws, inp, out, lang=lang)
-    tick("html", 1, 1)
+    path = write_format(fmt, ws, inp, out, lang, progress=progress("report"))
     return RunResult(path, findings, period)
 
 

@@ -1,4 +1,4 @@
-"""``eigyo report``: write the report of one period."""
+"""``eigyo report``: write the report of one period as HTML, PDF, Excel or PowerPoint."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
 from eigyo.periods import parse_period
+from eigyo.report import FORMATS, default_name
 from eigyo.spine import build_report
 from eigyo.workspace import open_workspace
 
-FORMATS = ("html",)
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:,.1f} MB" if n >= 1_048_576 else f"{n / 1024:,.0f} KB"
 
 
 @app.command("report")
@@ -24,10 +27,13 @@ def report_cmd(
     ],
     workspace: WorkspaceOpt = Path("."),
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="html.")] = "html",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="html, pdf, xlsx (Excel) or pptx (PowerPoint).")
+    ] = "html",
     lang: LangOpt = "ja",
 ) -> None:
-    """Measure, diagnose and write a self-contained report (Japanese by default)."""
+    """Measure, diagnose and write a report (Japanese by default): a self-contained HTML page,
+    a PDF, an Excel workbook or a PowerPoint deck."""
     lang = lang_of(lang)
     if fmt not in FORMATS:
         raise typer.BadParameter(
@@ -35,8 +41,17 @@ def report_cmd(
         )
     ws = open_workspace(workspace, read_only=True)
     p = parse_period(period, ws.settings.fiscal_year_start_month)
-    target = out or workspace / f"report-{p.label}-{lang}.html"
+    target = out or workspace / default_name(p.label, lang, fmt)
     labels = {k: t(f"cli.demo.phase_{k}", lang) for k in ("metrics", "diagnose", "report")}
     with phase_bars("text", labels) as phase:
-        res = build_report(ws, p, target, lang=lang, progress=phase)
-    console.print(t("cli.report.done", lang, report=res.report))
+        res = build_report(ws, p, target, lang=lang, fmt=fmt, progress=phase)
+    size = _size(res.report.stat().st_size)
+    console.print(
+        t(
+            "report_files.cli.written",
+            lang,
+            format=fmt.upper(),
+            path=res.report.resolve(),
+            size=size,
+        )
+    )

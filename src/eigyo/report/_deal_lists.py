@@ -1,0 +1,79 @@
+"""The deal lists of the Excel report: deals open at the end of the period, stale ones flagged.
+
+The rows come from the same sample the ``stale_deals`` check tests
+(:func:`eigyo.analysis.deals.open_deals_at_end`), so the list a manager filters in Excel is
+exactly the population behind the finding; account, owner and stage as of the period's end are
+joined in the engine.
+"""
+
+from __future__ import annotations
+
+import ibis
+import polars as pl
+
+from eigyo.analysis.deals import open_deals_at_end
+from eigyo.periods import Period
+from eigyo.workspace import Workspace
+
+#: Days without activity after which an open deal counts as stale (as the check uses).
+STALE_DAYS = 60
+#: Columns of a deal list, in order (their headers are in ``report_files.deals``).
+COLUMNS = (
+    "opportunity_id",
+    "account",
+    "owner",
+    "team",
+    "stage",
+    "amount",
+    "created_at",
+    "expected_close_date",
+    "idle_days",
+    "stale",
+)
+
+
+def open_deals(ws: Workspace, period: Period, stale_days: int = STALE_DAYS) -> pl.DataFrame:
+    """Deals open at the end of the period, largest first, with the stage they were in then."""
+    od = open_deals_at_end(ws, period, stale_days)
+    o = ws.table("opportunities")
+    o = o.select(
+        _opp=o.opportunity_id,
+        _acc=o.account_id,
+        created_at=o.created_at,
+        expected_close_date=o.expected_close_date,
+        _owner=o.owner_rep_id,
+    )
+    acc = ws.table("accounts").select(_aid=ibis._.account_id, account=ibis._.name)
+    reps = ws.table("reps").select(_rid=ibis._.rep_id, _rep_name=ibis._.name)
+    sh = ws.table("stage_history")
+    sh = sh.filter(sh.entered_at < ibis.timestamp(period.end_ts))
+    w = ibis.window(
+        group_by=sh.opportunity_id, order_by=[ibis.desc(sh.entered_at), ibis.desc(sh.stage)]
+    )
+    sh = sh.mutate(_n=ibis.row_number().over(w))
+    sh = sh.filter(sh._n == 0).select(_sid=sh.opportunity_id, stage=sh.stage)
+    j = od.join(o, od.opportunity_id == o._opp)
+    j = j.left_join(acc, j._acc == acc._aid)
+    j = j.left_join(reps, j._owner == reps._rid)
+    j = j.left_join(sh, j.opportunity_id == sh._sid)
+    j = j.select(
+        "opportunity_id",
+        account=j.account,
+        owner=j._rep_name.coalesce(j._owner),
+        team=j.team,
+        stage=j.stage,
+        amount=j.amount,
+        created_at=j.created_at,
+        expected_close_date=j.expected_close_date,
+        idle_days=j.idle_days,
+        stale=j.stale,
+    )
+    df: pl.DataFrame = j.order_by([ibis.desc("amount"), "opportunity_id"]).to_polars()
+    return df.select(COLUMNS)
+
+
+def stale_deals(deals: pl.DataFrame) -> pl.DataFrame:
+    """The stale ones among the open deals, longest idle first."""
+    return deals.filter(pl.col("stale") == 1).sort(
+        ["idle_days", "opportunity_id"], descending=[True, False]
+    )

@@ -1,0 +1,277 @@
+"""The Excel report: KPIs, findings, metrics by team and deal lists, one sheet each.
+
+Japanese offices decide in Excel, so numbers stay numbers (typed cells with ¥ and % formats a
+manager can sum and filter), each sheet has a frozen header, an autofilter and readable widths.
+
+CRM data is hostile input here: a company name such as ``=HYPERLINK("http://…")`` or ``+cmd|…``
+typed into a CRM would become a live formula if written with ``worksheet.write``. Every text
+cell goes through ``write_string`` (and the workbook refuses to turn strings into formulas,
+numbers or links even if one slipped through), so no cell of this file is ever a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from eigyo.i18n import check_lang, t
+from eigyo.metrics import REGISTRY, compute
+from eigyo.report._deal_lists import COLUMNS, open_deals, stale_deals
+from eigyo.report._document import Tick, no_tick
+from eigyo.report._files import atomic_write
+from eigyo.report._format import evidence_items, scope_text, target_met
+from eigyo.report._model import KpiTile, ReportInput
+from eigyo.report._sections import finding_view
+from eigyo.workspace import Workspace
+
+#: Excel's limits: a cell holds at most 32,767 characters, a sheet 1,048,576 rows.
+MAX_CELL = 32_767
+MAX_ROWS = 1_048_575
+#: Number formats by metric unit.
+NUMBER_FORMATS = {
+    "yen": "¥#,##0",
+    "yen/day": "¥#,##0",
+    "ratio": "0.0%",
+    "days": "#,##0.0",
+    "minutes": "#,##0.0",
+    "hours": "#,##0.0",
+    "per_day": "#,##0.00",
+    "count": "#,##0",
+}
+_WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
+
+
+class _Sheets:
+    """The workbook with its formats, and one way to write any value into a typed cell."""
+
+    def __init__(self, wb: Workbook, lang: str) -> None:
+        self.wb, self.lang = wb, lang
+        font = {"font_name": "Yu Gothic" if lang == "ja" else "Calibri", "font_size": 10}
+        self.text = wb.add_format({**font, "valign": "top"})
+        self.wrap = wb.add_format({**font, "valign": "top", "text_wrap": True})
+        self.head = wb.add_format(
+            {
+                **font,
+                "bold": True,
+                "bg_color": "#E8EEF4",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
+        self.date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top"})
+        self.time = wb.add_format({**font, "num_format": "yyyy-mm-dd hh:mm", "valign": "top"})
+        self.units = {
+            u: wb.add_format({**font, "num_format": f, "valign": "top"})
+            for u, f in NUMBER_FORMATS.items()
+        }
+
+    def tr(self, key: str, /, **values: object) -> str:
+        return t(key, self.lang, **values)
+
+    def cell(
+        self,
+        ws: Worksheet,
+        row: int,
+        col: int,
+        value: Any,
+        unit: str | None = None,
+        wrap: bool = False,
+    ) -> None:
+        """Write one value as the type it is; text only ever as a string, never a formula."""
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            ws.write_blank(row, col, None, self.text)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, self.tr("report.common.yes" if value else "report.common.no"))
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, float(value), self.units.get(unit or "count", self.text))
+        elif isinstance(value, datetime):
+            ws.write_datetime(row, col, value, self.time)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.date)
+        else:
+            ws.write_string(row, col, str(value)[:MAX_CELL], self.wrap if wrap else self.text)
+
+    def sheet(self, name_key: str, headers: Sequence[str], widths: Sequence[float]) -> Worksheet:
+        """A sheet with a frozen, bold header row and column widths (in characters)."""
+        ws = self.wb.add_worksheet(self.tr(name_key)[:31])
+        for col, (head, width) in enumerate(zip(headers, widths, strict=True)):
+            ws.write_string(0, col, head, self.head)
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        return ws
+
+    @staticmethod
+    def finish(ws: Worksheet, rows: int, cols: int) -> None:
+        """Autofilter over the header and the rows written (a header alone still filters)."""
+        ws.autofilter(0, 0, max(rows, 1), cols - 1)
+
+
+def _kpis(s: _Sheets, tiles: list[KpiTile]) -> None:
+    keys = (
+        "metric",
+        "label",
+        "value",
+        "target",
+        "met",
+        "previous",
+        "last_year",
+        "better",
+        "definition",
+    )
+    ws = s.sheet(
+        "report_files.sheet.kpis",
+        [s.tr(f"report_files.kpi.{k}") for k in keys],
+        [22, 24, 16, 16, 10, 16, 16, 14, 60],
+    )
+    for r, k in enumerate(tiles, start=1):
+        metric = REGISTRY.get(k.metric_id)
+        met = target_met(k.value, k.target, k.better)
+        met_text = None if met is None else s.tr("report.kpi.met" if met else "report.kpi.missed")
+        row = [
+            k.metric_id,
+            k.label.get(s.lang) or k.metric_id,
+            k.value,
+            k.target,
+            met_text,
+            k.previous,
+            k.last_year,
+            s.tr(f"report.kpi.better_{k.better}"),
+            metric.definition(s.lang) if metric else None,
+        ]
+        for c, v in enumerate(row):
+            s.cell(ws, r, c, v, k.unit if c in (2, 3, 5, 6) else None, wrap=c == 8)
+    s.finish(ws, len(tiles), len(keys))
+
+
+def _findings(s: _Sheets, inp: ReportInput) -> None:
+    keys = (
+        "rank",
+        "step",
+        "check",
+        "severity",
+        "title",
+        "scope",
+        "metric",
+        "impact_jpy",
+        "impact_formula",
+        "evidence",
+        "cause",
+        "actions",
+    )
+    ws = s.sheet(
+        "report_files.sheet.findings",
+        [s.tr(f"report_files.finding.{k}") for k in keys],
+        [6, 14, 20, 9, 34, 22, 20, 16, 40, 44, 50, 60],
+    )
+    units = {k.metric_id: k.unit for k in inp.kpis}
+    ordered = sorted(inp.findings, key=lambda f: f.sort_key())
+    for r, f in enumerate(ordered, start=1):
+        v = finding_view(f, s.lang, units)
+        evidence = evidence_items(f.evidence, f.unit or units.get(f.metric or ""), s.lang)
+        row = [
+            r,
+            v.step_title,
+            f.check,
+            v.severity_label,
+            v.title,
+            scope_text(f.scope, s.lang),
+            f.metric,
+            f.impact_jpy,
+            v.impact_formula,
+            "\n".join(f"{a}: {b}" for a, b in evidence),
+            v.cause,
+            "\n".join(f"・{a}" for a in v.actions),
+        ]
+        for c, value in enumerate(row):
+            s.cell(ws, r, c, value, "yen" if c == 7 else None, wrap=c >= 8)
+    s.finish(ws, len(ordered), len(keys))
+
+
+def _by_team(s: _Sheets, xws: Workspace, inp: ReportInput) -> None:
+    """Every metric that can be grouped by team: teams down, metrics across."""
+    values = compute(xws, inp.period, None, by="team")
+    ids = list(dict.fromkeys(v.id for v in values))
+    teams = sorted({v.by["team"] for v in values})
+    cell = {(v.by["team"], v.id): v for v in values}
+    heads = [s.tr("report_files.sheet.team")] + [REGISTRY[i].label(s.lang) for i in ids]
+    ws = s.sheet("report_files.sheet.by_team", heads, [18] + [14] * len(ids))
+    for r, team in enumerate(teams, start=1):
+        s.cell(ws, r, 0, team)
+        for c, mid in enumerate(ids, start=1):
+            mv = cell.get((team, mid))
+            s.cell(ws, r, c, None if mv is None else mv.value, None if mv is None else mv.unit)
+    s.finish(ws, len(teams), len(heads))
+
+
+def _deals(s: _Sheets, name_key: str, df: pl.DataFrame) -> None:
+    heads = [s.tr(f"report_files.deals.{c}") for c in COLUMNS]
+    ws = s.sheet(name_key, heads, [14, 28, 14, 16, 12, 14, 16, 14, 10, 8])
+    units = {"amount": "yen", "idle_days": "days"}
+    rows = df.head(MAX_ROWS).rows()
+    for r, row in enumerate(rows, start=1):
+        for c, (col, value) in enumerate(zip(COLUMNS, row, strict=True)):
+            s.cell(
+                ws,
+                r,
+                c,
+                bool(value) if col == "stale" and value is not None else value,
+                units.get(col),
+            )
+    s.finish(ws, len(rows), len(COLUMNS))
+
+
+def _about(s: _Sheets, inp: ReportInput) -> None:
+    heads = [s.tr("report_files.about.item"), s.tr("report_files.about.value")]
+    ws = s.sheet("report_files.sheet.about", heads, [28, 60])
+    p = inp.period
+    meta = [
+        (s.tr("report_files.about.company"), inp.company),
+        (s.tr("report.common.period"), f"{p.label} ({p.start} – {p.end})"),
+        (s.tr("report_files.about.generated"), inp.generated_at),
+    ]
+    rows = meta + sorted(inp.data_summary.items())
+    for r, (k, v) in enumerate(rows, start=1):
+        s.cell(ws, r, 0, k)
+        s.cell(ws, r, 1, v)
+    s.finish(ws, len(rows), 2)
+
+
+def write_xlsx(
+    ws: Workspace, inp: ReportInput, out: Path, lang: str = "ja", *, progress: Tick = no_tick
+) -> Path:
+    """Write the Excel report to ``out`` atomically; returns the path written."""
+    lang = check_lang(lang)
+    deals = open_deals(ws, inp.period)
+
+    def build(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), _WORKBOOK_OPTIONS)
+        s = _Sheets(wb, lang)
+        steps: tuple[Callable[[], None], ...] = (
+            lambda: _kpis(s, inp.kpis),
+            lambda: _findings(s, inp),
+            lambda: _by_team(s, ws, inp),
+            lambda: _deals(s, "report_files.sheet.open_deals", deals),
+            lambda: _deals(s, "report_files.sheet.stale_deals", stale_deals(deals)),
+            lambda: _about(s, inp),
+        )
+        for i, step in enumerate(steps):
+            progress("xlsx", i, len(steps))
+            step()
+        wb.close()
+        progress("xlsx", len(steps), len(steps))
+
+    return atomic_write(Path(out), build)
