@@ -1,0 +1,138 @@
+"""Import by upload: files in, a background import with progress, then the import report.
+
+Why a background thread: a real export takes seconds to minutes, and the page should show where
+it is (HTMX polls the job every half second) instead of hanging. The import itself is the
+library's :func:`eigyo.ingest.import_path` — atomic, with rejects and a report — run on its own
+connection; one import at a time. Only admins import: an import replaces rows of every rep.
+Uploaded files keep only their canonical base name (``opportunities.csv``), so a crafted file
+name can never write outside the job's temporary folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from eigyo.app._state import AppState
+from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, state
+from eigyo.errors import EigyoError
+from eigyo.i18n import t
+from eigyo.ingest import import_path
+from eigyo.schema import TABLES
+from eigyo.workspace import open_workspace
+
+router = APIRouter(include_in_schema=False)
+_FILE = re.compile(r"^([a-z_]+)\.(csv|tsv|txt|xlsx|parquet)$")
+
+
+@dataclass
+class Job:
+    """One upload's import: where it is, and its report or error when it ends."""
+
+    id: str
+    owner: str
+    files: list[str]
+    step: str = ""
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_JOBS: dict[str, Job] = {}
+
+
+def _save(files: list[UploadFile], folder: Path, lang: str) -> list[str]:
+    """Write the uploads under their canonical names; refuse any other name."""
+    names = []
+    tables = {tb.name for tb in TABLES}
+    for f in files:
+        name = Path((f.filename or "").replace("\\", "/")).name.lower()
+        m = _FILE.match(name)
+        if m is None or m.group(1) not in tables:
+            raise EigyoError(t("app.import.bad_name", lang, name=name or "?",
+                               tables=", ".join(sorted(tables))))  # fmt: skip
+        with (folder / name).open("wb") as out:
+            shutil.copyfileobj(f.file, out, length=1024 * 1024)
+        names.append(name)
+    return names
+
+
+def _run(st: AppState, job: Job, folder: Path, strict: bool, lang: str) -> None:
+    """Import the folder (one file alone is imported as that table, so a single ``leads.csv``
+    can update a workspace without the required ``reps`` and ``opportunities``)."""
+    target = folder / job.files[0] if len(job.files) == 1 else folder
+
+    def tick(item: str, done: int, total: int) -> None:
+        with job.lock:
+            job.step, job.done, job.total = item, done, total
+
+    try:
+        with st.import_lock, open_workspace(st.workspace) as ws:
+            rep = import_path(ws, target, strict=strict, progress=tick, lang=lang)
+        job.report = rep.to_json()
+    except EigyoError as e:
+        job.error = str(e)
+    except Exception as e:  # the page must always end; the message names the failure
+        job.error = f"{type(e).__name__}: {e}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        job.finished = True
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(request: Request, s: PageUser) -> HTMLResponse:
+    require_role(s, "admin", lang=lang_of(request))
+    return render(request, "import.html.j2", s, job=None, error=None)
+
+
+@router.post("/import", response_class=HTMLResponse)
+def upload(
+    request: Request,
+    s: PageUser,
+    files: Annotated[list[UploadFile], File()],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    strict: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    check_csrf(request, s, csrf_token)
+    lang = lang_of(request)
+    require_role(s, "admin", lang=lang)
+    folder = Path(tempfile.mkdtemp(prefix="eigyo-upload-"))
+    try:
+        names = _save(files, folder, lang)
+    except EigyoError as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render(request, "import_job.html.j2", s, 400, job=None, error=str(e))
+    job = Job(uuid.uuid4().hex, s.user.username, names)
+    _JOBS[job.id] = job
+    threading.Thread(
+        target=_run, args=(state(request), job, folder, strict, lang), daemon=True
+    ).start()
+    return render(request, "import_job.html.j2", s, job=job, error=None)
+
+
+@router.get("/import/jobs/{job_id}", response_class=HTMLResponse)
+def job_status(request: Request, s: PageUser, job_id: str) -> HTMLResponse:
+    lang = lang_of(request)
+    require_role(s, "admin", lang=lang)
+    job = _JOBS.get(job_id)
+    if job is None or job.owner != s.user.username:
+        return render(request, "import_job.html.j2", s, 404, job=None,
+                      error=t("app.error.not_found", lang))  # fmt: skip
+    return render(request, "import_job.html.j2", s, job=job, error=None)
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {"id": job.id, "finished": job.finished, "step": job.step, "done": job.done,
+            "total": job.total, "report": job.report, "error": job.error}  # fmt: skip

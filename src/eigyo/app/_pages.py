@@ -1,0 +1,154 @@
+"""HTML pages: overview, one page per runbook step, metrics explorer, process map, simulation.
+
+Each route: authenticate (dependency), take the scoped workspace, call :mod:`eigyo.app._views`
+(the library), render. HTMX fragments (explorer table, drill-down, simulation result) come from
+the same routes' ``*_fragment`` twins so that every page also works as a plain link.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+
+from eigyo.app import _views as views
+from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, scoped_ws, state
+from eigyo.diagnose.model import STEPS
+from eigyo.errors import InputError
+from eigyo.i18n import t
+from eigyo.metrics import DIMENSIONS, REGISTRY
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def _period_or_error(request: Request, s: PageUser, label: str | None) -> Any:
+    ws = scoped_ws(request, s)
+    try:
+        return ws, views.period_of(ws, label), None
+    except InputError as e:
+        return ws, views.period_of(ws, None), str(e)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
+    ws, p, error = _period_or_error(request, s, period)
+    lang = lang_of(request)
+    key = (s.user.principal().key, p.label)
+    found = state(request).cached(("findings", *key), lambda: views.findings(ws, p))
+    ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
+    return render(request, "overview.html.j2", s, period=p, error=error, ov=ov)
+
+
+@router.get("/steps/{step}", response_class=HTMLResponse)
+def step_page(request: Request, s: PageUser, step: str, period: Text = None) -> HTMLResponse:
+    if step not in STEPS:
+        return render(
+            request, "error.html.j2", s, 404, message=t("app.error.not_found", lang_of(request))
+        )
+    ws, p, error = _period_or_error(request, s, period)
+    lang = lang_of(request)
+    key = (s.user.principal().key, p.label)
+    found = state(request).cached(("findings", *key), lambda: views.findings(ws, p))
+    items, charts = state(request).cached(
+        ("step", step, lang, *key), lambda: views.step_view(ws, p, step, found, lang)
+    )
+    return render(request, "step.html.j2", s, period=p, error=error, step=step,
+                  findings=items, charts=charts)  # fmt: skip
+
+
+def _explorer_context(
+    request: Request, s: PageUser, period: str | None, metric: list[str], by: str | None
+) -> dict[str, Any]:
+    ws, p, error = _period_or_error(request, s, period)
+    lang = lang_of(request)
+    chosen = [m for m in metric if m in REGISTRY] or ["bookings", "won_deals", "win_rate"]
+    dim = by if by in DIMENSIONS else None
+    rows: list[dict[str, Any]] = []
+    try:
+        rows = views.explorer_table(views.metric_rows(ws, p, chosen, dim), lang)
+    except InputError as e:
+        error = str(e)
+    metrics = [(m.id, m.label(lang)) for m in REGISTRY.values()]
+    return {"period": p, "error": error, "rows": rows, "chosen": chosen, "by": dim or "",
+            "metrics": metrics, "dims": DIMENSIONS}  # fmt: skip
+
+
+@router.get("/metrics", response_class=HTMLResponse)
+def metrics_page(
+    request: Request,
+    s: PageUser,
+    period: Text = None,
+    metric: Annotated[list[str] | None, Query(max_length=40)] = None,
+    by: Text = None,
+) -> HTMLResponse:
+    ctx = _explorer_context(request, s, period, metric or [], by)
+    template = "explorer_table.html.j2" if request.headers.get("hx-request") else "explorer.html.j2"
+    return render(request, template, s, **ctx)
+
+
+@router.get("/metrics/records", response_class=HTMLResponse)
+def drill_fragment(
+    request: Request, s: PageUser, metric: str, period: Text = None, by: Text = None,
+    group: Text = None,
+) -> HTMLResponse:  # fmt: skip
+    ws, p, error = _period_or_error(request, s, period)
+    try:
+        data = views.drill_records(ws, p, metric, by or None, group, limit=200)
+    except InputError as e:
+        return render(request, "records.html.j2", s, 400, data=None, error=str(e))
+    return render(request, "records.html.j2", s, data=data, error=error)
+
+
+@router.get("/process", response_class=HTMLResponse)
+def process_page(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
+    ws, p, error = _period_or_error(request, s, period)
+    lang = lang_of(request)
+    pm, chart = state(request).cached(
+        ("process", lang, s.user.principal().key, p.label), lambda: views.process(ws, p, lang)
+    )
+    return render(request, "process.html.j2", s, period=p, error=error, pm=pm, chart=chart)
+
+
+def _simulate_module() -> Any:
+    """``eigyo.simulate`` when installed and importable, else None (the form says so)."""
+    try:
+        from eigyo import simulate
+    except ImportError:
+        return None
+    return simulate
+
+
+@router.get("/simulate", response_class=HTMLResponse)
+def simulate_page(request: Request, s: PageUser) -> HTMLResponse:
+    sim = _simulate_module()
+    structures = list(sim.STRUCTURES) if sim else []
+    return render(request, "simulate.html.j2", s, available=sim is not None,
+                  structures=structures, result=None, error=None)  # fmt: skip
+
+
+@router.post("/simulate", response_class=HTMLResponse)
+def simulate_run(
+    request: Request,
+    s: PageUser,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    structure: Annotated[str, Form(max_length=40)] = "current",
+    headcount: Annotated[str, Form(max_length=200)] = "",
+    horizon: Annotated[int, Form(ge=1, le=36)] = 12,
+    seed: Annotated[int, Form(ge=0, le=2**31)] = 0,
+) -> HTMLResponse:
+    check_csrf(request, s, csrf_token)
+    lang = lang_of(request)
+    require_role(s, "admin", "manager", lang=lang)
+    sim = _simulate_module()
+    if sim is None:
+        return render(request, "simulate_result.html.j2", s, result=None,
+                      error=t("app.simulate.unavailable", lang))  # fmt: skip
+    ws = scoped_ws(request, s)
+    try:
+        opts = sim.Options(structure, sim.parse_headcount(headcount), horizon, seed, 10, None)
+        doc = sim.simulate(ws, opts)
+    except (InputError, ValueError) as e:
+        return render(request, "simulate_result.html.j2", s, 400, result=None, error=str(e))
+    return render(request, "simulate_result.html.j2", s, result=doc, error=None)

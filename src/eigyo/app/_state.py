@@ -1,0 +1,74 @@
+"""What the running app holds: the workspace (one connection per worker thread), sessions, caches.
+
+Why one connection per thread: FastAPI runs plain endpoints on a thread pool and a DuckDB
+connection must not be used by two threads at once; connections of one process share one
+database instance, so each thread opening its own is cheap (~30 ms once) and sees every commit.
+Why a cache: the diagnosis takes seconds on a real company; its result depends only on what a
+person may see (their scope), the period and the data, so it is keyed by exactly those — an
+import bumps the data version and every cached page is recomputed on its next visit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eigyo.app._scope import Principal, ScopedWorkspace
+from eigyo.app._security import SessionStore
+from eigyo.app._users import data_version, ensure_table
+from eigyo.workspace import Workspace, open_workspace
+
+T = TypeVar("T")
+CACHE_SIZE = 64
+
+
+class AppState:
+    """Shared by every request of one app instance."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = Path(workspace)
+        self.sessions = SessionStore()
+        self._local = threading.local()
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._all: list[Workspace] = []
+        self._all_lock = threading.Lock()
+        self.import_lock = threading.Lock()
+        with open_workspace(self.workspace) as ws:
+            ensure_table(ws)  # fails early, at start-up, when the folder is not a workspace
+
+    def ws(self) -> Workspace:
+        """This thread's connection to the workspace (opened on first use)."""
+        ws: Workspace | None = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = open_workspace(self.workspace)
+            self._local.ws = ws
+            with self._all_lock:
+                self._all.append(ws)
+        return ws
+
+    def scoped(self, who: Principal) -> ScopedWorkspace:
+        return ScopedWorkspace(self.ws(), who)
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per key and data version (an LRU of :data:`CACHE_SIZE` entries)."""
+        full = (data_version(self.ws()), *key)
+        with self._cache_lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]  # type: ignore[no-any-return]
+        value = compute()
+        with self._cache_lock:
+            self._cache[full] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def close(self) -> None:
+        with self._all_lock:
+            for ws in self._all:
+                ws.close()
+            self._all.clear()

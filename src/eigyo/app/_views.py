@@ -1,0 +1,206 @@
+"""What the pages and the API show, computed from a scoped workspace by the library.
+
+Nothing here filters by user: every function receives a :class:`ScopedWorkspace`, so scoping is
+already in the tables. The functions only call the library (metrics, diagnosis, analyses, the
+report's chart builders and view records) and shape the results for a template or JSON, so the
+dashboard shows the same numbers as the CLI and the reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import ibis.expr.types as ir
+
+from eigyo.analysis.process import ProcessMap, process_map
+from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
+from eigyo.diagnose import Finding, diagnose
+from eigyo.diagnose.model import SEVERITY_RANK, STEPS
+from eigyo.errors import InputError
+from eigyo.metrics import DIMENSIONS, REGISTRY, MetricValue, compute
+from eigyo.metrics._groups import with_group  # the registry's own grouping, for drill-down
+from eigyo.metrics._vocab import POPULATIONS, Ctx  # named populations, for drill-down
+from eigyo.periods import Period, fiscal_year_of, parse_period
+from eigyo.report import _charts_sales as sales_charts
+from eigyo.report._figures import Chart
+from eigyo.report._figures import Ctx as ChartCtx
+from eigyo.report._format import fmt_value
+from eigyo.report._sections import STEP_CHARTS, FindingView, TileView, finding_view, tile_view
+from eigyo.schema import table as schema_table
+from eigyo.spine import kpi_tiles
+
+#: Most records one drill-down or record list returns (the API pages with ``offset``).
+MAX_ROWS = 500
+#: Most rows one CSV export holds.
+EXPORT_ROWS = 1_000_000
+#: Population to list for metrics whose declaration has no ``where`` of its own.
+DRILL_FALLBACK: dict[str, str] = {
+    "pipeline_velocity": "won_in_p",
+    "calls_per_rep_day": "calls_in_p",
+    "emails_per_rep_day": "activities_in_p",
+    "meetings_per_rep_day": "activities_in_p",
+    "activities_per_won_deal": "activities_in_p",
+    "nrr": "orders_in_p",
+    "repeat_customer_rate": "orders_in_p",
+}
+
+
+def default_period(ws: ScopedWorkspace) -> str:
+    """The fiscal year of the latest closed deal the person can see (else of today)."""
+    t = ws.table("opportunities")
+    latest = t.closed_at.max().to_pyarrow().as_py()
+    day = latest.date() if isinstance(latest, datetime) else date.today()
+    return f"FY{fiscal_year_of(day, ws.settings.fiscal_year_start_month)}"
+
+
+def period_of(ws: ScopedWorkspace, label: str | None) -> Period:
+    """Parse a period label with the workspace's fiscal year (InputError says what is allowed)."""
+    return parse_period(label or default_period(ws), ws.settings.fiscal_year_start_month)
+
+
+def findings(ws: ScopedWorkspace, period: Period) -> list[Finding]:
+    return diagnose(ws, period)
+
+
+@dataclass(frozen=True)
+class Overview:
+    tiles: list[TileView]
+    top: list[FindingView]
+    steps: list[tuple[str, int]]  # (step, warnings and errors)
+    counts: dict[str, int]
+
+
+def overview(ws: ScopedWorkspace, period: Period, found: list[Finding], lang: str) -> Overview:
+    tiles = kpi_tiles(ws, period)
+    units = {k.metric_id: k.unit for k in tiles}
+    alarms = [f for f in found if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"]]
+    alarms.sort(key=lambda f: f.sort_key())
+    steps = [(s, sum(f.step == s for f in alarms)) for s in STEPS]
+    counts = {n: ws.count(n) for n in ("reps", "opportunities", "leads", "activities")}
+    return Overview(
+        tiles=[tile_view(k, lang) for k in tiles],
+        top=[finding_view(f, lang, units) for f in alarms[:5]],
+        steps=steps,
+        counts=counts,
+    )
+
+
+def step_view(
+    ws: ScopedWorkspace, period: Period, step: str, found: list[Finding], lang: str
+) -> tuple[list[FindingView], list[Chart]]:
+    """One runbook step: its findings (most important first) and the report's charts for it."""
+    if step not in STEPS:
+        raise InputError(f"Unknown step {step!r}. Use one of: {', '.join(STEPS)}.")
+    mine = sorted((f for f in found if f.step == step), key=lambda f: f.sort_key())
+    ctx = ChartCtx(ws, period, lang)
+    return [finding_view(f, lang, {}) for f in mine], [b(ctx) for b in STEP_CHARTS[step]]
+
+
+def metric_rows(
+    ws: ScopedWorkspace, period: Period, metric_ids: list[str] | None, by: str | None
+) -> list[MetricValue]:
+    """The metrics explorer's values: the registry's :func:`compute` on the scoped data."""
+    return compute(ws, period, metric_ids or None, by or None)
+
+
+def explorer_table(values: list[MetricValue], lang: str) -> list[dict[str, Any]]:
+    """Rows for the explorer table: label, group, formatted value and what drill-down needs."""
+    out = []
+    for v in values:
+        m = REGISTRY[v.id]
+        group = next(iter(v.by.values()), "")
+        out.append(
+            {
+                "id": v.id,
+                "label": m.label(lang),
+                "definition": m.definition(lang),
+                "group": group,
+                "value": fmt_value(v.value, v.unit, lang),
+                "drill": drill_population(v.id) is not None,
+            }
+        )
+    return out
+
+
+def drill_population(metric_id: str) -> str | None:
+    m = REGISTRY.get(metric_id)
+    if m is None:
+        return None
+    where = m.params.get("where")
+    return str(where) if where in POPULATIONS else DRILL_FALLBACK.get(metric_id)
+
+
+def drill_records(
+    ws: ScopedWorkspace,
+    period: Period,
+    metric_id: str,
+    by: str | None = None,
+    group: str | None = None,
+    limit: int = MAX_ROWS,
+) -> dict[str, Any]:
+    """The records behind one metric value: its population in the period, in the group."""
+    where = drill_population(metric_id)
+    if where is None:
+        raise InputError(f"Metric {metric_id!r} has no record list. Known: {', '.join(REGISTRY)}.")
+    if by is not None and by not in DIMENSIONS:
+        raise InputError(f"Unknown grouping {by!r}. Use one of: {', '.join(DIMENSIONS)}.")
+    if by == "month" and group:
+        period, by, group = parse_period(group), None, None
+    base, pred = POPULATIONS[where]
+    ctx = Ctx(ws, period, by)
+    t = ws.table(base)
+    t = t.filter(pred(t, ctx))
+    if by:
+        t = with_group(t, base, ctx)
+        t = t.filter(t.g == (group or "")).drop("g")
+    return {"table": base, "metric": metric_id, "period": period.label, **_rows(t, limit, 0)}
+
+
+def records(
+    ws: ScopedWorkspace,
+    name: str,
+    filters: dict[str, str],
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Rows of one canonical table the person may see, filtered by column equality."""
+    if name not in SCOPED_TABLES:
+        raise InputError(f"Unknown table {name!r}. Use one of: {', '.join(SCOPED_TABLES)}.")
+    t = ws.table(name)
+    for col, value in filters.items():
+        if col not in t.columns:
+            raise InputError(
+                f"Column {col!r} is not in table {name!r}. Existing columns: "
+                + ", ".join(t.columns)
+            )
+        t = t.filter(t[col].cast("string") == value)
+    return {"table": name, **_rows(t, limit, offset)}
+
+
+def record(ws: ScopedWorkspace, name: str, record_id: str) -> dict[str, Any] | None:
+    """One record by its id (tables with a one-column key), or None when not visible."""
+    key = schema_table(name).key if name in SCOPED_TABLES else ()
+    if len(key) != 1:
+        raise InputError(f"Table {name!r} has no single id column.")
+    rows = records(ws, name, {key[0]: record_id}, limit=1)["rows"]
+    return rows[0] if rows else None
+
+
+def _rows(t: ir.Table, limit: int, offset: int) -> dict[str, Any]:
+    total = int(t.count().to_pyarrow().as_py())
+    order = [c for c in t.columns if c.endswith("_id")][:1] or [t.columns[0]]
+    page = t.order_by(order).limit(limit, offset=offset).to_pyarrow().to_pylist()
+    return {"columns": list(t.columns), "rows": [_plain(r) for r in page], "total": total}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in row.items()}
+
+
+def process(ws: ScopedWorkspace, period: Period | None, lang: str) -> tuple[ProcessMap, Chart]:
+    """The process map of ``eigyo process`` and the report's Sankey chart of it."""
+    pm = process_map(ws, period)
+    chart_period = period or period_of(ws, None)
+    return pm, sales_charts.process_map(ChartCtx(ws, chart_period, lang))

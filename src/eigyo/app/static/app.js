@@ -1,0 +1,32 @@
+/* eigyo dashboard: draw the charts a page or an HTMX fragment carries, show upload progress.
+   Chart data sits in <script type="application/json"> blocks (never executed); this file is the
+   only script of the page besides Plotly and HTMX, so the CSP can forbid inline scripts. */
+(function () {
+  "use strict";
+  var config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]};
+
+  function drawCharts(root) {
+    if (typeof Plotly === "undefined") { return; }
+    var blocks = (root || document).querySelectorAll("script.chart-data");
+    for (var i = 0; i < blocks.length; i++) {
+      var block = blocks[i];
+      if (block.dataset.drawn) { continue; }
+      var el = document.getElementById(block.dataset.target);
+      if (!el) { continue; }
+      var fig = JSON.parse(block.textContent);
+      Plotly.newPlot(el, fig.data, fig.layout, config);
+      block.dataset.drawn = "1";
+    }
+    document.documentElement.dataset.chartsReady = "1";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { drawCharts(e.target); });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var bar = document.getElementById("upload-progress");
+    if (bar && e.detail.lengthComputable) {
+      bar.hidden = false;
+      bar.value = Math.round(e.detail.loaded / e.detail.total * 100);
+    }
+  });
+})();

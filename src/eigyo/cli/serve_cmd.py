@@ -1,0 +1,131 @@
+"""``eigyo serve`` (the web dashboard) and ``eigyo users`` (its accounts).
+
+Thin: the app lives in :mod:`eigyo.app`; users are stored by :mod:`eigyo.app._users` in the
+workspace itself. The web stack is imported only when serving, so the rest of the CLI works
+without it installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from eigyo.cli._app import (
+    FormatOpt,
+    LangOpt,
+    WorkspaceOpt,
+    app,
+    check_format,
+    console,
+    emit_json,
+    err_console,
+    lang_of,
+)
+from eigyo.errors import InputError
+from eigyo.i18n import t
+from eigyo.workspace import open_workspace
+
+users_app = typer.Typer(help="Dashboard accounts: add, list, remove.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+WEB_EXTRA = "pip install 'fastapi>=0.110' 'uvicorn>=0.29' 'python-multipart>=0.0.9'"
+
+
+@app.command("serve")
+def serve_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    lang: LangOpt = "ja",
+) -> None:
+    """Serve the dashboard (login required; each user sees only their scope)."""
+    lang = lang_of(lang)
+    try:
+        import uvicorn
+
+        from eigyo.app import create_app, list_users
+    except ImportError as e:
+        msg = f"The dashboard needs the web packages ({e.name}). Run: {WEB_EXTRA}"
+        raise InputError(msg) from None
+    with open_workspace(workspace) as ws:
+        if not list_users(ws):
+            err_console.print(t("app.cli.no_users", lang, ws=workspace), highlight=False)
+    err_console.print(t("app.cli.serving", lang, host=host, port=port), highlight=False)
+    uvicorn.run(create_app(workspace), host=host, port=port, log_level="warning")
+
+
+def _password(from_stdin: bool, lang: str) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(t("app.cli.password", lang), hide_input=True,
+                            confirmation_prompt=True))  # fmt: skip
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, manager or rep.")],
+    workspace: WorkspaceOpt = Path("."),
+    rep_id: Annotated[
+        str | None, typer.Option("--rep-id", help="reps.rep_id of this user (rep: required).")
+    ] = None,
+    team: Annotated[
+        str | None, typer.Option("--team", help="reps.team this manager sees (manager).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Reset an existing user.")] = False,
+    lang: LangOpt = "ja",
+) -> None:
+    """Add a dashboard user (the password is prompted, or read with --password-stdin)."""
+    from eigyo.app import add_user
+
+    lang = lang_of(lang)
+    password = _password(password_stdin, lang)
+    with open_workspace(workspace) as ws:
+        user = add_user(ws, username, password, role, rep_id=rep_id, team=team, replace=replace)
+    err_console.print(t("app.cli.added", lang, name=user.username, role=user.role), highlight=False)
+
+
+@users_app.command("list")
+def users_list(
+    workspace: WorkspaceOpt = Path("."), fmt: FormatOpt = "text", lang: LangOpt = "ja"
+) -> None:
+    """List dashboard users with their role and scope (never their password hashes)."""
+    from eigyo.app import list_users
+
+    check_format(fmt)
+    lang = lang_of(lang)
+    with open_workspace(workspace) as ws:
+        users = list_users(ws)
+    if fmt == "json":
+        emit_json({"users": [u.to_json() for u in users]})
+        return
+    table = Table()
+    for key in ("user", "role", "rep", "team"):
+        table.add_column(t(f"app.cli.col_{key}", lang))
+    for u in users:
+        table.add_row(u.username, t(f"app.role.{u.role}", lang), u.rep_id or "", u.team or "")
+    console.print(table)
+
+
+@users_app.command("remove")
+def users_remove(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    workspace: WorkspaceOpt = Path("."),
+    lang: LangOpt = "ja",
+) -> None:
+    """Remove a dashboard user."""
+    from eigyo.app import remove_user
+
+    lang = lang_of(lang)
+    with open_workspace(workspace) as ws:
+        found = remove_user(ws, username)
+    if not found:
+        raise InputError(t("app.cli.not_found", lang, name=username))
+    err_console.print(t("app.cli.removed", lang, name=username), highlight=False)
