@@ -324,3 +324,29 @@ def test_selling_hours_per_win_within_the_same_role(tmp_path: Path) -> None:
     assert f.scope == {"team": "A"} and f.evidence["role"] == "generalist"
     assert (f.evidence["value"], f.evidence["baseline"]) == (10.0, 2.5)
     assert f.severity == "warn"
+
+
+def test_kpi_regression_reads_the_latest_monitoring_snapshot(tmp_path: Path) -> None:
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+    from eigyo.monitor import take_snapshot
+    from tests.test_monitor import MONITOR, _write_inputs
+
+    ws = workspace.init(tmp_path / "w")
+    cfg = ws.path / "eigyo.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + MONITOR, encoding="utf-8")
+    import_path(ws, _write_inputs(tmp_path / "in"))  # team A's response slows by 40 min
+    period = parse_period("FY2025")
+    (before,) = diagnose(ws, period, check_ids=["kpi_regression"])
+    assert (before.severity, before.evidence["status"]) == ("info", "no_snapshot")
+    take_snapshot(ws, period)
+    found = diagnose(ws, period, check_ids=["kpi_regression"])
+    assert {json_key(f.scope) for f in found} == {"team=A", ""}
+    team_a = next(f for f in found if f.scope == {"team": "A"})
+    assert team_a.metric == "lead_response_minutes" and team_a.step == "monitor"
+    assert team_a.evidence["z"] >= 3 and team_a.severity in ("warn", "error")
+    assert "分" in team_a.title["ja"] and "min" in team_a.title["en"]
+
+
+def json_key(scope: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(scope.items()))

@@ -10,7 +10,7 @@ from typing import Any
 
 from eigyo.diagnose.model import STEPS
 
-KINDS = ("proportion", "median", "did")
+KINDS = ("proportion", "median", "did", "regression")
 BETTER = ("higher", "lower")
 
 

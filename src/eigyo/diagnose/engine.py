@@ -17,6 +17,7 @@ from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
 from eigyo.diagnose.playbook import finding_texts, impact_formula, plain_finding
+from eigyo.diagnose.regression import run_regressions
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -64,6 +65,8 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
     """All findings of one check (at least one: an alarm, "ok" or "not enough data")."""
     if check.kind == "did":
         return run_did(check, ctx)
+    if check.kind == "regression":
+        return run_regressions(check, ctx)
     sample = ctx.sample(check.sample)
     tested = proportion(check, sample) if check.kind == "proportion" else median(check, sample)
     targets = ctx.ws.settings.targets

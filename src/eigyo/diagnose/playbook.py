@@ -83,6 +83,7 @@ def finding_texts(
     scope: dict[str, str],
     evidence: dict[str, Any],
     variant: str | None = None,
+    unit: str | None = None,
 ) -> Texts:
     """Title, cause and actions of a finding in both languages."""
     entry = playbook()[check.id]
@@ -95,8 +96,8 @@ def finding_texts(
             {
                 **evidence,
                 **scope,
-                "value": format_value(evidence.get("value"), check.unit, lang),
-                "baseline": format_value(evidence.get("baseline"), check.unit, lang),
+                "value": format_value(evidence.get("value"), unit or check.unit, lang),
+                "baseline": format_value(evidence.get("baseline"), unit or check.unit, lang),
             },
             lang,
         )
