@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from rich.console import Console
 
 from eigyo.errors import InputError
 from eigyo.i18n import check_lang
+from eigyo.periods import Period, parse_period
+from eigyo.workspace import Workspace, open_workspace
 
 app = typer.Typer(
     name="eigyo",
@@ -71,3 +74,26 @@ def emit_json(doc: Any) -> None:
 def progress_enabled(fmt: str) -> bool:
     """Progress bars go to standard error, and only for people (not for JSON consumers)."""
     return fmt == "text" and err_console.is_terminal
+
+
+def parse_day(text: str, flag: str) -> date:
+    """A ``YYYY-MM-DD`` option value; anything else is a usage error naming the flag."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a day like 2025-06-30", param_hint=flag
+        ) from None
+
+
+def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period | None]:
+    """Open the workspace read-only and parse the optional period with its fiscal year."""
+    ws = open_workspace(workspace, read_only=True)
+    p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
+    return ws, p
+
+
+def open_required_period(workspace: Path, period: str) -> tuple[Workspace, Period]:
+    """Open the workspace read-only and parse a required period with its fiscal year."""
+    ws = open_workspace(workspace, read_only=True)
+    return ws, parse_period(period, ws.settings.fiscal_year_start_month)

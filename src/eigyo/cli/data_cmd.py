@@ -5,7 +5,6 @@ ja/en or one JSON document; ``eigyo ltv --format json`` is the contract in DESIG
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,19 +22,11 @@ from eigyo.cli._app import (
     console,
     emit_json,
     lang_of,
+    parse_day,
 )
 from eigyo.i18n import t
 from eigyo.periods import parse_period
 from eigyo.workspace import Workspace, open_workspace
-
-
-def _day(text: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a day like 2025-06-30", param_hint=flag
-        ) from None
 
 
 def _run(workspace: Path, fn: Callable[[Workspace], dict[str, Any]]) -> dict[str, Any]:
@@ -88,7 +79,7 @@ def ltv_cmd(
     lang = lang_of(lang)
     if unit not in clv.UNIT_DAYS:
         raise typer.BadParameter(f"must be week or day; got {unit!r}", param_hint="--unit")
-    day = _day(until, "--until")
+    day = parse_day(until, "--until")
     doc = _run(workspace, lambda ws: clv.ltv_report(ws, day, unit, months, rate, top))
     if fmt == "json":
         emit_json(doc)
@@ -181,7 +172,7 @@ def winprob_cmd(
     """Win probability of the deals open on --as-of, from what was known that day."""
     check_format(fmt)
     lang = lang_of(lang)
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
 
     def go(ws: Workspace) -> dict[str, Any]:
         snaps = winprob.Snapshots(ws)
@@ -261,7 +252,7 @@ def forecast_cmd(
     """Forecast = won so far + Σ p(win) × amount + run rate; coverage; monthly backtest."""
     check_format(fmt)
     lang = lang_of(lang)
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
 
     def go(ws: Workspace) -> dict[str, Any]:
         snaps = winprob.Snapshots(ws)
@@ -383,7 +374,7 @@ def customers_cmd(
     """Customer segments: RFM from orders, k-means with k chosen by silhouette."""
     check_format(fmt)
     lang = lang_of(lang)
-    day = _day(until, "--until")
+    day = parse_day(until, "--until")
     doc = _run(workspace, lambda ws: customers.segment_customers(ws, day, lang))
     if fmt == "json":
         emit_json(doc)

@@ -27,19 +27,13 @@ from eigyo.cli._app import (
     console,
     emit_json,
     lang_of,
+    open_required_period,
 )
 from eigyo.i18n import t
-from eigyo.periods import Period, parse_period
-from eigyo.workspace import Workspace, open_workspace
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
 ByOpt = Annotated[str, typer.Option("--by", help="Grouping (team, rep_id, source …).")]
 PCT = {"rate", "share", "sla_rate", "won_rate", "untouched_rate", "connect_rate"}
-
-
-def _open(workspace: Path, period: str) -> tuple[Workspace, Period]:
-    ws = open_workspace(workspace, read_only=True)
-    return ws, parse_period(period, ws.settings.fiscal_year_start_month)
 
 
 def _cell(col: str, v: Any) -> str:
@@ -87,7 +81,7 @@ def alignment_cmd(
     """Sales–marketing alignment: lead funnel, response time and SLA, speed vs conversion, ¥."""
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = _open(workspace, period)
+    ws, p = open_required_period(workspace, period)
     cost_file = costs or (ws.path / av.COSTS_FILE)
     cost_df = av.load_costs(cost_file) if cost_file.exists() else None
     with ws:
@@ -152,7 +146,7 @@ def enablement_cmd(
     """Enablement: new-rep ramp, onboarding, training effect (DiD), skill gaps, coaching list."""
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = _open(workspace, period)
+    ws, p = open_required_period(workspace, period)
     with ws:
         out: dict[str, Any] = {
             "ramp": en.ramp_curves(ws, p),
@@ -201,7 +195,7 @@ def time_cmd(
     """Time use: selling / admin shares, time per win, best call windows, reclaimable ¥."""
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = _open(workspace, period)
+    ws, p = open_required_period(workspace, period)
     with ws:
         out: dict[str, Any] = {
             "shares": tu.time_shares(ws, p, by),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,23 +25,18 @@ from eigyo.cli._app import (
     console,
     emit_json,
     lang_of,
+    open_period,
+    parse_day,
 )
 from eigyo.i18n import t
 from eigyo.periods import Period, parse_period
-from eigyo.workspace import Workspace, open_workspace
+from eigyo.workspace import Workspace
 
 PeriodOpt = Annotated[
     str | None,
     typer.Option("--period", "-p", help="Opportunities created in: 2025-04, 2025-Q1, FY2025…"),
 ]
 TOP_TRANSITIONS = 20
-
-
-def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period | None]:
-    """Open the workspace read-only and parse the optional period with its fiscal year."""
-    ws = open_workspace(workspace, read_only=True)
-    p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
-    return ws, p
 
 
 def days(v: float | None) -> str:
@@ -257,7 +251,7 @@ def pipeline_cmd(
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
-    day, start = _day(as_of, "--as-of"), _day(since, "--from") if since else None
+    day, start = parse_day(as_of, "--as-of"), parse_day(since, "--from") if since else None
     with ws:
         win = parse_period(window, ws.settings.fiscal_year_start_month) if window else None
         doc: dict[str, Any] = {
@@ -273,15 +267,6 @@ def pipeline_cmd(
         emit_json(doc)
         return
     _print_pipeline(doc, lang)
-
-
-def _day(text: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a day like 2025-06-30", param_hint=flag
-        ) from None
 
 
 def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
