@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from eigyo.engines._spec import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.schema import STAGE_KINDS
 
@@ -118,7 +119,9 @@ timezone = "Asia/Tokyo"
 currency = "JPY"
 # First month of the fiscal year: FY2025 = 2025-04-01 .. 2026-03-31 with 4.
 fiscal_year_start_month = 4
-# Where the data lives: "duckdb" (the file eigyo.duckdb in this folder).
+# Where queries run. The data always lives in eigyo.duckdb in this folder; "duckdb" queries it
+# there. "postgresql://USER@HOST:5432/DATABASE" or "spark" run them in that engine, on a copy
+# published with `eigyo engine push` (see docs/engines.md).
 engine = "duckdb"
 
 [leads]
@@ -173,6 +176,11 @@ def load(path: Path) -> Settings:
     ):
         problems.append(f"leads.business_hours: {bh!r} must be [start, end] hours with start < end")
         bh = [9, 18]
+    engine = str(ws.get("engine", "duckdb"))
+    try:
+        parse_engine(engine)
+    except EngineError as e:
+        problems.append(f"workspace.engine: {e}")
     stages: list[Stage] = []
     for i, s in enumerate(raw.get("stages", [])):
         kind = s.get("kind")
@@ -195,7 +203,7 @@ def load(path: Path) -> Settings:
         timezone=tz,
         currency=str(ws.get("currency", "JPY")),
         fiscal_year_start_month=fy,
-        engine=str(ws.get("engine", "duckdb")),
+        engine=engine,
         lead_sla_minutes=float(sla),
         business_hours=(bh[0], bh[1]),
         stages=tuple(stages) if stages else Settings().stages,

@@ -1,7 +1,9 @@
 """A workspace is a folder: ``eigyo.toml`` (settings) and ``eigyo.duckdb`` (the data).
 
 Everything downstream reads tables through :meth:`Workspace.table` (Ibis expressions), so the same
-metric code later runs on PostgreSQL and Spark. Bookkeeping tables start with ``_``.
+metric code runs on PostgreSQL and Spark: the data stays in DuckDB (the importer writes there) and
+the workspace's *engine* (``eigyo.toml`` or ``--engine``, see :mod:`eigyo.engines`) answers the
+queries. Bookkeeping tables start with ``_``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import duckdb
 import ibis
 
+from eigyo import engines
 from eigyo import settings as settings_mod
 from eigyo.errors import WorkspaceError
 from eigyo.schema import TABLES, create_table_sql
@@ -35,17 +38,24 @@ META_DDL = (
 class Workspace:
     """An opened workspace. Use :func:`init` to create one and :func:`open_workspace` to open it."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, engine: str | None = None) -> None:
         self.path = path
         self.read_only = read_only
         self.settings = settings_mod.load(path / settings_mod.SETTINGS_FILE)
         if not (path / DB_FILE).exists():
             raise WorkspaceError(f"{path / DB_FILE} is missing. Run `eigyo init {path}` again.")
+        #: Where queries run: ``engine`` when given (``--engine``), else ``eigyo.toml``'s.
+        self.engine_spec = engines.parse_engine(engine or self.settings.engine)
 
     @cached_property
     def con(self) -> Any:
-        """The Ibis backend (DuckDB)."""
+        """The Ibis backend of the workspace's own DuckDB file (where the data lives)."""
         return ibis.duckdb.connect(str(self.path / DB_FILE), read_only=self.read_only)
+
+    @cached_property
+    def engine(self) -> engines.Engine:
+        """The engine that answers :meth:`table`, opened on first use (DuckDB by default)."""
+        return engines.connect(self, self.engine_spec)
 
     @property
     def raw(self) -> duckdb.DuckDBPyConnection:
@@ -53,7 +63,8 @@ class Workspace:
         return self.con.con  # type: ignore[no-any-return]
 
     def table(self, name: str) -> ibis.Table:
-        return self.con.table(name)
+        """A table as an Ibis expression, in the workspace's engine: the one entry point."""
+        return self.engine.table(name)
 
     def count(self, name: str) -> int:
         # fetchall: a half-read result (fetchone) keeps the connection busy for Ibis afterwards.
@@ -72,6 +83,9 @@ class Workspace:
         raw.execute("COMMIT")
 
     def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.close()
+            del self.__dict__["engine"]
         if "con" in self.__dict__:
             self.con.disconnect()
             del self.__dict__["con"]
@@ -106,11 +120,14 @@ def init(path: Path, *, name: str | None = None, exist_ok: bool = False) -> Work
     return Workspace(path)
 
 
-def open_workspace(path: Path, *, read_only: bool = False) -> Workspace:
-    """Open an existing workspace, explaining how to create one when the folder is not one."""
+def open_workspace(path: Path, *, read_only: bool = False, engine: str | None = None) -> Workspace:
+    """Open an existing workspace, explaining how to create one when the folder is not one.
+
+    ``engine`` overrides the engine of ``eigyo.toml`` for this opening (``--engine``).
+    """
     if not (path / settings_mod.SETTINGS_FILE).exists():
         raise WorkspaceError(
             f"{path} is not an eigyo workspace (no {settings_mod.SETTINGS_FILE}). "
             f"Create one with `eigyo init {path}`."
         )
-    return Workspace(path, read_only=read_only)
+    return Workspace(path, read_only=read_only, engine=engine)

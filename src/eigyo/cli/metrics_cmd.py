@@ -25,6 +25,7 @@ from eigyo.cli._app import (
     emit_json,
     lang_of,
 )
+from eigyo.cli.engine_cmd import EngineOpt
 from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, MetricValue, compute
 from eigyo.metrics._format import format_value, unit_name
@@ -56,17 +57,22 @@ def metrics_cmd(
     period: PeriodOpt = None,
     by: ByOpt = None,
     metric: MetricOpt = None,
+    engine: EngineOpt = None,
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
-    """Compute KPIs for a period: a table, JSON (--format json) or CSV (--format csv)."""
+    """Compute KPIs for a period: a table, JSON (--format json) or CSV (--format csv).
+
+    With --engine the queries run in PostgreSQL or Spark, on the copy that
+    `eigyo engine push` published there.
+    """
     if ctx.invoked_subcommand is not None:
         return
     check_format(fmt, ("text", "json", "csv"))
     lang = lang_of(lang)
     if period is None:
         raise typer.BadParameter("is required, e.g. --period 2025-04", param_hint="--period")
-    ws = open_workspace(workspace, read_only=True)
+    ws = open_workspace(workspace, read_only=True, engine=engine)
     try:
         p = parse_period(period, ws.settings.fiscal_year_start_month)
         values = compute(ws, p, metric or None, by)

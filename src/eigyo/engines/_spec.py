@@ -1,0 +1,122 @@
+"""Engine addresses: what ``--engine`` and ``eigyo.toml``'s ``engine`` may say, parsed once.
+
+Three forms are understood, and everything else is refused with the list of forms, so a typo
+never silently falls back to DuckDB:
+
+- ``duckdb`` — the workspace's own ``eigyo.duckdb`` (the default);
+- ``postgresql://user[:password]@host[:port]/database[?schema=NAME]`` (``postgres://`` too);
+  tables live in the schema ``eigyo`` unless ``schema`` says otherwise, so publishing never
+  replaces a company's own tables that happen to be called ``opportunities``;
+- ``spark[?master=local[4]&path=/shared/eigyo]`` — a Spark session reading the Parquet files
+  that ``eigyo engine push`` wrote (default: the folder ``spark-tables`` in the workspace).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from eigyo.errors import EigyoError
+
+#: What an engine address may look like, for error messages and docs.
+FORMS = (
+    "duckdb",
+    "postgresql://USER@HOST:PORT/DATABASE[?schema=NAME]",
+    "spark[?master=URL&path=FOLDER]",
+)
+DEFAULT_PG_SCHEMA = "eigyo"
+DEFAULT_SPARK_FOLDER = "spark-tables"
+
+
+class EngineError(EigyoError):
+    """An engine that cannot be used as asked: bad address, missing extra, unreachable, stale."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A parsed engine address. ``kind`` is ``duckdb``, ``postgresql`` or ``spark``."""
+
+    kind: str
+    url: str = field(repr=False)
+    host: str | None = None
+    port: int = 5432
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+    schema: str = DEFAULT_PG_SCHEMA
+    master: str | None = None
+    path: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The address without its password, safe to print and to write into messages."""
+        if self.kind != "postgresql":
+            return self.url
+        who = f"{self.user}@" if self.user else ""
+        return f"postgresql://{who}{self.host}:{self.port}/{self.database}?schema={self.schema}"
+
+
+def _redact(url: str) -> str:
+    """The address with any password replaced by ``***`` (errors are printed and logged)."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def _bad(url: str, why: str) -> EngineError:
+    return EngineError(f"Engine {_redact(url)!r} {why}. Use one of: {', '.join(FORMS)}.")
+
+
+def _one(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[-1] if values else None
+
+
+def _postgres(url: str) -> EngineSpec:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - {"schema"})
+    if unknown:
+        raise _bad(url, f"has unknown option(s) {', '.join(unknown)} (only schema=NAME)")
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database:
+        raise _bad(url, "needs a host and a database")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise _bad(url, "has a port that is not a number") from None
+    schema = _one(query, "schema") or DEFAULT_PG_SCHEMA
+    if not schema.replace("_", "").isalnum():
+        raise _bad(url, f"has schema {schema!r}; use letters, digits and _")
+    return EngineSpec(
+        kind="postgresql",
+        url=url,
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        database=unquote(database),
+        schema=schema,
+    )
+
+
+def _spark(url: str) -> EngineSpec:
+    head, _, qs = url.partition("?")
+    if head != "spark":
+        raise _bad(url, "is not a Spark address")
+    query = parse_qs(qs)
+    unknown = sorted(set(query) - {"master", "path"})
+    if unknown:
+        raise _bad(url, f"has unknown option(s) {', '.join(unknown)} (only master, path)")
+    return EngineSpec(kind="spark", url=url, master=_one(query, "master"), path=_one(query, "path"))
+
+
+def parse_engine(url: str) -> EngineSpec:
+    """Parse an engine address; raise :class:`EngineError` naming the accepted forms."""
+    text = url.strip()
+    if text.lower() == "duckdb":
+        return EngineSpec(kind="duckdb", url="duckdb")
+    if text.startswith(("postgresql://", "postgres://")):
+        return _postgres(text)
+    if text == "spark" or text.startswith("spark?"):
+        return _spark(text)
+    raise _bad(url, "is not an engine address")
