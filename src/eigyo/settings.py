@@ -104,6 +104,59 @@ class Settings:
         return None
 
 
+#: Monitoring (``eigyo monitor``): read by :mod:`eigyo.monitor.config`, which validates it.
+MONITOR_TEMPLATE = """
+[monitor]
+# Key metrics charted weekly and monthly, for the organization and per team.
+metrics = ["bookings", "win_rate", "lead_response_minutes", "lead_response_sla_rate",
+           "mql_to_sql_rate", "call_connect_rate"]
+grains = ["week", "month"]
+by = ["team"]
+weeks = 26            # weekly history charted
+months = 24           # monthly history charted
+recent_weeks = 8      # points judged against limits from the history before them
+recent_months = 3
+method = "ewma"       # or "shewhart" (with the run rules below)
+rules = ["beyond_3sigma", "two_of_three_2sigma", "four_of_five_1sigma", "eight_same_side"]
+lang = "ja"           # language of emails and webhook messages
+
+[monitor.email]
+enabled = false
+host = "localhost"
+port = 25
+starttls = false
+ssl = false
+username = ""
+password_env = "EIGYO_SMTP_PASSWORD"   # the password is read from this environment variable
+from = "eigyo@localhost"
+to = []
+subject_prefix = "[eigyo]"
+timeout_s = 10
+
+[monitor.webhook]     # Slack-compatible incoming webhook ({"text": ...} JSON)
+enabled = false
+url = ""
+timeout_s = 10
+"""
+
+#: Enablement: required capability levels per role, read by
+#: :mod:`eigyo.analysis.enablement_skills` (defaults in code when absent).
+ENABLEMENT_TEMPLATE = """
+[enablement]
+# Required capability level (1-5) for each selling role; capabilities not listed need
+# default_level. The capability gap check and the coaching list compare assessments with this.
+default_level = 3
+roles = ["generalist", "inbound", "closer", "account_manager"]
+# [enablement.required.closer]
+# "クロージング" = 4
+"""
+
+
+def _commented(block: str) -> str:
+    """A settings block as comments: documented defaults that do not fix a value in the file."""
+    return "".join(f"# {line}\n" if line.strip() else "\n" for line in block.splitlines())
+
+
 def template(name: str = "eigyo workspace") -> str:
     """The commented ``eigyo.toml`` that ``eigyo init`` writes."""
     stages = "\n".join(f'[[stages]]\nname = "{n}"\nkind = "{k}"\n' for n, k in DEFAULT_STAGES)
@@ -138,7 +191,9 @@ business_hours = [9, 18]
 # What "good" means for the diagnosis until you set your own. Rates are fractions (0.25 = 25%),
 # sales_cycle_days in days. Any metric id from `eigyo metrics list` may be given a target.
 {targets}
-'''
+
+# Optional sections, shown with their defaults: uncomment a section to change it.
+{_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}'''
 
 
 def load(path: Path) -> Settings:

@@ -116,13 +116,19 @@ def _limit(s: Series, i: int) -> float | None:
     return c.ucl if up else c.lcl
 
 
+#: Checks whose findings come from monitoring itself (see :func:`finding_alerts`).
+ECHO_CHECKS = frozenset({"kpi_regression"})
+
+
 def finding_alerts(previous: dict[str, str], findings: list[Finding]) -> list[Alert]:
     """Alarms (warn/error) that are new since the previous snapshot or more severe than there.
 
     ``previous`` maps :func:`finding_key` to the severity it had in the previous snapshot."""
     out = []
     for f in findings:
-        if not f.is_alarm:
+        # kpi_regression findings restate the limit alerts of the previous snapshot: the same
+        # news would otherwise be told twice, once as a limit and once as a finding.
+        if not f.is_alarm or f.check in ECHO_CHECKS:
             continue
         key = finding_key(f)
         before = previous.get(key)

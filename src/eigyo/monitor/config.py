@@ -16,7 +16,7 @@ from typing import Any
 from eigyo.errors import WorkspaceError
 from eigyo.metrics import REGISTRY
 from eigyo.monitor.control import ALL_RULES, DEFAULT_METHOD, DEFAULT_RULES, Method
-from eigyo.settings import SETTINGS_FILE
+from eigyo.settings import MONITOR_TEMPLATE, SETTINGS_FILE
 from eigyo.workspace import Workspace
 
 #: Key metrics charted by default: outcome, conversion and the lead hand-off.
@@ -177,37 +177,5 @@ def load(ws: Workspace) -> MonitorConfig:
     return parse(raw)
 
 
-#: The block to add to ``eigyo.toml`` (and to ``settings.template``), with the defaults.
-TEMPLATE = """
-[monitor]
-# Key metrics charted weekly and monthly, for the organization and per team.
-metrics = ["bookings", "win_rate", "lead_response_minutes", "lead_response_sla_rate",
-           "mql_to_sql_rate", "call_connect_rate"]
-grains = ["week", "month"]
-by = ["team"]
-weeks = 26            # weekly history charted
-months = 24           # monthly history charted
-recent_weeks = 8      # points judged against limits from the history before them
-recent_months = 3
-method = "ewma"       # or "shewhart" (with the run rules below)
-rules = ["beyond_3sigma", "two_of_three_2sigma", "four_of_five_1sigma", "eight_same_side"]
-lang = "ja"           # language of emails and webhook messages
-
-[monitor.email]
-enabled = false
-host = "localhost"
-port = 25
-starttls = false
-ssl = false
-username = ""
-password_env = "EIGYO_SMTP_PASSWORD"   # the password is read from this environment variable
-from = "eigyo@localhost"
-to = []
-subject_prefix = "[eigyo]"
-timeout_s = 10
-
-[monitor.webhook]     # Slack-compatible incoming webhook ({"text": ...} JSON)
-enabled = false
-url = ""
-timeout_s = 10
-"""
+#: The ``[monitor]`` block ``eigyo init`` writes, with the defaults (declared in settings).
+TEMPLATE = MONITOR_TEMPLATE
