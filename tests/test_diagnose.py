@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from eigyo.diagnose import diagnose, load_checks
+from eigyo.diagnose import STEPS, diagnose, load_checks
 from eigyo.diagnose import stats as st
 from eigyo.diagnose.playbook import playbook
 from eigyo.i18n import LANGS
@@ -217,3 +217,33 @@ def test_bottleneck_is_a_stage_worse_than_the_teams_own_level(tmp_path: Path) ->
     assert ev["p_value"] == pytest.approx(
         sps.binomtest(24, 80, peer_stage2 * level).pvalue, rel=1e-2
     )
+
+
+#: Checks pinned by a hand-made fixture (here and in test_diagnose_checks.py). A new check
+#: must come with its fixture: this list and the declared checks must stay equal.
+PINNED = {
+    "kpi_gap_by_team",
+    "kpi_trend_by_team",
+    "stage_bottleneck",
+    "slippage_by_rep",
+    "handoff_delay",
+    "handoff_loss",
+    "lead_response_sla",
+    "untouched_leads",
+    "untrained_new_reps",
+    "capability_gap",
+    "underserved_segment",
+    "stale_deals",
+    "missing_close_dates",
+    "admin_time",
+    "selling_hours_per_win",
+    "intervention_effect",
+    "kpi_regression",
+}
+
+
+def test_every_check_is_pinned_by_a_fixture_and_every_step_has_two() -> None:
+    checks = load_checks()
+    assert {c.id for c in checks} == PINNED
+    per_step = {s: sum(c.step == s for c in checks) for s in STEPS}
+    assert all(n >= 2 for n in per_step.values()), per_step

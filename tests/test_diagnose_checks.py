@@ -350,3 +350,116 @@ def test_kpi_regression_reads_the_latest_monitoring_snapshot(tmp_path: Path) -> 
 
 def json_key(scope: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(scope.items()))
+
+
+def _closed_for(ws, rep: str, won: int, lost: int, **fields: object) -> None:
+    insert(
+        ws,
+        "opportunities",
+        [
+            {
+                "opportunity_id": f"{rep}-{i}",
+                "owner_rep_id": rep,
+                "amount": 100,
+                "type": "new",
+                "created_at": "2025-05-01 10:00:00",
+                "closed_at": "2025-09-01 10:00:00",
+                "status": "won" if i < won else "lost",
+                **fields,
+            }
+            for i in range(won + lost)
+        ],
+    )
+
+
+def test_untrained_new_reps_against_trained_new_reps(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    insert(
+        ws,
+        "reps",
+        [
+            {"rep_id": r, "team": t, "role": "generalist", "hire_date": "2025-04-01"}
+            for r, t in (("u1", "F"), ("u2", "F"), ("t1", "T"), ("t2", "T"), ("old", "T"))
+        ],
+    )
+    insert(
+        ws,
+        "reps",
+        [{"rep_id": "vet", "team": "T", "role": "generalist", "hire_date": "2015-04-01"}],
+    )
+    # t1, t2 finished a training within 90 days of hire: they are the baseline.
+    insert(
+        ws,
+        "trainings",
+        [
+            {
+                "rep_id": r,
+                "program": "新人オンボーディング研修",
+                "completed_at": "2025-05-15 10:00:00",
+            }
+            for r in ("t1", "t2")
+        ],
+    )
+    for rep, won in (("u1", 3), ("u2", 3), ("t1", 12), ("t2", 12)):
+        _closed_for(ws, rep, won=won, lost=30 - won)
+    _closed_for(ws, "vet", won=2, lost=28)  # not new: never in either group
+    (f,) = _alarms(ws, "untrained_new_reps")
+    assert f.scope == {"team": "F"} and f.step == "enablement"
+    assert (f.evidence["n"], f.evidence["value"], f.evidence["baseline"]) == (60, 0.1, 0.4)
+    assert f.evidence["baseline_n"] == 60
+
+
+def test_capability_gap_against_the_role_profile(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 4, "B": 4, "C": 4})
+    rows = []
+    for team, level in (("A", 1), ("B", 3), ("C", 3)):
+        for i in range(4):
+            for cap in ("ヒアリング", "提案力"):
+                rows.append(
+                    {
+                        "rep_id": f"{team}{i}",
+                        "capability": cap,
+                        "level": level,
+                        "assessed_at": "2025-10-01 10:00:00",
+                    }
+                )
+    insert(ws, "assessments", rows)
+    (f,) = _alarms(ws, "capability_gap")
+    # default required level 3: A's reps miss 2 points on each of 2 capabilities = 4
+    assert f.scope == {"team": "A"}
+    assert (f.evidence["value"], f.evidence["baseline"]) == (4.0, 0.0)
+
+
+def test_underserved_segment_wins_more_with_few_deals(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _teams(ws, {"A": 1})
+    insert(
+        ws,
+        "accounts",
+        [
+            {"account_id": "m", "industry": "製造業"},
+            {"account_id": "r", "industry": "小売"},
+            {"account_id": "s", "industry": "サービス"},
+        ],
+    )
+    rows = []
+    for ind, acc, n, won in (("m", "m", 40, 24), ("r", "r", 300, 75), ("s", "s", 300, 75)):
+        for i in range(n):
+            rows.append(
+                {
+                    "opportunity_id": f"{ind}{i}",
+                    "owner_rep_id": "A0",
+                    "account_id": acc,
+                    "amount": 100,
+                    "type": "new",
+                    "created_at": "2025-05-01 10:00:00",
+                    "closed_at": "2025-06-01 10:00:00",
+                    "status": "won" if i < won else "lost",
+                }
+            )
+    insert(ws, "opportunities", rows)
+    (f,) = _alarms(ws, "underserved_segment")
+    # 製造業 wins 24/40 = 60% against 150/600 = 25%, with 40/640 = 6.25% of the deals (< 10%)
+    assert f.scope == {"industry": "製造業"} and f.severity == "warn"
+    assert (f.evidence["value"], f.evidence["baseline"], f.evidence["share"]) == (0.6, 0.25, 0.0625)
