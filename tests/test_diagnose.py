@@ -247,3 +247,16 @@ def test_every_check_is_pinned_by_a_fixture_and_every_step_has_two() -> None:
     assert {c.id for c in checks} == PINNED
     per_step = {s: sum(c.step == s for c in checks) for s in STEPS}
     assert all(n >= 2 for n in per_step.values()), per_step
+
+
+def test_finding_texts_fill_every_placeholder(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3, "C": 3})
+    _closed(ws, "A", won=4, lost=36)
+    _closed(ws, "B", won=16, lost=24)
+    _closed(ws, "C", won=16, lost=24)
+    for f in diagnose(ws, FY):
+        for lang in LANGS:
+            doc = f.to_json(lang)
+            texts = [doc["title"], doc["cause"], doc["impact_formula"], *doc["actions"]]
+            assert not any("{" in text for text in texts), (f.check, lang, texts)

@@ -98,6 +98,7 @@ def finding_texts(
                 **scope,
                 "value": format_value(evidence.get("value"), unit or check.unit, lang),
                 "baseline": format_value(evidence.get("baseline"), unit or check.unit, lang),
+                "q": _q_text(evidence.get("q_value")),
             },
             lang,
         )

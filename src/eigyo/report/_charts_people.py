@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from eigyo.analysis import alignment_value, enablement_skills, figures_people, time_use
 from eigyo.analysis import overview as ov
 from eigyo.report._figures import (
     ACCENT,
@@ -172,3 +173,38 @@ def intervention(ctx: Ctx) -> Chart:
         label = ctx.tr("report.chart.intervention.start", name=ctx.label(iv.name))
         vertical_marker(fig, iv.started_at, label)
     return chart(ctx, "intervention", "report.chart.intervention.title", fig)
+
+
+def _untitled(fig: go.Figure) -> go.Figure:
+    """The analysis figures carry their own title; the report's card already shows one."""
+    fig.update_layout(title=None, margin={"t": 30})
+    return fig
+
+
+def response_curve(ctx: Ctx) -> Chart:
+    """Is faster really better here? Won rate by response-time bin with Wilson intervals."""
+    curve = alignment_value.response_curve(ctx.ws, ctx.period)
+    fig = None
+    if curve.bins and curve.verdict != "not_enough_data":
+        fig = _untitled(figures_people.response_curve_figure(curve, ctx.lang))
+    return chart(ctx, "response-curve", "report.chart.response_curve.title", fig)
+
+
+def capability_gaps(ctx: Ctx) -> Chart:
+    """Rep × capability shortfall against the role's required level."""
+    df = enablement_skills.capability_gaps(ctx.ws, ctx.period)
+    fig = None
+    if df.height:
+        df = df.with_columns(pl.col("team").map_elements(ctx.label, return_dtype=pl.String))
+        fig = _untitled(figures_people.gap_heatmap_figure(df, ctx.lang))
+    return chart(ctx, "capability-gaps", "report.chart.capability_gaps.title", fig)
+
+
+def reclaimable_time(ctx: Ctx) -> Chart:
+    """Admin hours above target per team, valued at the team's revenue per selling hour."""
+    df = time_use.reclaimable_time(ctx.ws, ctx.period)
+    fig = None
+    if df.height and float(df["reclaimable_jpy"].sum() or 0) > 0:
+        df = df.with_columns(pl.col("team").map_elements(ctx.label, return_dtype=pl.String))
+        fig = _untitled(figures_people.reclaimable_figure(df, "team", ctx.lang))
+    return chart(ctx, "reclaimable-time", "report.chart.reclaimable_time.title", fig)

@@ -30,10 +30,10 @@ STEP_CHARTS: dict[str, tuple[Callable[[Ctx], Chart], ...]] = {
     "measure": (sales.bookings_by_month, sales.win_rate_by_team),
     "process": (sales.stage_funnel, sales.stage_days, sales.stage_conversion, sales.process_map),
     "specialization": (sales.rep_win_rates, sales.handoff_days),
-    "alignment": (people.lead_response, people.untouched_by_source),
-    "enablement": (people.ramp_curves,),
+    "alignment": (people.lead_response, people.untouched_by_source, people.response_curve),
+    "enablement": (people.ramp_curves, people.capability_gaps),
     "data": (sales.segment_matrix,),
-    "organization": (people.time_share,),
+    "organization": (people.time_share, people.reclaimable_time),
     "monitor": (people.intervention,),
 }
 #: How many findings page one lists.
