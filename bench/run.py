@@ -22,6 +22,7 @@ BENCHES: tuple[tuple[str, list[str]], ...] = (
     ("Whole spine (import → metrics → diagnose → report), medium scale", ["spine.py", "medium"]),
     ("Organization simulation (eigyo simulate --compare) and backtest", ["simulate.py"]),
     ("Data-step models: win probability, forecast, segments, ICP, CLV", ["data_models.py"]),
+    ("Monitoring: false alarms and detection delay", ["monitor_alarms.py", "--seeds", "2000"]),
 )
 LARGE: tuple[tuple[str, list[str]], ...] = (
     ("Demo generator, large scale", ["gen_demo.py", "large"]),
@@ -54,6 +55,12 @@ def main(argv: list[str]) -> None:
         fence = not text.lstrip().startswith(("#", "|", "-"))
         out += ["", f"## {title}", "", f"`bench/{' '.join(args)}` — {secs:.0f} s in all", ""]
         out += ["```", text, "```"] if fence else [text]
+    out += [
+        "",
+        "## Metrics on three engines against hand-written SQL and pandas",
+        "",
+        "See [RESULTS-metrics.md](RESULTS-metrics.md) (`bench/metrics_engines.py`, large demo).",
+    ]
     (HERE / "RESULTS.md").write_text("\n".join(out) + "\n", encoding="utf-8")
     print("\n".join(out))
 
