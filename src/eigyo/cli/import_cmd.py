@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from eigyo import workspace
 from eigyo.cli._app import (
@@ -24,27 +24,36 @@ from eigyo.cli._app import (
     progress_enabled,
 )
 from eigyo.i18n import t
-from eigyo.ingest import ImportReport, import_path
+from eigyo.ingest import FileReport, ImportReport, import_path
+from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
 from eigyo.ingest.load import Progress as ProgressFn
+from eigyo.ingest.quality import warning_text
 
 
 @contextmanager
 def _progress(enabled: bool, lang: str) -> Iterator[ProgressFn | None]:
-    """A rich bar per phase (files read, files written) on standard error, for people only."""
+    """Bars on standard error, for people only: bytes read (total = file sizes), files written."""
     if not enabled:
         yield None
         return
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[amount]}"),
+        TimeRemainingColumn(),
+        console=err_console,
     )
     tasks: dict[str, TaskID] = {}
 
     def update(label: str, done: int, total: int) -> None:
         phase = "loading" if label == "load" else "progress"
         if phase not in tasks:
-            tasks[phase] = bar.add_task(t(f"ingest.cli.{phase}", lang), total=total)
+            tasks[phase] = bar.add_task(t(f"ingest.cli.{phase}", lang), total=total, amount="")
         desc = t(f"ingest.cli.{phase}", lang) + ("" if label == "load" else f" {label}")
-        bar.update(tasks[phase], completed=done, total=total, description=desc)
+        amount = (
+            f"{done}/{total}" if label == "load" else f"{done / 1e6:,.0f}/{total / 1e6:,.0f} MB"
+        )
+        bar.update(tasks[phase], completed=done, total=total, description=desc, amount=amount)
 
     with bar:
         yield update
@@ -79,15 +88,37 @@ def _render(report: ImportReport, lang: str) -> None:
                 soft_wrap=True,
                 markup=False,
             )
+        _render_warnings(f, lang)
     console.print(
         t("ingest.cli.total", lang, loaded=f"{report.loaded:,}", rejected=f"{report.rejected:,}"),
         soft_wrap=True,
     )
 
 
+def _render_warnings(f: FileReport, lang: str) -> None:
+    if not f.warnings:
+        return
+    console.print(t("ingest.cli.warnings", lang, n=f"{f.warnings:,}"), highlight=False)
+    for reason, count in f.top_warnings():
+        msg = f"{f.table}.{warning_text(f.table, reason, lang)}"
+        line = t("ingest.cli.warning", lang, count=f"{count:,}", message=msg)
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
+#: Words that name an action instead of a path: ``eigyo import report`` / ``eigyo import rejects``.
+#: To import a folder with one of these names, write ``./report``.
+ACTIONS = ("report", "rejects")
+
+
 @app.command("import")
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="Folder of canonical files, or one export file.")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="Folder of canonical files, or one export file; or `report` (reprint a saved "
+            "import report) or `rejects` (write rejected rows to CSV)."
+        ),
+    ],
     ws_path: WorkspaceOpt = Path("."),
     preset: Annotated[
         str | None, typer.Option(help="Known export: salesforce, hubspot, kintone.")
@@ -104,18 +135,33 @@ def import_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Refuse the whole import if any row is rejected.")
     ] = False,
+    import_id: Annotated[
+        int | None,
+        typer.Option("--import-id", help="report/rejects: which import (default: the latest)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="rejects: CSV file to write (default: rejects-<id>.csv)."),
+    ] = None,
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
-    """Import data into the workspace in one transaction; bad rows are kept with their reasons."""
+    """Import data into the workspace in one transaction; bad rows are kept with their reasons.
+
+    `eigyo import report` reprints a saved import report; `eigyo import rejects` writes the
+    rejected rows (with their original records) to a CSV that Excel opens (UTF-8 with BOM).
+    """
     check_format(fmt)
     lang = lang_of(lang)
+    if path in ACTIONS:
+        _action(path, ws_path, import_id, out, fmt, lang)
+        return
     ws = workspace.open_workspace(ws_path)
     try:
         with _progress(progress_enabled(fmt), lang) as progress:
             report = import_path(
                 ws,
-                path,
+                Path(path),
                 preset=preset,
                 mapping=mapping,
                 encoding=encoding,
@@ -126,7 +172,30 @@ def import_cmd(
             )
     finally:
         ws.close()
+    _show(report, fmt, lang)
+
+
+def _show(report: ImportReport, fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(report.to_json())
     else:
         _render(report, lang)
+
+
+def _action(
+    name: str, ws_path: Path, import_id: int | None, out: Path | None, fmt: str, lang: str
+) -> None:
+    """``report``: reprint a saved report; ``rejects``: export rejected rows as CSV."""
+    with workspace.open_workspace(ws_path, read_only=True) as ws:
+        if name == "report":
+            _show(saved_report(ws, import_id, lang), fmt, lang)
+            return
+        imp = resolve_import(ws, import_id, lang)
+        target = out or Path(f"rejects-{imp}.csv")
+        n = export_rejects(ws, target, import_id=imp, lang=lang)
+    if fmt == "json":
+        emit_json({"import_id": imp, "rejected": n, "out": str(target)})
+    else:
+        console.print(
+            t("ingest.export.written", lang, id=imp, n=f"{n:,}", out=target), soft_wrap=True
+        )

@@ -1,25 +1,29 @@
 """``import_path``: plan which file feeds which table, read, map, validate, then load atomically.
 
-Nothing touches the workspace until every file has been read and validated; then one transaction
-writes it all (:mod:`eigyo.ingest.load`). Errors that concern the whole import — a missing required
-file or column, an unreadable file, ``strict`` with rejected rows — raise :class:`InputError`
-before that transaction starts, so the workspace is unchanged.
+One transaction covers the whole import: files are read and validated (big CSVs block by block
+into staging tables, :mod:`eigyo.ingest.stream`), then written (:mod:`eigyo.ingest.load`).
+Errors that concern the whole import — a missing required file or column, an unreadable file,
+``strict`` with rejected rows — raise :class:`InputError` and roll that transaction back, so the
+workspace is unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
-from eigyo.ingest.load import Progress, Staged, load
+from eigyo.ingest.load import Progress, Staged, ensure_meta, load
 from eigyo.ingest.readers import SUFFIXES, RawTable, read_file
 from eigyo.ingest.report import FileReport, ImportReport, Problem, reason_text
+from eigyo.ingest.stream import Stage, csv_blocks, streamable
 from eigyo.ingest.validate import ROW, Checked, Rules, check
 from eigyo.schema import TABLES, Table, table
 from eigyo.workspace import Workspace
@@ -94,6 +98,11 @@ def _plan_mapped(
 def _read(job: Job, encoding: str | None, sheet: str | None) -> tuple[RawTable, Rules]:
     """Read one file and apply its mapping entry; check the required columns are there."""
     raw = job.raw or read_file(job.path, encoding=encoding, sheet=sheet)
+    return _mapped(job, raw, encoding)
+
+
+def _mapped(job: Job, raw: RawTable, encoding: str | None) -> tuple[RawTable, Rules]:
+    """Apply the job's mapping entry to ``raw``; check the required columns are there."""
     spec = job.spec
     rules = Rules()
     if spec is not None:
@@ -214,25 +223,88 @@ def import_path(
         jobs = [Job(path, table(entry.table), entry, raw) for entry, raw in parts]
     else:
         jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
-    tz = ws.settings.timezone
-    staged: list[Staged] = []
-    for i, job in enumerate(jobs):
+    sizes = [_size(j.path) for j in jobs]
+    total, done = sum(sizes), 0
+    with ws.transaction() as con:
+        ensure_meta(con)
+        staged: list[Staged] = []
+        for i, job in enumerate(jobs):
+            if progress:
+                progress(job.path.name, done, total)
+            streamed = _stream_encoding(job, jobs, encoding)
+            if streamed:
+                tick = _ticker(progress, job.path.name, done, total)
+                staged.append(_stage_stream(con, job, i, streamed, ws.settings.timezone, tick))
+            else:
+                staged.append(_stage_whole(job, encoding, sheet, ws.settings.timezone))
+            done += sizes[i]
+        if progress and jobs:
+            progress(jobs[-1].path.name, total, total)
+        _cross_file_duplicates(staged)
+        if strict and any(s.report.rejected for s in staged):
+            raise _strict_error(staged, lang)
+        return load(
+            con, staged, source=str(path), started_at=started, progress=progress, strict=strict
+        )
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _ticker(progress: Progress | None, name: str, base: int, total: int) -> Callable[[int], None]:
+    def tick(n: int) -> None:
         if progress:
-            progress(job.path.name, i, len(jobs))
-        raw, rules = _read(job, encoding, sheet)
+            progress(name, base + n, total)
+
+    return tick
+
+
+def _stage_whole(job: Job, encoding: str | None, sheet: str | None, tz: str) -> Staged:
+    """Read, map and validate one file in memory."""
+    raw, rules = _read(job, encoding, sheet)
+    rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
+    checked = check(raw.frame, job.table, rules)
+    if raw.malformed:
+        checked.rejects = pl.concat([checked.rejects, _malformed(raw)]).sort("row")
+        checked.rows += len(raw.malformed)
+    return _stage(job, checked, raw.encoding)
+
+
+def _stream_encoding(job: Job, jobs: list[Job], encoding: str | None) -> str | None:
+    """Stream a big CSV that alone feeds its table (cross-file duplicates need it in memory)."""
+    if job.raw is not None or sum(j.table.name == job.table.name for j in jobs) > 1:
+        return None
+    return streamable(job.path, encoding)
+
+
+def _stage_stream(
+    con: duckdb.DuckDBPyConnection, job: Job, i: int, enc: str, tz: str, tick: Callable[[int], None]
+) -> Staged:
+    """Validate a big CSV block by block into a staging table inside the transaction."""
+    stage = Stage(con, f"__eigyo_stage_{i}")
+    rejects: list[pl.DataFrame] = []
+    rows, empty = 0, pl.DataFrame()
+    for block in csv_blocks(job.path, enc):
+        raw, rules = _mapped(job, block.raw, enc)
         rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
         checked = check(raw.frame, job.table, rules)
         if raw.malformed:
-            checked.rejects = pl.concat([checked.rejects, _malformed(raw)]).sort("row")
+            checked.rejects = pl.concat([checked.rejects, _malformed(raw)])
             checked.rows += len(raw.malformed)
-        staged.append(_stage(job, checked, raw.encoding))
-    if progress and jobs:
-        progress(jobs[-1].path.name, len(jobs), len(jobs))
-    _cross_file_duplicates(staged)
-    if strict and any(s.report.rejected for s in staged):
-        raise _strict_error(staged, lang)
-    import_id = load(ws, staged, source=str(path), started_at=started, progress=progress)
-    return ImportReport(import_id, str(path), [s.report for s in staged], strict)
+        stage.append(checked.good)
+        empty = checked.good.clear()
+        rejects.append(checked.rejects)
+        rows += checked.rows
+        tick(block.bytes_done)
+    dups = stage.duplicates(job.table)
+    if not dups.is_empty():
+        rejects.append(dups.cast(rejects[0].schema))
+    all_rejects = pl.concat(rejects).sort("row") if rejects else _malformed(RawTable(empty))
+    st = _stage(job, Checked(empty, all_rejects, rows), enc)
+    st.report.loaded = stage.rows
+    st.stage = stage
+    return st
 
 
 def _cross_file_duplicates(staged: list[Staged]) -> None:

@@ -39,7 +39,28 @@ value spanning several lines is one row. Reasons: missing required value, value 
 type, value not allowed, below the minimum or above the maximum, a key already seen in this import
 (the first row stays), a row with more fields than the header, an empty row. `--strict` refuses the
 whole import when any row would be rejected. One import is one transaction: all of it or nothing.
-A later import replaces rows with the same key.
+A later import replaces rows with the same key. `eigyo import rejects --workspace W [--import-id N]
+[--out FILE]` writes the rejected rows (file, row, column, value, reason, then the original
+record's own columns) to a CSV in UTF-8 with BOM, which Excel opens with Japanese intact. Each
+import's report is saved with it:
+`eigyo import report --workspace W [--import-id N] [--format json]` reprints it.
+
+## Rows loaded with a warning
+
+Values that are possible but suspicious are **loaded** and recorded in the workspace table
+`_warnings` (import id, file, table, row, column, value, code, message), counted per file in the
+import report, and summarized for the diagnosis by `eigyo.ingest.quality.warnings_summary`:
+
+- `unknown_reference`: an id that no row of the referenced table holds (`opportunities.owner_rep_id`
+  not in `reps`, `account_id` not in `accounts`, `stage_history.opportunity_id` not in
+  `opportunities`, …), checked only when the referenced table has rows;
+- `closed_before_created`, `ended_before_hired`, `sql_before_created`, `responded_before_mql`:
+  two dates of one row in an impossible order;
+- `outlier`: an amount over 1e12, or more than 10 median absolute deviations from the median of the
+  same file's amounts (when the file has at least 20 amounts and the deviation is not zero).
+
+Big CSV files (over 64 MB) are read, validated and staged in blocks of about 32 MB inside the
+import's transaction, so memory stays flat whatever the file's size.
 
 Presets for known exports (`--preset`): {presets}. Other exports: `--mapping FILE` (see
 `examples/*.toml`).

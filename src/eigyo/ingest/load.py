@@ -3,30 +3,50 @@
 Rows replace existing rows with the same key (a later export of the same CRM keeps the workspace
 current), rejected rows go to ``_rejects`` with their reasons and whole record, and ``_imports``
 gets one row per file. Any exception — including one raised by a progress callback — rolls all of
-it back, so the workspace holds either the whole import or none of it.
+it back, so the workspace holds either the whole import or none of it. Data-quality warnings
+(:mod:`eigyo.ingest.quality`) and the import's report (``_import_reports``) are written in the
+same transaction.
+
+Test-only hook: when the environment variable ``EIGYO_TEST_PAUSE_BEFORE_COMMIT`` names a file, the
+importer creates that file and sleeps just before ``COMMIT``, so a test can kill the process while
+everything is written but nothing committed. Never set it outside tests.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from eigyo.ingest.report import FileReport
+from eigyo.ingest.quality import WARNINGS_DDL, record_warnings
+from eigyo.ingest.report import FileReport, ImportReport
+from eigyo.ingest.stream import Stage
+from eigyo.ingest.validate import ROW
 from eigyo.schema import EXTRA_COLUMN, Table
-from eigyo.workspace import Workspace
 
 #: Columns the importer adds to the workspace's bookkeeping tables (idempotent).
 META_EXTENSIONS = (
     "ALTER TABLE _imports ADD COLUMN IF NOT EXISTS rows_read BIGINT",
     "ALTER TABLE _imports ADD COLUMN IF NOT EXISTS encoding VARCHAR",
+    "ALTER TABLE _imports ADD COLUMN IF NOT EXISTS warnings BIGINT",
     "ALTER TABLE _rejects ADD COLUMN IF NOT EXISTS code VARCHAR",
     "ALTER TABLE _rejects ADD COLUMN IF NOT EXISTS problems VARCHAR",
+    "ALTER TABLE _rejects ADD COLUMN IF NOT EXISTS detail VARCHAR",
+    "CREATE TABLE IF NOT EXISTS _import_reports (import_id BIGINT, report VARCHAR)",
+    WARNINGS_DDL,
 )
+#: Test-only: a file to create before sleeping just ahead of COMMIT (see the module docstring).
+PAUSE_ENV = "EIGYO_TEST_PAUSE_BEFORE_COMMIT"
 
+#: ``progress(label, done, total)``: while reading, label is the file being read and done/total
+#: count bytes of all input files; while writing, label is ``"load"`` and they count files.
 Progress = Callable[[str, int, int], None]
 
 
@@ -39,36 +59,64 @@ class Staged:
     good: pl.DataFrame
     rejects: pl.DataFrame
     reasons_en: pl.DataFrame  # rejects with an English ``reason`` column
+    #: Valid rows of a streamed file live in this staging table instead of ``good``.
+    stage: Stage | None = None
+
+    @property
+    def rel(self) -> str | None:
+        """Where the valid rows are, as a relation name for SQL (None: ``good`` is empty)."""
+        if self.stage is not None:
+            return self.stage.name if self.stage.rows else None
+        return None if self.good.is_empty() else "__eigyo_new"
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _replace(con: duckdb.DuckDBPyConnection, table: Table, good: pl.DataFrame) -> int:
+def _replace(con: duckdb.DuckDBPyConnection, table: Table, rel: str) -> int:
     """Delete rows whose key arrives again; return how many were replaced."""
-    if not table.key or good.is_empty():
+    if not table.key:
         return 0
-    con.register("__eigyo_keys", good.select(table.key).to_arrow())
-    try:
-        on = " AND ".join(f"t.{_q(k)} = k.{_q(k)}" for k in table.key)
-        rows = con.execute(
-            f"DELETE FROM {_q(table.name)} t USING __eigyo_keys k WHERE {on}"
-        ).fetchall()
-    finally:
-        con.unregister("__eigyo_keys")
+    on = " AND ".join(f"t.{_q(k)} = k.{_q(k)}" for k in table.key)
+    keys = ", ".join(_q(k) for k in table.key)
+    rows = con.execute(
+        f"DELETE FROM {_q(table.name)} t USING (SELECT DISTINCT {keys} FROM {rel}) k WHERE {on}"
+    ).fetchall()
     return int(rows[0][0]) if rows else 0
 
 
 def _insert(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     if frame.is_empty():
         return
-    cols = ", ".join(_q(c) for c in frame.columns)
     con.register("__eigyo_rows", frame.to_arrow())
     try:
-        con.execute(f"INSERT INTO {_q(name)} ({cols}) SELECT {cols} FROM __eigyo_rows").fetchall()
+        _insert_from(con, name, "__eigyo_rows", frame.columns)
     finally:
         con.unregister("__eigyo_rows")
+
+
+def _insert_from(
+    con: duckdb.DuckDBPyConnection, name: str, rel: str, columns: Sequence[str]
+) -> None:
+    cols = ", ".join(_q(c) for c in columns)
+    con.execute(f"INSERT INTO {_q(name)} ({cols}) SELECT {cols} FROM {rel}").fetchall()
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
+    """Replace by key, then insert the file's valid rows (from memory or its staging table)."""
+    rel = st.rel
+    if rel is None:
+        return
+    cols = [*st.table.column_names, EXTRA_COLUMN]
+    if st.stage is None:
+        con.register(rel, st.good.to_arrow())
+    try:
+        st.report.replaced = _replace(con, st.table, rel)
+        _insert_from(con, st.table.name, rel, cols)
+    finally:
+        if st.stage is None:
+            con.unregister(rel)
 
 
 def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -76,29 +124,68 @@ def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(rows[0][0])
 
 
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the importer's bookkeeping columns and tables (idempotent)."""
+    for ddl in META_EXTENSIONS:
+        con.execute(ddl).fetchall()
+
+
 def load(
-    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
     staged: Sequence[Staged],
     *,
     source: str,
     started_at: datetime,
     progress: Progress | None = None,
-) -> int:
-    """Write every staged file in one transaction; return the new import id."""
-    with ws.transaction() as con:
-        for ddl in META_EXTENSIONS:
-            con.execute(ddl).fetchall()
-        import_id = next_import_id(con)
-        for i, st in enumerate(staged):
-            if progress:
-                progress("load", i, len(staged))
-            st.report.replaced = _replace(con, st.table, st.good)
-            _insert(con, st.table.name, st.good.select([*st.table.column_names, EXTRA_COLUMN]))
-            _insert(con, "_rejects", _reject_rows(st, import_id))
-            _insert(con, "_imports", _import_row(st, import_id, source, started_at))
+    strict: bool = False,
+) -> ImportReport:
+    """Write every staged file, its warnings and the report, inside the caller's transaction."""
+    ensure_meta(con)
+    import_id = next_import_id(con)
+    for i, st in enumerate(staged):
         if progress:
-            progress("load", len(staged), len(staged))
-    return import_id
+            progress("load", i, len(staged))
+        _write_rows(con, st)
+        _insert(con, "_rejects", _reject_rows(st, import_id))
+    for st in staged:  # after every file: references to rows of later files are known
+        _warn(con, st, import_id)
+        _insert(con, "_imports", _import_row(st, import_id, source, started_at))
+        if st.stage is not None:
+            st.stage.drop()
+    report = ImportReport(import_id, source, [s.report for s in staged], strict)
+    con.execute(
+        "INSERT INTO _import_reports VALUES (?, ?)",
+        [import_id, json.dumps(report.to_json(), ensure_ascii=False, default=str)],
+    ).fetchall()
+    if progress:
+        progress("load", len(staged), len(staged))
+    _pause_for_tests()
+    return report
+
+
+def _warn(con: duckdb.DuckDBPyConnection, st: Staged, import_id: int) -> None:
+    rel = st.rel
+    if rel is None:
+        return
+    if st.stage is None:
+        con.register(rel, st.good.select([*st.table.column_names, ROW]).to_arrow())
+    try:
+        counts = record_warnings(
+            con, import_id=import_id, file=st.report.file, table=st.table.name, rel=rel
+        )
+    finally:
+        if st.stage is None:
+            con.unregister(rel)
+    st.report.warning_reasons = counts
+    st.report.warnings = sum(counts.values())
+
+
+def _pause_for_tests() -> None:
+    """Test-only (``EIGYO_TEST_PAUSE_BEFORE_COMMIT``): signal, then wait to be killed."""
+    marker = os.environ.get(PAUSE_ENV)
+    if marker:
+        Path(marker).touch()
+        time.sleep(600)
 
 
 def _reject_rows(st: Staged, import_id: int) -> pl.DataFrame:
@@ -113,6 +200,7 @@ def _reject_rows(st: Staged, import_id: int) -> pl.DataFrame:
         "record",
         "code",
         "problems",
+        "detail",
     )
 
 
@@ -130,6 +218,7 @@ def _import_row(st: Staged, import_id: int, source: str, started_at: datetime) -
             "replaced": [r.replaced],
             "rows_read": [r.rows],
             "encoding": [r.encoding],
+            "warnings": [r.warnings],
         },
         schema_overrides={"started_at": pl.Datetime("us")},
     )

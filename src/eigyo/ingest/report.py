@@ -7,7 +7,7 @@ opened in Excel. A quoted value spanning several lines still counts as one row.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from eigyo.i18n import t
@@ -72,10 +72,18 @@ class FileReport:
     encoding: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[Problem] = field(default_factory=list)
+    #: Rows loaded but flagged as suspicious (see :mod:`eigyo.ingest.quality`).
+    warnings: int = 0
+    #: Warning counts by ``column: code``.
+    warning_reasons: dict[str, int] = field(default_factory=dict)
 
     def top_reasons(self, n: int = 5) -> list[tuple[str, int]]:
         """The ``n`` most frequent reasons, most frequent first (``column: code`` → count)."""
         return sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def top_warnings(self, n: int = 5) -> list[tuple[str, int]]:
+        """The ``n`` most frequent warnings, most frequent first (``column: code`` → count)."""
+        return sorted(self.warning_reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
     def example_for(self, reason: str) -> Problem | None:
         for p in self.examples:
@@ -110,6 +118,10 @@ class ImportReport:
     def rows(self) -> int:
         return sum(f.rows for f in self.files)
 
+    @property
+    def warnings(self) -> int:
+        return sum(f.warnings for f in self.files)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "import_id": self.import_id,
@@ -117,5 +129,24 @@ class ImportReport:
             "rows": self.rows,
             "loaded": self.loaded,
             "rejected": self.rejected,
+            "warnings": self.warnings,
+            "strict": self.strict,
             "files": [f.to_json() for f in self.files],
         }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> ImportReport:
+        """The report as :meth:`to_json` wrote it (saved with the import, reprinted later)."""
+        names = {f.name for f in fields(FileReport)} - {"examples"}
+        pnames = {f.name for f in fields(Problem)}
+        files = [
+            FileReport(
+                **{k: v for k, v in f.items() if k in names},
+                examples=[
+                    Problem(**{k: v for k, v in p.items() if k in pnames})
+                    for p in f.get("examples", [])
+                ],
+            )
+            for f in doc.get("files", [])
+        ]
+        return cls(doc["import_id"], doc["source"], files, bool(doc.get("strict", False)))

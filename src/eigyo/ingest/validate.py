@@ -186,7 +186,7 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
     has_problem = pl.col("__problems").list.len() > 0
     bad = _rejects_of(df.filter(has_problem), table, rules)
     ok, dups = _duplicates(df.filter(~has_problem), table, rules)
-    rejects = pl.concat([bad, dups.cast(bad.schema)])  # type: ignore[arg-type]
+    rejects = pl.concat([bad, dups.cast(bad.schema)])
     records = original.filter(pl.col(ROW).is_in(rejects.get_column("row").implode()))
     records = records.select(pl.col(ROW).alias("row"), _record(original, rules).alias("record"))
     rejects = rejects.join(records, on="row", how="left").sort("row")

@@ -1,0 +1,155 @@
+"""Big CSV files in chunks: read, validate and stage a few tens of MB at a time.
+
+A 20M-row export does not fit in memory as one frame of strings, so a CSV larger than
+:data:`STREAM_BYTES` is cut into blocks of about :data:`CHUNK_BYTES` at line ends that lie outside
+quoted values (a quoted value may span lines), each block is decoded with the encoding detected on
+the file's start, validated like a whole file, and its valid rows are appended to a staging table
+inside the import's transaction. Duplicates across blocks are then found in SQL (the first row
+stays, as within one frame). The staging table is dropped before COMMIT, so it is never seen.
+
+Files this cannot cut safely — bare-CR line endings, encodings other than UTF-8 and CP932 — are
+read whole, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from eigyo.ingest.readers import RawTable, decode, read_csv_text
+from eigyo.ingest.validate import ROW
+from eigyo.schema import Table
+
+#: Files larger than this are streamed (module attribute so tests can lower it).
+STREAM_BYTES = 64 << 20
+#: About how many bytes one block holds.
+CHUNK_BYTES = 32 << 20
+_STREAMABLE = ("utf-8-sig", "utf-8", "cp932")
+_HEAD = 1 << 20
+
+
+@dataclass
+class Block:
+    """One block of a streamed file, read as text, with spreadsheet row numbers."""
+
+    raw: RawTable
+    bytes_done: int
+
+
+def streamable(path: Path, encoding: str | None) -> str | None:
+    """The encoding to stream ``path`` with, or None when it must be read whole."""
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt") or path.stat().st_size <= STREAM_BYTES:
+        return None
+    with path.open("rb") as f:
+        head = f.read(_HEAD)
+    cut = head.rfind(b"\n")
+    if cut < 0 or b"\r" in head.replace(b"\r\n", b""):
+        return None
+    _, enc = decode(head[: cut + 1], path.name, encoding)
+    return enc if enc.lower() in _STREAMABLE else None
+
+
+def _cut(data: bytes) -> int:
+    """The last newline of ``data`` outside quotes (data starts outside quotes), or -1."""
+    pos = data.rfind(b"\n")
+    if pos < 0:
+        return -1
+    quotes = data.count(b'"', 0, pos)
+    while quotes % 2 and pos > 0:  # inside a quoted value: step back to an earlier newline
+        prev = data.rfind(b"\n", 0, pos)
+        if prev < 0:
+            return -1
+        quotes -= data.count(b'"', prev, pos)
+        pos = prev
+    return pos
+
+
+def _blocks(path: Path) -> Iterator[tuple[bytes, bytes, int]]:
+    """(header line, block of whole rows, bytes read so far) for each block of the file."""
+    with path.open("rb") as f:
+        head = f.read(_HEAD)
+        end = head.find(b"\n") + 1
+        header, pending = head[:end], head[end:]
+        done = len(head)
+        while True:
+            more = f.read(CHUNK_BYTES)
+            done += len(more)
+            data = pending + more
+            if not more:
+                if data.strip():
+                    yield header, data, done
+                return
+            cut = _cut(data)
+            if cut < 0:
+                pending = data
+                continue
+            yield header, data[: cut + 1], done
+            pending = data[cut + 1 :]
+
+
+def csv_blocks(path: Path, enc: str) -> Iterator[Block]:
+    """Each block as a :class:`RawTable` whose ``_row`` counts from the file's header."""
+    offset = 0
+    for header, body, done in _blocks(path):
+        text, _ = decode(header + body, path.name, enc)
+        raw = read_csv_text(text, path.name)
+        raw.encoding = enc
+        raw.frame = raw.frame.with_columns(pl.col(ROW) + offset)
+        raw.malformed = [(r + offset, v, d) for r, v, d in raw.malformed]
+        offset += raw.frame.height + len(raw.malformed)
+        yield Block(raw, done)
+
+
+class Stage:
+    """A staging table inside the import's transaction, filled one block of valid rows at a time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
+        self.con, self.name, self.rows = con, name, 0
+
+    def append(self, good: pl.DataFrame) -> None:
+        if good.is_empty():
+            return
+        self.con.register("__eigyo_block", good.to_arrow())
+        try:
+            verb = "INSERT INTO" if self.rows else "CREATE TABLE"
+            sql = f"{verb} {self.name} " + ("" if self.rows else "AS ")
+            self.con.execute(sql + "SELECT * FROM __eigyo_block").fetchall()
+        finally:
+            self.con.unregister("__eigyo_block")
+        self.rows += good.height
+
+    def duplicates(self, table: Table) -> pl.DataFrame:
+        """Rows whose key appeared in an earlier block, as rejects; removed from the stage."""
+        if not table.key or not self.rows:
+            return pl.DataFrame()
+        keys = ", ".join(f'"{k}"' for k in table.key)
+        value = " || ', ' || ".join(f'CAST("{k}" AS VARCHAR)' for k in table.key)
+        col = ",".join(table.key)
+        result = self.con.sql(
+            f"SELECT row::BIGINT AS row, '{col}' AS \"column\", {value} AS value, "
+            "'duplicate' AS code, first::VARCHAR AS detail, "
+            f"'{col}:duplicate:' || first AS problems, NULL::VARCHAR AS record FROM ("
+            f"SELECT *, {ROW} AS row, min({ROW}) OVER (PARTITION BY {keys}) AS first "
+            f"FROM {self.name}) WHERE row > first ORDER BY row"
+        ).to_arrow_table()
+        dups = pl.DataFrame(pl.from_arrow(result))
+        if not dups.is_empty():
+            self.con.register("__eigyo_dups", dups.select("row").to_arrow())
+            try:
+                self.con.execute(
+                    f"DELETE FROM {self.name} WHERE {ROW} IN (SELECT row FROM __eigyo_dups)"
+                ).fetchall()
+            finally:
+                self.con.unregister("__eigyo_dups")
+            self.rows -= dups.height
+        return dups
+
+    def drop(self) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {self.name}").fetchall()
+
+
+Tick = Callable[[int], None]

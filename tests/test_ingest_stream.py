@@ -1,0 +1,73 @@
+"""Big CSVs are streamed block by block; the outcome equals reading the file whole."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from eigyo.ingest import import_path, stream
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _ingest_util import REPS, new_ws, rows, write
+
+
+def _activities(n: int) -> str:
+    lines = ["activity_id,rep_id,type,occurred_at,duration_minutes,outcome,memo"]
+    for i in range(n):
+        memo = f'"line one\nline ""two"" {i}"' if i % 7 == 0 else f"m{i}"
+        lines.append(f"a{i},r{1 + i % 2},call,2025-04-01 09:00,5,connected,{memo}")
+    lines.append("a5,r1,call,2025-04-02 09:00,5,connected,dup")  # duplicate, far from the first
+    lines.append("a_bad,r1,call,not a date,5,connected,bad")
+    lines.append("a_long,r1,call,2025-04-02 09:00,5,connected,x,y,z")  # more fields than header
+    return "\n".join(lines) + "\n"
+
+
+def _import(tmp: Path, name: str, text: str, encoding: str = "utf-8") -> tuple[object, ...]:
+    ws = new_ws(tmp / name)
+    src = write(tmp / name / "in", {"reps.csv": REPS, "activities.csv": text.encode(encoding)})
+    import_path(ws, src / "reps.csv")
+    act = import_path(ws, src / "activities.csv").files[0]
+    table = rows(ws, "SELECT * FROM activities ORDER BY activity_id")
+    rejects = rows(ws, 'SELECT "row", "column", code FROM _rejects ORDER BY "row"')
+    return act.rows, act.loaded, act.rejected, act.reasons, table, rejects
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_streamed_equals_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    text = _activities(3000).replace("memo\n", "メモ\n", 1)
+    whole = _import(tmp_path, "whole", text, encoding)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 8000)
+    monkeypatch.setattr(stream, "_HEAD", 4000)
+    streamed = _import(tmp_path, "stream", text, encoding)
+    assert streamed == whole
+    assert whole[:3] == (3003, 3000, 3)
+    assert whole[5] == [
+        (3002, "activity_id", "duplicate"),
+        (3003, "occurred_at", "type"),
+        (3004, "", "malformed"),
+    ]
+
+
+def test_cut_never_splits_a_quoted_value() -> None:
+    data = b'a,"x\ny"\nb,"p\nq'
+    assert stream._cut(data) == data.index(b"\nb")
+    assert stream._cut(b'a,"open\nvalue') == -1
+
+
+def test_progress_counts_bytes_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 8000)
+    monkeypatch.setattr(stream, "_HEAD", 4000)
+    ws = new_ws(tmp_path)
+    src = write(tmp_path / "in", {"reps.csv": REPS, "activities.csv": _activities(2000)})
+    calls: list[tuple[str, int, int]] = []
+    import_path(ws, src / "activities.csv", progress=lambda *a: calls.append(a))
+    read = [c for c in calls if c[0] != "load"]
+    size = (src / "activities.csv").stat().st_size
+    assert read[-1] == ("activities.csv", size, size) and len(read) > 5
+    assert [c[1] for c in read] == sorted(c[1] for c in read)
