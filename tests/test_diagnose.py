@@ -239,6 +239,7 @@ PINNED = {
     "selling_hours_per_win",
     "intervention_effect",
     "kpi_regression",
+    "import_quality",
 }
 
 

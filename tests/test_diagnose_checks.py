@@ -463,3 +463,24 @@ def test_underserved_segment_wins_more_with_few_deals(tmp_path: Path) -> None:
     # 製造業 wins 24/40 = 60% against 150/600 = 25%, with 40/640 = 6.25% of the deals (< 10%)
     assert f.scope == {"industry": "製造業"} and f.severity == "warn"
     assert (f.evidence["value"], f.evidence["baseline"], f.evidence["share"]) == (0.6, 0.25, 0.0625)
+
+
+def test_import_quality_reports_warnings_recorded_by_the_importer(tmp_path: Path) -> None:
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "reps.csv").write_text(
+        "rep_id,team,role,hire_date\nr1,A,generalist,2020-04-01\n", encoding="utf-8"
+    )
+    rows = ["opportunity_id,owner_rep_id,amount,created_at,status"]
+    rows += [f"o{i},{'ghost' if i < 2 else 'r1'},1000,2025-05-01,open" for i in range(10)]
+    (src / "opportunities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws = workspace.init(tmp_path / "w")
+    import_path(ws, src)
+    (f,) = [f for f in diagnose(ws, FY, check_ids=["import_quality"])]
+    assert f.scope == {"table": "opportunities", "column": "owner_rep_id"}
+    assert f.severity == "warn" and f.step == "data"
+    assert (f.evidence["n"], f.evidence["rows"], f.evidence["value"]) == (2, 10, 0.2)
+    assert f.evidence["code"] == "unknown_reference"

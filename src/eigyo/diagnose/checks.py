@@ -10,7 +10,7 @@ from typing import Any
 
 from eigyo.diagnose.model import STEPS
 
-KINDS = ("proportion", "median", "did", "regression")
+KINDS = ("proportion", "median", "did", "regression", "quality")
 BETTER = ("higher", "lower")
 
 

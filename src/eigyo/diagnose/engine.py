@@ -17,6 +17,7 @@ from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
 from eigyo.diagnose.playbook import finding_texts, impact_formula, plain_finding
+from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
@@ -67,6 +68,8 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
         return run_did(check, ctx)
     if check.kind == "regression":
         return run_regressions(check, ctx)
+    if check.kind == "quality":
+        return run_quality(check, ctx)
     sample = ctx.sample(check.sample)
     tested = proportion(check, sample) if check.kind == "proportion" else median(check, sample)
     targets = ctx.ws.settings.targets
