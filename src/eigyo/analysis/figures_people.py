@@ -132,8 +132,19 @@ def training_effect_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
 
 def gap_heatmap_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
     """Rep (rows, by team) × capability gap heatmap."""
-    d = df.with_columns(label=pl.col("team") + " " + pl.col("name").fill_null(pl.col("rep_id")))
-    wide = d.pivot(on="capability", index="label", values="gap").sort("label")
+    # Names repeat across a large company: pivot on the rep id, then label with team and name.
+    labels = df.group_by("rep_id").agg(
+        label=(
+            pl.col("team").fill_null("") + " " + pl.col("name").fill_null(pl.col("rep_id"))
+        ).first()
+    )
+    wide = df.pivot(on="capability", index="rep_id", values="gap", aggregate_function="max")
+    labels = labels.with_columns(  # a repeated name gets its rep id so rows stay apart
+        label=pl.when(pl.col("label").is_duplicated())
+        .then(pl.col("label") + " (" + pl.col("rep_id") + ")")
+        .otherwise(pl.col("label"))
+    )
+    wide = wide.join(labels, on="rep_id").sort("label", "rep_id").drop("rep_id")
     caps = [c for c in wide.columns if c != "label"]
     fig = go.Figure(
         go.Heatmap(

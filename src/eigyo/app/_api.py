@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from eigyo.app import _views as views
 from eigyo.app._imports import _JOBS, job_json
@@ -23,7 +23,27 @@ from eigyo.app._web import ApiUser, lang_of, require_role, scoped_ws, state
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+class ErrorOut(BaseModel):
+    """Every error of the API: one human-readable message (in the caller's language)."""
+
+    detail: str
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: Errors any route may answer with (declared so the OpenAPI description lists them).
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _err("The request names a period, metric, table column or filter that does not exist"),
+    401: _err("Not signed in (no session cookie, or the session ended)"),
+    403: _err("The caller's role may not use this route"),
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _err("No such record, or one outside the caller's scope (never told apart)")
+}
+router = APIRouter(prefix="/api", tags=["api"], responses=_ERRORS)
 TableName = Literal[
     "reps", "quotas", "leads", "opportunities", "activities", "time_entries", "trainings",
     "assessments", "stage_history", "opportunity_changes", "accounts", "orders", "interventions",
@@ -68,6 +88,30 @@ class RecordsOut(BaseModel):
     period: str | None = None
 
 
+class FindingsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    period: str
+    findings: list[dict[str, Any]]
+
+
+class ProcessOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    stages: list[dict[str, Any]]
+    transitions: list[dict[str, Any]]
+    variants: list[dict[str, Any]]
+    opportunities: int
+
+
+class ImportJobOut(BaseModel):
+    id: str
+    finished: bool
+    step: str
+    done: int
+    total: int
+    report: dict[str, Any] | None
+    error: str | None
+
+
 @router.get("/me", response_model=Me)
 def me(s: ApiUser) -> dict[str, Any]:
     """The signed-in user and the scope their data is limited to."""
@@ -106,7 +150,7 @@ def metric_records(
     return views.drill_records(ws, views.period_of(ws, period), metric_id, by, group)
 
 
-@router.get("/findings")
+@router.get("/findings", response_model=FindingsOut)
 def findings(
     request: Request, s: ApiUser, period: PeriodQ = None, lang: Literal["ja", "en"] | None = None
 ) -> dict[str, Any]:
@@ -120,12 +164,12 @@ def findings(
     return {"period": p.label, "findings": [f.to_json(out_lang) for f in found]}
 
 
-@router.get("/process")
+@router.get("/process", response_model=ProcessOut)
 def process(request: Request, s: ApiUser, period: PeriodQ = None) -> dict[str, Any]:
     """The process map of the caller's opportunities (``eigyo process --format json``)."""
     ws = scoped_ws(request, s)
     p = views.period_of(ws, period) if period else None
-    pm, _ = views.process(ws, p, lang_of(request))
+    pm, _ = state(request).exclusive(lambda: views.process(ws, p, lang_of(request)))
     return pm.to_json()
 
 
@@ -155,7 +199,7 @@ def records(
     return views.records(scoped_ws(request, s), table, _filters(filter), limit, offset)
 
 
-@router.get("/records/{table}/{record_id}")
+@router.get("/records/{table}/{record_id}", response_model=dict[str, Any], responses=_NOT_FOUND)
 def record(request: Request, s: ApiUser, table: IdTable, record_id: str) -> dict[str, Any]:
     """One record by id; 404 when it does not exist *or* is outside the caller's scope."""
     row = views.record(scoped_ws(request, s), table, record_id)
@@ -187,7 +231,7 @@ def export(request: Request, s: ApiUser, table: TableName, filter: Filters = Non
     )
 
 
-@router.get("/import/jobs/{job_id}")
+@router.get("/import/jobs/{job_id}", response_model=ImportJobOut, responses=_NOT_FOUND)
 def import_job(request: Request, s: ApiUser, job_id: str) -> dict[str, Any]:
     """Progress and, when finished, the report of an upload import (admins; own jobs only)."""
     require_role(s, "admin", lang=lang_of(request))

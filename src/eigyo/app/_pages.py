@@ -148,7 +148,7 @@ def simulate_run(
     ws = scoped_ws(request, s)
     try:
         opts = sim.Options(structure, sim.parse_headcount(headcount), horizon, seed, 10, None)
-        doc = sim.simulate(ws, opts)
+        doc = state(request).exclusive(lambda: sim.simulate(ws, opts))
     except (InputError, ValueError) as e:
         return render(request, "simulate_result.html.j2", s, 400, result=None, error=str(e))
     return render(request, "simulate_result.html.j2", s, result=doc, error=None)

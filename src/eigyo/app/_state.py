@@ -5,7 +5,16 @@ connection must not be used by two threads at once; connections of one process s
 database instance, so each thread opening its own is cheap (~30 ms once) and sees every commit.
 Why a cache: the diagnosis takes seconds on a real company; its result depends only on what a
 person may see (their scope), the period and the data, so it is keyed by exactly those — an
-import bumps the data version and every cached page is recomputed on its next visit.
+import bumps the data version and every cached page is recomputed on its next visit. It holds
+:data:`CACHE_SIZE` entries: a scope needs about ten (findings, overview, one per step page and
+language), and 64 would thrash with 50 users of 47 scopes, recomputing the diagnosis of a warm
+overview whose findings were pushed out by other people's step pages.
+Why one computation at a time (:meth:`AppState.exclusive`): the analyses build some tables in
+memory (``ibis.memtable``), and an expression made only of those runs on ibis's *default* DuckDB
+connection, one per process, which refuses a second thread while it is busy — concurrent cold
+pages failed with 500 (bench/dashboard_load.py). The heavy computations are CPU-bound on the GIL
+anyway; holding the lock also means users of one scope wait for one computation instead of each
+starting their own. Cache hits and the plain queries (records, metrics) never take the lock.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from eigyo.app._users import data_version, ensure_table
 from eigyo.workspace import Workspace, open_workspace
 
 T = TypeVar("T")
-CACHE_SIZE = 64
+CACHE_SIZE = 1024
+_MISS = object()
 
 
 class AppState:
@@ -37,6 +47,7 @@ class AppState:
         self._all: list[Workspace] = []
         self._all_lock = threading.Lock()
         self.import_lock = threading.Lock()
+        self._compute_lock = threading.RLock()
         with open_workspace(self.workspace) as ws:
             ensure_table(ws)  # fails early, at start-up, when the folder is not a workspace
 
@@ -53,19 +64,33 @@ class AppState:
     def scoped(self, who: Principal) -> ScopedWorkspace:
         return ScopedWorkspace(self.ws(), who)
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """``compute()`` once per key and data version (an LRU of :data:`CACHE_SIZE` entries)."""
-        full = (data_version(self.ws()), *key)
+    def exclusive(self, compute: Callable[[], T]) -> T:
+        """``compute()`` while no other analysis runs (see the module docstring)."""
+        with self._compute_lock:
+            return compute()
+
+    def _get(self, full: tuple[Any, ...]) -> Any:
         with self._cache_lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
-                return self._cache[full]  # type: ignore[no-any-return]
-        value = compute()
-        with self._cache_lock:
-            self._cache[full] = value
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return value
+                return self._cache[full]
+        return _MISS
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per key and data version (an LRU of :data:`CACHE_SIZE` entries),
+        under :meth:`exclusive`; a request that waited finds the value its predecessor made."""
+        full = (data_version(self.ws()), *key)
+        value = self._get(full)
+        if value is _MISS:
+            with self._compute_lock:
+                value = self._get(full)
+                if value is _MISS:
+                    value = compute()
+                    with self._cache_lock:
+                        self._cache[full] = value
+                        while len(self._cache) > CACHE_SIZE:
+                            self._cache.popitem(last=False)
+        return value  # type: ignore[no-any-return]
 
     def close(self) -> None:
         with self._all_lock:

@@ -1,0 +1,401 @@
+"""Load test of the dashboard: 50 concurrent signed-in users on the medium demo company.
+
+Run: ``.venv/bin/python bench/dashboard_load.py [--seconds 60] [--users 50]``
+
+What it does, all on 127.0.0.1 and bounded in time:
+
+1. Builds the medium demo workspace (``eigyo.demo.generate`` + ``eigyo.ingest.import_path``, about
+   a minute) under ``/tmp/eigyo-bench-medium``, or reuses it when it is already there.
+2. Adds the users (``eigyo.app.add_user``): a few admins, one manager per team, and reps with
+   real rep ids of the data, spread over the teams.
+3. Serves ``create_app(workspace)`` with uvicorn in a child process on a free loopback port.
+4. Signs every user in through the real login form (its CSRF token and cookie).
+5. **Cold**: all users open the overview at once (the Monday-morning login storm), then each
+   runbook step page once. The overview runs the full diagnosis once per *scope* (what a person
+   may see) and caches it, so this is the cost of the first visit of each scope.
+6. **Warm**: for ``--seconds`` seconds every user clicks through the overview, the step pages,
+   the metrics explorer and the JSON API (``/api/records/opportunities``), in an order fixed by a
+   seed, with ``--think`` seconds (mean, exponential) between clicks.
+7. **Saturation**: the same with no think time, so all users have a request in flight always.
+
+It prints a markdown section (for ``bench/RESULTS.md``): per page, requests, p50/p95/p99 latency
+and errors, cold and warm apart. ``--profile`` also profiles one cold and one warm overview in
+process (cProfile) and prints the top functions. Timings depend on the machine and on what else
+runs on it; the client threads share the CPU with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import platform
+import pstats
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx2 as httpx
+
+from eigyo.diagnose.model import STEPS
+
+CACHE = Path("/tmp/eigyo-bench-medium")
+PASSWORD = "bench-password"
+#: Warm-phase pages: name → URL (the explorer and the API are not cached by the app).
+PAGES: dict[str, str] = {
+    "overview": "/",
+    **{f"step:{s}": f"/steps/{s}" for s in STEPS},
+    "metrics explorer": "/metrics",
+    "api records": "/api/records/opportunities?limit=100",
+}
+TARGET_MS = 300.0
+
+
+# -- 1. workspace and users ------------------------------------------------------------------
+def build_workspace(root: Path) -> Path:
+    """The medium demo workspace (cached between runs)."""
+    from eigyo import workspace
+    from eigyo.demo import generate
+    from eigyo.ingest import import_path
+
+    ws_path = root / "ws"
+    if (ws_path / ".ready").exists():
+        log(f"reusing the workspace {ws_path}")
+        return ws_path
+    root.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp), scale="medium", seed=0)
+        ws = workspace.init(ws_path, exist_ok=True)
+        try:
+            report = import_path(ws, Path(tmp))
+        finally:
+            ws.close()
+    (ws_path / ".ready").write_text(str(report.loaded), encoding="utf-8")
+    log(f"built the medium workspace in {time.perf_counter() - t0:.0f} s")
+    return ws_path
+
+
+@dataclass(frozen=True)
+class BenchUser:
+    name: str
+    role: Literal["admin", "manager", "rep"]
+    rep_id: str | None
+    team: str | None
+
+
+def make_users(ws_path: Path, n: int) -> list[BenchUser]:
+    """~8% admins, one manager per team (at most ~12%), the rest reps spread over the teams."""
+    from eigyo.app import add_user, list_users
+    from eigyo.workspace import open_workspace
+
+    with open_workspace(ws_path) as ws:
+        reps = ws.raw.execute(
+            "SELECT rep_id, team FROM reps WHERE team IS NOT NULL ORDER BY team, rep_id"
+        ).fetchall()
+        by_team: dict[str, list[str]] = defaultdict(list)
+        for rep_id, team in reps:
+            by_team[str(team)].append(str(rep_id))
+        teams = sorted(by_team)
+        n_admin = max(1, round(n * 0.08))
+        n_manager = min(len(teams), max(1, round(n * 0.12)))
+        users = [BenchUser(f"admin{i}", "admin", None, None) for i in range(n_admin)]
+        users += [BenchUser(f"mgr{i}", "manager", None, teams[i]) for i in range(n_manager)]
+        for i in range(n - len(users)):
+            team = teams[i % len(teams)]
+            rep = by_team[team][(i // len(teams)) % len(by_team[team])]
+            users.append(BenchUser(f"rep{i}", "rep", rep, team))
+        existing = {(u.username, u.role, u.rep_id, u.team) for u in list_users(ws)}
+        for u in users:
+            if (u.name, u.role, u.rep_id, u.team) not in existing:
+                add_user(ws, u.name, PASSWORD, u.role, rep_id=u.rep_id, team=u.team, replace=True)
+    return users
+
+
+# -- 2. the server ---------------------------------------------------------------------------
+SERVER = """
+import sys, uvicorn
+from pathlib import Path
+from eigyo.app import create_app
+uvicorn.run(create_app(Path(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]),
+            log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(ws_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(ws_path), str(port)])
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("the server did not start within 60 s")
+
+
+# -- 3. clients ------------------------------------------------------------------------------
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def login(base: str, user: BenchUser) -> httpx.Client:
+    """A client signed in through the real login form (double-submit CSRF token)."""
+    client = httpx.Client(base_url=base, timeout=600, follow_redirects=False)
+    page = client.get("/login")
+    token = _CSRF.search(page.text)
+    assert token, "no CSRF token on the login page"
+    form = {"username": user.name, "password": PASSWORD, "csrf_token": token.group(1)}
+    r = client.post("/login", data=form)
+    if r.status_code != 303 or "eigyo_session" not in client.cookies:
+        raise SystemExit(f"login of {user.name} failed: {r.status_code}")
+    return client
+
+
+@dataclass
+class Sample:
+    page: str
+    seconds: float
+    status: int  # 0: no response (transport error)
+
+
+@dataclass
+class Recorder:
+    samples: list[Sample] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, client: httpx.Client, page: str, url: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            status = client.get(url).status_code
+        except httpx.HTTPError:
+            status = 0
+        dt = time.perf_counter() - t0
+        with self.lock:
+            self.samples.append(Sample(page, dt, status))
+
+
+def cold_phase(clients: list[httpx.Client]) -> tuple[Recorder, Recorder, float]:
+    """Everyone opens the overview at once; then each step page once (first visit per scope)."""
+    overview, steps = Recorder(), Recorder()
+    t0 = time.perf_counter()
+    barrier = threading.Barrier(len(clients))
+
+    def one(client: httpx.Client) -> None:
+        barrier.wait()
+        overview.get(client, "overview", "/")
+        for s in STEPS:
+            steps.get(client, f"step:{s}", f"/steps/{s}")
+
+    run_threads([lambda c=c: one(c) for c in clients])
+    return overview, steps, time.perf_counter() - t0
+
+
+def warm_phase(clients: list[httpx.Client], seconds: float, seed: int, think: float) -> Recorder:
+    """Every user loops over random pages; ``think``: mean seconds between clicks (0: none)."""
+    rec = Recorder()
+    deadline = time.monotonic() + seconds
+
+    def loop(i: int, client: httpx.Client) -> None:
+        rng = random.Random(seed * 1000 + i)
+        names = list(PAGES)
+        while time.monotonic() < deadline:
+            page = rng.choice(names)
+            rec.get(client, page, PAGES[page])
+            if think:
+                time.sleep(min(rng.expovariate(1 / think), max(0.0, deadline - time.monotonic())))
+
+    run_threads([lambda i=i, c=c: loop(i, c) for i, c in enumerate(clients)])
+    return rec
+
+
+def run_threads(jobs: list[Any]) -> None:
+    threads = [threading.Thread(target=j, daemon=True) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+# -- 4. report -------------------------------------------------------------------------------
+def pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def table(rec: Recorder, order: list[str]) -> list[str]:
+    rows = ["| page | requests | p50 ms | p95 ms | p99 ms | max ms | errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    by: dict[str, list[Sample]] = defaultdict(list)
+    for s in rec.samples:
+        by[s.page].append(s)
+    for page in order:
+        got = by.get(page)
+        if not got:
+            continue
+        ms = [s.seconds * 1000 for s in got]
+        codes = sorted({s.status for s in got if s.status != 200})
+        bad = [f"{sum(s.status == c for s in got)}×{c or 'no reply'}" for c in codes]
+        errors = ", ".join(bad) or "0"
+        rows.append(f"| {page} | {len(ms)} | {pct(ms, 50):.0f} | {pct(ms, 95):.0f} | "
+                    f"{pct(ms, 99):.0f} | {max(ms):.0f} | {errors} |")  # fmt: skip
+    return rows
+
+
+def report(users: list[BenchUser], cold: tuple[Recorder, Recorder, float], warm: Recorder,
+           stress: Recorder, seconds: float, think: float, argv: list[str]) -> str:  # fmt: skip
+    overview, steps, cold_s = cold
+    roles = {r: sum(u.role == r for u in users) for r in ("admin", "manager", "rep")}
+    scopes = len({(u.role, u.rep_id, u.team) if u.role != "admin" else "admin" for u in users})
+    warm_ov = [s.seconds * 1000 for s in warm.samples if s.page == "overview"]
+    p95 = pct(warm_ov, 95) if warm_ov else float("nan")
+    verdict = "meets" if p95 < TARGET_MS else "misses"
+    total, n_stress = len(warm.samples), len(stress.samples)
+    lines = [
+        f"## Dashboard under load: {len(users)} concurrent users, medium demo",
+        "",
+        f"`.venv/bin/python bench/dashboard_load.py {' '.join(argv)}`".replace(" `", "`"),
+        f"on {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} cores shared by the server (one uvicorn "
+        "process) and the 50 client threads. Users: "
+        f"{roles['admin']} admins, {roles['manager']} managers (one team each), {roles['rep']} "
+        f"reps (real rep ids), {scopes} distinct scopes. Latency is measured by the client, "
+        "login excluded.",
+        "",
+        f"**Overview warm p95 with {think:g} s mean think time: {p95:.0f} ms — {verdict} the "
+        f"{TARGET_MS:.0f} ms target.**",
+        "",
+        f"### Cold: first visit of each scope ({cold_s:.0f} s for the whole phase)",
+        "",
+        "All users open the overview at the same moment (each scope's diagnosis is computed once "
+        "and cached; users of one scope wait for the same computation), then each step page once.",
+        "",
+        *table(overview, ["overview"]),
+        *table(steps, [p for p in PAGES if p.startswith("step:")])[2:],
+        "",
+        f"### Warm: {seconds:.0f} s of {len(users)} users clicking through the pages, "
+        f"{think:g} s mean think time ({total} requests, {total / seconds:.1f} req/s)",
+        "",
+        *table(warm, list(PAGES)),
+        "",
+        f"### Saturation: {seconds:.0f} s of {len(users)} users with no think time "
+        f"({len(users)} requests always in flight; {n_stress} requests, "
+        f"{n_stress / seconds:.1f} req/s)",
+        "",
+        "Latency here is mostly queueing: it is the number in flight divided by throughput.",
+        "",
+        *table(stress, list(PAGES)),
+    ]
+    return "\n".join(lines)
+
+
+# -- 5. profile ------------------------------------------------------------------------------
+def profile_overview(ws_path: Path, user: BenchUser) -> str:
+    """cProfile of what a cold overview computes for ``user`` (diagnosis, tiles) in this thread,
+    and the time of a cold and a warm overview request through the app (TestClient)."""
+    from fastapi.testclient import TestClient
+
+    from eigyo.app import _views as views
+    from eigyo.app import create_app
+    from eigyo.app._scope import Principal
+    from eigyo.app._state import AppState
+
+    st = AppState(ws_path)
+    try:
+        sw = st.scoped(Principal(user.name, user.role, user.rep_id, user.team))
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        period = views.period_of(sw, None)
+        found = views.findings(sw, period)
+        views.overview(sw, period, found, "ja")
+        prof.disable()
+        cold_s = time.perf_counter() - t0
+    finally:
+        st.close()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(40)
+    out = [f"--- cold overview computation of {user.name}: {cold_s:.3f} s ---", buf.getvalue()]
+    with TestClient(create_app(ws_path)) as client:
+        token = _CSRF.search(client.get("/login").text)
+        assert token
+        form = {"username": user.name, "password": PASSWORD, "csrf_token": token.group(1)}
+        client.post("/login", data=form, follow_redirects=False)
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            status = client.get("/").status_code
+            out.append(f"{label} overview request: {status}, {time.perf_counter() - t0:.3f} s")
+    return "\n".join(out)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--seconds", type=float, default=60, help="length of the warm phase")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--think", type=float, default=2.0, help="mean seconds between clicks")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where the workspace is kept")
+    ap.add_argument("--profile", action="store_true", help="also profile one overview")
+    args = ap.parse_args(argv)
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the server is stopped too
+    ws_path = build_workspace(args.cache)
+    users = make_users(ws_path, args.users)
+    if args.profile:
+        print(profile_overview(ws_path, next(u for u in users if u.role == "rep")))
+        return
+    proc, base = start_server(ws_path)
+    try:
+        t0 = time.perf_counter()
+        clients: list[httpx.Client] = []
+        for u in users:
+            clients.append(login(base, u))
+        log(f"{len(clients)} users signed in ({time.perf_counter() - t0:.1f} s)")
+        cold = cold_phase(clients)
+        log(f"cold phase done in {cold[2]:.0f} s")
+        warm = warm_phase(clients, args.seconds, args.seed, args.think)
+        log(f"warm phase done: {len(warm.samples)} requests")
+        stress = warm_phase(clients, args.seconds, args.seed + 1, 0.0)
+        log(f"saturation phase done: {len(stress.samples)} requests")
+        for c in clients:
+            c.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print(report(users, cold, warm, stress, args.seconds, args.think, argv))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
