@@ -24,6 +24,17 @@ BENCHES: tuple[tuple[str, list[str]], ...] = (
     ("Data-step models: win probability, forecast, segments, ICP, CLV", ["data_models.py"]),
     ("Monitoring: false alarms and detection delay", ["monitor_alarms.py", "--seeds", "2000"]),
 )
+#: Benchmarks that take many minutes or a large data set: run by hand, results kept in files.
+RECORDED: tuple[tuple[str, str, str], ...] = (
+    (
+        "Metrics on three engines vs hand-written SQL and pandas (large demo)",
+        "RESULTS-metrics.md",
+        "metrics_engines.py",
+    ),
+    ("Import of 20M activities vs DuckDB read_csv", "RESULTS-import.md", "import_large.py"),
+    ("Dashboard, 50 concurrent users (medium demo)", "RESULTS-dashboard.md", "dashboard_load.py"),
+    ("Process map vs PM4Py (BPI 2012, 5M events)", "RESULTS-process.md", "process_map.py"),
+)
 LARGE: tuple[tuple[str, list[str]], ...] = (
     ("Demo generator, large scale", ["gen_demo.py", "large"]),
     ("Whole spine, large scale", ["spine.py", "large"]),
