@@ -66,12 +66,8 @@ def main(argv: list[str]) -> None:
         fence = not text.lstrip().startswith(("#", "|", "-"))
         out += ["", f"## {title}", "", f"`bench/{' '.join(args)}` — {secs:.0f} s in all", ""]
         out += ["```", text, "```"] if fence else [text]
-    out += [
-        "",
-        "## Metrics on three engines against hand-written SQL and pandas",
-        "",
-        "See [RESULTS-metrics.md](RESULTS-metrics.md) (`bench/metrics_engines.py`, large demo).",
-    ]
+    out += ["", "## Recorded separately (long runs)", ""]
+    out += [f"- {title}: [{name}]({name}) (`bench/{script}`)" for title, name, script in RECORDED]
     (HERE / "RESULTS.md").write_text("\n".join(out) + "\n", encoding="utf-8")
     print("\n".join(out))
 
