@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from eigyo.cli import app
+from eigyo.diagnose.did import verdict
 from eigyo.monitor import add_intervention, effects
-from eigyo.monitor.interventions import verdict
 from eigyo.spine import run_demo
 from eigyo.workspace import open_workspace
 

@@ -20,9 +20,10 @@ VERDICT_SEVERITY: dict[str, Severity] = {
 }
 
 
-def _verdict(check: Check, low: float, high: float) -> str:
-    """Worked when the whole interval lies on the better side of zero, worse on the other."""
-    better_low, better_high = (low, high) if check.sign > 0 else (-high, -low)
+def verdict(better: str, low: float, high: float) -> str:
+    """Worked when the whole interval lies on the better side of zero, worse on the other;
+    ``better`` is the metric's direction (higher or lower)."""
+    better_low, better_high = (low, high) if better == "higher" else (-high, -low)
     if better_low > 0:
         return "worked"
     if better_high < 0:
@@ -44,7 +45,7 @@ def run_did(check: Check, ctx: Context) -> list[Finding]:
         }
         enough = all(len(v) >= check.min_n for v in primary.values())
         if w is None or (w[2] - w[1]).days < MIN_POST_DAYS or not enough:
-            verdict = "too_early"
+            outcome = "too_early"
         else:
             ev["window_days"] = (w[2] - w[1]).days
             stat = "median" if check.unit == "minutes" else "mean"
@@ -63,15 +64,15 @@ def run_did(check: Check, ctx: Context) -> list[Finding]:
                     sla_rate_ci_low=round(l2, 4),
                     sla_rate_ci_high=round(h2, 4),
                 )
-            verdict = _verdict(check, low, high)
-        ev["verdict"] = verdict
+            outcome = verdict(check.better, low, high)
+        ev["verdict"] = outcome
         scope = {"intervention_id": iv.intervention_id}
-        title, cause, actions = finding_texts(check, scope, ev, variant=verdict)
+        title, cause, actions = finding_texts(check, scope, ev, variant=outcome)
         findings.append(
             Finding(
                 step=check.step,
                 check=check.id,
-                severity=VERDICT_SEVERITY[verdict],
+                severity=VERDICT_SEVERITY[outcome],
                 metric=check.metric,
                 scope=scope,
                 evidence=ev,

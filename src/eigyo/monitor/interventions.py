@@ -142,17 +142,6 @@ def _cells(ws: Workspace, iv: Intervention, metric: str, period: Period) -> dict
     return {c: value[m] for c, m in zip(CELLS, masks, strict=True)}
 
 
-def verdict(better: str, low: float, high: float) -> str:
-    """Worked when the whole interval is on the better side of zero, worse when on the other
-    (the rule of ``diagnose.did``, by the metric's direction instead of a check's sign)."""
-    lo, hi = (low, high) if better == "higher" else (-high, -low)
-    if lo > 0:
-        return "worked"
-    if hi < 0:
-        return "worse"
-    return "no_effect"
-
-
 def measure(ws: Workspace, iv: Intervention, metric: str, period: Period) -> Effect:
     """One metric's effect: too early until the after-window is four weeks long and every cell
     holds :data:`MIN_N` records, then the bootstrap DiD (median for durations) and a verdict."""
@@ -170,7 +159,7 @@ def measure(ws: Workspace, iv: Intervention, metric: str, period: Period) -> Eff
     eff.window_days = (w[2] - w[1]).days
     est, low, high = stats.bootstrap_did(cells, stat=eff.stat, confidence=did.CONFIDENCE)
     eff.estimate, eff.low, eff.high = est, low, high
-    eff.verdict = verdict(m.better, low, high)
+    eff.verdict = did.verdict(m.better, low, high)
     return eff
 
 
