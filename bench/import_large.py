@@ -1,7 +1,8 @@
 """Import of the large demo's activities CSV (~20M rows): eigyo's importer vs DuckDB's read_csv.
 
 Each contender runs in its own process (peak RSS is the child's ``ru_maxrss``); both load the same
-file into a table of a fresh DuckDB database. Prints a markdown section for ``bench/RESULTS.md``.
+file into a table of a fresh DuckDB database. Prints a markdown section for
+``bench/RESULTS-import.md``.
 
     python bench/import_large.py [--csv /tmp/eigyo-bench-large/activities.csv]
 

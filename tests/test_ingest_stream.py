@@ -71,3 +71,24 @@ def test_progress_counts_bytes_read(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     size = (src / "activities.csv").stat().st_size
     assert read[-1] == ("activities.csv", size, size) and len(read) > 5
     assert [c[1] for c in read] == sorted(c[1] for c in read)
+
+
+def test_an_import_sweeps_spool_folders_left_by_a_killed_import(tmp_path: Path) -> None:
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+
+    ws = workspace.init(tmp_path / "w")
+    left = tmp_path / "w" / ".eigyo-stage-crashed"
+    left.mkdir()
+    (left / "000000.parquet").write_bytes(b"left by a killed import")
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "reps.csv").write_text(
+        "rep_id,role,hire_date\nr1,generalist,2020-04-01\n", encoding="utf-8"
+    )
+    (src / "opportunities.csv").write_text(
+        "opportunity_id,owner_rep_id,amount,created_at,status\no1,r1,1,2025-05-01,open\n",
+        encoding="utf-8",
+    )
+    import_path(ws, src)
+    assert not left.exists()

@@ -10,6 +10,7 @@ workspace is unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from eigyo.ingest import mapping as mp
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
 from eigyo.ingest.readers import SUFFIXES, RawTable, read_file
 from eigyo.ingest.report import FileReport, ImportReport, Problem, reason_text
-from eigyo.ingest.stream import Stage, csv_blocks, streamable
+from eigyo.ingest.stream import Stage, bounded_memory, csv_blocks, streamable, sweep_leftovers
 from eigyo.ingest.validate import ROW, Checked, Rules, check
 from eigyo.schema import TABLES, Table, table
 from eigyo.workspace import Workspace
@@ -225,13 +226,17 @@ def import_path(
         jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
     sizes = [_size(j.path) for j in jobs]
     total, done = sum(sizes), 0
-    with ws.transaction() as con:
+    streams = [_stream_encoding(job, jobs, encoding) for job in jobs]
+    # outside the transaction: the limit is restored after COMMIT or ROLLBACK
+    sweep_leftovers(ws.raw)
+    bounded = bounded_memory(ws.raw) if any(streams) else nullcontext()
+    with bounded, ws.transaction() as con:
         ensure_meta(con)
         staged: list[Staged] = []
         for i, job in enumerate(jobs):
             if progress:
                 progress(job.path.name, done, total)
-            streamed = _stream_encoding(job, jobs, encoding)
+            streamed = streams[i]
             if streamed:
                 tick = _ticker(progress, job.path.name, done, total)
                 staged.append(_stage_stream(con, job, i, streamed, ws.settings.timezone, tick))
@@ -285,18 +290,22 @@ def _stage_stream(
     stage = Stage(con, f"__eigyo_stage_{i}")
     rejects: list[pl.DataFrame] = []
     rows, empty = 0, pl.DataFrame()
-    for block in csv_blocks(job.path, enc):
-        raw, rules = _mapped(job, block.raw, enc)
-        rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
-        checked = check(raw.frame, job.table, rules)
-        if raw.malformed:
-            checked.rejects = pl.concat([checked.rejects, _malformed(raw)])
-            checked.rows += len(raw.malformed)
-        stage.append(checked.good)
-        empty = checked.good.clear()
-        rejects.append(checked.rejects)
-        rows += checked.rows
-        tick(block.bytes_done)
+    try:
+        for block in csv_blocks(job.path, enc):
+            raw, rules = _mapped(job, block.raw, enc)
+            rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
+            checked = check(raw.frame, job.table, rules)
+            if raw.malformed:
+                checked.rejects = pl.concat([checked.rejects, _malformed(raw)])
+                checked.rows += len(raw.malformed)
+            stage.append(checked.good)
+            empty = checked.good.clear()
+            rejects.append(checked.rejects)
+            rows += checked.rows
+            tick(block.bytes_done)
+        stage.finish()
+    finally:
+        stage.discard()
     dups = stage.duplicates(job.table)
     if not dups.is_empty():
         rejects.append(dups.cast(rejects[0].schema))

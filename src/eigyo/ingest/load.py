@@ -78,6 +78,8 @@ def _replace(con: duckdb.DuckDBPyConnection, table: Table, rel: str) -> int:
     """Delete rows whose key arrives again; return how many were replaced."""
     if not table.key:
         return 0
+    if not con.execute(f"SELECT 1 FROM {_q(table.name)} LIMIT 1").fetchall():
+        return 0  # nothing to replace: skip the key join over every arriving row
     on = " AND ".join(f"t.{_q(k)} = k.{_q(k)}" for k in table.key)
     keys = ", ".join(_q(k) for k in table.key)
     rows = con.execute(

@@ -3,9 +3,12 @@
 A 20M-row export does not fit in memory as one frame of strings, so a CSV larger than
 :data:`STREAM_BYTES` is cut into blocks of about :data:`CHUNK_BYTES` at line ends that lie outside
 quoted values (a quoted value may span lines), each block is decoded with the encoding detected on
-the file's start, validated like a whole file, and its valid rows are appended to a staging table
-inside the import's transaction. Duplicates across blocks are then found in SQL (the first row
-stays, as within one frame). The staging table is dropped before COMMIT, so it is never seen.
+the file's start, validated like a whole file, and its valid rows are spooled to Parquet files
+(rows appended block by block to an uncommitted table would stay in memory), then loaded in one
+bulk insert into a staging table inside the import's transaction. Duplicates across blocks are
+then found in SQL (the first row stays, as within one frame). The staging table is dropped before
+COMMIT, so it is never seen. DuckDB's memory limit is lowered meanwhile (:func:`bounded_memory`)
+so its big operators spill to disk.
 
 Files this cannot cut safely — bare-CR line endings, encodings other than UTF-8 and CP932 — are
 read whole, as before.
@@ -13,7 +16,10 @@ read whole, as before.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +34,9 @@ from eigyo.schema import Table
 STREAM_BYTES = 64 << 20
 #: About how many bytes one block holds.
 CHUNK_BYTES = 32 << 20
+#: DuckDB's memory limit while a streamed import runs: the uncommitted staging data, the duplicate
+#: check and the copy into the target spill to the database's temp directory beyond it.
+MEMORY_LIMIT = "1GB"
 _STREAMABLE = ("utf-8-sig", "utf-8", "cp932")
 _HEAD = 1 << 20
 
@@ -104,29 +113,97 @@ def csv_blocks(path: Path, enc: str) -> Iterator[Block]:
         yield Block(raw, done)
 
 
+def _spool_parent(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The workspace database's folder (None: the system temp folder, for in-memory ones)."""
+    rows = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    path = Path(rows[0][0]) if rows and rows[0][0] else None
+    return str(path.parent) if path is not None and path.parent.is_dir() else None
+
+
+def sweep_leftovers(con: duckdb.DuckDBPyConnection) -> int:
+    """Remove spool folders a killed import left next to the database; returns how many.
+
+    Safe at the start of an import: the database file admits one writer at a time, so no other
+    import of this workspace can be spooling now.
+    """
+    parent = _spool_parent(con)
+    if parent is None:
+        return 0
+    leftovers = [p for p in Path(parent).glob(".eigyo-stage-*") if p.is_dir()]
+    for p in leftovers:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(leftovers)
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = MEMORY_LIMIT) -> Iterator[None]:
+    """Lower DuckDB's ``memory_limit`` (so big operators spill to disk), restoring it after."""
+    before = _memory_limit(con)
+    con.execute(f"SET memory_limit = '{limit}'").fetchall()
+    try:
+        yield
+    finally:  # the default exactly when it was the default (the text form is rounded)
+        con.execute("RESET memory_limit").fetchall()
+        if _memory_limit(con) != before:
+            con.execute(f"SET memory_limit = '{before}'").fetchall()
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
 class Stage:
-    """A staging table inside the import's transaction, filled one block of valid rows at a time."""
+    """A staging table inside the import's transaction, filled one block of valid rows at a time.
+
+    Blocks are first spooled to Parquet files next to the workspace (rows appended to an
+    uncommitted DuckDB table stay in memory, outside its buffer limit); :meth:`finish` then loads
+    them in one bulk insert, which DuckDB writes to the database file as it goes, and deletes them.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
         self.con, self.name, self.rows = con, name, 0
+        self._dir: Path | None = None
+        self._files: list[Path] = []
 
     def append(self, good: pl.DataFrame) -> None:
         if good.is_empty():
             return
-        self.con.register("__eigyo_block", good.to_arrow())
-        try:
-            verb = "INSERT INTO" if self.rows else "CREATE TABLE"
-            sql = f"{verb} {self.name} " + ("" if self.rows else "AS ")
-            self.con.execute(sql + "SELECT * FROM __eigyo_block").fetchall()
-        finally:
-            self.con.unregister("__eigyo_block")
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix=".eigyo-stage-", dir=_spool_parent(self.con)))
+        path = self._dir / f"{len(self._files):06d}.parquet"
+        good.write_parquet(path, compression="lz4")
+        self._files.append(path)
         self.rows += good.height
+
+    def finish(self) -> None:
+        """Load the spooled blocks into the staging table (once) and remove the files."""
+        try:
+            if self._files:
+                files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
+                self.con.execute(
+                    f"CREATE TABLE {self.name} AS SELECT * FROM read_parquet([{files}])"
+                ).fetchall()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the spooled files (also when the import fails before :meth:`finish`)."""
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._dir, self._files = None, []
 
     def duplicates(self, table: Table) -> pl.DataFrame:
         """Rows whose key appeared in an earlier block, as rejects; removed from the stage."""
         if not table.key or not self.rows:
             return pl.DataFrame()
         keys = ", ".join(f'"{k}"' for k in table.key)
+        distinct = self.con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {self.name})"
+        ).fetchall()
+        if int(distinct[0][0]) == self.rows:  # no key repeats: skip the window over all rows
+            return pl.DataFrame()
         value = " || ', ' || ".join(f'CAST("{k}" AS VARCHAR)' for k in table.key)
         col = ",".join(table.key)
         result = self.con.sql(
