@@ -27,8 +27,7 @@ from eigyo.cli._app import (
 )
 from eigyo.cli.engine_cmd import EngineOpt
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY, MetricValue, compute
-from eigyo.metrics._format import format_value, unit_name
+from eigyo.metrics import REGISTRY, MetricValue, compute, format_value, unit_name
 from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 

@@ -24,8 +24,7 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import phase_bars
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY
-from eigyo.metrics._format import format_value
+from eigyo.metrics import REGISTRY, format_value
 from eigyo.monitor import (
     Alert,
     Effect,

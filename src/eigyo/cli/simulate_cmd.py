@@ -26,7 +26,7 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import progress_bar
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.metrics._format import format_value
+from eigyo.metrics import format_value
 from eigyo.periods import parse_period
 from eigyo.simulate import OUTCOMES, Options, compare, default_window, parse_headcount, simulate
 from eigyo.workspace import open_workspace

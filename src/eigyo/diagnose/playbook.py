@@ -15,6 +15,7 @@ from typing import Any
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS
+from eigyo.metrics import format_value as metric_format
 
 Texts = tuple[dict[str, str], dict[str, str], list[dict[str, str]]]
 
@@ -26,22 +27,11 @@ def playbook() -> dict[str, dict[str, Any]]:
 
 
 def format_value(v: object, unit: str, lang: str) -> str:
-    """A number as a person reads it in the check's unit."""
-    if not isinstance(v, int | float) or v != v:  # None or NaN
-        return "—"
-    if unit == "ratio":
-        return f"{v:.1%}"
-    if unit == "days":
-        return f"{v:.1f}日" if lang == "ja" else f"{v:.1f} days"
-    if unit == "minutes":
-        return f"{v:,.0f}分" if lang == "ja" else f"{v:,.0f} min"
-    if unit == "hours":
-        return f"{v:,.1f}時間" if lang == "ja" else f"{v:,.1f} h"
-    if unit == "yen":
-        return f"¥{v:,.0f}"
-    if unit == "count":
-        return f"{v:,.0f}"
-    return f"{v:,.3g}"
+    """A number as a person reads it in the check's unit: the metrics' own formatter, so a
+    finding and the KPI it is about show the same text; None and NaN read as a dash."""
+    if not isinstance(v, int | float) or v != v:
+        return metric_format(None, unit, lang)
+    return metric_format(float(v), unit, lang)
 
 
 #: Code values shown inside sentences, per language.

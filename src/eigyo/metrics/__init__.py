@@ -7,6 +7,7 @@ period and the same period last year.
 """
 
 from eigyo.metrics._compute import compare, compute, compute_series, same_period_last_year, select
+from eigyo.metrics._format import format_value, unit_name
 from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
 from eigyo.metrics._registry import KINDS, REGISTRY, validate
 
@@ -21,7 +22,9 @@ __all__ = [
     "compare",
     "compute",
     "compute_series",
+    "format_value",
     "same_period_last_year",
     "select",
+    "unit_name",
     "validate",
 ]

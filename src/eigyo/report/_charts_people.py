@@ -20,10 +20,6 @@ from eigyo.report._figures import (
 from eigyo.schema import TIME_CATEGORIES
 
 
-def _labels(ctx: Ctx, series: pl.Series) -> list[str]:
-    return [ctx.label(v) for v in series.to_list()]
-
-
 def lead_response(ctx: Ctx) -> Chart:
     """Lead response minutes per team as boxes (statistics from the engine), with the SLA."""
     df = ov.lead_response_by_team(ctx.ws, ctx.period)
@@ -35,7 +31,7 @@ def lead_response(ctx: Ctx) -> Chart:
         )
         fig.add_trace(
             go.Box(
-                x=_labels(ctx, df.get_column("team")),
+                x=ctx.labels(df.get_column("team")),
                 q1=df.get_column("q1").to_list(),
                 median=df.get_column("median").to_list(),
                 q3=df.get_column("q3").to_list(),
@@ -71,7 +67,7 @@ def untouched_by_source(ctx: Ctx) -> Chart:
         untouched, leads = ctx.tr("report.axis.untouched"), ctx.tr("report.axis.leads")
         fig.add_trace(
             go.Bar(
-                x=_labels(ctx, df.get_column("source")),
+                x=ctx.labels(df.get_column("source")),
                 y=df.get_column("share").to_list(),
                 customdata=df.select("untouched", "leads").rows(),
                 marker_color=ALERT,
@@ -126,7 +122,7 @@ def time_share(ctx: Ctx) -> Chart:
             name = ctx.tr(f"report.category.{cat}") if cat in order else ctx.label(cat)
             fig.add_trace(
                 go.Bar(
-                    x=_labels(ctx, g.get_column("team")),
+                    x=ctx.labels(g.get_column("team")),
                     y=g.get_column("share").to_list(),
                     customdata=g.get_column("hours").to_list(),
                     name=name,

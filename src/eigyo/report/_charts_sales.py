@@ -16,10 +16,6 @@ from eigyo.report._figures import ACCENT, Chart, Ctx, chart, new_figure, shade_p
 from eigyo.schema import ROLES
 
 
-def _labels(ctx: Ctx, series: pl.Series) -> list[str]:
-    return [ctx.label(v) for v in series.to_list()]
-
-
 def bookings_by_month(ctx: Ctx) -> Chart:
     """Bookings per month and team over the whole history, the period shaded."""
     df = ov.bookings_by_month(ctx.ws)
@@ -57,7 +53,7 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
         won, lost = ctx.tr("report.axis.won"), ctx.tr("report.axis.lost")
         fig.add_trace(
             go.Bar(
-                x=_labels(ctx, df.get_column("team")),
+                x=ctx.labels(df.get_column("team")),
                 y=df.get_column("win_rate").to_list(),
                 customdata=df.select("won", "lost").rows(),
                 marker_color=ACCENT,
@@ -79,7 +75,7 @@ def stage_funnel(ctx: Ctx) -> Chart:
         fig = new_figure(yaxis_title=ctx.tr("report.axis.stage"))
         fig.add_trace(
             go.Funnel(
-                y=_labels(ctx, df.get_column("stage")),
+                y=ctx.labels(df.get_column("stage")),
                 x=df.get_column("entered").to_list(),
                 textinfo="value+percent initial",
                 marker_color=ACCENT,
@@ -101,7 +97,7 @@ def stage_days(ctx: Ctx) -> Chart:
         )
         fig.add_trace(
             go.Bar(
-                x=_labels(ctx, df.get_column("stage")),
+                x=ctx.labels(df.get_column("stage")),
                 y=df.get_column("median_days").to_list(),
                 marker_color=ACCENT,
                 texttemplate="%{y:.1f}",
@@ -125,7 +121,7 @@ def stage_conversion(ctx: Ctx) -> Chart:
             go.Heatmap(
                 z=wide.select(stages).rows(),
                 x=[ctx.label(s) for s in stages],
-                y=_labels(ctx, wide.get_column("team")),
+                y=ctx.labels(wide.get_column("team")),
                 customdata=counts.select(stages).rows(),
                 zmin=0,
                 zmax=1,
@@ -153,7 +149,7 @@ def rep_win_rates(ctx: Ctx) -> Chart:
                 go.Scatter(
                     x=g.get_column("closed").to_list(),
                     y=g.get_column("win_rate").to_list(),
-                    text=_labels(ctx, g.get_column("rep_name")),
+                    text=ctx.labels(g.get_column("rep_name")),
                     name=name,
                     mode="markers",
                     marker={"size": 11, "opacity": 0.8},
@@ -201,7 +197,7 @@ def segment_matrix(ctx: Ctx) -> Chart:
             go.Scatter(
                 x=df.get_column("share").to_list(),
                 y=df.get_column("win_rate").to_list(),
-                text=_labels(ctx, df.get_column("industry")),
+                text=ctx.labels(df.get_column("industry")),
                 customdata=df.select("closed", "bookings").rows(),
                 mode="markers+text",
                 textposition="top center",

@@ -15,6 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import polars as pl
 
 from eigyo.i18n import t
 from eigyo.periods import Period
@@ -64,6 +65,10 @@ class Ctx:
 
     def tr(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
+
+    def labels(self, series: pl.Series) -> list[str]:
+        """A data column as chart labels (see :meth:`label`)."""
+        return [self.label(v) for v in series.to_list()]
 
     def label(self, value: object) -> str:
         """A data value as a chart label: escaped, and a readable word for a missing value."""
