@@ -158,8 +158,9 @@ def _latest_assessments(ws: Workspace, period: Period) -> ir.Table:
     return a.filter(a._rn == 0).select("rep_id", "capability", "level", "assessed_at")
 
 
-def capability_gaps(ws: Workspace, period: Period) -> pl.DataFrame:
-    """Long-form heatmap data: rep × capability with level, required level and gap."""
+def capability_gap_table(ws: Workspace, period: Period) -> ir.Table:
+    """Rep × capability with level, required level and gap, as an engine expression: the
+    required profile joins as a small table (unlisted capabilities need ``default_level``)."""
     cfg = enablement_settings(ws)
     a = _latest_assessments(ws, period)
     reps = ws.table("reps").filter(
@@ -167,11 +168,19 @@ def capability_gaps(ws: Workspace, period: Period) -> pl.DataFrame:
         & (ibis._.end_date.isnull() | (ibis._.end_date >= ibis.date(period.start)))
     )
     j = a.join(reps.select("rep_id", "name", "team", "role"), "rep_id")
-    df = frame(j.order_by(["team", "rep_id", "capability"]))
-    req = [cfg.level(r, c) for r, c in zip(df["role"], df["capability"], strict=True)]
-    return df.with_columns(required=pl.Series(req, dtype=pl.Int64)).with_columns(
-        gap=(pl.col("required") - pl.col("level")).clip(lower_bound=0)
+    pairs = [(r, c, lvl) for r, caps in cfg.required.items() for c, lvl in caps.items()]
+    req = ibis.memtable(
+        {"_r": [p[0] for p in pairs], "_c": [p[1] for p in pairs], "_l": [p[2] for p in pairs]},
+        schema={"_r": "string", "_c": "string", "_l": "int64"},
     )
+    j = j.left_join(req, (j.role == req._r) & (j.capability == req._c))
+    j = j.mutate(required=j._l.fill_null(cfg.default_level).cast("int64")).drop("_r", "_c", "_l")
+    return j.mutate(gap=ibis.greatest(j.required - j.level, 0).cast("int64"))
+
+
+def capability_gaps(ws: Workspace, period: Period) -> pl.DataFrame:
+    """Long-form heatmap data: rep × capability with level, required level and gap."""
+    return frame(capability_gap_table(ws, period).order_by(["team", "rep_id", "capability"]))
 
 
 def coaching_priorities(ws: Workspace, period: Period) -> pl.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import polars as pl
 
 from eigyo.analysis.common import NO_TEAM, in_period
 from eigyo.analysis.deals import closed_deals
@@ -79,11 +78,8 @@ def selling_hours_per_win(ws: Workspace, period: Period) -> ir.Table:
 def capability_gap_by_rep(ws: Workspace, period: Period) -> ir.Table:
     """Per assessed rep: the sum of capability levels missing against the role's required
     profile (latest assessment up to the period's end; ``[enablement]`` in eigyo.toml)."""
-    from eigyo.analysis.enablement_skills import capability_gaps
+    from eigyo.analysis.enablement_skills import capability_gap_table
 
-    gaps = capability_gaps(ws, period)
-    if gaps.is_empty():
-        schema = {"rep_id": "string", "team": "string", "gap_points": "float64"}
-        return ibis.memtable({k: [] for k in schema}, schema=schema)
-    per_rep = gaps.group_by("rep_id", "team").agg(gap_points=pl.col("gap").sum().cast(pl.Float64))
-    return ibis.memtable(per_rep.with_columns(pl.col("team").fill_null(NO_TEAM)))
+    g = capability_gap_table(ws, period)
+    per_rep = g.group_by("rep_id").agg(team=g.team.max(), gap_points=g.gap.sum().cast("float64"))
+    return per_rep.mutate(team=per_rep.team.fill_null(NO_TEAM))
