@@ -5,7 +5,7 @@ sales event log of 5M events (``bench/_synthetic_log.py``, written as an event-l
 
 - eigyo (this venv): ``eigyo import LOG --preset xes`` into a temporary workspace (timed on its
   own), then, in a fresh process, the DFG part of the process map —
-  ``transition_stats(stage_entries(ws))``: transitions with counts and median days — and the
+  ``directly_follows(ws)``: transitions with counts and median days — and the
   whole ``process_map(ws)`` (also stages, p90 and top variants).
 - PM4Py (``bench/.venv-pm4py``, a separate venv: PM4Py is AGPL, a benchmark peer only, never a
   dependency of eigyo): ``bench/_pm4py_dfg.py`` reads the same log (``pm4py.read_xes`` on the
@@ -78,25 +78,24 @@ def _child_import(ws_path: Path, log: Path) -> dict[str, Any]:
 
 
 def _child_map(ws_path: Path, repeat: int) -> dict[str, Any]:
-    from eigyo.analysis.process import process_map, transition_stats
-    from eigyo.analysis.stages import stage_entries
+    from eigyo.analysis.process import directly_follows, process_map
     from eigyo.workspace import open_workspace
 
     ws = open_workspace(ws_path, read_only=True)
     t0 = time.perf_counter()
-    edges = transition_stats(stage_entries(ws))  # first call: Ibis/DuckDB warm-up included
+    edges = directly_follows(ws)  # first call: Ibis/DuckDB warm-up included
     first_s = time.perf_counter() - t0
     dfg_s, full_s = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        edges = transition_stats(stage_entries(ws))
+        edges = directly_follows(ws)
         dfg_s.append(time.perf_counter() - t0)
     for _ in range(repeat):
         t0 = time.perf_counter()
         pm = process_map(ws)
         full_s.append(time.perf_counter() - t0)
     ws.close()
-    assert pm.transitions == edges, "process_map and transition_stats disagree"
+    assert pm.transitions == edges, "process_map and directly_follows disagree"
     return {
         "first_s": first_s,
         "dfg_s": dfg_s,
@@ -227,7 +226,7 @@ def report(runs: list[dict[str, Any]], argv: list[str], repeat: int, gen: dict[s
         f"{repeat} rounds, each a fresh eigyo process then a fresh PM4Py process on the same log; "
         "seconds are medians over the rounds (eigyo: after a first, warm-up call, shown apart), "
         "peak RSS the largest of the rounds. The DFG = transitions with "
-        "counts and median durations: eigyo `transition_stats(stage_entries(ws))`; PM4Py "
+        "counts and median durations: eigyo `directly_follows(ws)`; PM4Py "
         '`discover_dfg` + `discover_performance_dfg(perf_aggregation_key="median")`. '
         "Reading/importing the log is timed apart and not in the ratio.",
         "",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eigyo.analysis.process import process_map
+from eigyo.analysis.process import directly_follows, process_map
 from eigyo.cli import main
 from eigyo.periods import parse_period
 from tests._rows import new_ws
@@ -88,6 +88,26 @@ def test_variants_share_and_duration(tmp_path: Path) -> None:
     assert sum(v.count for v in pm.variants) == 6
     reopened = next(v for v in pm.variants if v.stages[0] == "提案")
     assert reopened.stages == ("提案", "失注", "提案", "受注") and reopened.median_days == 9.0
+
+
+def test_variant_ties_at_the_cut_are_ordered_by_path(tmp_path: Path) -> None:
+    # four paths are taken once (O2, O4, O5, O8); the second place goes to the smallest path
+    # by its names: 商 (U+5546) < 提 (U+63D0) < 見 (U+898B)
+    with company(tmp_path) as ws:
+        pm = process_map(ws, MAY, top_variants=2)
+    assert [v.stages for v in pm.variants] == [("見込み", "評価", "商談"), ("商談", "評価", "商談")]
+    assert pm.opportunities == 6
+
+
+def test_directly_follows_equals_the_map_transitions(tmp_path: Path) -> None:
+    # the lean window (ranks only) and the full stage entries give the same graph, ties included
+    with company(tmp_path) as ws:
+        assert directly_follows(ws, MAY) == process_map(ws, MAY).transitions
+        assert directly_follows(ws) == process_map(ws).transitions
+        # O7 (created in March) adds its 見込み → 評価 (2 days): O1 1, O2 3, O3 0, O7 2
+        top = directly_follows(ws)[0]
+        assert (top.source, top.target, top.count, top.median_days) == ("見込み", "評価", 4, 1.5)
+        assert len(directly_follows(ws)) == 9
 
 
 def test_without_period_every_history_row_counts(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between
-from eigyo.analysis.stages import UNLISTED_ORDER, stage_entries
+from eigyo.analysis.stages import UNLISTED_ORDER, stage_attrs, stage_entries, stage_pairs
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -94,58 +94,107 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
     return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 
 
-def stage_stats(entries: ir.Table) -> list[StageStat]:
-    """Entries, distinct deals, median and p90 dwell per stage, in configured order."""
+def _attrs_by_rank(attrs: ir.Table) -> dict[int, dict[str, Any]]:
+    """Rank → name, kind and order from a :func:`~eigyo.analysis.stages.stage_attrs` table.
+
+    The summaries group on the integer rank in the engine (no strings carried through the
+    window) and get names back here, from a table of a few rows.
+    """
+    return {r["_rank"]: r for r in _rows(attrs)}
+
+
+def stage_stats(entries: ir.Table, attrs: ir.Table) -> list[StageStat]:
+    """Entries, distinct deals, median and p90 dwell per stage, in configured order.
+
+    Unlisted stages (no configured order) come after, the most entered first, then by name.
+    """
     e = entries
-    g = e.group_by("stage").agg(
+    g = e.group_by("stage_rank").agg(
         entered=e.count(),
         deals=e.opportunity_id.nunique(),
         median_days=e.dwell_days.median(),
         p90_days=e.dwell_days.quantile(0.9),
-        kind=e.kind.max(),
-        _sort=e.stage_order.min().fill_null(UNLISTED_ORDER),
     )
-    g = g.order_by([g._sort, ibis.desc(g.entered), g.stage])
-    return [
-        StageStat(r["stage"], r["entered"], r["median_days"], r["deals"], r["p90_days"], r["kind"])
+    by_rank = _attrs_by_rank(attrs)
+    out = []
+    for r in _rows(g):
+        a = by_rank[r["stage_rank"]]
+        out.append(
+            StageStat(
+                a["_stage"], r["entered"], r["median_days"], r["deals"], r["p90_days"], a["_kind"]
+            )
+        )
+
+    configured = {a["_stage"]: a["_order"] for a in by_rank.values()}
+
+    def order(s: StageStat) -> tuple[int, int, str]:
+        o = configured[s.stage]
+        return (UNLISTED_ORDER if o is None else o, -s.entered, s.stage)
+
+    return sorted(out, key=order)
+
+
+def _names(attrs: ir.Table) -> dict[int, str]:
+    return {rank: a["_stage"] for rank, a in _attrs_by_rank(attrs).items()}
+
+
+def transition_stats(entries: ir.Table, attrs: ir.Table) -> list[TransitionStat]:
+    """Counts and median durations of consecutive entry pairs, most frequent first.
+
+    ``entries`` needs stage_rank, next_rank and dwell_days (:func:`stage_entries` or the leaner
+    :func:`stage_pairs`); grouping runs on the integer ranks and names come from ``attrs`` after.
+    """
+    e = entries.filter(entries.next_rank.notnull())
+    g = e.group_by(["stage_rank", "next_rank"]).agg(
+        count=e.count(), median_days=e.dwell_days.median()
+    )
+    names = _names(attrs)
+    out = [
+        TransitionStat(names[r["stage_rank"]], names[r["next_rank"]], r["count"], r["median_days"])
         for r in _rows(g)
     ]
+    return sorted(out, key=lambda t: (-t.count, t.source, t.target))
 
 
-def transition_stats(entries: ir.Table) -> list[TransitionStat]:
-    """Counts and median durations of consecutive entry pairs, most frequent first."""
-    e = entries.filter(entries.next_stage.notnull())
-    g = e.group_by(["stage", "next_stage"]).agg(count=e.count(), median_days=e.dwell_days.median())
-    g = g.order_by([ibis.desc(g["count"]), g.stage, g.next_stage])
-    return [
-        TransitionStat(r["stage"], r["next_stage"], r["count"], r["median_days"]) for r in _rows(g)
-    ]
+def directly_follows(ws: Workspace, period: Period | None = None) -> list[TransitionStat]:
+    """The directly-follows graph alone (transitions, counts, median days), by the lean window."""
+    attrs = stage_attrs(ws)
+    return transition_stats(stage_pairs(ws, period, attrs=attrs), attrs)
 
 
-def variants(entries: ir.Table, top: int = 10) -> tuple[list[Variant], int]:
+def variants(entries: ir.Table, attrs: ir.Table, top: int = 10) -> tuple[list[Variant], int]:
     """The ``top`` most frequent paths (share of all opportunities with history) and the total.
 
     A path's duration is first entry → last entry of the opportunity; ties in count are ordered
-    by the path itself so the list is stable.
+    by the path itself so the list is stable. Paths are lists of stage ranks in the engine (a
+    third faster to build and group than joined names) and become names for the top rows only.
     """
     e = entries
     per_deal = e.group_by("opportunity_id").agg(
-        path=e.stage.group_concat(VARIANT_SEP, order_by=e.seq),
+        path=e.stage_rank.collect(order_by=e.seq),
         days=days_between(e.entered_at.min(), e.entered_at.max()),
     )
     g = per_deal.group_by("path").agg(count=per_deal.count(), median_days=per_deal.days.median())
-    total = per_deal.count().to_pyarrow().as_py()
-    g = g.order_by([ibis.desc(g["count"]), g.path]).limit(top)
-    out = [
+    # All paths tied with the top-th count come back (rank is the minimum rank of ties); the
+    # final order, by count and then by the names, is made on those few rows.
+    g = g.mutate(
+        _total=g["count"].sum().over(ibis.window()),
+        _rank=ibis.rank().over(order_by=ibis.desc(g["count"])),
+    )
+    rows = _rows(g.filter(g._rank < top))
+    total = rows[0]["_total"] if rows else 0
+    names = _names(attrs)
+    found = [
         Variant(
-            tuple(r["path"].split(VARIANT_SEP)),
+            tuple(names[i] for i in r["path"]),
             r["count"],
             r["count"] / total if total else 0.0,
             r["median_days"],
         )
-        for r in _rows(g)
+        for r in rows
     ]
-    return out, int(total or 0)
+    found.sort(key=lambda v: (-v.count, VARIANT_SEP.join(v.stages)))
+    return found[:top], total
 
 
 def process_map(
@@ -156,6 +205,17 @@ def process_map(
     Without a period every stage-history row counts, including rows of opportunities the
     ``opportunities`` table does not hold (an imported event log, say).
     """
-    entries = stage_entries(ws, period)
-    found, total = variants(entries, top_variants)
-    return ProcessMap(stage_stats(entries), transition_stats(entries), found, total)
+    attrs = stage_attrs(ws)
+    entries = stage_entries(ws, period, attrs=attrs).select(
+        "opportunity_id",
+        "stage_rank",
+        "next_rank",
+        "seq",
+        "entered_at",
+        "dwell_days",
+    )
+    # The ordered window is the expensive part: compute it once for the three summaries (a
+    # temporary table in the engine, dropped on leaving the block) instead of once per summary.
+    with entries.cache() as cached:
+        found, total = variants(cached, attrs, top_variants)
+        return ProcessMap(stage_stats(cached, attrs), transition_stats(cached, attrs), found, total)

@@ -15,6 +15,8 @@ count for neither, so young cohorts do not look like leaks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 
@@ -28,34 +30,45 @@ TERMINAL_KINDS = ("won", "lost")
 
 
 def stage_attrs(ws: Workspace) -> ir.Table:
-    """Every stage name in the settings or the history → kind and configured order.
+    """Every stage name in the settings or the history → kind, configured order and rank.
 
     Kinds of unlisted names come from the known synonyms (``Closed Won`` → won); their order is
-    null. One Python call per *distinct* stage name, never per row.
+    null. ``_rank`` numbers the names by (configured order, unlisted last; then name): the
+    tie-break of :func:`stage_entries` as one integer, so the engine sorts and groups on a small
+    number instead of comparing strings (a third of the window's time on a 262k-event log). One
+    Python call per *distinct* stage name, never per row.
     """
     sh = ws.table("stage_history")
     seen = [r for r in sh.select("stage").distinct().to_pyarrow().column(0).to_pylist() if r]
     names = [s.name for s in ws.settings.stages]
     names += sorted(set(seen) - set(names))
+    orders = [ws.settings.stage_order(n) for n in names]
+    ranked = sorted(
+        range(len(names)),
+        key=lambda i: (UNLISTED_ORDER if orders[i] is None else orders[i], names[i]),
+    )
+    rank = {i: r for r, i in enumerate(ranked)}
     return ibis.memtable(
         {
             "_stage": names,
             "_kind": [ws.settings.stage_kind(n) for n in names],
-            "_order": [ws.settings.stage_order(n) for n in names],
+            "_order": orders,
+            "_rank": [rank[i] for i in range(len(names))],
         },
-        schema={"_stage": "string", "_kind": "string", "_order": "int64"},
+        schema={"_stage": "string", "_kind": "string", "_order": "int64", "_rank": "int64"},
     )
 
 
-def stage_entries(
-    ws: Workspace, period: Period | None = None, *, until: ibis.Value | None = None
-) -> ir.Table:
-    """One row per stage entry of opportunities created in ``period`` (all rows when None).
+def _ordered(
+    ws: Workspace,
+    period: Period | None,
+    until: ibis.Value | None,
+    attrs: ir.Table | None,
+) -> tuple[ir.Table, Any]:
+    """The history rows in scope with their stage attributes, and the window that orders them.
 
-    Columns: opportunity_id, stage, kind, stage_order (null when unlisted), entered_at, rep_id,
-    seq (0-based position in the opportunity), prev_stage, next_stage, next_kind, next_order,
-    next_at, dwell_days (to the next entry; null for the last) and is_last. With ``until`` (a
-    timestamp), only entries before it count, as the history stood then.
+    The one definition of "the order of an opportunity's entries" that :func:`stage_entries` and
+    :func:`stage_pairs` share: by ``entered_at``, then ``_rank`` (configured order, then name).
     """
     sh = ws.table("stage_history")
     if until is not None:
@@ -64,16 +77,35 @@ def stage_entries(
         o = ws.table("opportunities")
         ids = o.filter(in_period(o.created_at, period)).select(_opp=o.opportunity_id)
         sh = sh.semi_join(ids, sh.opportunity_id == ids._opp)
-    attrs = stage_attrs(ws)
+    attrs = stage_attrs(ws) if attrs is None else attrs
     sh = sh.left_join(attrs, sh.stage == attrs._stage).drop("_stage")
-    sh = sh.mutate(_sort=sh._order.fill_null(UNLISTED_ORDER))
-    w = ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._sort, sh.stage])
+    return sh, ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._rank])
+
+
+def stage_entries(
+    ws: Workspace,
+    period: Period | None = None,
+    *,
+    until: ibis.Value | None = None,
+    attrs: ir.Table | None = None,
+) -> ir.Table:
+    """One row per stage entry of opportunities created in ``period`` (all rows when None).
+
+    Columns: opportunity_id, stage, kind, stage_order (null when unlisted), stage_rank (see
+    :func:`stage_attrs`), entered_at, rep_id, seq (0-based position in the opportunity),
+    prev_stage, next_stage, next_kind, next_order, next_rank, next_at, dwell_days (to the next
+    entry; null for the last) and is_last. With ``until`` (a timestamp), only entries before it
+    count, as the history stood then. ``attrs`` reuses a :func:`stage_attrs` table already made
+    (one query fewer when a caller also needs it).
+    """
+    sh, w = _ordered(ws, period, until, attrs)
     sh = sh.mutate(
         seq=ibis.row_number().over(w),
         prev_stage=sh.stage.lag().over(w),
         next_stage=sh.stage.lead().over(w),
         next_kind=sh._kind.lead().over(w),
         next_order=sh._order.lead().over(w),
+        next_rank=sh._rank.lead().over(w),
         next_at=sh.entered_at.lead().over(w),
     )
     return sh.select(
@@ -81,6 +113,7 @@ def stage_entries(
         "stage",
         kind=sh._kind,
         stage_order=sh._order,
+        stage_rank=sh._rank,
         entered_at=sh.entered_at,
         rep_id=sh.rep_id,
         seq=sh.seq,
@@ -88,10 +121,29 @@ def stage_entries(
         next_stage=sh.next_stage,
         next_kind=sh.next_kind,
         next_order=sh.next_order,
+        next_rank=sh.next_rank,
         next_at=sh.next_at,
         dwell_days=days_between(sh.entered_at, sh.next_at),
         is_last=sh.next_at.isnull(),
     )
+
+
+def stage_pairs(
+    ws: Workspace, period: Period | None = None, *, attrs: ir.Table | None = None
+) -> ir.Table:
+    """Consecutive entry pairs only, as ranks: stage_rank, next_rank, dwell_days.
+
+    The same pairs as :func:`stage_entries` rows with a next entry, but the window carries two
+    integers and a timestamp instead of names and attributes: the directly-follows graph needs
+    nothing else, and on an event log it runs in about two thirds of the time.
+    """
+    sh, w = _ordered(ws, period, None, attrs)
+    p = sh.select(
+        stage_rank=sh._rank,
+        next_rank=sh._rank.lead().over(w),
+        dwell_days=days_between(sh.entered_at, sh.entered_at.lead().over(w)),
+    )
+    return p.filter(p.next_rank.notnull())
 
 
 def stage_exits(ws: Workspace, period: Period) -> ir.Table:

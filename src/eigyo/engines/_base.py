@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Name of the freshness mark in the engine (a table in PostgreSQL, a JSON file for Spark).
 MARK = "_eigyo_push"
+#: Names of the canonical tables (their schema never changes after ``eigyo init``).
+CANONICAL = frozenset(t.name for t in TABLES)
 #: Rows per Arrow batch when copying a table: bounded memory for any table size.
 BATCH_ROWS = 200_000
 
@@ -60,9 +62,20 @@ class DuckDBEngine:
     def __init__(self, ws: Workspace, spec: EngineSpec) -> None:
         self.spec = spec
         self._ws = ws
+        self._tables: dict[str, ir.Table] = {}
 
     def table(self, name: str) -> ir.Table:
-        return self._ws.con.table(name)
+        """The Ibis table; canonical ones are looked up once per workspace and then reused.
+
+        Their columns are fixed by :mod:`eigyo.schema` when the workspace is created, so the
+        catalogue query Ibis makes for every ``table()`` (a few ms, paid by every analysis,
+        several times) needs to run only once. Other tables are looked up each time.
+        """
+        if name not in CANONICAL:
+            return self._ws.con.table(name)
+        if name not in self._tables:
+            self._tables[name] = self._ws.con.table(name)
+        return self._tables[name]
 
     def close(self) -> None:
         """Nothing to do: the workspace closes its DuckDB connection itself."""
