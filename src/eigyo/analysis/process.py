@@ -26,7 +26,13 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between
-from eigyo.analysis.stages import UNLISTED_ORDER, stage_attrs, stage_entries, stage_pairs
+from eigyo.analysis.stages import (
+    StageCatalog,
+    sort_key,
+    stage_catalog,
+    stage_entries,
+    stage_pairs,
+)
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -94,19 +100,11 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
     return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 
 
-def _attrs_by_rank(attrs: ir.Table) -> dict[int, dict[str, Any]]:
-    """Rank → name, kind and order from a :func:`~eigyo.analysis.stages.stage_attrs` table.
-
-    The summaries group on the integer rank in the engine (no strings carried through the
-    window) and get names back here, from a table of a few rows.
-    """
-    return {r["_rank"]: r for r in _rows(attrs)}
-
-
-def stage_stats(entries: ir.Table, attrs: ir.Table) -> list[StageStat]:
+def stage_stats(entries: ir.Table, catalog: StageCatalog) -> list[StageStat]:
     """Entries, distinct deals, median and p90 dwell per stage, in configured order.
 
     Unlisted stages (no configured order) come after, the most entered first, then by name.
+    Grouped on the stage rank in the engine; names and kinds come from ``catalog``.
     """
     e = entries
     g = e.group_by("stage_rank").agg(
@@ -115,42 +113,27 @@ def stage_stats(entries: ir.Table, attrs: ir.Table) -> list[StageStat]:
         median_days=e.dwell_days.median(),
         p90_days=e.dwell_days.quantile(0.9),
     )
-    by_rank = _attrs_by_rank(attrs)
-    out = []
-    for r in _rows(g):
-        a = by_rank[r["stage_rank"]]
-        out.append(
-            StageStat(
-                a["_stage"], r["entered"], r["median_days"], r["deals"], r["p90_days"], a["_kind"]
-            )
-        )
-
-    configured = {a["_stage"]: a["_order"] for a in by_rank.values()}
-
-    def order(s: StageStat) -> tuple[int, int, str]:
-        o = configured[s.stage]
-        return (UNLISTED_ORDER if o is None else o, -s.entered, s.stage)
-
-    return sorted(out, key=order)
+    rows = [(catalog.by_rank[r["stage_rank"]], r) for r in _rows(g)]
+    rows.sort(key=lambda ir_: (sort_key(ir_[0].order), -ir_[1]["entered"], ir_[0].name))
+    return [
+        StageStat(i.name, r["entered"], r["median_days"], r["deals"], r["p90_days"], i.kind)
+        for i, r in rows
+    ]
 
 
-def _names(attrs: ir.Table) -> dict[int, str]:
-    return {rank: a["_stage"] for rank, a in _attrs_by_rank(attrs).items()}
-
-
-def transition_stats(entries: ir.Table, attrs: ir.Table) -> list[TransitionStat]:
+def transition_stats(entries: ir.Table, catalog: StageCatalog) -> list[TransitionStat]:
     """Counts and median durations of consecutive entry pairs, most frequent first.
 
     ``entries`` needs stage_rank, next_rank and dwell_days (:func:`stage_entries` or the leaner
-    :func:`stage_pairs`); grouping runs on the integer ranks and names come from ``attrs`` after.
+    :func:`stage_pairs`); grouping runs on the integer ranks, names come from ``catalog`` after.
     """
     e = entries.filter(entries.next_rank.notnull())
     g = e.group_by(["stage_rank", "next_rank"]).agg(
         count=e.count(), median_days=e.dwell_days.median()
     )
-    names = _names(attrs)
+    name = {k: i.name for k, i in catalog.by_rank.items()}
     out = [
-        TransitionStat(names[r["stage_rank"]], names[r["next_rank"]], r["count"], r["median_days"])
+        TransitionStat(name[r["stage_rank"]], name[r["next_rank"]], r["count"], r["median_days"])
         for r in _rows(g)
     ]
     return sorted(out, key=lambda t: (-t.count, t.source, t.target))
@@ -158,11 +141,11 @@ def transition_stats(entries: ir.Table, attrs: ir.Table) -> list[TransitionStat]
 
 def directly_follows(ws: Workspace, period: Period | None = None) -> list[TransitionStat]:
     """The directly-follows graph alone (transitions, counts, median days), by the lean window."""
-    attrs = stage_attrs(ws)
-    return transition_stats(stage_pairs(ws, period, attrs=attrs), attrs)
+    catalog = stage_catalog(ws)
+    return transition_stats(stage_pairs(ws, period, attrs=catalog.table), catalog)
 
 
-def variants(entries: ir.Table, attrs: ir.Table, top: int = 10) -> tuple[list[Variant], int]:
+def variants(entries: ir.Table, catalog: StageCatalog, top: int = 10) -> tuple[list[Variant], int]:
     """The ``top`` most frequent paths (share of all opportunities with history) and the total.
 
     A path's duration is first entry → last entry of the opportunity; ties in count are ordered
@@ -183,10 +166,9 @@ def variants(entries: ir.Table, attrs: ir.Table, top: int = 10) -> tuple[list[Va
     )
     rows = _rows(g.filter(g._rank < top))
     total = rows[0]["_total"] if rows else 0
-    names = _names(attrs)
     found = [
         Variant(
-            tuple(names[i] for i in r["path"]),
+            tuple(catalog.by_rank[k].name for k in r["path"]),
             r["count"],
             r["count"] / total if total else 0.0,
             r["median_days"],
@@ -205,8 +187,8 @@ def process_map(
     Without a period every stage-history row counts, including rows of opportunities the
     ``opportunities`` table does not hold (an imported event log, say).
     """
-    attrs = stage_attrs(ws)
-    entries = stage_entries(ws, period, attrs=attrs).select(
+    catalog = stage_catalog(ws)
+    entries = stage_entries(ws, period, attrs=catalog.table).select(
         "opportunity_id",
         "stage_rank",
         "next_rank",
@@ -217,5 +199,7 @@ def process_map(
     # The ordered window is the expensive part: compute it once for the three summaries (a
     # temporary table in the engine, dropped on leaving the block) instead of once per summary.
     with entries.cache() as cached:
-        found, total = variants(cached, attrs, top_variants)
-        return ProcessMap(stage_stats(cached, attrs), transition_stats(cached, attrs), found, total)
+        found, total = variants(cached, catalog, top_variants)
+        return ProcessMap(
+            stage_stats(cached, catalog), transition_stats(cached, catalog), found, total
+        )

@@ -15,6 +15,7 @@ count for neither, so young cohorts do not look like leaks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -29,34 +30,64 @@ UNLISTED_ORDER = 10_000
 TERMINAL_KINDS = ("won", "lost")
 
 
-def stage_attrs(ws: Workspace) -> ir.Table:
-    """Every stage name in the settings or the history → kind, configured order and rank.
+@dataclass(frozen=True)
+class StageInfo:
+    """One stage name as the analyses rank it."""
+
+    name: str
+    kind: str | None
+    order: int | None
+    rank: int
+
+
+class StageCatalog:
+    """Every stage name in the settings or the history, as Python rows and as one engine table.
 
     Kinds of unlisted names come from the known synonyms (``Closed Won`` → won); their order is
-    null. ``_rank`` numbers the names by (configured order, unlisted last; then name): the
+    null. ``rank`` numbers the names by (configured order, unlisted last; then name): the
     tie-break of :func:`stage_entries` as one integer, so the engine sorts and groups on a small
-    number instead of comparing strings (a third of the window's time on a 262k-event log). One
-    Python call per *distinct* stage name, never per row.
+    number instead of comparing strings (a third of the window's time on a 262k-event log), and
+    summaries grouped by rank get their names back from :attr:`by_rank` without another query.
+    """
+
+    def __init__(self, infos: list[StageInfo]) -> None:
+        self.by_rank = {i.rank: i for i in infos}
+        #: Columns _stage, _kind, _order, _rank: joined to stage history by name.
+        self.table = ibis.memtable(
+            {
+                "_stage": [i.name for i in infos],
+                "_kind": [i.kind for i in infos],
+                "_order": [i.order for i in infos],
+                "_rank": [i.rank for i in infos],
+            },
+            schema={"_stage": "string", "_kind": "string", "_order": "int64", "_rank": "int64"},
+        )
+
+
+def stage_catalog(ws: Workspace) -> StageCatalog:
+    """The :class:`StageCatalog` of the workspace: one query for the distinct names in history.
+
+    One Python call per *distinct* stage name, never per row.
     """
     sh = ws.table("stage_history")
     seen = [r for r in sh.select("stage").distinct().to_pyarrow().column(0).to_pylist() if r]
     names = [s.name for s in ws.settings.stages]
     names += sorted(set(seen) - set(names))
-    orders = [ws.settings.stage_order(n) for n in names]
-    ranked = sorted(
-        range(len(names)),
-        key=lambda i: (UNLISTED_ORDER if orders[i] is None else orders[i], names[i]),
+    orders = {n: ws.settings.stage_order(n) for n in names}
+    ranked = sorted(names, key=lambda n: (sort_key(orders[n]), n))
+    return StageCatalog(
+        [StageInfo(n, ws.settings.stage_kind(n), orders[n], r) for r, n in enumerate(ranked)]
     )
-    rank = {i: r for r, i in enumerate(ranked)}
-    return ibis.memtable(
-        {
-            "_stage": names,
-            "_kind": [ws.settings.stage_kind(n) for n in names],
-            "_order": orders,
-            "_rank": [rank[i] for i in range(len(names))],
-        },
-        schema={"_stage": "string", "_kind": "string", "_order": "int64", "_rank": "int64"},
-    )
+
+
+def sort_key(order: int | None) -> int:
+    """A configured order as a sort key: stages without one come after every configured one."""
+    return UNLISTED_ORDER if order is None else order
+
+
+def stage_attrs(ws: Workspace) -> ir.Table:
+    """Stage name → kind, configured order and rank (:attr:`StageCatalog.table`)."""
+    return stage_catalog(ws).table
 
 
 def _ordered(
