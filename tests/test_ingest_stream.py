@@ -92,3 +92,74 @@ def test_an_import_sweeps_spool_folders_left_by_a_killed_import(tmp_path: Path) 
     )
     import_path(ws, src)
     assert not left.exists()
+
+
+def _spools(ws_dir: Path) -> list[Path]:
+    return [p for p in ws_dir.glob(".eigyo-stage-*")]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 8000)
+    monkeypatch.setattr(stream, "_HEAD", 4000)
+
+
+def _unique_activities(n: int, start: int = 0, when: str = "2025-04-01T09:00:00") -> str:
+    lines = ["activity_id,rep_id,type,occurred_at,duration_minutes,outcome,memo"]
+    lines += [f"a{i},r{1 + i % 2},call,{when},5,connected,m{i}" for i in range(start, start + n)]
+    lines.append("a_bad,r1,call,not a date,5,connected,bad")
+    return "\n".join(lines) + "\n"
+
+
+def _load_twice(tmp: Path, name: str) -> tuple[object, ...]:
+    """Two imports; the second replaces half the rows of the first by key (keys never repeat)."""
+    ws = new_ws(tmp / name)
+    src = write(tmp / name / "in", {"reps.csv": REPS})
+    import_path(ws, src / "reps.csv")
+    reports = []
+    for i, text in enumerate(
+        [_unique_activities(2000), _unique_activities(2000, 1000, "2025-05-01T10:00:00")]
+    ):
+        folder = write(tmp / name / f"in{i}", {"activities.csv": text})
+        reports.append(import_path(ws, folder / "activities.csv").files[0])
+    table = rows(ws, "SELECT * FROM activities ORDER BY activity_id")
+    rejects = rows(
+        ws, 'SELECT "row", "column", code, record FROM _rejects ORDER BY import_id, "row"'
+    )
+    tables = rows(ws, "SELECT table_name FROM information_schema.tables ORDER BY 1")
+    summary = [(r.rows, r.loaded, r.rejected, r.replaced, r.reasons) for r in reports]
+    assert not _spools(tmp / name / "ws")
+    return summary, table, rejects, tables
+
+
+def test_streamed_without_repeats_equals_whole(tmp_path: Path, small_blocks: None) -> None:
+    """No key repeats: the spooled files are loaded directly (and replace rows by key)."""
+    streamed = _load_twice(tmp_path, "stream")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(stream, "STREAM_BYTES", 1 << 30)
+        whole = _load_twice(tmp_path, "whole")
+    assert streamed == whole
+    assert streamed[0] == [(2001, 2000, 1, 0, {"occurred_at: type": 1}),
+                           (2001, 2000, 1, 1000, {"occurred_at: type": 1})]  # fmt: skip
+    assert len(streamed[1]) == 3000
+
+
+def test_failed_streamed_import_leaves_no_spool_files(tmp_path: Path, small_blocks: None) -> None:
+    from eigyo.errors import InputError
+
+    ws = new_ws(tmp_path)
+    src = write(tmp_path / "in", {"reps.csv": REPS, "activities.csv": _unique_activities(2000)})
+    import_path(ws, src / "reps.csv")
+    with pytest.raises(InputError):  # a rejected row refuses a strict import
+        import_path(ws, src / "activities.csv", strict=True)
+    assert not _spools(tmp_path / "ws")
+
+    def fail_on_load(label: str, done: int, total: int) -> None:
+        if label == "load":
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        import_path(ws, src / "activities.csv", progress=fail_on_load)
+    assert not _spools(tmp_path / "ws")
+    assert rows(ws, "SELECT count(*) FROM activities") == [(0,)]

@@ -1,7 +1,7 @@
 """``import_path``: plan which file feeds which table, read, map, validate, then load atomically.
 
 One transaction covers the whole import: files are read and validated (big CSVs block by block
-into staging tables, :mod:`eigyo.ingest.stream`), then written (:mod:`eigyo.ingest.load`).
+into Parquet spool files, :mod:`eigyo.ingest.stream`), then written (:mod:`eigyo.ingest.load`).
 Errors that concern the whole import — a missing required file or column, an unreadable file,
 ``strict`` with rejected rows — raise :class:`InputError` and roll that transaction back, so the
 workspace is unchanged.
@@ -233,24 +233,29 @@ def import_path(
     with bounded, ws.transaction() as con:
         ensure_meta(con)
         staged: list[Staged] = []
-        for i, job in enumerate(jobs):
-            if progress:
-                progress(job.path.name, done, total)
-            streamed = streams[i]
-            if streamed:
-                tick = _ticker(progress, job.path.name, done, total)
-                staged.append(_stage_stream(con, job, i, streamed, ws.settings.timezone, tick))
-            else:
-                staged.append(_stage_whole(job, encoding, sheet, ws.settings.timezone))
-            done += sizes[i]
-        if progress and jobs:
-            progress(jobs[-1].path.name, total, total)
-        _cross_file_duplicates(staged)
-        if strict and any(s.report.rejected for s in staged):
-            raise _strict_error(staged, lang)
-        return load(
-            con, staged, source=str(path), started_at=started, progress=progress, strict=strict
-        )
+        try:
+            for i, job in enumerate(jobs):
+                if progress:
+                    progress(job.path.name, done, total)
+                streamed = streams[i]
+                if streamed:
+                    tick = _ticker(progress, job.path.name, done, total)
+                    staged.append(_stage_stream(con, job, i, streamed, ws.settings.timezone, tick))
+                else:
+                    staged.append(_stage_whole(job, encoding, sheet, ws.settings.timezone))
+                done += sizes[i]
+            if progress and jobs:
+                progress(jobs[-1].path.name, total, total)
+            _cross_file_duplicates(staged)
+            if strict and any(s.report.rejected for s in staged):
+                raise _strict_error(staged, lang)
+            return load(
+                con, staged, source=str(path), started_at=started, progress=progress, strict=strict
+            )
+        finally:  # spooled files are read by the load: removed only now (also on failure)
+            for st in staged:
+                if st.stage is not None:
+                    st.stage.discard()
 
 
 def _size(path: Path) -> int:
@@ -286,7 +291,11 @@ def _stream_encoding(job: Job, jobs: list[Job], encoding: str | None) -> str | N
 def _stage_stream(
     con: duckdb.DuckDBPyConnection, job: Job, i: int, enc: str, tz: str, tick: Callable[[int], None]
 ) -> Staged:
-    """Validate a big CSV block by block into a staging table inside the transaction."""
+    """Validate a big CSV block by block, its valid rows spooled to Parquet (:class:`Stage`).
+
+    The spooled files are removed by ``import_path`` after the load; here only when this file
+    fails.
+    """
     stage = Stage(con, f"__eigyo_stage_{i}")
     rejects: list[pl.DataFrame] = []
     rows, empty = 0, pl.DataFrame()
@@ -303,14 +312,14 @@ def _stage_stream(
             rejects.append(checked.rejects)
             rows += checked.rows
             tick(block.bytes_done)
-        stage.finish()
-    finally:
+        dups = stage.duplicates(job.table)
+        if not dups.is_empty():
+            rejects.append(dups.cast(rejects[0].schema))
+        all_rejects = pl.concat(rejects).sort("row") if rejects else _malformed(RawTable(empty))
+        st = _stage(job, Checked(empty, all_rejects, rows), enc)
+    except BaseException:  # a staging table goes with the transaction's rollback
         stage.discard()
-    dups = stage.duplicates(job.table)
-    if not dups.is_empty():
-        rejects.append(dups.cast(rejects[0].schema))
-    all_rejects = pl.concat(rejects).sort("row") if rejects else _malformed(RawTable(empty))
-    st = _stage(job, Checked(empty, all_rejects, rows), enc)
+        raise
     st.report.loaded = stage.rows
     st.stage = stage
     return st

@@ -59,14 +59,14 @@ class Staged:
     good: pl.DataFrame
     rejects: pl.DataFrame
     reasons_en: pl.DataFrame  # rejects with an English ``reason`` column
-    #: Valid rows of a streamed file live in this staging table instead of ``good``.
+    #: Valid rows of a streamed file live in this stage (spooled files) instead of ``good``.
     stage: Stage | None = None
 
     @property
     def rel(self) -> str | None:
-        """Where the valid rows are, as a relation name for SQL (None: ``good`` is empty)."""
+        """Where the valid rows are, as a relation for SQL (None: ``good`` is empty)."""
         if self.stage is not None:
-            return self.stage.name if self.stage.rows else None
+            return self.stage.relation if self.stage.rows else None
         return None if self.good.is_empty() else "__eigyo_new"
 
 
@@ -106,7 +106,7 @@ def _insert_from(
 
 
 def _write_rows(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
-    """Replace by key, then insert the file's valid rows (from memory or its staging table)."""
+    """Replace by key, then insert the file's valid rows (from memory or its spooled files)."""
     rel = st.rel
     if rel is None:
         return

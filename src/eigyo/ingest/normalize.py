@@ -37,7 +37,6 @@ _WAREKI = re.compile(
     r"^\s*(令和|平成|昭和|大正|[RHSTrhst])\s*(元|\d{1,2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*"
     r"(\d{1,2})\s*日?(.*)$"
 )
-_NON_ASCII = r"[^\x00-\x7f]"
 
 
 def _distinct_map(series: pl.Series, fn: object) -> dict[str, str]:
@@ -57,7 +56,9 @@ def nfkc_column(df: pl.DataFrame, name: str) -> pl.Expr:
     normalized in Python; everything else stays a polars operation.
     """
     col = df.get_column(name)
-    candidates = col.filter(col.str.contains(_NON_ASCII))
+    # a value has a non-ASCII character exactly when it has fewer characters than UTF-8 bytes:
+    # two length reads per value, several times cheaper than the regex scan of every value
+    candidates = col.filter(col.str.len_chars() < col.str.len_bytes())
     mapping = _distinct_map(candidates, lambda v: unicodedata.normalize("NFKC", v))
     return pl.col(name).replace(mapping) if mapping else pl.col(name)
 
@@ -112,7 +113,11 @@ def parse_number(expr: pl.Expr) -> pl.Expr:
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:
     """A number without a fractional part → Int64 (``1,200`` yes, ``1.5`` no)."""
-    value = parse_number(expr)
+    return whole(parse_number(expr))
+
+
+def whole(value: pl.Expr) -> pl.Expr:
+    """A Float64 without a fractional part → Int64 (else null)."""
     return pl.when(value == value.floor()).then(value).otherwise(None).cast(pl.Int64, strict=False)
 
 

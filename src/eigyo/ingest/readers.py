@@ -66,7 +66,10 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter among comma, semicolon and tab that splits the header line most often."""
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0] + "\n"), delimiter="\x00"), [""])
+    end = text.find("\n")  # the first line only, without copying the rest of the text
+    header = next(
+        csv.reader(io.StringIO(text[: end if end >= 0 else None] + "\n"), delimiter="\x00"), [""]
+    )
     line = header[0] if header else ""
     counts = {d: line.count(d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: counts[d])
@@ -111,16 +114,21 @@ def _csv_fallback(text: str, sep: str) -> tuple[pl.DataFrame, list[tuple[int, st
     return frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64)), bad
 
 
-def read_csv_text(text: str, name: str) -> RawTable:
-    """CSV text → strings. Line endings LF, CRLF and bare CR are all accepted."""
+def read_csv_text(text: str, name: str, utf8: bytes | None = None) -> RawTable:
+    """CSV text → strings. Line endings LF, CRLF and bare CR are all accepted.
+
+    ``utf8``: ``text`` encoded as UTF-8 when the caller has it (a UTF-8 file's own bytes, BOM
+    removed), so that tens of MB are not encoded again.
+    """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+        utf8 = None
+    if not text or text.isspace():  # as ``not text.strip()``, without copying the text
         raise InputError(f"{name}: the file is empty (no header row)")
     sep = sniff_delimiter(text)
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            utf8 if utf8 is not None else text.encode("utf-8"),
             infer_schema=False,
             separator=sep,
         )
@@ -142,10 +150,21 @@ def read_file(path: Path, *, encoding: str | None = None, sheet: str | None = No
             f"{path.name}: cannot read {suffix or 'files without a suffix'} files. "
             f"Use one of {', '.join(SUFFIXES)}."
         )
-    text, enc = decode(path.read_bytes(), path.name, encoding)
-    raw = read_csv_text(text, path.name)
+    data = path.read_bytes()
+    text, enc = decode(data, path.name, encoding)
+    utf8 = utf8_bytes(data, enc)
+    del data  # from here on the text (and, for UTF-8, these same bytes) is what is read
+    raw = read_csv_text(text, path.name, utf8)
     raw.encoding = enc
     return raw
+
+
+def utf8_bytes(data: bytes, enc: str) -> bytes | None:
+    """``data`` as the UTF-8 of its decoded text, when it already is that (else None)."""
+    name = enc.lower().replace("_", "-")
+    if name == "utf-8-sig":
+        return data.removeprefix(b"\xef\xbb\xbf")
+    return data if name in ("utf-8", "utf8") else None
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:

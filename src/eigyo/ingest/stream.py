@@ -4,11 +4,15 @@ A 20M-row export does not fit in memory as one frame of strings, so a CSV larger
 :data:`STREAM_BYTES` is cut into blocks of about :data:`CHUNK_BYTES` at line ends that lie outside
 quoted values (a quoted value may span lines), each block is decoded with the encoding detected on
 the file's start, validated like a whole file, and its valid rows are spooled to Parquet files
-(rows appended block by block to an uncommitted table would stay in memory), then loaded in one
-bulk insert into a staging table inside the import's transaction. Duplicates across blocks are
-then found in SQL (the first row stays, as within one frame). The staging table is dropped before
-COMMIT, so it is never seen. DuckDB's memory limit is lowered meanwhile (:func:`bounded_memory`)
-so its big operators spill to disk.
+(rows appended block by block to an uncommitted table would stay in memory), which the load then
+reads directly (:class:`Stage`). Duplicates across blocks are found in SQL (the first row stays,
+as within one frame); only when there are some are the rows copied into a staging table inside the
+import's transaction, dropped before COMMIT, so it is never seen. DuckDB's memory limit is lowered
+meanwhile (:func:`bounded_memory`) so its big operators spill to disk.
+
+Reading, validating and spooling overlap: while one block is validated, a worker thread reads and
+parses the next (:func:`ahead`) and another writes the one before (:meth:`Stage.append`) — polars
+works outside the GIL, so the second core is used where validation alone would leave it idle.
 
 Files this cannot cut safely — bare-CR line endings, encodings other than UTF-8 and CP932 — are
 read whole, as before.
@@ -16,17 +20,20 @@ read whole, as before.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
 
-from eigyo.ingest.readers import RawTable, decode, read_csv_text
+from eigyo.ingest.readers import RawTable, decode, read_csv_text, utf8_bytes
 from eigyo.ingest.validate import ROW
 from eigyo.schema import Table
 
@@ -34,8 +41,8 @@ from eigyo.schema import Table
 STREAM_BYTES = 64 << 20
 #: About how many bytes one block holds.
 CHUNK_BYTES = 32 << 20
-#: DuckDB's memory limit while a streamed import runs: the uncommitted staging data, the duplicate
-#: check and the copy into the target spill to the database's temp directory beyond it.
+#: DuckDB's memory limit while a streamed import runs: the duplicate check, a staging table (when
+#: keys repeat) and the copy into the target spill to the database's temp directory beyond it.
 MEMORY_LIMIT = "1GB"
 _STREAMABLE = ("utf-8-sig", "utf-8", "cp932")
 _HEAD = 1 << 20
@@ -101,11 +108,42 @@ def _blocks(path: Path) -> Iterator[tuple[bytes, bytes, int]]:
 
 
 def csv_blocks(path: Path, enc: str) -> Iterator[Block]:
-    """Each block as a :class:`RawTable` whose ``_row`` counts from the file's header."""
+    """Each block as a :class:`RawTable` whose ``_row`` counts from the file's header.
+
+    The next block is read while the caller validates this one (:func:`ahead`).
+    """
+    return ahead(_csv_blocks(path, enc))
+
+
+_T = TypeVar("_T")
+
+
+def ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items`` as they are, each next one produced in a worker thread meanwhile.
+
+    Reading and parsing a block (polars, outside the GIL) then overlaps with the caller's work on
+    the one before, on another core. At most one item is produced ahead, so memory holds one
+    more block; the worker resumes the generator only after the previous step returned, so it is
+    never run twice at once. An exception raised while producing an item is raised here.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="eigyo-read") as pool:
+        nxt = pool.submit(_step, items)
+        while step := nxt.result():
+            nxt = pool.submit(_step, items)
+            yield step[0]
+
+
+def _step(items: Iterator[_T]) -> list[_T]:
+    """The next item of ``items`` as a one-item list, or an empty list at the end."""
+    return list(itertools.islice(items, 1))
+
+
+def _csv_blocks(path: Path, enc: str) -> Iterator[Block]:
     offset = 0
     for header, body, done in _blocks(path):
-        text, _ = decode(header + body, path.name, enc)
-        raw = read_csv_text(text, path.name)
+        data = header + body
+        text, _ = decode(data, path.name, enc)
+        raw = read_csv_text(text, path.name, utf8_bytes(data, enc))
         raw.encoding = enc
         raw.frame = raw.frame.with_columns(pl.col(ROW) + offset)
         raw.malformed = [(r + offset, v, d) for r, v, d in raw.malformed]
@@ -155,55 +193,93 @@ def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
 
 
 class Stage:
-    """A staging table inside the import's transaction, filled one block of valid rows at a time.
+    """The valid rows of one streamed file, spooled block by block to Parquet files.
 
-    Blocks are first spooled to Parquet files next to the workspace (rows appended to an
-    uncommitted DuckDB table stay in memory, outside its buffer limit); :meth:`finish` then loads
-    them in one bulk insert, which DuckDB writes to the database file as it goes, and deletes them.
+    Rows appended to an uncommitted DuckDB table stay in memory (outside its buffer limit), so
+    blocks go to Parquet files in a folder next to the workspace. After the last block,
+    :meth:`duplicates` checks that no key repeats across blocks; then the files themselves are the
+    relation the load reads (:attr:`relation`, a ``read_parquet`` over them): the rows are written
+    once, straight into the target table, which DuckDB writes to the database file as it goes.
+    When keys do repeat, the files are first loaded into a staging table inside the import's
+    transaction and the later repeats deleted from it (:meth:`duplicates`). The files are removed by
+    :meth:`drop` after the load, or :meth:`discard` when the import fails.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str) -> None:
         self.con, self.name, self.rows = con, name, 0
         self._dir: Path | None = None
         self._files: list[Path] = []
+        self._table = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._writing: Future[None] | None = None
 
     def append(self, good: pl.DataFrame) -> None:
+        """Spool one block's valid rows; the file is written while the next block is read.
+
+        One write at a time: a block waits for the one before it, so memory holds at most one
+        block being written.
+        """
         if good.is_empty():
             return
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix=".eigyo-stage-", dir=_spool_parent(self.con)))
         path = self._dir / f"{len(self._files):06d}.parquet"
-        good.write_parquet(path, compression="lz4")
+        self._wait()
+        self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="eigyo-spool")
+        self._writing = self._pool.submit(_write, good, path)
         self._files.append(path)
         self.rows += good.height
 
-    def finish(self) -> None:
-        """Load the spooled blocks into the staging table (once) and remove the files."""
+    def _wait(self) -> None:
+        """Wait for the spool file being written (raising what its write raised)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    @property
+    def relation(self) -> str:
+        """The valid rows, as SQL for a relation (the staging table once there is one)."""
+        self._wait()
+        if self._table or not self._files:
+            return self.name
+        files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
+        return f"read_parquet([{files}])"
+
+    def _to_table(self) -> None:
+        """Load the spooled blocks into the staging table and remove the files."""
         try:
-            if self._files:
-                files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self._files)
-                self.con.execute(
-                    f"CREATE TABLE {self.name} AS SELECT * FROM read_parquet([{files}])"
-                ).fetchall()
+            self.con.execute(
+                f"CREATE TABLE {self.name} AS SELECT * FROM {self.relation}"
+            ).fetchall()
+            self._table = True
         finally:
             self.discard()
 
     def discard(self) -> None:
-        """Remove the spooled files (also when the import fails before :meth:`finish`)."""
+        """Remove the spooled files (after the load, or when the import fails)."""
+        if self._pool is not None:  # the write under way ends first (its error is moot now)
+            self._pool.shutdown(wait=True)
+            self._pool, self._writing = None, None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir, self._files = None, []
 
     def duplicates(self, table: Table) -> pl.DataFrame:
-        """Rows whose key appeared in an earlier block, as rejects; removed from the stage."""
+        """Rows whose key appeared in an earlier block, as rejects; removed from the stage.
+
+        ``SELECT DISTINCT`` over the key columns of the files tells whether any key repeats; only
+        then are the rows copied into the staging table, where the window over all rows finds the
+        repeats and they are deleted.
+        """
         if not table.key or not self.rows:
             return pl.DataFrame()
         keys = ", ".join(f'"{k}"' for k in table.key)
         distinct = self.con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {self.name})"
+            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {self.relation})"
         ).fetchall()
         if int(distinct[0][0]) == self.rows:  # no key repeats: skip the window over all rows
             return pl.DataFrame()
+        self._to_table()
         value = " || ', ' || ".join(f'CAST("{k}" AS VARCHAR)' for k in table.key)
         col = ",".join(table.key)
         result = self.con.sql(
@@ -226,7 +302,16 @@ class Stage:
         return dups
 
     def drop(self) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {self.name}").fetchall()
+        """Drop the staging table, if any, and remove the spooled files."""
+        self.discard()
+        if self._table:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.name}").fetchall()
+            self._table = False
+
+
+def _write(good: pl.DataFrame, path: Path) -> None:
+    """One spool file: LZ4 Parquet (fast to write and to read back), no column statistics."""
+    good.write_parquet(path, compression="lz4", statistics=False)
 
 
 Tick = Callable[[int], None]

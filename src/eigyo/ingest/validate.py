@@ -83,30 +83,102 @@ def _typed(c: Column, rules: Rules) -> pl.Expr:
     return s.str.to_lowercase() if c.allowed else s
 
 
-#: The ISO layout most exports write timestamps in, parsed directly (no offset, no 和暦).
+#: The ISO layouts most exports write, parsed directly (no offset, no 和暦, no other layout).
 _ISO_TS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+#: Leading or trailing whitespace: the values :func:`normalize.clean_string` changes.
+_EDGE_SPACE = r"^\s|\s$"
+
+#: Test-only switch: False runs the general parsers and the full problem list on every row, the
+#: reference the fast paths are compared with (``tests/test_ingest_fastpath.py``).
+FAST = True
 
 
-def _typed_column(df: pl.DataFrame, c: Column, rules: Rules) -> pl.Expr | pl.Series:
-    """``_typed`` as a column of ``df``; timestamps in plain ISO form skip the general parser.
+def _quick(c: Column, rules: Rules) -> pl.Expr | None:
+    """A cheap parser for the common form of ``c``'s values, or None when there is none.
 
-    The general timestamp parser runs a dozen regexes per value; values of the exact form
-    ``YYYY-MM-DDTHH:MM:SS`` mean the same to it as to one ``strptime``, so only the rest (other
-    layouts, offsets, unreadable text) go through it.
+    Where it yields a value, that value is exactly what :func:`_typed` yields, and the text is not
+    blank; where it yields null, the general parser decides. So it must only accept text the
+    general parser reads the same way:
+
+    - numbers: a plain cast. A text the cast reads holds only digits, sign, point, exponent or
+      ``inf``/``nan``, none of which :func:`normalize.parse_number` removes or rewrites.
+    - dates and timestamps in exact ISO form (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS``): one
+      ``strptime``; not when the mapping gives its own formats (tried first, they may differ).
+    - allowed values: a value already in the list (lowercase, no surrounding blanks) is itself.
+    - other strings: a non-empty value without surrounding whitespace is itself (the regex's
+      ``\\s`` is Unicode White_Space, the set ``strip_chars`` removes).
     """
-    slow = _typed(c, rules)
-    if c.type != "timestamp" or rules.formats.get(c.name):
-        return slow.alias(_T + c.name)
     raw = pl.col(c.name)
-    iso = raw.str.contains(_ISO_TS)
-    parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
-    fast = df.select(pl.when(iso).then(parsed).alias(_T + c.name)).to_series()
-    rest = df.select(fast.is_null() & ~nz.blank(raw)).to_series()
+    fmts = rules.formats.get(c.name)
+    if c.type == "number":
+        return raw.cast(pl.Float64, strict=False)
+    if c.type == "integer":
+        return nz.whole(raw.cast(pl.Float64, strict=False))
+    if c.type == "date" and not fmts:
+        return pl.when(raw.str.contains(_ISO_DATE)).then(raw.str.to_date("%Y-%m-%d", strict=False))
+    if c.type == "timestamp" and not fmts:
+        parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+        return pl.when(raw.str.contains(_ISO_TS)).then(parsed)
+    if c.type == "string" and c.allowed and all(_plain(v) for v in c.allowed):
+        return pl.when(raw.is_in(list(c.allowed))).then(raw)
+    if c.type == "string" and not c.allowed:
+        return pl.when((raw.str.len_bytes() > 0) & ~raw.str.contains(_EDGE_SPACE)).then(raw)
+    return None
+
+
+def _plain(value: str) -> bool:
+    return bool(value) and value.isascii() and value == value.strip().lower()
+
+
+def _typed_column(
+    df: pl.DataFrame, c: Column, rules: Rules
+) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """``_typed`` of ``c`` as a series named ``__t_<name>``, where its text is blank, and which
+    rows the general parser read (None: all of them).
+
+    The general parsers run several regexes per value (a dozen for timestamps); the quick parser
+    (:func:`_quick`) reads the common forms, and only the values it cannot read — other layouts,
+    offsets, 和暦, unreadable or blank text — go through the general one. Blank is computed from
+    what is known already: null text is blank, text the quick parser read is not.
+    """
+    name = _T + c.name
+    slow = _typed(c, rules).alias(name)
+    quick = _quick(c, rules) if FAST else None
+    if quick is None:
+        typed = df.select(slow).to_series()
+        return typed, df.select(nz.blank(pl.col(c.name))).to_series(), None
+    typed = df.select(quick.alias(name)).to_series()
+    blank = df.get_column(c.name).is_null()
+    rest = typed.is_null() & ~blank
     if rest.any():
         idx = rest.arg_true()
-        values = df.filter(rest).select(slow).to_series()
-        fast = fast.scatter(idx, values.cast(fast.dtype))
-    return fast
+        more = df.select(c.name).filter(rest).select(slow, nz.blank(pl.col(c.name)).alias("b"))
+        typed = typed.scatter(idx, more.get_column(name).cast(typed.dtype))
+        blank = blank.scatter(idx, more.get_column("b"))
+    return typed, blank, rest
+
+
+def _breaks(c: Column, typed: pl.Series, blank: pl.Series, rest: pl.Series | None) -> pl.Series:
+    """Rows where ``c`` breaks any rule of :func:`_problem` (which one is found later).
+
+    A rule whose condition is null does not apply, as in ``when``. Values the quick parser read
+    (outside ``rest``) are in the allowed list already: only the others are looked up.
+    """
+    out = ~blank & typed.is_null()
+    if c.required:
+        out = out | blank
+    if c.allowed:
+        if rest is None:
+            out = out | (~typed.is_in(list(c.allowed))).fill_null(False)
+        elif rest.any():
+            outside = (~typed.filter(rest).is_in(list(c.allowed))).fill_null(False)
+            out = out | pl.repeat(False, len(typed), eager=True).scatter(rest.arg_true(), outside)
+    if c.min_value is not None:
+        out = out | (typed < c.min_value).fill_null(False)
+    if c.max_value is not None:
+        out = out | (typed > c.max_value).fill_null(False)
+    return out
 
 
 def _problem(c: Column) -> pl.Expr:
@@ -167,11 +239,14 @@ def _duplicates(ok: pl.DataFrame, table: Table, rules: Rules) -> tuple[pl.DataFr
     if not table.key:
         return ok, ok.clear().select(pl.lit(None).alias(c) for c in REJECT_COLUMNS[:-1])
     keys = [_T + k for k in table.key]
-    ok = ok.with_columns(
-        pl.struct(keys).is_first_distinct().alias("__first"),
-        pl.col(ROW).min().over(keys).alias("__first_row"),
-    )
-    dup = ok.filter(~pl.col("__first"))
+    if FAST and ok.select(keys).n_unique() == ok.height:  # no key repeats: skip the window
+        first, dup = ok, ok.clear().with_columns(pl.col(ROW).alias("__first_row"))
+    else:
+        ok = ok.with_columns(
+            pl.struct(keys).is_first_distinct().alias("__first"),
+            pl.col(ROW).min().over(keys).alias("__first_row"),
+        )
+        first, dup = ok.filter(pl.col("__first")), ok.filter(~pl.col("__first"))
     rejects = dup.select(
         pl.col(ROW).alias("row"),
         pl.lit(",".join(table.key)).alias("column"),
@@ -182,7 +257,7 @@ def _duplicates(ok: pl.DataFrame, table: Table, rules: Rules) -> tuple[pl.DataFr
             "problems"
         ),
     )
-    return ok.filter(pl.col("__first")), rejects
+    return first, rejects
 
 
 def _good(ok: pl.DataFrame, table: Table) -> pl.DataFrame:
@@ -197,23 +272,57 @@ def _good(ok: pl.DataFrame, table: Table) -> pl.DataFrame:
 
 
 def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked:
-    """Validate every row of ``df`` (all-string columns plus ``_row``) against ``table``."""
+    """Validate every row of ``df`` (all-string columns plus ``_row``) against ``table``.
+
+    Whether a row breaks a rule is first told with cheap boolean columns; the list of its problems
+    (strings, one list per row) is built only for the rows that break one, usually few.
+    """
     rules = rules or Rules()
     original = df
     df = _prepare(df, table, rules)
-    df = df.with_columns([_typed_column(df, c, rules) for c in table.columns])
-    problems = pl.concat_list([_problem(c) for c in table.columns]).list.drop_nulls()
+    typed: list[pl.Series] = []
+    blank: dict[str, pl.Series] = {}
+    breaks: list[pl.Series] = []
+    for c in table.columns:
+        t, b, rest = _typed_column(df, c, rules)
+        typed.append(t)
+        blank[c.name] = b
+        breaks.append(_breaks(c, t, b, rest))
+    df = df.with_columns(typed)
     read = [c for c in original.columns if not c.startswith("_") and c not in rules.constants]
     empty = pl.all_horizontal([nz.blank(pl.col(c)) for c in read]) if read else pl.lit(True)
+    problems = pl.concat_list([_problem(c) for c in table.columns]).list.drop_nulls()
     problems = (
         pl.when(empty).then(pl.concat_list(pl.lit(_SEP + "empty_row" + _SEP))).otherwise(problems)
     )
-    df = df.with_columns(problems.alias("__problems"))
-    has_problem = pl.col("__problems").list.len() > 0
-    bad = _rejects_of(df.filter(has_problem), table, rules)
-    ok, dups = _duplicates(df.filter(~has_problem), table, rules)
-    rejects = pl.concat([bad, dups.cast(bad.schema)])
+    if FAST:
+        bad = _empty_rows(df, read, blank)
+        for b in breaks:
+            bad = bad | b
+        flagged = df.filter(bad).with_columns(problems.alias("__problems"))
+        valid = df.filter(~bad)
+    else:
+        df = df.with_columns(problems.alias("__problems"))
+        has_problem = pl.col("__problems").list.len() > 0
+        flagged, valid = df.filter(has_problem), df.filter(~has_problem)
+    bad_rows = _rejects_of(flagged, table, rules)
+    ok, dups = _duplicates(valid, table, rules)
+    rejects = pl.concat([bad_rows, dups.cast(bad_rows.schema)])
     records = original.filter(pl.col(ROW).is_in(rejects.get_column("row").implode()))
     records = records.select(pl.col(ROW).alias("row"), _record(original, rules).alias("record"))
     rejects = rejects.join(records, on="row", how="left").sort("row")
     return Checked(good=_good(ok, table), rejects=rejects, rows=df.height)
+
+
+def _empty_rows(df: pl.DataFrame, read: list[str], blank: Mapping[str, pl.Series]) -> pl.Series:
+    """Rows whose every column read from the file is blank (``read`` empty: every row)."""
+    out = pl.repeat(True, df.height, dtype=pl.Boolean, eager=True)
+    others = [c for c in read if c not in blank]
+    for c in read:
+        if c in blank:
+            out = out & blank[c]
+    if others and read and out.any():  # columns outside the table: only where the rest is blank
+        idx = out.arg_true()
+        rest = df.select(others).filter(out).select(pl.all_horizontal(nz.blank(pl.all())))
+        out = out.scatter(idx, rest.to_series())
+    return out
