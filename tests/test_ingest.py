@@ -228,3 +228,23 @@ def test_single_canonical_file_and_unknown_name(tmp_path: Path) -> None:
     assert import_path(ws, src / "reps.csv").loaded == 2
     with pytest.raises(InputError, match="not a canonical file name"):
         import_path(ws, src / "deals.csv")
+
+
+def test_nan_and_infinite_amounts_are_rejected(tmp_path: Path) -> None:
+    # the float cast reads them, but no amount is NaN or infinite: each is a type rejection
+    ws = new_ws(tmp_path)
+    opps = (
+        "opportunity_id,owner_rep_id,amount,created_at,status\n"
+        "o1,r1,NaN,2025-04-01,open\no2,r1,inf,2025-04-01,open\n"
+        "o3,r1,1e999,2025-04-01,open\no4,r1,1e3,2025-04-01,open\n"
+    )
+    src = write(tmp_path / "in", {"reps.csv": REPS, "opportunities.csv": opps})
+    opp = import_path(ws, src).files[1]
+    assert (opp.rows, opp.loaded, opp.rejected) == (4, 1, 3)
+    got = rows(ws, 'SELECT "row", "column", value, code FROM _rejects ORDER BY "row"')
+    assert got == [
+        (2, "amount", "NaN", "type"),
+        (3, "amount", "inf", "type"),
+        (4, "amount", "1e999", "type"),
+    ]
+    assert rows(ws, "SELECT opportunity_id, amount FROM opportunities") == [("o4", 1000.0)]

@@ -33,6 +33,12 @@ def _run(values: list[str | None], expr: pl.Expr, *, prepare: bool = True) -> li
         ("1.5", 1.5),
         ("abc", None),
         (None, None),
+        # the float cast reads these; no amount or count is one
+        ("nan", None),
+        ("inf", None),
+        ("-Infinity", None),
+        ("1e999", None),
+        ("1e3", 1000.0),
     ],
 )
 def test_numbers(text: str | None, value: float | None) -> None:

@@ -97,7 +97,8 @@ def clean_string(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_number(expr: pl.Expr) -> pl.Expr:
-    """``￥1,234,000``, ``$1,234``, ``1,234円``, ``(500)``, ``-`` → Float64 (else null).
+    """``￥1,234,000``, ``$1,234``, ``1,234円``, ``(500)``, ``-`` → Float64 (else null, also
+    for ``nan``, ``inf`` and overflowing values).
 
     Currency signs, thousands separators and spaces are removed; parentheses mean a negative
     amount and a lone ``-`` is the accounting format's zero. Run after NFKC so full-width digits
@@ -107,8 +108,13 @@ def parse_number(expr: pl.Expr) -> pl.Expr:
     negative = s.str.starts_with("(") & s.str.ends_with(")")
     s = s.str.replace_all(r"[\s,¥$€£()]|円|JPY|USD", "")
     s = pl.when(s == "-").then(pl.lit("0")).otherwise(s)
-    value = s.cast(pl.Float64, strict=False)
+    value = finite(s.cast(pl.Float64, strict=False))
     return pl.when(negative).then(-value).otherwise(value)
+
+
+def finite(value: pl.Expr) -> pl.Expr:
+    """Null for NaN and ±infinity: the cast reads ``nan``, ``inf`` and ``1e999``, no amount is."""
+    return pl.when(value.is_finite()).then(value)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:

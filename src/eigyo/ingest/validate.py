@@ -112,9 +112,9 @@ def _quick(c: Column, rules: Rules) -> pl.Expr | None:
     raw = pl.col(c.name)
     fmts = rules.formats.get(c.name)
     if c.type == "number":
-        return raw.cast(pl.Float64, strict=False)
+        return nz.finite(raw.cast(pl.Float64, strict=False))
     if c.type == "integer":
-        return nz.whole(raw.cast(pl.Float64, strict=False))
+        return nz.whole(nz.finite(raw.cast(pl.Float64, strict=False)))
     if c.type == "date" and not fmts:
         return pl.when(raw.str.contains(_ISO_DATE)).then(raw.str.to_date("%Y-%m-%d", strict=False))
     if c.type == "timestamp" and not fmts:
