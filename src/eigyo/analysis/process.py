@@ -19,6 +19,8 @@ Everything is computed in the engine; Python only turns the small result rows in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -145,7 +147,9 @@ def directly_follows(ws: Workspace, period: Period | None = None) -> list[Transi
     return transition_stats(stage_pairs(ws, period, attrs=catalog.table), catalog)
 
 
-def variants(entries: ir.Table, catalog: StageCatalog, top: int = 10) -> tuple[list[Variant], int]:
+def variants(
+    entries: ir.Table, catalog: StageCatalog, top: int = 10, *, engine: str = "duckdb"
+) -> tuple[list[Variant], int]:
     """The ``top`` most frequent paths (share of all opportunities with history) and the total.
 
     A path's duration is first entry → last entry of the opportunity; ties in count are ordered
@@ -154,7 +158,7 @@ def variants(entries: ir.Table, catalog: StageCatalog, top: int = 10) -> tuple[l
     """
     e = entries
     per_deal = e.group_by("opportunity_id").agg(
-        path=e.stage_rank.collect(order_by=e.seq),
+        path=_path(e, engine),
         days=days_between(e.entered_at.min(), e.entered_at.max()),
     )
     g = per_deal.group_by("path").agg(count=per_deal.count(), median_days=per_deal.days.median())
@@ -168,7 +172,7 @@ def variants(entries: ir.Table, catalog: StageCatalog, top: int = 10) -> tuple[l
     total = rows[0]["_total"] if rows else 0
     found = [
         Variant(
-            tuple(catalog.by_rank[k].name for k in r["path"]),
+            tuple(catalog.by_rank[k["r"] if isinstance(k, dict) else k].name for k in r["path"]),
             r["count"],
             r["count"] / total if total else 0.0,
             r["median_days"],
@@ -177,6 +181,18 @@ def variants(entries: ir.Table, catalog: StageCatalog, top: int = 10) -> tuple[l
     ]
     found.sort(key=lambda v: (-v.count, VARIANT_SEP.join(v.stages)))
     return found[:top], total
+
+
+def _path(e: ir.Table, engine: str) -> ir.ArrayValue:
+    """One deal's stage ranks in entry order, as a value to group deals by.
+
+    Ibis cannot order an aggregate on Spark, so there the path is the sorted array of (seq,
+    rank) pairs instead: equal exactly when the rank sequences are, as ``seq`` counts 0, 1, …
+    in every deal.
+    """
+    if engine == "spark":
+        return ibis.struct({"s": e.seq, "r": e.stage_rank}).collect().sort()
+    return e.stage_rank.collect(order_by=e.seq)
 
 
 def process_map(
@@ -196,10 +212,24 @@ def process_map(
         "entered_at",
         "dwell_days",
     )
-    # The ordered window is the expensive part: compute it once for the three summaries (a
-    # temporary table in the engine, dropped on leaving the block) instead of once per summary.
-    with entries.cache() as cached:
-        found, total = variants(cached, catalog, top_variants)
+    with _once(ws, entries) as cached:
+        found, total = variants(cached, catalog, top_variants, engine=ws.engine_spec.kind)
         return ProcessMap(
             stage_stats(cached, catalog), transition_stats(cached, catalog), found, total
         )
+
+
+@contextmanager
+def _once(ws: Workspace, entries: ir.Table) -> Iterator[ir.Table]:
+    """``entries`` computed once for the three summaries, where the engine can hold it.
+
+    The ordered window is the expensive part: on DuckDB and PostgreSQL it goes into a temporary
+    table, dropped on leaving the block. Ibis's Spark backend does not register the in-memory stage
+    catalogue before caching (the cached plan cannot find it), so there each summary runs the
+    window itself.
+    """
+    if ws.engine_spec.kind == "spark":
+        yield entries
+        return
+    with entries.cache() as cached:
+        yield cached
