@@ -13,8 +13,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow.csv as pacsv
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.postgres import PostgresCompiler
 
 from eigyo.engines._base import (
     BATCH_ROWS,
@@ -135,6 +138,35 @@ def _read_mark(con: Any, spec: EngineSpec) -> dict[str, Any] | None:
     return None if row is None else {"import_id": row[0], "pushed_at": row[1]}
 
 
+class _Compiler(PostgresCompiler):  # type: ignore[misc]
+    """Ibis's PostgreSQL compiler, with the two casts PostgreSQL needs and Ibis leaves out.
+
+    A boolean becomes a number through an integer.
+    PostgreSQL casts ``boolean`` to ``integer`` only (``true::bigint`` fails: "cannot cast type
+    boolean to bigint", likewise to double precision), while the analyses count flags as
+    ``(status == 'won').cast("int64")``, which DuckDB and Spark accept. Going through
+    ``integer`` gives the same 0, 1 or null.
+    """
+
+    def visit_Cast(self, op: Any, *, arg: Any, to: dt.DataType) -> Any:
+        if op.arg.dtype.is_boolean() and to.is_numeric() and not to.is_int32():
+            arg = self.cast(arg, dt.int32)
+        return super().visit_Cast(op, arg=arg, to=to)
+
+    def visit_Sum(self, op: Any, *, arg: Any, where: Any) -> Any:
+        """``SUM`` of integers is ``numeric`` in PostgreSQL; cast it back to the type Ibis
+        expects, or results arrive as ``Decimal`` and fail to convert to Arrow's int64/float64."""
+        out = super().visit_Sum(op, arg=arg, where=where)
+        return self.cast(out, op.dtype) if op.dtype.is_integer() else out
+
+    def visit_WindowFunction(self, op: Any, *, func: Any, **kw: Any) -> Any:
+        """A window over a cast sum: ``CAST(SUM(x) OVER (…) AS …)``, not ``CAST(…) OVER``."""
+        if isinstance(func, sge.Cast):
+            inner = super().visit_WindowFunction(op, func=func.this, **kw)
+            return sge.Cast(this=inner, to=func.args["to"])
+        return super().visit_WindowFunction(op, func=func, **kw)
+
+
 class PostgresEngine:
     """Queries run in PostgreSQL, on the tables published into ``spec.schema``."""
 
@@ -153,6 +185,7 @@ class PostgresEngine:
             )
         except psycopg.OperationalError as e:
             raise _unreachable(spec, e) from None
+        self.con.compiler = _Compiler()
         try:
             check_fresh(ws, spec, _read_mark(self.con, spec))
         except BaseException:

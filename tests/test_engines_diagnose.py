@@ -1,0 +1,64 @@
+"""The whole runbook on PostgreSQL: the demo company's diagnosis equals DuckDB's, and the report
+renders from the published copy.
+
+Metrics are compared engine by engine in ``test_engines_conformance.py``; the analyses behind the
+diagnosis and the report use more of SQL (flags cast to numbers, sums of integers, windows over
+sums, ordered arrays), where PostgreSQL differs from DuckDB. Every finding must come out with
+the same check, scope and severity, its evidence and ¥ impact within relative 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from eigyo import engines
+from eigyo.diagnose import diagnose
+from eigyo.periods import parse_period
+from eigyo.spine import build_report, run_demo
+from eigyo.workspace import open_workspace
+from tests.conftest import PgServer
+
+REL = 1e-9
+
+
+def _close(a: Any, b: Any, where: str = "") -> list[str]:
+    """Where two JSON values differ (numbers within ``REL``)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{where}: keys {sorted(a)} vs {sorted(b)}"]
+        return [d for k in a for d in _close(a[k], b[k], f"{where}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{where}: {len(a)} vs {len(b)} items"]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in _close(x, y, f"{where}[{i}]")
+        ]
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        ok = math.isclose(a, b, rel_tol=REL, abs_tol=1e-12)
+        return [] if ok else [f"{where}: {a!r} vs {b!r}"]
+    return [] if a == b else [f"{where}: {a!r} vs {b!r}"]
+
+
+def test_demo_diagnosis_and_report_on_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
+    duck = run_demo(tmp_path / "demo")
+    path = tmp_path / "demo" / "workspace"
+    url = pg_server.url("runbook")
+    with open_workspace(path, read_only=True) as ws:
+        engines.push(ws, engines.parse_engine(url))
+    with open_workspace(path, read_only=True, engine=url) as ws:
+        period = parse_period("FY2025", ws.settings.fiscal_year_start_month)
+        findings = diagnose(ws, period)
+        out = build_report(ws, period, tmp_path / "pg.html", lang="en")
+    assert sum(f.is_alarm for f in duck.findings) >= 11  # the planted problems, on DuckDB
+    want = [f.to_json("en") for f in duck.findings]
+    got = [f.to_json("en") for f in findings]
+    assert [(f["check"], f["scope"], f["severity"]) for f in got] == [
+        (f["check"], f["scope"], f["severity"]) for f in want
+    ]
+    assert not _close(want, got), "\n".join(_close(want, got)[:20])
+    html = out.report.read_text(encoding="utf-8")
+    assert len(out.findings) == len(findings) and "plotly" in html.lower()
