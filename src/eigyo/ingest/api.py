@@ -21,10 +21,18 @@ import polars as pl
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
+from eigyo.ingest import stream
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
 from eigyo.ingest.readers import SUFFIXES, RawTable, read_file
 from eigyo.ingest.report import FileReport, ImportReport, Problem, reason_text
-from eigyo.ingest.stream import Stage, bounded_memory, csv_blocks, streamable, sweep_leftovers
+from eigyo.ingest.stream import (
+    Stage,
+    bounded_memory,
+    csv_blocks,
+    frame_blocks,
+    streamable,
+    sweep_leftovers,
+)
 from eigyo.ingest.validate import ROW, Checked, Rules, check
 from eigyo.schema import TABLES, Table, table
 from eigyo.workspace import Workspace
@@ -282,16 +290,24 @@ def _stage_whole(job: Job, encoding: str | None, sheet: str | None, tz: str) -> 
 
 
 def _stream_encoding(job: Job, jobs: list[Job], encoding: str | None) -> str | None:
-    """Stream a big CSV that alone feeds its table (cross-file duplicates need it in memory)."""
-    if job.raw is not None or sum(j.table.name == job.table.name for j in jobs) > 1:
+    """Stream a big CSV that alone feeds its table (cross-file duplicates need it in memory).
+
+    A big table already in memory (an event log's events) is validated in blocks too; its
+    "encoding" is the one it was read with.
+    """
+    if sum(j.table.name == job.table.name for j in jobs) > 1:
         return None
+    if job.raw is not None:
+        big = job.raw.frame.height > stream.FRAME_BLOCK_ROWS
+        return (job.raw.encoding or "utf-8") if big else None
     return streamable(job.path, encoding)
 
 
 def _stage_stream(
     con: duckdb.DuckDBPyConnection, job: Job, i: int, enc: str, tz: str, tick: Callable[[int], None]
 ) -> Staged:
-    """Validate a big CSV block by block, its valid rows spooled to Parquet (:class:`Stage`).
+    """Validate a big CSV (or big table in memory) block by block, its valid rows spooled to
+    Parquet (:class:`Stage`).
 
     The spooled files are removed by ``import_path`` after the load; here only when this file
     fails.
@@ -299,8 +315,12 @@ def _stage_stream(
     stage = Stage(con, f"__eigyo_stage_{i}")
     rejects: list[pl.DataFrame] = []
     rows, empty = 0, pl.DataFrame()
+    if job.raw is not None:
+        blocks = frame_blocks(job.raw, _size(job.path))
+    else:
+        blocks = csv_blocks(job.path, enc)
     try:
-        for block in csv_blocks(job.path, enc):
+        for block in blocks:
             raw, rules = _mapped(job, block.raw, enc)
             rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
             checked = check(raw.frame, job.table, rules)

@@ -185,3 +185,31 @@ def parse_timestamp(expr: pl.Expr, tz: str, formats: tuple[str, ...] = ()) -> pl
     utc = naive - pl.duration(minutes=signed)
     moved = utc.dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.replace_time_zone(None)
     return pl.when(has_offset).then(moved).otherwise(naive)
+
+
+#: The exact ISO layouts most exports write (``T`` or a space between date and time; no
+#: fraction, offset or 和暦), which one ``strptime`` reads the way :func:`parse_timestamp` does.
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$"
+
+
+def iso_timestamp(raw: pl.Expr) -> pl.Expr:
+    """``YYYY-MM-DDTHH:MM:SS`` or ``YYYY-MM-DD HH:MM:SS`` → naive Datetime; null for any other text.
+
+    The quick path for timestamps: the general parser runs a dozen regexes per value, this one
+    ``strptime`` (the separator is made a ``T`` first), so callers parse the rest only.
+    """
+    text = raw.str.replace(" ", "T", literal=True)
+    parsed = text.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+    return pl.when(raw.str.contains(ISO_TIMESTAMP)).then(parsed)
+
+
+def timestamp_series(values: pl.Series, tz: str) -> pl.Series:
+    """:func:`parse_timestamp` of a whole column, the exact ISO values read by :func:`iso_timestamp`
+    and only the others by the general parser (same result, a fraction of the time and memory)."""
+    frame = values.to_frame("v")
+    out = frame.select(iso_timestamp(pl.col("v"))).to_series()
+    rest = out.is_null() & values.is_not_null()
+    if rest.any():
+        more = frame.filter(rest).select(parse_timestamp(pl.col("v"), tz)).to_series()
+        out = out.scatter(rest.arg_true(), more.cast(out.dtype))
+    return out.alias(values.name)

@@ -115,6 +115,26 @@ def csv_blocks(path: Path, enc: str) -> Iterator[Block]:
     return ahead(_csv_blocks(path, enc))
 
 
+#: Rows per block when a table already in memory (an event log's events) is validated in
+#: blocks: its valid rows are spooled like a streamed CSV's instead of held a second time.
+FRAME_BLOCK_ROWS = 500_000
+
+
+def frame_blocks(raw: RawTable, nbytes: int) -> Iterator[Block]:
+    """``raw`` cut into blocks of :data:`FRAME_BLOCK_ROWS` rows (zero-copy slices).
+
+    An event log is read whole (its cases and resources are derived from all events), but its
+    events need not be validated whole: a block at a time keeps the validation's intermediate
+    columns small. Progress is reported as the share of ``nbytes`` (the file's size) the rows so
+    far stand for; the reader's malformed rows come with the first block.
+    """
+    height = max(raw.frame.height, 1)
+    for start in range(0, raw.frame.height, FRAME_BLOCK_ROWS):
+        part = raw.frame.slice(start, FRAME_BLOCK_ROWS)
+        done = nbytes * min(start + FRAME_BLOCK_ROWS, height) // height
+        yield Block(RawTable(part, raw.encoding, raw.malformed if start == 0 else []), done)
+
+
 _T = TypeVar("_T")
 
 

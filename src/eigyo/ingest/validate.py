@@ -84,7 +84,6 @@ def _typed(c: Column, rules: Rules) -> pl.Expr:
 
 
 #: The ISO layouts most exports write, parsed directly (no offset, no 和暦, no other layout).
-_ISO_TS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 #: Leading or trailing whitespace: the values :func:`normalize.clean_string` changes.
 _EDGE_SPACE = r"^\s|\s$"
@@ -103,8 +102,9 @@ def _quick(c: Column, rules: Rules) -> pl.Expr | None:
 
     - numbers: a plain cast. A text the cast reads holds only digits, sign, point, exponent or
       ``inf``/``nan``, none of which :func:`normalize.parse_number` removes or rewrites.
-    - dates and timestamps in exact ISO form (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS``): one
-      ``strptime``; not when the mapping gives its own formats (tried first, they may differ).
+    - dates and timestamps in exact ISO form (``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM:SS`` or with a
+      space for the ``T``): one ``strptime``; not when the mapping gives its own formats (tried
+      first, they may differ).
     - allowed values: a value already in the list (lowercase, no surrounding blanks) is itself.
     - other strings: a non-empty value without surrounding whitespace is itself (the regex's
       ``\\s`` is Unicode White_Space, the set ``strip_chars`` removes).
@@ -118,8 +118,7 @@ def _quick(c: Column, rules: Rules) -> pl.Expr | None:
     if c.type == "date" and not fmts:
         return pl.when(raw.str.contains(_ISO_DATE)).then(raw.str.to_date("%Y-%m-%d", strict=False))
     if c.type == "timestamp" and not fmts:
-        parsed = raw.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
-        return pl.when(raw.str.contains(_ISO_TS)).then(parsed)
+        return nz.iso_timestamp(raw)
     if c.type == "string" and c.allowed and all(_plain(v) for v in c.allowed):
         return pl.when(raw.is_in(list(c.allowed))).then(raw)
     if c.type == "string" and not c.allowed:

@@ -36,7 +36,7 @@ import polars as pl
 
 from eigyo.errors import InputError
 from eigyo.ingest.mapping import FileSpec, MappingSpec
-from eigyo.ingest.normalize import parse_timestamp
+from eigyo.ingest.normalize import timestamp_series
 from eigyo.ingest.readers import RawTable, read_file
 from eigyo.ingest.validate import ROW
 from eigyo.settings import Settings
@@ -225,7 +225,7 @@ def plan(
     ts = _pick(ev, sh, "entered_at", True)
     res = _pick(ev, sh, "rep_id", False)
     assert case and act and ts
-    ev = ev.with_columns(parse_timestamp(pl.col(ts), settings.timezone).alias("_ts"))
+    ev = ev.with_columns(timestamp_series(ev.get_column(ts), settings.timezone).alias("_ts"))
     opps = _cases(ev, case, act, res, settings)
     reps = _reps(ev, opps, res)
     # trace attributes live on the opportunity; the events keep their own attributes as extra
