@@ -209,7 +209,16 @@ def timestamp_series(values: pl.Series, tz: str) -> pl.Series:
     frame = values.to_frame("v")
     out = frame.select(iso_timestamp(pl.col("v"))).to_series()
     rest = out.is_null() & values.is_not_null()
-    if rest.any():
-        more = frame.filter(rest).select(parse_timestamp(pl.col("v"), tz)).to_series()
-        out = out.scatter(rest.arg_true(), more.cast(out.dtype))
-    return out.alias(values.name)
+    return patch(out, frame, rest, parse_timestamp(pl.col("v"), tz)).alias(values.name)
+
+
+def patch(values: pl.Series, frame: pl.DataFrame, rows: pl.Series, expr: pl.Expr) -> pl.Series:
+    """``values`` with the ``rows`` marked replaced by ``expr``, evaluated on those rows only.
+
+    How a quick parser's misses go through the general one: the expensive expression runs on
+    the few rows that need it, not on the whole column.
+    """
+    if not rows.any():
+        return values
+    more = frame.filter(rows).select(expr).to_series()
+    return values.scatter(rows.arg_true(), more.cast(values.dtype))

@@ -150,12 +150,9 @@ def _typed_column(
     typed = df.select(quick.alias(name)).to_series()
     blank = df.get_column(c.name).is_null()
     rest = typed.is_null() & ~blank
-    if rest.any():
-        idx = rest.arg_true()
-        more = df.select(c.name).filter(rest).select(slow, nz.blank(pl.col(c.name)).alias("b"))
-        typed = typed.scatter(idx, more.get_column(name).cast(typed.dtype))
-        blank = blank.scatter(idx, more.get_column("b"))
-    return typed, blank, rest
+    text = df.select(c.name)
+    typed = nz.patch(typed, text, rest, slow)
+    return typed, nz.patch(blank, text, rest, nz.blank(pl.col(c.name))), rest
 
 
 def _breaks(c: Column, typed: pl.Series, blank: pl.Series, rest: pl.Series | None) -> pl.Series:
