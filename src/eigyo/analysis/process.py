@@ -115,12 +115,18 @@ def stage_stats(entries: ir.Table, catalog: StageCatalog) -> list[StageStat]:
         median_days=e.dwell_days.median(),
         p90_days=e.dwell_days.quantile(0.9),
     )
-    rows = [(catalog.by_rank[r["stage_rank"]], r) for r in _rows(g)]
-    rows.sort(key=lambda ir_: (sort_key(ir_[0].order), -ir_[1]["entered"], ir_[0].name))
-    return [
-        StageStat(i.name, r["entered"], r["median_days"], r["deals"], r["p90_days"], i.kind)
-        for i, r in rows
-    ]
+    info = catalog.by_rank
+
+    def order(r: dict[str, Any]) -> tuple[int, int, str]:
+        i = info[r["stage_rank"]]
+        return (sort_key(i.order), -r["entered"], i.name)
+
+    out = []
+    for r in sorted(_rows(g), key=order):
+        i = info[r["stage_rank"]]
+        stat = StageStat(i.name, r["entered"], r["median_days"], r["deals"], r["p90_days"], i.kind)
+        out.append(stat)
+    return out
 
 
 def transition_stats(entries: ir.Table, catalog: StageCatalog) -> list[TransitionStat]:
@@ -133,9 +139,9 @@ def transition_stats(entries: ir.Table, catalog: StageCatalog) -> list[Transitio
     g = e.group_by(["stage_rank", "next_rank"]).agg(
         count=e.count(), median_days=e.dwell_days.median()
     )
-    name = {k: i.name for k, i in catalog.by_rank.items()}
+    name = catalog.name
     out = [
-        TransitionStat(name[r["stage_rank"]], name[r["next_rank"]], r["count"], r["median_days"])
+        TransitionStat(name(r["stage_rank"]), name(r["next_rank"]), r["count"], r["median_days"])
         for r in _rows(g)
     ]
     return sorted(out, key=lambda t: (-t.count, t.source, t.target))
@@ -148,7 +154,7 @@ def directly_follows(ws: Workspace, period: Period | None = None) -> list[Transi
 
 
 def variants(
-    entries: ir.Table, catalog: StageCatalog, top: int = 10, *, engine: str = "duckdb"
+    entries: ir.Table, catalog: StageCatalog, top: int = 10, *, ordered: bool = True
 ) -> tuple[list[Variant], int]:
     """The ``top`` most frequent paths (share of all opportunities with history) and the total.
 
@@ -158,7 +164,7 @@ def variants(
     """
     e = entries
     per_deal = e.group_by("opportunity_id").agg(
-        path=_path(e, engine),
+        path=_path(e, ordered),
         days=days_between(e.entered_at.min(), e.entered_at.max()),
     )
     g = per_deal.group_by("path").agg(count=per_deal.count(), median_days=per_deal.days.median())
@@ -172,7 +178,7 @@ def variants(
     total = rows[0]["_total"] if rows else 0
     found = [
         Variant(
-            tuple(catalog.by_rank[k["r"] if isinstance(k, dict) else k].name for k in r["path"]),
+            tuple(catalog.name(k["r"] if isinstance(k, dict) else k) for k in r["path"]),
             r["count"],
             r["count"] / total if total else 0.0,
             r["median_days"],
@@ -183,16 +189,16 @@ def variants(
     return found[:top], total
 
 
-def _path(e: ir.Table, engine: str) -> ir.ArrayValue:
+def _path(e: ir.Table, ordered: bool) -> ir.ArrayValue:
     """One deal's stage ranks in entry order, as a value to group deals by.
 
-    Ibis cannot order an aggregate on Spark, so there the path is the sorted array of (seq,
-    rank) pairs instead: equal exactly when the rank sequences are, as ``seq`` counts 0, 1, …
-    in every deal.
+    Where the engine cannot order an aggregate (``EngineSpec.orders_aggregates``), the path is
+    the sorted array of (seq, rank) pairs instead: equal exactly when the rank sequences are, as
+    ``seq`` counts 0, 1, … in every deal.
     """
-    if engine == "spark":
-        return ibis.struct({"s": e.seq, "r": e.stage_rank}).collect().sort()
-    return e.stage_rank.collect(order_by=e.seq)
+    if ordered:
+        return e.stage_rank.collect(order_by=e.seq)
+    return ibis.struct({"s": e.seq, "r": e.stage_rank}).collect().sort()
 
 
 def process_map(
@@ -213,7 +219,9 @@ def process_map(
         "dwell_days",
     )
     with _once(ws, entries) as cached:
-        found, total = variants(cached, catalog, top_variants, engine=ws.engine_spec.kind)
+        found, total = variants(
+            cached, catalog, top_variants, ordered=ws.engine_spec.orders_aggregates
+        )
         return ProcessMap(
             stage_stats(cached, catalog), transition_stats(cached, catalog), found, total
         )
@@ -223,12 +231,11 @@ def process_map(
 def _once(ws: Workspace, entries: ir.Table) -> Iterator[ir.Table]:
     """``entries`` computed once for the three summaries, where the engine can hold it.
 
-    The ordered window is the expensive part: on DuckDB and PostgreSQL it goes into a temporary
-    table, dropped on leaving the block. Ibis's Spark backend does not register the in-memory stage
-    catalogue before caching (the cached plan cannot find it), so there each summary runs the
-    window itself.
+    The ordered window is the expensive part: it goes into a temporary table, dropped on leaving
+    the block. Where the engine cannot cache an expression that joins the in-memory stage
+    catalogue (``EngineSpec.caches_memtables``), each summary runs the window itself.
     """
-    if ws.engine_spec.kind == "spark":
+    if not ws.engine_spec.caches_memtables:
         yield entries
         return
     with entries.cache() as cached:

@@ -63,6 +63,10 @@ class StageCatalog:
             schema={"_stage": "string", "_kind": "string", "_order": "int64", "_rank": "int64"},
         )
 
+    def name(self, rank: int) -> str:
+        """The stage name of ``rank`` (summaries grouped on ranks name their rows with it)."""
+        return self.by_rank[rank].name
+
 
 def stage_catalog(ws: Workspace) -> StageCatalog:
     """The :class:`StageCatalog` of the workspace: one query for the distinct names in history.

@@ -56,6 +56,22 @@ class EngineSpec:
         who = f"{self.user}@" if self.user else ""
         return f"postgresql://{who}{self.host}:{self.port}/{self.database}?schema={self.schema}"
 
+    @property
+    def orders_aggregates(self) -> bool:
+        """Whether Ibis can order an aggregate here (``collect(order_by=…)``): not on Spark."""
+        return self.kind not in _UNORDERED_AGGREGATES
+
+    @property
+    def caches_memtables(self) -> bool:
+        """Whether ``Table.cache()`` works on an expression that joins an in-memory table: Ibis's
+        Spark backend does not register the in-memory table first, so the cached plan fails."""
+        return self.kind not in _NO_MEMTABLE_CACHE
+
+
+#: What Ibis's backends cannot do that the analyses work around (see the properties above).
+_UNORDERED_AGGREGATES = frozenset({"spark"})
+_NO_MEMTABLE_CACHE = frozenset({"spark"})
+
 
 def _redact(url: str) -> str:
     """The address with any password replaced by ``***`` (errors are printed and logged)."""
