@@ -36,12 +36,20 @@ def test_json_contract(wdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
                        "--format", "json")  # fmt: skip
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"period", "metrics"} and doc["period"] == "2025-04"
+    # The contract's keys, extended (never renamed) by the currency and each value's reason.
+    assert set(doc) == {"period", "currency", "metrics"} and doc["period"] == "2025-04"
+    assert doc["currency"] == "JPY"
     assert [m["id"] for m in doc["metrics"]] == list(REGISTRY)
     for m in doc["metrics"]:
-        assert set(m) == {"id", "value", "unit", "by"} and m["by"] == {}
+        assert set(m) == {"id", "value", "unit", "by", "reason"} and m["by"] == {}
     got = {m["id"]: m for m in doc["metrics"]}
-    assert got["bookings"] == {"id": "bookings", "value": 6_000_000, "unit": "yen", "by": {}}
+    assert got["bookings"] == {
+        "id": "bookings",
+        "value": 6_000_000,
+        "unit": "yen",
+        "by": {},
+        "reason": None,
+    }
 
 
 def test_json_grouped_and_selected(wdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,7 +27,7 @@ from eigyo.cli._app import (
 )
 from eigyo.cli.engine_cmd import EngineOpt
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY, MetricValue, compute, format_value, unit_name
+from eigyo.metrics import REGISTRY, MetricValue, compute, format_metric, unit_name
 from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 
@@ -75,27 +75,38 @@ def metrics_cmd(
     try:
         p = parse_period(period, ws.settings.fiscal_year_start_month)
         values = compute(ws, p, metric or None, by)
+        currency = ws.settings.currency
     finally:
         ws.close()
     if fmt == "json":
-        emit_json({"period": period, "metrics": [v.to_json() for v in values]})
+        emit_json(
+            {
+                "period": period,
+                "currency": currency,
+                "metrics": [v.to_json(lang) for v in values],
+            }
+        )
     elif fmt == "csv":
         _write_csv(values, by, lang)
     else:
-        _print_table(values, period, by, lang)
+        _print_table(values, period, by, lang, currency)
 
 
 def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
-    """One row per metric and group; ``value`` unformatted so spreadsheets can compute."""
+    """One row per metric and group; ``value`` unformatted so spreadsheets can compute, and
+    empty with its ``reason`` when the metric is not available."""
     w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow(["id", "label", *([by] if by else []), "value", "unit"])
+    w.writerow(["id", "label", *([by] if by else []), "value", "unit", "reason"])
     for v in values:
         group = [v.by.get(by, "")] if by else []
         value = "" if v.value is None else repr(v.value)
-        w.writerow([v.id, REGISTRY[v.id].label(lang), *group, value, v.unit])
+        reason = "" if v.reason is None else v.reason.text(lang)
+        w.writerow([v.id, REGISTRY[v.id].label(lang), *group, value, v.unit, reason])
 
 
-def _print_table(values: list[MetricValue], period: str, by: str | None, lang: str) -> None:
+def _print_table(
+    values: list[MetricValue], period: str, by: str | None, lang: str, currency: str
+) -> None:
     table = Table(title=t("metrics.table.title", lang, period=period))
     table.add_column(t("metrics.table.metric", lang))
     if by:
@@ -103,7 +114,7 @@ def _print_table(values: list[MetricValue], period: str, by: str | None, lang: s
     table.add_column(t("metrics.table.value", lang), justify="right")
     for v in values:
         group = [v.by.get(by, "")] if by else []
-        table.add_row(REGISTRY[v.id].label(lang), *group, format_value(v.value, v.unit, lang))
+        table.add_row(REGISTRY[v.id].label(lang), *group, format_metric(v, lang, currency))
     if not values:
         console.print(t("metrics.empty.none", lang, by=by or "-"))
         return

@@ -6,9 +6,17 @@ declaration into one Ibis expression that the engine runs. Use :func:`compute` f
 period and the same period last year.
 """
 
-from eigyo.metrics._compute import compare, compute, compute_series, same_period_last_year, select
-from eigyo.metrics._format import format_value, unit_name
+from eigyo.metrics._compute import (
+    compare,
+    compute,
+    compute_series,
+    missing_inputs,
+    same_period_last_year,
+    select,
+)
+from eigyo.metrics._format import format_metric, format_value, unit_name
 from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
+from eigyo.metrics._needs import Reason, unmet
 from eigyo.metrics._registry import KINDS, REGISTRY, validate
 
 __all__ = [
@@ -19,12 +27,16 @@ __all__ = [
     "Comparison",
     "Metric",
     "MetricValue",
+    "Reason",
     "compare",
     "compute",
     "compute_series",
+    "format_metric",
     "format_value",
+    "missing_inputs",
     "same_period_last_year",
     "select",
     "unit_name",
+    "unmet",
     "validate",
 ]

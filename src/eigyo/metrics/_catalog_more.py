@@ -6,7 +6,9 @@ change one only together with that table and its test.
 
 from __future__ import annotations
 
-from eigyo.metrics._catalog_sales import MINUTE, declare
+from typing import TypedDict
+
+from eigyo.metrics._catalog_sales import CLOSED, MINUTE, declare
 from eigyo.metrics._model import (
     ACCOUNT_DIMS,
     ACCOUNT_ONLY_DIMS,
@@ -17,12 +19,27 @@ from eigyo.metrics._model import (
     Metric,
 )
 
-_RESPONSE: dict[str, str | float] = {
+
+class _Response(TypedDict):
+    """The response metrics' shared parameters (typed, so ``**`` cannot hide a ``needs``)."""
+
+    where: str
+    start: str
+    end: str
+    per: float
+
+
+_RESPONSE: _Response = {
     "where": "answered_mql_leads_created_in_p",
     "start": "mql_at",
     "end": "first_response_at",
     "per": MINUTE,
 }
+#: Response metrics: MQL times and first responses. Without any first response every lead
+#: would count as "missed", a 0% SLA that is really "not recorded".
+_ANSWERED = ("leads.mql_at", "leads.first_response_at")
+#: A lead reaches its opportunity through either link.
+_LEAD_LINK = "leads.opportunity_id | opportunities.lead_id"
 
 
 def _per_rep_day(activity: str, ja: str, en: str) -> Metric:
@@ -36,7 +53,7 @@ def _per_rep_day(activity: str, ja: str, en: str) -> Metric:
             f"{en} in P ÷ (reps with {en.lower()} or time entries in P × business days in P); "
             "business days are Monday to Friday less Japan's national holidays.",
         ),
-        activity=activity,
+        activity=activity, needs=(f"activities.type={activity}",), empty="active_reps",
     )  # fmt: skip
 
 
@@ -52,6 +69,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "that were answered.",
         ),
         **_RESPONSE,
+        needs=_ANSWERED,
     ),
     declare(
         "lead_response_p90_minutes", "minutes", "lower", "process", "quantile_duration",
@@ -64,6 +82,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "created in P with mql_at that were answered.",
         ),
         q=0.9, **_RESPONSE,
+        needs=_ANSWERED,
     ),
     declare(
         "lead_response_sla_rate", "ratio", "higher", "process", "ratio", LEAD_DIMS,
@@ -75,6 +94,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "mql_at (eigyo.toml, default 60 minutes); unanswered count as missed.",
         ),
         where="mql_leads_created_in_p", condition="within_sla",
+        needs=_ANSWERED,
     ),
     declare(
         "mql_to_sql_rate", "ratio", "higher", "process", "ratio", LEAD_DIMS,
@@ -84,6 +104,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "Among leads created in P with mql_at, the share with sql_at.",
         ),
         where="mql_leads_created_in_p", condition="has_sql",
+        needs=("leads.mql_at", "leads.sql_at"),
     ),
     declare(
         "lead_conversion_rate", "ratio", "higher", "process", "cohort_conversion", LEAD_DIMS,
@@ -95,6 +116,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "is the lead) is won by now ÷ leads created in P.",
         ),
         where="leads_created_in_p", reach="won",
+        needs=("leads", _LEAD_LINK),
     ),
     declare(
         "lead_to_opportunity_rate", "ratio", "higher", "process", "cohort_conversion",
@@ -107,6 +129,7 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "lead_id is the lead) ÷ leads created in P.",
         ),
         where="leads_created_in_p", reach="any",
+        needs=("leads", _LEAD_LINK),
     ),
 )
 
@@ -122,6 +145,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Calls in P with outcome connected ÷ calls in P.",
         ),
         where="calls_in_p", condition="connected",
+        needs=("activities.type=call", "activities.outcome"),
     ),
     declare(
         "activities_per_won_deal", "count", "lower", "activity", "ratio_of",
@@ -132,6 +156,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Activities of every type in P ÷ opportunities won in P.",
         ),
         num_where="activities_in_p", den_where="won_in_p",
+        needs=("activities", CLOSED),
     ),
     declare(
         "admin_time_share", "ratio", "lower", "activity", "ratio", REP_ONLY_DIMS,
@@ -141,6 +166,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Admin hours ÷ all hours, time entries in P.",
         ),
         where="time_entries_in_p", condition="admin", weight="hours",
+        needs=("time_entries",),
     ),
     declare(
         "selling_time_share", "ratio", "higher", "activity", "ratio", REP_ONLY_DIMS,
@@ -150,6 +176,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Selling hours ÷ all hours, time entries in P.",
         ),
         where="time_entries_in_p", condition="selling", weight="hours",
+        needs=("time_entries",),
     ),
     declare(
         "selling_hours", "hours", "higher", "activity", "sum", REP_ONLY_DIMS,
@@ -159,6 +186,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Sum of selling hours, time entries in P.",
         ),
         where="selling_time_entries_in_p", value="hours",
+        needs=("time_entries",),
     ),
 )
 
@@ -168,6 +196,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
         ("注文売上", "Order revenue"),
         ("期間内の注文の金額合計。", "Sum of amount of orders placed in P."),
         where="orders_in_p", value="amount",
+        needs=("orders",),
     ),
     declare(
         "nrr", "ratio", "higher", "customer", "nrr", ACCOUNT_ONLY_DIMS,
@@ -177,6 +206,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
             "Order revenue in P from accounts that ordered in the same-length period just "
             "before P ÷ their revenue in that earlier period.",
         ),
+        needs=("orders",), empty="prior_orders",
     ),
     declare(
         "repeat_customer_rate", "ratio", "higher", "customer", "repeat_customers",
@@ -186,6 +216,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
             "期間末までに2回以上注文した顧客数 ÷ 1回以上注文した顧客数。",
             "Accounts with two or more orders up to the end of P ÷ accounts with at least one.",
         ),
+        needs=("orders",), empty="orders_to_date",
     ),
     declare(
         "churned_accounts", "count", "lower", "customer", "churned_accounts",
@@ -195,6 +226,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
             "直前の同じ長さの期間に注文があり、期間内に注文がない顧客の数。",
             "Accounts that ordered in the same-length period just before P and not in P.",
         ),
+        needs=("orders",),
     ),
 )
 # fmt: on

@@ -11,6 +11,13 @@ from eigyo.metrics._model import OPPORTUNITY_DIMS, REP_ONLY_DIMS, Category, Dire
 DAY = 86400.0
 MINUTE = 60.0
 
+#: Deals count as won or lost in P by their close timestamp: without any, "0 won" would be a lie.
+CLOSED = "opportunities.closed_at"
+#: Money metrics add up amounts: an export without any amount gives "unknown", not ¥0.
+AMOUNT = "opportunities.amount"
+#: The first expected close date comes from the change log or the deal itself.
+CLOSE_DATE = "opportunities.expected_close_date | opportunity_changes.field=expected_close_date"
+
 
 def declare(
     id: str,
@@ -21,9 +28,13 @@ def declare(
     dims: tuple[str, ...],
     label: tuple[str, str],
     definition: tuple[str, str],
+    *,
+    needs: tuple[str, ...] = (),
+    empty: str | None = None,
     **params: str | float,
 ) -> Metric:
-    """One metric: texts as (ja, en) pairs, then the kind's parameters by name."""
+    """One metric: texts as (ja, en) pairs, the data it needs (``needs``, see
+    :mod:`eigyo.metrics._needs`), then the kind's parameters by name."""
     return Metric(
         id=id,
         label_ja=label[0],
@@ -36,6 +47,8 @@ def declare(
         kind=kind,
         params=params,
         dims=dims,
+        needs=needs,
+        empty=empty,
     )
 
 
@@ -46,18 +59,21 @@ SALES_METRICS: tuple[Metric, ...] = (
         ("受注金額", "Bookings"),
         ("期間内に受注した商談の金額合計。", "Sum of amount of opportunities won in P."),
         where="won_in_p", value="amount",
+        needs=(CLOSED, AMOUNT),
     ),
     declare(
         "won_deals", "count", "higher", "outcome", "count", OPPORTUNITY_DIMS,
         ("受注件数", "Won deals"),
         ("期間内に受注した商談の件数。", "Count of opportunities won in P."),
         where="won_in_p",
+        needs=(CLOSED,),
     ),
     declare(
         "lost_deals", "count", "lower", "outcome", "count", OPPORTUNITY_DIMS,
         ("失注件数", "Lost deals"),
         ("期間内に失注した商談の件数。", "Count of opportunities lost in P."),
         where="lost_in_p",
+        needs=(CLOSED,),
     ),
     declare(
         "win_rate", "ratio", "higher", "outcome", "ratio", OPPORTUNITY_DIMS,
@@ -67,6 +83,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "won / (won + lost), among opportunities closed in P.",
         ),
         where="closed_in_p", condition="won",
+        needs=(CLOSED,),
     ),
     declare(
         "win_rate_by_value", "ratio", "higher", "outcome", "ratio", OPPORTUNITY_DIMS,
@@ -76,12 +93,14 @@ SALES_METRICS: tuple[Metric, ...] = (
             "Amount won ÷ amount won or lost, among opportunities closed in P.",
         ),
         where="closed_in_p", condition="won", weight="amount",
+        needs=(CLOSED, AMOUNT),
     ),
     declare(
         "avg_deal_size", "yen", "higher", "outcome", "mean", OPPORTUNITY_DIMS,
         ("平均受注単価", "Average deal size"),
         ("期間内に受注した商談の金額の平均。", "Mean amount of opportunities won in P."),
         where="won_in_p", value="amount",
+        needs=(CLOSED, AMOUNT),
     ),
     declare(
         "sales_cycle_days", "days", "lower", "process", "quantile_duration", OPPORTUNITY_DIMS,
@@ -91,6 +110,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "Median of (closed_at − created_at) in fractional days, opportunities won in P.",
         ),
         where="won_in_p", start="created_at", end="closed_at", per=DAY,
+        needs=(CLOSED,),
     ),
     declare(
         "pipeline_velocity", "yen/day", "higher", "process", "pipeline_velocity",
@@ -103,6 +123,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "opportunities won in P (yen per day).",
         ),
         start="created_at", end="closed_at", per=DAY,
+        needs=(CLOSED, AMOUNT), empty="closed_in_p",
     ),
     declare(
         "avg_revenue_per_rep", "yen", "higher", "outcome", "per_quota_rep", REP_ONLY_DIMS,
@@ -112,6 +133,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "bookings ÷ number of reps with a quota overlapping P.",
         ),
         where="won_in_p", value="amount",
+        needs=("quotas", CLOSED, AMOUNT), empty="quota_reps",
     ),
     declare(
         "quota_attainment_rate", "ratio", "higher", "outcome", "quota_attainment", REP_ONLY_DIMS,
@@ -122,6 +144,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "Share of reps with a quota overlapping P whose bookings in P reach their quota "
             "pro-rated to P by overlapping days (both end dates included).",
         ),
+        needs=("quotas", CLOSED, AMOUNT), empty="quota_reps",
     ),
     declare(
         "opportunities_created", "count", "higher", "process", "count", OPPORTUNITY_DIMS,
@@ -139,6 +162,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "change, else the current value) falls in P, the share not closed on or before "
             "that date.",
         ),
+        needs=(CLOSE_DATE,), empty="due_in_p",
     ),
     declare(
         "pipeline_coverage", "ratio", "higher", "process", "pipeline_coverage", REP_ONLY_DIMS,
@@ -151,6 +175,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "before it) whose expected_close_date as it stood at the start of P (rebuilt from "
             "opportunity_changes) falls in P ÷ quota for P (pro-rated).",
         ),
+        needs=("quotas", CLOSE_DATE, AMOUNT), empty="quota_reps",
     ),
 )
 # fmt: on

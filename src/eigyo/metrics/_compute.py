@@ -3,6 +3,10 @@
 This is the public entry for the diagnosis, the reports and the CLI. Grouping by ``month``
 computes the metric for each calendar month within the period, so a monthly value always means
 the same as the metric asked for that month alone.
+
+Before computing, one count query checks what each asked metric ``needs``; a metric whose
+inputs are absent comes back as ``value=None`` with a ``missing_data`` reason in every group,
+and any other ``None`` carries a ``no_records`` reason naming its empty population.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import ibis.expr.types as ir
 
 from eigyo.errors import InputError
 from eigyo.metrics._model import DIMENSIONS, Comparison, Metric, MetricValue
+from eigyo.metrics._needs import Reason, present
 from eigyo.metrics._registry import KINDS, REGISTRY
 from eigyo.metrics._vocab import Ctx
 from eigyo.periods import Period
@@ -58,8 +63,30 @@ def _number(v: object) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-def _run(m: Metric, ws: Workspace, period: Period, by: str | None) -> list[MetricValue]:
-    return _run_many([m], ws, period, by)
+Missing = dict[str, tuple[str, ...]]
+
+
+def missing_inputs(ws: Workspace, metrics: Sequence[Metric]) -> Missing:
+    """Per metric, the needs the workspace does not meet (empty when it is available): one
+    count query for all the metrics' needs together."""
+    ok = present(ws, (n for m in metrics for n in m.needs))
+    return {m.id: tuple(n for n in m.needs if not ok[n]) for m in metrics}
+
+
+def _explained(v: MetricValue, m: Metric, missing: Missing) -> MetricValue:
+    """The value with its reason: unavailable inputs win over any number the query gave."""
+    unmet = missing.get(m.id, ())
+    if unmet:
+        return replace(v, value=None, reason=Reason("missing_data", needs=unmet))
+    if v.value is None:
+        return replace(v, reason=Reason("no_records", population=m.empty_population))
+    return v
+
+
+def _run(
+    m: Metric, ws: Workspace, period: Period, by: str | None, missing: Missing
+) -> list[MetricValue]:
+    return _run_many([m], ws, period, by, missing)
 
 
 def _tagged(m: Metric, ws: Workspace, period: Period, by: str | None) -> ir.Table:
@@ -71,18 +98,25 @@ def _tagged(m: Metric, ws: Workspace, period: Period, by: str | None) -> ir.Tabl
 
 
 def _run_many(
-    metrics: Sequence[Metric], ws: Workspace, period: Period, by: str | None
+    metrics: Sequence[Metric],
+    ws: Workspace,
+    period: Period,
+    by: str | None,
+    missing: Missing,
 ) -> list[MetricValue]:
-    """Compute several metrics in one query; results in the metrics' order, groups sorted."""
+    """Compute several metrics in one query; results in the metrics' order, groups sorted, each
+    ``None`` with its reason."""
     if not metrics:
         return []
     parts = [_tagged(m, ws, period, by) for m in metrics]
     rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
     found: dict[str, list[MetricValue]] = {m.id: [] for m in metrics}
-    units = {m.id: m.unit for m in metrics}
+    declared = {m.id: m for m in metrics}
     for r in rows:
+        m = declared[r["id"]]
         by_ = {by: str(r["g"])} if by else {}
-        found[r["id"]].append(MetricValue(r["id"], _number(r["value"]), units[r["id"]], by_))
+        v = MetricValue(r["id"], _number(r["value"]), m.unit, by_)
+        found[r["id"]].append(_explained(v, m, missing))
     return [v for m in metrics for v in sorted(found[m.id], key=lambda v: tuple(v.by.values()))]
 
 
@@ -92,17 +126,19 @@ def compute(
     metric_ids: Sequence[str] | None = None,
     by: str | None = None,
 ) -> list[MetricValue]:
-    """Each metric for the whole organization (``by=None``) or for each group of ``by``."""
+    """Each metric for the whole organization (``by=None``) or for each group of ``by``;
+    a value that is ``None`` carries its :class:`~eigyo.metrics.Reason`."""
     metrics = select(metric_ids, by)
+    missing = missing_inputs(ws, metrics)
     if by == "month":
         months = period.months()
         return [
             replace(v, by={"month": mp.label})
             for m in metrics
             for mp in months
-            for v in _run(m, ws, mp, None)
+            for v in _run(m, ws, mp, None, missing)
         ]
-    return _run_many(metrics, ws, period, by)
+    return _run_many(metrics, ws, period, by, missing)
 
 
 def compute_series(
@@ -155,7 +191,8 @@ def compare(
     prev = {_key(v): v.value for v in compute(ws, period.previous(), metric_ids, by)}
     ly = {_key(v): v.value for v in compute(ws, same_period_last_year(period), metric_ids, by)}
     return [
-        Comparison(v.id, v.unit, v.by, v.value, prev.get(_key(v)), ly.get(_key(v))) for v in now
+        Comparison(v.id, v.unit, v.by, v.value, prev.get(_key(v)), ly.get(_key(v)), v.reason)
+        for v in now
     ]
 
 

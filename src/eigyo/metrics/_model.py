@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from eigyo.metrics._needs import Reason
+
 Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
 Direction = Literal["higher", "lower"]
 Category = Literal["outcome", "activity", "process", "customer"]
@@ -61,7 +63,13 @@ NONE_GROUP = "(none)"
 
 @dataclass(frozen=True)
 class Metric:
-    """One KPI, declared once; the compile function of ``kind`` reads ``params``."""
+    """One KPI, declared once; the compile function of ``kind`` reads ``params``.
+
+    ``needs`` names the data without which the metric means nothing (``leads.first_response_at``;
+    see :mod:`eigyo.metrics._needs`): when the workspace lacks it the metric is "not available",
+    never 0. ``empty`` names the population whose absence in a period leaves the value
+    undefined (default: the kind's ``where`` / ``den_where``), for the reason shown then.
+    """
 
     id: str
     label_ja: str
@@ -74,6 +82,14 @@ class Metric:
     kind: str
     params: Mapping[str, str | float] = field(default_factory=dict)
     dims: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    empty: str | None = None
+
+    @property
+    def empty_population(self) -> str | None:
+        """The population a ``None`` value means was empty in the period."""
+        where = self.empty or self.params.get("den_where") or self.params.get("where")
+        return None if where is None else str(where)
 
     def label(self, lang: str = "ja") -> str:
         return self.label_en if lang == "en" else self.label_ja
@@ -96,17 +112,26 @@ class Metric:
 class MetricValue:
     """A metric for one group (``by`` is ``{}`` for the whole organization).
 
-    ``value`` is ``None`` where the metric is undefined, such as a rate over zero records.
+    ``value`` is ``None`` where the metric is not available (its inputs are absent) or
+    undefined (a rate over zero records); ``reason`` then says which, never a silent 0.
     """
 
     id: str
     value: float | None
     unit: str
     by: dict[str, str] = field(default_factory=dict)
+    reason: Reason | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """The shape of one entry of ``eigyo metrics --format json`` (a contract)."""
-        return {"id": self.id, "value": self.value, "unit": self.unit, "by": dict(self.by)}
+    def to_json(self, lang: str = "ja") -> dict[str, Any]:
+        """One entry of ``eigyo metrics --format json``: the contract's ``id``, ``value``,
+        ``unit`` and ``by``, plus ``reason`` (``null`` when there is a value)."""
+        return {
+            "id": self.id,
+            "value": self.value,
+            "unit": self.unit,
+            "by": dict(self.by),
+            "reason": None if self.reason is None else self.reason.to_json(lang),
+        }
 
 
 @dataclass(frozen=True)
@@ -119,6 +144,7 @@ class Comparison:
     value: float | None
     previous: float | None
     last_year: float | None
+    reason: Reason | None = None  # why ``value`` is None, as in MetricValue
 
     @property
     def change(self) -> float | None:
@@ -139,6 +165,7 @@ class Comparison:
             "last_year": self.last_year,
             "change": self.change,
             "change_last_year": self.change_last_year,
+            "reason": None if self.reason is None else self.reason.to_json(),
         }
 
 

@@ -13,10 +13,22 @@ from eigyo.metrics._catalog_sales import SALES_METRICS
 from eigyo.metrics._groups import reachable
 from eigyo.metrics._kinds import GENERIC_KINDS, Kind
 from eigyo.metrics._model import CATEGORIES, DIMENSIONS, DIRECTIONS, UNITS, Metric
+from eigyo.metrics._needs import problems as need_problems
 from eigyo.metrics._special import SPECIAL_KINDS
 from eigyo.metrics._vocab import ACTIVITY_TYPES, CONDITIONS, POPULATIONS, VALUES
 
 KINDS: dict[str, Kind] = {k.name: k for k in (*GENERIC_KINDS, *SPECIAL_KINDS)}
+
+#: Populations a special kind's ``empty`` may name besides the named populations: the
+#: denominators those kinds build themselves (texts in ``i18n/metrics.toml`` ``[population]``).
+EMPTY_POPULATIONS: tuple[str, ...] = (
+    *POPULATIONS,
+    "quota_reps",
+    "due_in_p",
+    "prior_orders",
+    "orders_to_date",
+    "active_reps",
+)
 
 #: Parameters whose value must be a name from a vocabulary, and that vocabulary.
 _NAMED: dict[str, Iterable[str]] = {
@@ -54,6 +66,10 @@ def _problems_of(m: Metric) -> list[str]:
             )
         elif p in _NAMED and str(v) not in _NAMED[p]:
             out.append(f"{p}={v!r} is not one of {', '.join(_NAMED[p])}")
+    for spec in m.needs:
+        out += need_problems(spec)
+    if m.empty is not None and m.empty not in EMPTY_POPULATIONS:
+        out.append(f"empty {m.empty!r} is not one of {', '.join(EMPTY_POPULATIONS)}")
     for d in m.dims:
         if d not in DIMENSIONS:
             out.append(f"dimension {d!r} is unknown; dimensions: {', '.join(DIMENSIONS)}")

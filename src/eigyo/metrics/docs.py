@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from eigyo.currency import CURRENCIES
 from eigyo.metrics._format import unit_name
 from eigyo.metrics._groups import DEAL_SIZE_BANDS, SIZE_BANDS
 from eigyo.metrics._model import CATEGORIES, DIMENSIONS, NONE_GROUP, Metric
@@ -23,6 +24,7 @@ _CATEGORY_TITLES = {
 
 def _metric_section(m: Metric) -> list[str]:
     dims = ", ".join(f"`{d}`" for d in m.dims) or "—"
+    needs = ", ".join(f"`{n}`" for n in m.needs) or "—"
     return [
         f"### `{m.id}` — {m.label_en} / {m.label_ja}",
         "",
@@ -30,12 +32,53 @@ def _metric_section(m: Metric) -> list[str]:
         f"- better / 良い方向: {m.better}",
         f"- kind: `{m.kind}`",
         f"- groupings / 分析軸: {dims}",
+        f"- needs / 必要なデータ: {needs}",
         "",
         f"{m.definition_en}",
         "",
         f"{m.definition_ja}",
         "",
     ]
+
+
+_NOT_AVAILABLE = [
+    "## Not available / データなし",
+    "",
+    "Missing is not zero. Each metric lists the data it **needs**: `table` (the table has rows), "
+    "`table.column` (some row has a value), `table.column=value` (some row has that value); "
+    "`a | b` is met by either. Before computing, eigyo counts these once per call; when one is "
+    "not met the metric is *not available*: its value is `null` in every group, whatever the "
+    "query would have given (an SLA rate without any first response would read 0%). Any other "
+    "`null` — a rate over zero records in P — names the population that was empty.",
+    "",
+    "`eigyo metrics --format json` keeps `id`, `value`, `unit` and `by`, and adds `reason` to "
+    "every entry, the same shape for every metric: `null` when there is a value, otherwise",
+    "",
+    "```json",
+    '{"id": "lead_response_sla_rate", "value": null, "unit": "ratio", "by": {},',
+    ' "reason": {"code": "missing_data", "needs": ["leads.first_response_at"],',
+    '            "text": "needs leads.first_response_at"}}',
+    '{"id": "win_rate", "value": null, "unit": "ratio", "by": {},',
+    ' "reason": {"code": "no_records", "needs": [], "text": "no closed deals in the period"}}',
+    "```",
+    "",
+    "`code` is `missing_data` (with the unmet `needs`, as written below) or `no_records`; "
+    "`text` is in the language asked (`--lang`). The CLI, the reports and the dashboard show "
+    '「データなし（…）」 / "not available (…)"; the diagnosis does not judge such a metric '
+    'against its target (its checks report "not available: needs X", severity `info`).',
+    "",
+]
+_CURRENCY = [
+    "## Currency / 通貨",
+    "",
+    "Amounts (unit `yen`, the contract's name for an amount in the workspace currency) are "
+    "never converted. `eigyo.toml` `[workspace] currency` (default `JPY`) sets how they read: "
+    + ", ".join(f"`{c.code}` {c.symbol.strip()} ({c.decimals})" for c in CURRENCIES.values())
+    + " (symbol and decimals); any other ISO code is written `CODE 1,234.00`. JSON documents "
+    'carry `"currency"` next to the amounts (`eigyo metrics` at the top, each finding of '
+    "`eigyo diagnose` beside `impact_jpy`).",
+    "",
+]
 
 
 def _bands(bands: tuple[tuple[int, str], ...]) -> str:
@@ -67,6 +110,8 @@ def render() -> str:
         f"- `size_band` (employees / 従業員数): {_bands(SIZE_BANDS)}",
         f"- `deal_size_band` (amount / 金額): {_bands(DEAL_SIZE_BANDS)}",
         "",
+        *_NOT_AVAILABLE,
+        *_CURRENCY,
     ]
     for cat in CATEGORIES:
         metrics = [m for m in REGISTRY.values() if m.category == cat]
