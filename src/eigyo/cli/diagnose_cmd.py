@@ -20,6 +20,7 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.cli._progress import progress_bar
+from eigyo.currency import money
 from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
@@ -42,7 +43,8 @@ def diagnose_cmd(
         bool, typer.Option("--all", help="Also list checks that found nothing.")
     ] = False,
 ) -> None:
-    """Run the troubleshooting runbook: findings with evidence, cause, actions and ¥ impact.
+    """Run the troubleshooting runbook: findings with evidence, cause, actions and impact
+    (in the workspace currency).
 
     --format html prints the self-contained HTML report on standard output."""
     check_format(fmt, ("text", "json", "html"))
@@ -52,7 +54,13 @@ def diagnose_cmd(
     with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
         findings = diagnose(ws, p, progress=tick)
     if fmt == "json":
-        emit_json({"period": period, "findings": [f.to_json(lang) for f in findings]})
+        emit_json(
+            {
+                "period": period,
+                "currency": ws.settings.currency,
+                "findings": [f.to_json(lang) for f in findings],
+            }
+        )
         return
     if fmt == "html":
         sys.stdout.write(findings_html(ws, p, findings, lang))
@@ -69,7 +77,7 @@ def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
     for col in ("severity", "step", "finding", "impact"):
         table.add_column(t(f"cli.diagnose.col_{col}", lang))
     for f in shown:
-        impact = "—" if f.impact_jpy is None else f"¥{f.impact_jpy:,.0f}"
+        impact = "—" if f.impact_jpy is None else money(f.impact_jpy, f.currency)
         style = SEVERITY_STYLE[f.severity]
         table.add_row(
             f"[{style}]{f.severity}[/]",

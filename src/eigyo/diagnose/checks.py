@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from eigyo.diagnose.model import STEPS
+from eigyo.metrics._needs import problems as need_problems
 
 KINDS = ("proportion", "median", "did", "regression", "quality")
 BETTER = ("higher", "lower")
@@ -47,6 +48,9 @@ class Check:
     chart: str | None = None
     relative: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Data the check cannot judge without (``table``, ``table.column``, ``a | b``: the metric
+    #: registry's notation); ``None`` takes the needs its metric declares in the registry.
+    needs: tuple[str, ...] | None = None
 
     @property
     def sign(self) -> int:
@@ -111,6 +115,7 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
         scope=tuple(raw.get("scope", raw["group"])),
         chart=raw.get("chart"),
         relative=bool(raw.get("relative", False)),
+        needs=None if "needs" not in raw else _names(raw["needs"]),
     )
 
 
@@ -127,6 +132,12 @@ def load_checks() -> tuple[Check, ...]:
     ids = [c.id for c in checks]
     problems += [
         f"checks.toml: check id {i!r} declared twice" for i in set(ids) if ids.count(i) > 1
+    ]
+    problems += [
+        f"checks.toml check {c.id}: {p}"
+        for c in checks
+        for spec in c.needs or ()
+        for p in need_problems(spec)
     ]
     if problems:
         raise ValueError("\n".join(problems))

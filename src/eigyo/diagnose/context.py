@@ -3,13 +3,14 @@ exchange rates that turn a gap into yen (average won deal, revenue per selling h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 import ibis.expr.types as ir
 
 from eigyo.analysis import deals, handoff, leads, people, stages
 from eigyo.analysis.common import in_period
+from eigyo.metrics._needs import present
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -39,6 +40,24 @@ class Context:
         self.ws = ws
         self.period = period
         self._samples: dict[str, ir.Table] = {}
+        self._present: dict[str, bool] = {}
+
+    @property
+    def currency(self) -> str:
+        """The workspace currency: impacts are amounts in it (the JSON key says jpy, a contract)."""
+        return self.ws.settings.currency
+
+    def check_needs(self, needs: Iterable[str]) -> None:
+        """Count every need of the checks about to run in one query, before any check asks."""
+        todo = [n for n in needs if n not in self._present]
+        if todo:
+            self._present.update(present(self.ws, todo))
+
+    def unmet(self, needs: Iterable[str]) -> list[str]:
+        """The needs the workspace's data does not meet (counted once per diagnosis)."""
+        needs = list(needs)
+        self.check_needs(needs)
+        return [n for n in needs if not self._present[n]]
 
     def sample(self, name: str) -> ir.Table:
         if name not in self._samples:

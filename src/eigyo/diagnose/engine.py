@@ -16,9 +16,10 @@ from eigyo.diagnose.context import Context
 from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
-from eigyo.diagnose.playbook import finding_texts, impact_formula, plain_finding
+from eigyo.diagnose.playbook import finding_texts, impact_formula, not_available, plain_finding
 from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
+from eigyo.metrics import REGISTRY
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -62,8 +63,20 @@ def _evidence(check: Check, t: Tested) -> dict[str, object]:
     return ev
 
 
+def needs_of(check: Check) -> tuple[str, ...]:
+    """The data a check needs: its own declaration, else what its metric declares."""
+    if check.needs is not None:
+        return check.needs
+    metric = REGISTRY.get(check.metric)
+    return metric.needs if metric is not None else ()
+
+
 def run_check(check: Check, ctx: Context) -> list[Finding]:
-    """All findings of one check (at least one: an alarm, "ok" or "not enough data")."""
+    """All findings of one check (at least one: an alarm, "ok", "not enough data" or — when
+    the data it needs is absent — "not available", never judged against a target)."""
+    unmet = ctx.unmet(needs_of(check))
+    if unmet:
+        return [not_available(check, unmet)]
     if check.kind == "did":
         return run_did(check, ctx)
     if check.kind == "regression":
@@ -85,7 +98,7 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
             continue
         scope = {k: v for k, v in t.key.items() if k in check.scope}
         ev = {**{k: v for k, v in t.key.items() if k not in check.scope}, **_evidence(check, t)}
-        title, cause, actions = finding_texts(check, t.key, ev)
+        title, cause, actions = finding_texts(check, t.key, ev, currency=ctx.currency)
         yen, inputs = estimate(check.impact, t.gap_info, ctx)
         findings.append(
             Finding(
@@ -100,8 +113,9 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
                 title=title,
                 impact_jpy=yen,
                 unit=check.unit,
-                impact_formula=impact_formula(check.impact, inputs),
+                impact_formula=impact_formula(check.impact, inputs, ctx.currency),
                 chart=check.chart,
+                currency=ctx.currency,
             )
         )
     if not findings:
@@ -119,11 +133,14 @@ def diagnose(
     """Run the runbook's checks over one period; findings sorted most important first."""
     checks = [c for c in load_checks() if check_ids is None or c.id in check_ids]
     ctx = Context(ws, period)
+    ctx.check_needs(n for c in checks for n in needs_of(c))
     findings: list[Finding] = []
     for i, check in enumerate(checks):
         if progress:
             progress(check.id, i, len(checks))
         findings.extend(run_check(check, ctx))
+    for f in findings:  # every finding says which currency its amounts are in
+        f.currency = ctx.currency
     if progress:
         progress("", len(checks), len(checks))
     return sorted(findings, key=Finding.sort_key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from eigyo.currency import DEFAULT_CURRENCY, currency
+
 STEPS = (
     "measure",
     "process",
@@ -39,15 +41,26 @@ class Finding:
     unit: str | None = None  # unit of ``value``/``baseline`` in the evidence (ratio, days …)
     impact_formula: dict[str, str] = field(default_factory=dict)
     chart: str | None = None  # id of the report chart that shows it
+    #: Currency of ``impact_jpy`` and of amounts in the evidence (the workspace's; the key's
+    #: name is a contract, its amounts are not converted to yen).
+    currency: str = DEFAULT_CURRENCY
 
     @property
     def is_alarm(self) -> bool:
         return self.severity in ("warn", "error")
 
     def sort_key(self) -> tuple[int, float, int]:
-        """Alarms first, ranked by ¥ impact and then severity; then info, then ok."""
+        """Alarms first, ranked by impact (in the workspace currency) and then severity; then
+        info, then ok."""
         tier = 0 if self.is_alarm else (1 if self.severity == "info" else 2)
         return (tier, -(self.impact_jpy or 0.0), -SEVERITY_RANK[self.severity])
+
+    def _impact_rounded(self) -> float | int | None:
+        """The impact to the currency's smallest unit people write (whole yen, cents)."""
+        if self.impact_jpy is None:
+            return None
+        digits = currency(self.currency).decimals
+        return round(self.impact_jpy) if digits == 0 else round(self.impact_jpy, digits)
 
     def to_json(self, lang: str = "ja") -> dict[str, Any]:
         return {
@@ -59,7 +72,8 @@ class Finding:
             "evidence": self.evidence,
             "cause": self.cause.get(lang, ""),
             "actions": [a.get(lang, "") for a in self.actions],
-            "impact_jpy": None if self.impact_jpy is None else round(self.impact_jpy),
+            "impact_jpy": self._impact_rounded(),
+            "currency": self.currency,
             "title": self.title.get(lang, ""),
             "impact_formula": self.impact_formula.get(lang, ""),
             "chart": self.chart,

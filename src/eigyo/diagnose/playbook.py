@@ -12,9 +12,11 @@ from importlib import resources
 from string import Formatter
 from typing import Any
 
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS
+from eigyo.metrics import Reason
 from eigyo.metrics import format_value as metric_format
 
 Texts = tuple[dict[str, str], dict[str, str], list[dict[str, str]]]
@@ -26,12 +28,13 @@ def playbook() -> dict[str, dict[str, Any]]:
     return tomllib.loads(text)
 
 
-def format_value(v: object, unit: str, lang: str) -> str:
+def format_value(v: object, unit: str, lang: str, currency: str = DEFAULT_CURRENCY) -> str:
     """A number as a person reads it in the check's unit: the metrics' own formatter, so a
-    finding and the KPI it is about show the same text; None and NaN read as a dash."""
+    finding and the KPI it is about show the same text (amounts in the workspace currency);
+    None and NaN read as a dash."""
     if not isinstance(v, int | float) or v != v:
-        return metric_format(None, unit, lang)
-    return metric_format(float(v), unit, lang)
+        return metric_format(None, unit, lang, currency)
+    return metric_format(float(v), unit, lang, currency)
 
 
 #: Code values shown inside sentences, per language.
@@ -74,8 +77,9 @@ def finding_texts(
     evidence: dict[str, Any],
     variant: str | None = None,
     unit: str | None = None,
+    currency: str = DEFAULT_CURRENCY,
 ) -> Texts:
-    """Title, cause and actions of a finding in both languages."""
+    """Title, cause and actions of a finding in both languages (amounts in ``currency``)."""
     entry = playbook()[check.id]
     if variant is not None:
         entry = {**entry, **entry.get(variant, {})}
@@ -86,8 +90,10 @@ def finding_texts(
             {
                 **evidence,
                 **scope,
-                "value": format_value(evidence.get("value"), unit or check.unit, lang),
-                "baseline": format_value(evidence.get("baseline"), unit or check.unit, lang),
+                "value": format_value(evidence.get("value"), unit or check.unit, lang, currency),
+                "baseline": format_value(
+                    evidence.get("baseline"), unit or check.unit, lang, currency
+                ),
                 "q": _q_text(evidence.get("q_value")),
             },
             lang,
@@ -99,12 +105,18 @@ def finding_texts(
     return out["title"], out["cause"], actions
 
 
-def plain_finding(check: Check, kind: str, evidence: dict[str, Any]) -> Finding:
-    """An "ok" (nothing found) or "not enough data" finding for a whole check."""
+def plain_finding(
+    check: Check, kind: str, evidence: dict[str, Any], texts: dict[str, Any] | None = None
+) -> Finding:
+    """An "ok" (nothing found), "not enough data" or "not available" finding for a whole check
+    (``texts``: placeholder values per language, beside the evidence)."""
     label = playbook()[check.id]["label"]
     generic = playbook()["_generic"][kind]
     title: dict[str, str] = {
-        lang: _fill(generic[lang], {"label": label[lang], **evidence}) for lang in LANGS
+        lang: _fill(
+            generic[lang], {"label": label[lang], **evidence, **(texts or {}).get(lang, {})}
+        )
+        for lang in LANGS
     }
     return Finding(
         step=check.step,
@@ -121,6 +133,14 @@ def plain_finding(check: Check, kind: str, evidence: dict[str, Any]) -> Finding:
     )
 
 
+def not_available(check: Check, unmet: list[str]) -> Finding:
+    """The check cannot judge: the data it needs is absent. Severity info, neither "ok" nor an
+    alarm, and its metric is not compared with any target."""
+    reason = Reason("missing_data", needs=tuple(unmet))
+    texts: dict[str, Any] = {lang: {"needs": reason.text(lang)} for lang in LANGS}
+    return plain_finding(check, "not_available", {"needs": list(unmet)}, texts)
+
+
 _INPUT_UNITS = {
     "gap": "ratio",
     "later_win_rate": "ratio",
@@ -133,13 +153,19 @@ _INPUT_UNITS = {
 }
 
 
-def impact_formula(name: str, inputs: dict[str, float]) -> dict[str, str]:
-    """The ¥ impact's formula in both languages with its figures filled in."""
+def impact_formula(
+    name: str, inputs: dict[str, float], currency: str = DEFAULT_CURRENCY
+) -> dict[str, str]:
+    """The impact's formula in both languages with its figures filled in (amounts in the
+    workspace currency)."""
     if not inputs:
         return {}
     template = playbook()["_impact"][name]
     out: dict[str, str] = {}
     for lang in LANGS:
-        values = {k: format_value(v, _INPUT_UNITS.get(k, "count"), lang) for k, v in inputs.items()}
+        values = {
+            k: format_value(v, _INPUT_UNITS.get(k, "count"), lang, currency)
+            for k, v in inputs.items()
+        }
         out[lang] = _fill(template[lang], values)
     return out

@@ -52,7 +52,9 @@ def run_regressions(check: Check, ctx: Context) -> list[Finding]:
             "rule": r.rule,
             "snapshot_id": r.snapshot_id,
         }
-        title, cause, actions = finding_texts(check, r.scope, ev, unit=r.unit)
+        title, cause, actions = finding_texts(
+            check, r.scope, ev, unit=r.unit, currency=ctx.currency
+        )
         out.append(
             Finding(
                 step=check.step,
@@ -67,6 +69,7 @@ def run_regressions(check: Check, ctx: Context) -> list[Finding]:
                 impact_jpy=None,
                 unit=r.unit,
                 chart=check.chart,
+                currency=ctx.currency,
             )
         )
     return out
