@@ -83,9 +83,11 @@ def test_small_xes(tmp_path: Path, name: str) -> None:
         " FROM opportunities ORDER BY 1"
     ).fetchall()
     assert opps == [
-        # Offer at 02:00+02:00 is 09:00 in Tokyo like Lead; Closed Won (a won stage) ends c1
+        # Offer at 02:00+02:00 is 09:00 in Tokyo like Lead; Closed Won (a won stage) ends c1;
+        # c2 reached no won or lost activity: outcome unknown, ended at its last event, and no
+        # amount in the log is a blank amount, not 0
         ("c1", "alice", 5000.0, datetime(2025, 5, 1, 9), "won", datetime(2025, 5, 3, 12)),
-        ("c2", "(unknown)", 0.0, datetime(2025, 5, 2), "open", None),
+        ("c2", "(unknown)", None, datetime(2025, 5, 2), "unknown", datetime(2025, 5, 2)),
     ]
     reps = ws.raw.execute("SELECT rep_id, role, hire_date::VARCHAR FROM reps ORDER BY 1").fetchall()
     assert reps == [
@@ -117,7 +119,7 @@ def test_generic_event_log_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str
     status = ws.raw.execute(
         "SELECT opportunity_id, status FROM opportunities ORDER BY 1"
     ).fetchall()
-    assert status == [("A", "lost"), ("B", "open")]  # 失注 is a lost stage
+    assert status == [("A", "lost"), ("B", "unknown")]  # 失注 is a lost stage; B reached none
     ws.close()
     main(["process", "-w", str(tmp_path / "w"), "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
@@ -197,11 +199,12 @@ def test_xes_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 def _independent_bpi() -> tuple[
-    int, int, Counter[tuple[str, str]], dict[tuple[str, str], list[float]]
+    int, int, int, Counter[tuple[str, str]], dict[tuple[str, str], list[float]]
 ]:
-    """Traces, events and the directly-follows counts of the BPI log, with ElementTree alone."""
+    """Traces, events, complete events and the directly-follows counts of the BPI log's complete
+    events (the default ``event_log.lifecycle``), with ElementTree alone."""
     ns = "{http://www.xes-standard.org/}"
-    traces = events = 0
+    traces = events = complete = 0
     dfg: Counter[tuple[str, str]] = Counter()
     gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
     with zipfile.ZipFile(BPI) as z, z.open(z.namelist()[1]) as f:
@@ -212,14 +215,16 @@ def _independent_bpi() -> tuple[
             evs = []
             for e in el.iter(ns + "event"):
                 a = {c.get("key"): c.get("value") for c in e}
-                evs.append((datetime.fromisoformat(a["time:timestamp"]), a["concept:name"]))
-            events += len(evs)
+                events += 1
+                if a["lifecycle:transition"] == "COMPLETE":
+                    evs.append((datetime.fromisoformat(a["time:timestamp"]), a["concept:name"]))
+            complete += len(evs)
             evs.sort()
             for (t1, a1), (t2, a2) in pairwise(evs):
                 dfg[(a1, a2)] += 1
                 gaps[(a1, a2)].append((t2 - t1).total_seconds() / 86400)
             el.clear()
-    return traces, events, dfg, gaps
+    return traces, events, complete, dfg, gaps
 
 
 @pytest.mark.skipif(not BPI.exists(), reason="BPI Challenge 2012 log not present")
@@ -227,13 +232,14 @@ def test_bpi_challenge_2012(tmp_path: Path) -> None:
     ws = new_ws(tmp_path)
     rep = import_path(ws, BPI, preset="xes")
     counts = {f.table: (f.rows, f.loaded, f.rejected) for f in rep.files}
-    traces, events, dfg, gaps = _independent_bpi()
-    assert (traces, events) == (13_087, 262_200)
+    traces, events, complete, dfg, gaps = _independent_bpi()
+    assert (traces, events, complete) == (13_087, 262_200, 164_506)
     assert counts["opportunities"] == (traces, traces, 0)
-    assert counts["stage_history"] == (events, events, 0)
+    # schedule and start transitions are not stage entries: a work item is entered once
+    assert counts["stage_history"] == (complete, complete, 0)
     doc = process_map(ws).to_json()
     assert doc["opportunities"] == traces
-    assert sum(s["entered"] for s in doc["stages"]) == events
+    assert sum(s["entered"] for s in doc["stages"]) == complete
     got = {(t["from"], t["to"]): t for t in doc["transitions"]}
     assert {k: t["count"] for k, t in got.items()} == dict(dfg)
     for key, _ in dfg.most_common(5):

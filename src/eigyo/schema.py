@@ -24,7 +24,9 @@ SQL_TYPES: dict[str, str] = {
 ROLES = ("generalist", "sdr", "inbound", "closer", "account_manager", "customer_success", "manager")
 LEAD_STATUSES = ("open", "working", "converted", "disqualified")
 OPPORTUNITY_TYPES = ("new", "expansion", "renewal")
-OPPORTUNITY_STATUSES = ("open", "won", "lost")
+#: ``unknown``: ended without a known outcome (an event-log case that reached no won or lost
+#: activity): neither open nor closed, so win rates, pipelines and stale lists leave it out.
+OPPORTUNITY_STATUSES = ("open", "won", "lost", "unknown")
 CHANGE_FIELDS = ("expected_close_date", "amount", "stage", "owner_rep_id")
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "proposal", "other")
 ACTIVITY_OUTCOMES = ("connected", "no_answer", "replied", "held", "no_show", "other")
@@ -167,7 +169,11 @@ TABLES: tuple[Table, ...] = (
             _c("amount", "number", req=True, min_value=0),
             _c("created_at", "timestamp", req=True),
             _c("expected_close_date", "date"),
-            _c("closed_at", "timestamp"),
+            _c(
+                "closed_at",
+                "timestamp",
+                desc="when won or lost; status unknown: when its record ends (its last event)",
+            ),
             _c("status", req=True, allowed=OPPORTUNITY_STATUSES),
             _c("lost_reason"),
         ),

@@ -7,16 +7,45 @@ moment the stage was entered (preset ``xes.toml`` lists the column names it reco
 streaming with ``xml.etree.ElementTree.iterparse``, clearing each trace once read, so memory holds
 the event columns only, never the XML tree. Trace attributes become columns prefixed ``case:``.
 
-Because ``reps`` and ``opportunities`` are required tables, the import also synthesizes minimal
-rows for them (vectorized with polars, one row per case / resource):
+What a log does not say, eigyo does not invent. ``[event_log]`` in ``eigyo.toml``
+(:class:`eigyo.settings.EventLogSettings`) says how to read it:
 
-- opportunities: ``opportunity_id`` = case; ``created_at`` = its first event; ``owner_rep_id`` =
-  the resource of its first event that has one (``(unknown)`` when none has); ``amount`` = the
-  case attribute ``amount``/``AMOUNT_REQ`` if any, else 0; ``status`` = won or lost when its last
-  activity is a won or lost stage (``eigyo.toml`` or the known names such as ``Closed Won``),
-  else open, with ``closed_at`` = that last event. Other ``case:`` attributes are kept as extra.
-- reps: one per resource (and ``(unknown)`` when used), role ``generalist``, ``hire_date`` = the
-  day of its first event.
+- **Stage entries**: only events whose lifecycle transition (``lifecycle:transition`` or a
+  ``lifecycle`` column) is listed in ``lifecycle`` (default ``["complete"]``, case-insensitive)
+  become stage entries, so a schedule/start/complete triple of one work item is entered once.
+  Events without a transition are kept (most CSV logs have none); ``lifecycle = []`` keeps all.
+  Skipped events are counted in the plan's notes, never dropped silently.
+- **Outcome**: a case that reached a *won activity* (``won_activities``, or an activity that is a
+  stage of kind won in ``eigyo.toml`` / a known name such as ``Closed Won`` or ``受注``) is won,
+  closed at that event; one that reached a *lost activity* is lost. Reaching both, the earlier
+  decides (its outcome was settled then). A case that reached neither — or every case when no end
+  activity is configured — has status ``unknown``: the log does not say whether it was won, lost or
+  is still running. Taking the last event instead (usually a work item) made every BPI 2012 case
+  "open" and the win rate 0% against a true 17.7%.
+- **Why ``unknown`` is a status of its own** (``eigyo.schema.OPPORTUNITY_STATUSES``): calling such
+  a case lost would drag the win rate down, calling it open would fill the pipeline with stale
+  deals that nobody works. Every metric and analysis counts a deal as closed only for status won or
+  lost (win rate = won / (won + lost)), so ``unknown`` never enters a win rate, cycle or bookings.
+  Its ``closed_at`` is the case's last event (any lifecycle): the open-pipeline, stale-deal and
+  pipeline-as-of logic treat a deal as open while ``closed_at`` is blank or later than the day
+  asked, so an unknown case is in progress while its events run and gone after its last one, not
+  a deal left open for ever. Slippage needs an expected close date, which logs do not carry.
+- **Owner**: ``owner`` = ``first_resource`` (default: the resource of the case's first kept event
+  that has one), ``most_frequent_resource`` (the resource with the most kept events of the case;
+  ties go to the one seen first) or ``case:ATTRIBUTE`` (a trace attribute, or a column of a CSV
+  log, ``case:`` prefix optional there). ``exclude_resources`` are never owners (system users
+  such as BPI 2012's ``112``, which submits every application). A case without one is owned by the
+  placeholder rep ``(unknown)``.
+
+Because ``reps`` and ``opportunities`` are required tables, the import synthesizes their rows
+(vectorized with polars, one row per case / rep):
+
+- opportunities: ``opportunity_id`` = case; ``created_at`` = its first event (any lifecycle);
+  ``owner_rep_id`` as above; ``amount`` = the case attribute ``amount``/``AMOUNT_REQ`` if any, else
+  blank (unknown, never 0); ``status`` and ``closed_at`` as above. Other ``case:`` attributes are
+  kept as extra.
+- reps: one per resource of a kept event and per owner (role ``generalist``), ``hire_date`` = the
+  day of its first event or of its first owned case.
 
 Event-level duplicates of (case, activity, timestamp) are rejected like any duplicate key, with
 their row (the event's number in the log) and reason.
@@ -26,8 +55,9 @@ from __future__ import annotations
 
 import gzip
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 from xml.etree.ElementTree import iterparse
@@ -35,15 +65,57 @@ from xml.etree.ElementTree import iterparse
 import polars as pl
 
 from eigyo.errors import InputError
+from eigyo.i18n import t
 from eigyo.ingest.mapping import FileSpec, MappingSpec
 from eigyo.ingest.normalize import timestamp_series
 from eigyo.ingest.readers import RawTable, read_file
 from eigyo.ingest.validate import ROW
-from eigyo.settings import Settings
+from eigyo.settings import EventLogSettings, Settings
 
+#: The owner of a case without any (non-excluded) resource or owner attribute.
 UNKNOWN_REP = "(unknown)"
+#: Status of a case that reached no won or lost activity (see the module docstring).
+UNKNOWN = "unknown"
+#: Columns that hold an event's lifecycle transition, matched case-insensitively.
+LIFECYCLE_COLUMNS = (
+    "lifecycle:transition",
+    "lifecycle",
+    "lifecycle_transition",
+    "lifecycle transition",
+    "transition",
+)
 _TS_OUT = "%Y-%m-%d %H:%M:%S%.f"
 _ATTRS = {"string", "date", "int", "float", "boolean", "id"}
+_KEEP = "_keep"
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the import of a log decided that a person should know (texts in
+    ``i18n/eventlog.toml``): how many events were skipped, the outcomes, unowned cases."""
+
+    key: str
+    level: str = "info"  # "info" or "warn"
+    values: dict[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        return t(f"eventlog.note.{self.key}", lang, **self.values)
+
+
+class Plan(list[tuple[FileSpec, RawTable]]):
+    """The three inputs of an event log (stage_history, opportunities, reps), as the importer
+    iterates them, plus the notes and figures of what was read (``summary``: events read, kept
+    and skipped; cases won, lost, unknown and without owner)."""
+
+    def __init__(
+        self,
+        parts: Iterable[tuple[FileSpec, RawTable]],
+        notes: list[Note],
+        summary: dict[str, int],
+    ) -> None:
+        super().__init__(parts)
+        self.notes = notes
+        self.summary = summary
 
 
 def is_xes(path: Path) -> bool:
@@ -64,7 +136,7 @@ def _open(path: Path) -> Iterator[IO[bytes]]:
     if name.endswith(".zip"):
         member = _zip_member(path)
         if member is None:
-            raise InputError(f"{path.name}: the zip holds no .xes file")
+            raise InputError(key="eventlog.error.no_xes_in_zip", file=path.name)
         with zipfile.ZipFile(path) as z, z.open(member) as f:
             yield f
     elif name.endswith(".gz"):
@@ -125,98 +197,241 @@ def read_xes(path: Path) -> pl.DataFrame:
                     elem.clear()
                     root.clear()
     except (SyntaxError, zipfile.BadZipFile) as e:  # ParseError subclasses SyntaxError
-        raise InputError(f"{path.name}: not a readable XES file ({e})") from None
+        raise InputError(key="eventlog.error.unreadable", file=path.name, detail=str(e)) from None
     frame = pl.DataFrame(cols.cols, schema={k: pl.String for k in cols.cols})
     return frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
 
 
+def _visible(frame: pl.DataFrame) -> str:
+    return ", ".join(c for c in frame.columns if not c.startswith("_"))
+
+
 def _pick(frame: pl.DataFrame, spec: FileSpec, canon: str, required: bool) -> str | None:
-    names = {c.lower(): c for c in frame.columns}
-    hit = next((names[s.lower()] for s in spec.columns.get(canon, ()) if s.lower() in names), None)
+    hit = _find(frame, spec.columns.get(canon, ()))
     if hit is None and required:
         raise InputError(
-            f"event log: no column for {canon} (one of {', '.join(spec.columns.get(canon, ()))}). "
-            f"Columns: {', '.join(c for c in frame.columns if not c.startswith('_'))}"
+            key="eventlog.error.no_column",
+            canon=canon,
+            accepted=", ".join(spec.columns.get(canon, ())),
+            columns=_visible(frame),
         )
     return hit
 
 
-def _cases(
-    ev: pl.DataFrame, case: str, act: str, res: str | None, settings: Settings
-) -> pl.DataFrame:
-    """One row per case: first/last event, owner, status from the last activity's stage kind."""
-    kinds = {a: settings.stage_kind(a) or "" for a in ev.get_column(act).drop_nulls().unique()}
-    owner = pl.col(res).drop_nulls().first() if res else pl.lit(None, pl.String)
-    extra = [pl.col(c).first() for c in ev.columns if c.startswith("case:") and c != case]
-    g = (
-        ev.filter(pl.col("_ts").is_not_null() & pl.col(case).is_not_null())
-        .sort([case, "_ts", ROW])
-        .group_by(case, maintain_order=True)
-        .agg(
-            pl.col("_ts").first().alias("_first"),
-            pl.col("_ts").last().alias("_last"),
-            pl.col(act).last().alias("_act"),
-            owner.alias("eigyo:owner"),
-            pl.col(ROW).first().alias(ROW),
-            *extra,
+def _find(frame: pl.DataFrame, names: Iterable[str]) -> str | None:
+    """The first of ``names`` that the frame has, compared case-insensitively."""
+    have = {c.lower(): c for c in frame.columns}
+    return next((have[n.lower()] for n in names if n.lower() in have), None)
+
+
+def _end_activities(activities: pl.Series, settings: Settings) -> tuple[list[str], list[str]]:
+    """Won and lost activities: ``[event_log]`` lists first, then stages of kind won/lost.
+
+    One look-up per distinct activity name (a log has tens), not per event.
+    """
+    el = settings.event_log
+    won, lost = set(el.won_activities), set(el.lost_activities)
+    for a in activities.drop_nulls().unique().to_list():
+        if a in won or a in lost:
+            continue
+        kind = settings.stage_kind(a)
+        if kind == "won":
+            won.add(a)
+        elif kind == "lost":
+            lost.add(a)
+    return sorted(won), sorted(lost)
+
+
+def _kept(ev: pl.DataFrame, lifecycle: str | None, el: EventLogSettings) -> pl.Expr:
+    """True for events that become stage entries: a listed transition, or none at all."""
+    if lifecycle is None or not el.lifecycle:
+        return pl.lit(True)
+    wanted = [v.strip().lower() for v in el.lifecycle]
+    value = pl.col(lifecycle).str.strip_chars().str.to_lowercase()
+    return value.is_null() | (value == "") | value.is_in(wanted)
+
+
+def _owner_column(ev: pl.DataFrame, el: EventLogSettings) -> str | None:
+    """The column that ``owner = "case:X"`` names: ``case:X`` (XES) or ``X`` (a CSV column)."""
+    if not el.owner.startswith("case:"):
+        return None
+    attr = el.owner[5:].strip()
+    hit = _find(ev, (f"case:{attr}", attr))
+    if hit is None:
+        cases = [c for c in ev.columns if c.startswith("case:")] or [
+            c for c in ev.columns if not c.startswith("_")
+        ]
+        raise InputError(
+            key="eventlog.error.owner_attribute", attr=attr, columns=", ".join(cases) or "-"
         )
+    return hit
+
+
+def _owners(timed: pl.DataFrame, case: str, res: str | None, el: EventLogSettings) -> pl.DataFrame:
+    """One owner per case that has one, by the configured rule (``case``, ``eigyo:owner``).
+
+    ``timed`` is sorted by case, time and row, so "first" is a plain ``unique(keep="first")``.
+    """
+    attr = _owner_column(timed, el)
+    col = attr or res
+    empty = pl.DataFrame(schema={case: pl.String, "eigyo:owner": pl.String})
+    if col is None:
+        return empty
+    value = pl.col(col).str.strip_chars()
+    usable = value.is_not_null() & (value != "") & ~value.is_in(list(el.exclude_resources))
+    # a case attribute holds on every event; resources count on kept events only
+    cand = timed.filter(usable if attr else usable & pl.col(_KEEP))
+    cand = cand.select(case, value.alias("eigyo:owner"), pl.int_range(pl.len()).alias("_pos"))
+    if el.owner == "most_frequent_resource":
+        cand = (
+            cand.group_by(case, "eigyo:owner")
+            .agg(pl.len().alias("_n"), pl.col("_pos").min())
+            .sort([case, "_n", "_pos"], descending=[False, True, False])
+        )
+    return cand.unique(case, keep="first", maintain_order=True).select(case, "eigyo:owner")
+
+
+def _cases(
+    ev: pl.DataFrame,
+    case: str,
+    act: str,
+    res: str | None,
+    won: list[str],
+    lost: list[str],
+    el: EventLogSettings,
+) -> pl.DataFrame:
+    """One row per case: its span (first and last event), outcome, closing time and owner."""
+    timed = ev.filter(pl.col("_ts").is_not_null() & pl.col(case).is_not_null()).sort(
+        [case, "_ts", ROW]
     )
-    kind = pl.col("_act").replace_strict(kinds, default="", return_dtype=pl.String)
-    status = pl.when(kind.is_in(["won", "lost"])).then(kind).otherwise(pl.lit("open"))
+    extra = [pl.col(c).first() for c in ev.columns if c.startswith("case:") and c != case]
+    span = timed.group_by(case, maintain_order=True).agg(
+        pl.col("_ts").first().alias("_first"),
+        pl.col("_ts").last().alias("_last"),
+        pl.col(ROW).first().alias(ROW),
+        *extra,
+    )
+    ends = (
+        timed.filter(pl.col(_KEEP) & pl.col(act).is_in(won + lost))
+        .unique(case, keep="first", maintain_order=True)
+        .select(case, pl.col(act).alias("_end"), pl.col("_ts").alias("_end_ts"))
+    )
+    g = span.join(ends, on=case, how="left").join(
+        _owners(timed, case, res, el), on=case, how="left"
+    )
+    status = (
+        pl.when(pl.col("_end").is_in(won))
+        .then(pl.lit("won"))
+        .when(pl.col("_end").is_not_null())
+        .then(pl.lit("lost"))
+        .otherwise(pl.lit(UNKNOWN))
+    )
     return g.select(
         pl.col(case).alias("eigyo:case"),
-        pl.col("_first").dt.strftime(_TS_OUT).alias("eigyo:created_at"),
+        "_first",
         pl.col("eigyo:owner").fill_null(UNKNOWN_REP),
         status.alias("eigyo:status"),
-        pl.when(status != "open")
-        .then(pl.col("_last").dt.strftime(_TS_OUT))
-        .alias("eigyo:closed_at"),
+        pl.coalesce("_end_ts", "_last").alias("_closed"),
         *[pl.col(c.meta.output_name()) for c in extra],
         pl.col(ROW),
-    )
+    ).sort(ROW)
 
 
-def _reps(ev: pl.DataFrame, opps: pl.DataFrame, res: str | None) -> pl.DataFrame:
-    """One row per resource, hired the day of its first event; plus the unknown owner if used."""
-    parts = []
+def _reps(kept: pl.DataFrame, cases: pl.DataFrame, res: str | None) -> pl.DataFrame:
+    """One row per resource of a kept event and per owner, hired the day it first appears."""
+    parts = [
+        cases.group_by(pl.col("eigyo:owner").alias("eigyo:rep")).agg(
+            pl.col("_first").min(), pl.col(ROW).min()
+        )
+    ]
     if res:
         parts.append(
-            ev.filter(pl.col(res).is_not_null())
-            .group_by(res)
-            .agg(pl.col("_ts").min().alias("_first"), pl.col(ROW).min().alias(ROW))
-            .rename({res: "eigyo:rep"})
+            kept.filter(pl.col(res).is_not_null())
+            .group_by(pl.col(res).alias("eigyo:rep"))
+            .agg(pl.col("_ts").min().alias("_first"), pl.col(ROW).min())
         )
-    unknown = opps.filter(pl.col("eigyo:owner") == UNKNOWN_REP)
-    if unknown.height:
-        parts.append(
-            unknown.select(
-                pl.lit(UNKNOWN_REP).alias("eigyo:rep"),
-                pl.col("eigyo:created_at")
-                .str.to_datetime(_TS_OUT, time_unit="us")
-                .min()
-                .alias("_first"),
-                pl.col(ROW).min().alias(ROW),
-            )
-        )
-    if not parts:
-        return pl.DataFrame(
-            schema={"eigyo:rep": pl.String, "eigyo:hire_date": pl.String, ROW: pl.Int64}
-        )
-    reps = pl.concat(parts, how="vertical_relaxed").unique("eigyo:rep", keep="first").sort(ROW)
+    reps = (
+        pl.concat(parts, how="vertical_relaxed")
+        .group_by("eigyo:rep")
+        .agg(pl.col("_first").min(), pl.col(ROW).min())
+        .sort(ROW, "eigyo:rep")
+    )
     return reps.select(
         "eigyo:rep", pl.col("_first").dt.strftime("%Y-%m-%d").alias("eigyo:hire_date"), ROW
     )
 
 
+def _notes(
+    ev: pl.DataFrame,
+    lifecycle: str | None,
+    act: str,
+    cases: pl.DataFrame,
+    won: list[str],
+    lost: list[str],
+    settings: Settings,
+) -> tuple[list[Note], dict[str, int]]:
+    """What the reading decided, as counts a person can check against the log."""
+    el = settings.event_log
+    notes: list[Note] = []
+    skipped = ev.filter(~pl.col(_KEEP))
+    if skipped.height and lifecycle:
+        by = skipped.group_by(lifecycle).len().sort("len", lifecycle, descending=[True, False])
+        detail = ", ".join(f"{v} {n:,}" for v, n in by.iter_rows())
+        kept = ", ".join(el.lifecycle)
+        notes.append(
+            Note(
+                "lifecycle_skipped",
+                "info",
+                {"n": f"{skipped.height:,}", "detail": detail, "kept": kept},
+            )
+        )
+    present = set(ev.get_column(act).drop_nulls().unique().to_list())
+    absent = [a for a in (*el.won_activities, *el.lost_activities) if a not in present]
+    if absent:
+        notes.append(Note("activities_absent", "warn", {"names": ", ".join(absent)}))
+    counts = dict(cases.group_by("eigyo:status").len().iter_rows())
+    n_won, n_lost = counts.get("won", 0), counts.get("lost", 0)
+    n_unknown = counts.get(UNKNOWN, 0)
+    if not won and not lost:
+        notes.append(Note("no_end_activities", "warn"))
+    rate = f"{n_won / (n_won + n_lost):.1%}" if n_won + n_lost else "-"
+    values = {
+        "cases": f"{cases.height:,}",
+        "won": f"{n_won:,}",
+        "lost": f"{n_lost:,}",
+        "unknown": f"{n_unknown:,}",
+        "rate": rate,
+    }
+    notes.append(Note("outcomes", "warn" if n_unknown == cases.height else "info", values))
+    unowned = cases.filter(pl.col("eigyo:owner") == UNKNOWN_REP).height
+    if unowned:
+        notes.append(
+            Note("unowned", "info", {"n": f"{unowned:,}", "rule": el.owner, "rep": UNKNOWN_REP})
+        )
+    summary = {
+        "events": ev.height,
+        "events_kept": ev.height - skipped.height,
+        "events_skipped": skipped.height,
+        "cases": cases.height,
+        "won": n_won,
+        "lost": n_lost,
+        "unknown": n_unknown,
+        "unowned": unowned,
+    }
+    return notes, summary
+
+
 def plan(
     path: Path, spec: MappingSpec, settings: Settings, encoding: str | None, sheet: str | None
-) -> list[tuple[FileSpec, RawTable]]:
-    """The event log's three inputs: stage_history (events), opportunities (cases), reps."""
+) -> Plan:
+    """The event log's three inputs: stage_history (kept events), opportunities (cases), reps."""
     entry = {f.table: f for f in spec.files}
     missing = {"stage_history", "opportunities", "reps"} - entry.keys()
     if missing:
         raise InputError(
-            f"{spec.origin}: an event-log mapping needs entries for {', '.join(sorted(missing))}"
+            key="eventlog.error.mapping_entries",
+            origin=spec.origin,
+            missing=", ".join(sorted(missing)),
         )
     ev = read_xes(path) if is_xes(path) else read_file(path, encoding=encoding, sheet=sheet).frame
     sh = entry["stage_history"]
@@ -225,13 +440,28 @@ def plan(
     ts = _pick(ev, sh, "entered_at", True)
     res = _pick(ev, sh, "rep_id", False)
     assert case and act and ts
-    ev = ev.with_columns(timestamp_series(ev.get_column(ts), settings.timezone).alias("_ts"))
-    opps = _cases(ev, case, act, res, settings)
-    reps = _reps(ev, opps, res)
+    lifecycle = _find(ev, LIFECYCLE_COLUMNS)
+    el = settings.event_log
+    ev = ev.with_columns(
+        timestamp_series(ev.get_column(ts), settings.timezone).alias("_ts"),
+        _kept(ev, lifecycle, el).alias(_KEEP),
+    )
+    kept = ev.filter(pl.col(_KEEP))
+    won, lost = _end_activities(kept.get_column(act), settings)
+    cases = _cases(ev, case, act, res, won, lost, el)
+    reps = _reps(kept, cases, res)
+    notes, summary = _notes(ev, lifecycle, act, cases, won, lost, settings)
+    opps = cases.with_columns(
+        pl.col("_first").dt.strftime(_TS_OUT).alias("eigyo:created_at"),
+        pl.col("_closed").dt.strftime(_TS_OUT).alias("eigyo:closed_at"),
+    ).drop("_first", "_closed")
     # trace attributes live on the opportunity; the events keep their own attributes as extra
-    events = ev.drop("_ts", *[c for c in ev.columns if c.startswith("case:") and c != case])
-    return [
+    events = kept.drop(
+        "_ts", _KEEP, *[c for c in ev.columns if c.startswith("case:") and c != case]
+    )
+    parts = [
         (sh, RawTable(events)),
         (entry["opportunities"], RawTable(opps)),
         (entry["reps"], RawTable(reps)),
     ]
+    return Plan(parts, notes, summary)
