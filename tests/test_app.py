@@ -152,7 +152,7 @@ def test_manager_sees_the_team_not_the_other(client: TestClient) -> None:
     assert {r["opportunity_id"] for r in got["rows"]} == VISIBLE["boss"]["opportunities"]
     teams = client.get(f"/api/metrics?period={FY}&by=team&metric=won_deals").json()
     assert teams["metrics"] == [{"id": "won_deals", "value": 2.0, "unit": "count",
-                                 "by": {"team": "A"}}]  # fmt: skip
+                                 "by": {"team": "A"}, "reason": None}]  # fmt: skip
     assert client.get("/api/records/leads/l2").status_code == 404
 
 

@@ -25,10 +25,12 @@ class Currency:
     decimals: int
 
     def excel_format(self) -> str:
-        """An Excel number format for amounts (the symbol quoted so Excel never reads it as
-        a format character)."""
+        """An Excel number format for amounts: ``¥#,##0``, ``$#,##0.00``; a symbol with letters
+        (``CHF``, ``Rp``) is quoted so Excel never reads its letters as format codes."""
         frac = "." + "0" * self.decimals if self.decimals else ""
-        return f'"{self.symbol}"#,##0{frac}'
+        plain = not any(ch.isascii() and (ch.isalpha() or ch == " ") for ch in self.symbol)
+        symbol = self.symbol if plain else f'"{self.symbol}"'
+        return f"{symbol}#,##0{frac}"
 
 
 #: The currencies eigyo knows by symbol; any other three-letter code is written ``CODE 1,234.00``.

@@ -56,6 +56,7 @@ def kpi_tiles(ws: Workspace, period: Period, ids: tuple[str, ...] = SUMMARY_KPIS
                 previous=c.previous,
                 last_year=c.last_year,
                 better=m.better,
+                reason=c.reason,
             )
         )
     return tiles
@@ -76,6 +77,7 @@ def report_input(
         kpis=kpi_tiles(ws, period) if tiles is None else tiles,
         findings=findings,
         data_summary=data_summary(ws),
+        currency=ws.settings.currency,
     )
 
 

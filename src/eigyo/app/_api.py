@@ -67,15 +67,26 @@ class Me(BaseModel):
     team: str | None
 
 
+class ReasonOut(BaseModel):
+    """Why a metric has no value: ``missing_data`` (with the unmet ``needs``) or
+    ``no_records``; ``text`` in the caller's language (docs/metrics.md)."""
+
+    code: Literal["missing_data", "no_records"]
+    needs: list[str]
+    text: str
+
+
 class MetricOut(BaseModel):
     id: str
     value: float | None
     unit: str
     by: dict[str, str]
+    reason: ReasonOut | None = None
 
 
 class MetricsOut(BaseModel):
     period: str
+    currency: str
     metrics: list[MetricOut]
 
 
@@ -133,7 +144,12 @@ def metrics(
     if metric and not ids:
         raise HTTPException(400, f"Unknown metric. Known metrics: {', '.join(REGISTRY)}")
     values = views.metric_rows(ws, p, ids, by)
-    return {"period": p.label, "metrics": [v.to_json() for v in values]}
+    lang = lang_of(request)
+    return {
+        "period": p.label,
+        "currency": ws.settings.currency,
+        "metrics": [v.to_json(lang) for v in values],
+    }
 
 
 @router.get("/metrics/{metric_id}/records", response_model=RecordsOut)
@@ -161,7 +177,11 @@ def findings(
         ("findings", s.user.principal().key, p.label), lambda: views.findings(ws, p)
     )
     out_lang = lang or lang_of(request)
-    return {"period": p.label, "findings": [f.to_json(out_lang) for f in found]}
+    return {
+        "period": p.label,
+        "currency": ws.settings.currency,
+        "findings": [f.to_json(out_lang) for f in found],
+    }
 
 
 @router.get("/process", response_model=ProcessOut)

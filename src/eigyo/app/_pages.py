@@ -67,7 +67,9 @@ def _explorer_context(
     dim = by if by in DIMENSIONS else None
     rows: list[dict[str, Any]] = []
     try:
-        rows = views.explorer_table(views.metric_rows(ws, p, chosen, dim), lang)
+        rows = views.explorer_table(
+            views.metric_rows(ws, p, chosen, dim), lang, ws.settings.currency
+        )
     except InputError as e:
         error = str(e)
     metrics = [(m.id, m.label(lang)) for m in REGISTRY.values()]

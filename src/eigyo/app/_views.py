@@ -16,17 +16,17 @@ import ibis.expr.types as ir
 
 from eigyo.analysis.process import ProcessMap, process_map
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose import Finding, diagnose
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS
 from eigyo.errors import InputError
-from eigyo.metrics import DIMENSIONS, REGISTRY, MetricValue, compute
+from eigyo.metrics import DIMENSIONS, REGISTRY, MetricValue, compute, format_metric
 from eigyo.metrics._groups import with_group  # the registry's own grouping, for drill-down
 from eigyo.metrics._vocab import POPULATIONS, Ctx  # named populations, for drill-down
 from eigyo.periods import Period, fiscal_year_of, parse_period
 from eigyo.report import _charts_sales as sales_charts
 from eigyo.report._figures import Chart
 from eigyo.report._figures import Ctx as ChartCtx
-from eigyo.report._format import fmt_value
 from eigyo.report._sections import STEP_CHARTS, FindingView, TileView, finding_view, tile_view
 from eigyo.schema import table as schema_table
 from eigyo.spine import kpi_tiles
@@ -80,7 +80,7 @@ def overview(ws: ScopedWorkspace, period: Period, found: list[Finding], lang: st
     steps = [(s, sum(f.step == s for f in alarms)) for s in STEPS]
     counts = {n: ws.count(n) for n in ("reps", "opportunities", "leads", "activities")}
     return Overview(
-        tiles=[tile_view(k, lang) for k in tiles],
+        tiles=[tile_view(k, lang, ws.settings.currency) for k in tiles],
         top=[finding_view(f, lang, units) for f in alarms[:5]],
         steps=steps,
         counts=counts,
@@ -105,8 +105,11 @@ def metric_rows(
     return compute(ws, period, metric_ids or None, by or None)
 
 
-def explorer_table(values: list[MetricValue], lang: str) -> list[dict[str, Any]]:
-    """Rows for the explorer table: label, group, formatted value and what drill-down needs."""
+def explorer_table(
+    values: list[MetricValue], lang: str, currency: str = DEFAULT_CURRENCY
+) -> list[dict[str, Any]]:
+    """Rows for the explorer table: label, group, formatted value (「データなし（理由）」 when
+    the metric is not available) and what drill-down needs."""
     out = []
     for v in values:
         m = REGISTRY[v.id]
@@ -117,7 +120,8 @@ def explorer_table(values: list[MetricValue], lang: str) -> list[dict[str, Any]]
                 "label": m.label(lang),
                 "definition": m.definition(lang),
                 "group": group,
-                "value": fmt_value(v.value, v.unit, lang),
+                "value": format_metric(v, lang, currency),
+                "available": v.value is not None,
                 "drill": drill_population(v.id) is not None,
             }
         )

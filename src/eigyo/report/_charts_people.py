@@ -86,7 +86,10 @@ def ramp_curves(ctx: Ctx) -> Chart:
     if df.height:
         fig = new_figure(
             xaxis={"title": ctx.tr("report.axis.tenure_month"), "dtick": 3},
-            yaxis={"title": ctx.tr("report.axis.cumulative"), "tickformat": ",.0f"},
+            yaxis={
+                "title": ctx.tr("report.axis.cumulative", unit=ctx.money_unit),
+                "tickformat": ",.0f",
+            },
         )
         reps = ctx.tr("report.evidence.reps")
         for (cohort,), g in df.group_by("cohort", maintain_order=True):
@@ -97,7 +100,7 @@ def ramp_curves(ctx: Ctx) -> Chart:
                     customdata=g.get_column("reps").to_list(),
                     name=ctx.tr("report.chart.ramp.cohort", year=cohort),
                     mode="lines+markers",
-                    hovertemplate=f"%{{x}}: ¥%{{y:,.0f}} ({reps} %{{customdata}})"
+                    hovertemplate=f"%{{x}}: {ctx.symbol}%{{y:,.0f}} ({reps} %{{customdata}})"
                     "<extra>%{fullData.name}</extra>",
                 )
             )

@@ -23,9 +23,16 @@ def bookings_by_month(ctx: Ctx) -> Chart:
     if df.height:
         fig = new_figure(
             xaxis_title=ctx.tr("report.axis.month"),
-            yaxis={"title": ctx.tr("report.axis.bookings"), "tickformat": ",.0f"},
+            yaxis={
+                "title": ctx.tr("report.axis.bookings", unit=ctx.money_unit),
+                "tickformat": ",.0f",
+            },
         )
-        hover = "%{x|%Y-%m}<br>¥%{y:,.0f}<br>" + ctx.tr("report.axis.deals") + " %{customdata}"
+        hover = (
+            f"%{{x|%Y-%m}}<br>{ctx.symbol}%{{y:,.0f}}<br>"
+            + ctx.tr("report.axis.deals")
+            + " %{customdata}"
+        )
         for (team,), g in df.group_by("team", maintain_order=True):
             fig.add_trace(
                 go.Scatter(
@@ -210,7 +217,7 @@ def segment_matrix(ctx: Ctx) -> Chart:
                     "opacity": 0.6,
                 },
                 hovertemplate="%{text}<br>%{x:.1%} (n=%{customdata[0]})<br>%{y:.1%}"
-                "<br>¥%{customdata[1]:,.0f}<extra></extra>",
+                f"<br>{ctx.symbol}%{{customdata[1]:,.0f}}<extra></extra>",
             )
         )
     return chart(ctx, "segment-matrix", "report.chart.segment.title", fig)

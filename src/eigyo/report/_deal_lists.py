@@ -12,6 +12,9 @@ import ibis
 import polars as pl
 
 from eigyo.analysis.deals import open_deals_at_end
+from eigyo.diagnose.checks import load_checks
+from eigyo.diagnose.engine import needs_of
+from eigyo.metrics import unmet
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -69,7 +72,19 @@ def open_deals(ws: Workspace, period: Period, stale_days: int = STALE_DAYS) -> p
         stale=j.stale,
     )
     df: pl.DataFrame = j.order_by([ibis.desc("amount"), "opportunity_id"]).to_polars()
+    if not activity_known(ws):  # no activities on deals: idle time is unknown, not "ever"
+        df = df.with_columns(
+            idle_days=pl.lit(None, dtype=df.schema["idle_days"]),
+            stale=pl.lit(None, dtype=df.schema["stale"]),
+        )
     return df.select(COLUMNS)
+
+
+def activity_known(ws: Workspace) -> bool:
+    """Whether the workspace records activities on deals: what the ``stale_deals`` check needs
+    (its declaration in checks.toml), so the list and the finding agree on "unknown"."""
+    check = next(c for c in load_checks() if c.id == "stale_deals")
+    return not unmet(ws, needs_of(check))
 
 
 def stale_deals(deals: pl.DataFrame) -> pl.DataFrame:

@@ -67,7 +67,7 @@ def document(ws: Workspace, inp: ReportInput, lang: str, *, with_charts: bool = 
             "report.meta.generated", lang, at=inp.generated_at.strftime("%Y-%m-%d %H:%M")
         ),
         footer=t("report_files.footer", lang, version=__version__),
-        tiles=[tile_view(k, lang) for k in inp.kpis],
+        tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
         summary=_top(inp, lang),
         sections=secs,
         data_summary=sorted(inp.data_summary.items()),

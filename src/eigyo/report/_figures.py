@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from eigyo.currency import currency
 from eigyo.i18n import t
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
@@ -65,6 +66,17 @@ class Ctx:
 
     def tr(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
+
+    @property
+    def symbol(self) -> str:
+        """The workspace currency's symbol, for amounts in hover texts (¥, $ …)."""
+        return currency(self.ws.settings.currency).symbol
+
+    @property
+    def money_unit(self) -> str:
+        """The currency as an axis title names it: 円 for yen in Japanese, else its code."""
+        code = currency(self.ws.settings.currency).code
+        return "円" if code == "JPY" and self.lang == "ja" else code
 
     def labels(self, series: pl.Series) -> list[str]:
         """A data column as chart labels (see :meth:`label`)."""

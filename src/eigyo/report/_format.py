@@ -1,4 +1,4 @@
-"""Numbers as a sales manager reads them: ¥ with separators, %, days, minutes, in ja or en.
+"""Numbers as a sales manager reads them: money in the workspace currency, %, days, minutes.
 
 Findings carry free-form ``evidence`` dicts; their units are guessed from the key names
 (``*_rate`` → %, ``*_minutes`` → minutes …) and, for the generic keys ``value``/``target``,
@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from eigyo.currency import DEFAULT_CURRENCY, money
 from eigyo.i18n import catalogue, t
 
 #: Unit of a generic evidence key is the metric's unit (value, target, previous …).
@@ -37,16 +38,17 @@ def _smart(x: float) -> str:
     return _num(x, 1) if abs(x) >= 100 else _num(x, 2).rstrip("0").rstrip(".")
 
 
-def fmt_value(value: float | None, unit: str, lang: str) -> str:
-    """Format a value by unit: ``ratio`` as %, ``yen`` as ¥ with separators, durations in days,
-    minutes or hours with the unit word of the language; None as a dash."""
+def fmt_value(value: float | None, unit: str, lang: str, currency: str = DEFAULT_CURRENCY) -> str:
+    """Format a value by unit: ``ratio`` as %, ``yen`` as an amount in ``currency`` (the one
+    money formatter, :func:`eigyo.currency.money`), durations in days, minutes or hours with the
+    unit word of the language; None as a dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     v = float(value)
     if unit == "ratio":
         return f"{v * 100:,.1f}%"
     if unit in ("yen", "yen/day"):
-        text = ("-" if v < 0 else "") + "¥" + _num(abs(v), 0)
+        text = money(v, currency)
         return text + (t("report.unit.per_day", lang) if unit == "yen/day" else "")
     if unit in ("days", "minutes", "hours"):
         return t(f"report.unit.{unit}", lang, n=_num(v, 0 if abs(v) >= 100 else 1))
@@ -65,7 +67,12 @@ class Delta:
 
 
 def fmt_delta(
-    label: str, value: float | None, base: float | None, unit: str, better: str
+    label: str,
+    value: float | None,
+    base: float | None,
+    unit: str,
+    better: str,
+    currency: str = DEFAULT_CURRENCY,
 ) -> Delta | None:
     """Change from ``base`` to ``value``: percentage points for ratios, else percent change.
 
@@ -79,7 +86,8 @@ def fmt_delta(
     elif base != 0:
         text = f"{diff / abs(float(base)) * 100:+.1f}%"
     else:
-        text = "+" + fmt_value(diff, unit, "en") if diff >= 0 else fmt_value(diff, unit, "en")
+        text = fmt_value(diff, unit, "en", currency)
+        text = "+" + text if diff >= 0 else text
     good = (diff > 0) == (better == "higher")
     tone = "flat" if abs(diff) < 1e-12 else "good" if good else "bad"
     return Delta(label, text, tone)
@@ -111,18 +119,22 @@ def label_of(section: str, key: str, lang: str) -> str:
     return key.replace("_", " ")
 
 
-def fmt_evidence_value(value: Any, unit: str | None, lang: str) -> str:
+def fmt_evidence_value(
+    value: Any, unit: str | None, lang: str, currency: str = DEFAULT_CURRENCY
+) -> str:
     """One evidence value: numbers by unit (counts get separators), lists joined, rest as text."""
     if isinstance(value, bool):
         return t("report.common.yes" if value else "report.common.no", lang)
     if isinstance(value, int | float):
         if unit:
-            return fmt_value(float(value), unit, lang)
+            return fmt_value(float(value), unit, lang, currency)
         return _smart(float(value))
     if isinstance(value, list | tuple):
-        return ", ".join(fmt_evidence_value(v, unit, lang) for v in value)
+        return ", ".join(fmt_evidence_value(v, unit, lang, currency) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {fmt_evidence_value(v, unit, lang)}" for k, v in value.items())
+        return ", ".join(
+            f"{k}: {fmt_evidence_value(v, unit, lang, currency)}" for k, v in value.items()
+        )
     return "—" if value is None else str(value)
 
 
@@ -130,14 +142,14 @@ def fmt_evidence_value(value: Any, unit: str | None, lang: str) -> str:
 HIDDEN_EVIDENCE = frozenset({"p_value", "successes", "status"})
 
 
-def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str) -> str:
+def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str, currency: str) -> str:
     if key in ("q_value", "p_value") and isinstance(value, int | float):
         return "<0.001" if value < 0.001 else f"{value:.3g}"
     if key == "effect" and unit == "ratio" and isinstance(value, int | float):
         return f"{value * 100:+.1f}pt"
     if isinstance(value, str):
         return value_label(key, value, lang)
-    return fmt_evidence_value(value, unit_of_key(key, unit), lang)
+    return fmt_evidence_value(value, unit_of_key(key, unit), lang, currency)
 
 
 def value_label(key: str, value: str, lang: str) -> str:
@@ -147,7 +159,10 @@ def value_label(key: str, value: str, lang: str) -> str:
 
 
 def evidence_items(
-    evidence: dict[str, Any], metric_unit: str | None, lang: str
+    evidence: dict[str, Any],
+    metric_unit: str | None,
+    lang: str,
+    currency: str = DEFAULT_CURRENCY,
 ) -> list[tuple[str, str]]:
     """Evidence as (label, formatted value) pairs in the finding's own order; a confidence
     interval (ci_low, ci_high) becomes one item."""
@@ -157,11 +172,13 @@ def evidence_items(
             continue
         if k == "ci_low" and "ci_high" in evidence:
             unit = unit_of_key("value", metric_unit) if "estimate" not in evidence else metric_unit
-            low = _fmt_evidence("value", v, unit, lang)
-            high = _fmt_evidence("value", evidence["ci_high"], unit, lang)
+            low = _fmt_evidence("value", v, unit, lang, currency)
+            high = _fmt_evidence("value", evidence["ci_high"], unit, lang, currency)
             items.append((label_of("evidence", "ci", lang), f"{low} ～ {high}"))
             continue
-        items.append((label_of("evidence", k, lang), _fmt_evidence(k, v, metric_unit, lang)))
+        items.append(
+            (label_of("evidence", k, lang), _fmt_evidence(k, v, metric_unit, lang, currency))
+        )
     return items
 
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import Finding
+from eigyo.metrics import Reason
 from eigyo.periods import Period
 
 Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
@@ -34,6 +36,9 @@ class KpiTile:
     previous: float | None = None
     last_year: float | None = None
     better: Literal["higher", "lower"] = "higher"
+    #: Why ``value`` is None (inputs absent, or nothing to compute over): the tile says
+    #: 「データなし」 with it and is not judged against its target.
+    reason: Reason | None = None
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -57,3 +62,5 @@ class ReportInput:
     kpis: list[KpiTile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     data_summary: dict[str, int] = field(default_factory=dict)
+    #: The workspace currency (``eigyo.toml``): how every amount in the report reads.
+    currency: str = DEFAULT_CURRENCY

@@ -64,7 +64,7 @@ def render_html(ws: Workspace, inp: ReportInput, lang: str = "ja") -> str:
             ),
             footer=tr("report.meta.footer", version=__version__),
             summary=top_findings(inp, lang),
-            tiles=[tile_view(k, lang) for k in inp.kpis],
+            tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
             sections=sections(ctx, inp),
             data_summary=sorted(inp.data_summary.items()),
             font_stack=Markup(FONT_STACK),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS, Finding
 from eigyo.i18n import t
 from eigyo.report import _charts_people as people
@@ -51,6 +52,8 @@ class TileView:
     met: bool | None
     deltas: list[Delta]
     better: str
+    #: Why there is no value (「データなし（…）」 is then the ``value`` text), else None.
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,23 +88,30 @@ class SectionView:
     problems: int = field(default=0)
 
 
-def tile_view(tile: KpiTile, lang: str) -> TileView:
-    """A KPI tile, formatted by its unit, with changes coloured by the good direction."""
+def tile_view(tile: KpiTile, lang: str, currency: str = DEFAULT_CURRENCY) -> TileView:
+    """A KPI tile, formatted by its unit, with changes coloured by the good direction; a tile
+    without a value says 「データなし」 with its reason and is neither met nor missed."""
     deltas = [
-        fmt_delta(t(key, lang), tile.value, base, tile.unit, tile.better)
+        fmt_delta(t(key, lang), tile.value, base, tile.unit, tile.better, currency)
         for key, base in (
             ("report.kpi.vs_previous", tile.previous),
             ("report.kpi.vs_last_year", tile.last_year),
         )
     ]
+    missing = tile.value is None and tile.reason is not None
     return TileView(
         metric_id=tile.metric_id,
         label=tile.label.get(lang) or tile.label.get("ja") or tile.metric_id,
-        value=fmt_value(tile.value, tile.unit, lang),
-        target=None if tile.target is None else fmt_value(tile.target, tile.unit, lang),
+        value=(
+            t("report.kpi.not_available", lang)
+            if missing
+            else fmt_value(tile.value, tile.unit, lang, currency)
+        ),
+        target=None if tile.target is None else fmt_value(tile.target, tile.unit, lang, currency),
         met=target_met(tile.value, tile.target, tile.better),
         deltas=[d for d in deltas if d is not None],
         better=tile.better,
+        reason=tile.reason.text(lang) if missing and tile.reason else None,
     )
 
 
@@ -126,8 +136,10 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         severity_label=t(f"report.severity.{f.severity}", lang),
         title=_pick(f.title, lang, f.check),
         scope=scope_text(f.scope, lang),
-        impact=None if f.impact_jpy is None else fmt_value(f.impact_jpy, "yen", lang),
-        evidence=evidence_items(f.evidence, f.unit or _metric_unit(f.metric, units), lang),
+        impact=None if f.impact_jpy is None else fmt_value(f.impact_jpy, "yen", lang, f.currency),
+        evidence=evidence_items(
+            f.evidence, f.unit or _metric_unit(f.metric, units), lang, f.currency
+        ),
         cause=_pick(f.cause, lang),
         actions=[a for a in (_pick(x, lang) for x in f.actions) if a],
         impact_formula=_pick(f.impact_formula, lang) if f.impact_formula else "",

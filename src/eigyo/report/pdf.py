@@ -109,7 +109,8 @@ def _kpi_table(doc: Document) -> Table:
     ]
     for k in doc.tiles:
         deltas = {d.label: d for d in k.deltas}
-        cells = [_p(k.label, "cell"), _p(k.value, "cell"), _p(_target_text(doc, k), "cell")]
+        value = f"{k.value}: {k.reason}" if k.reason else k.value
+        cells = [_p(k.label, "cell"), _p(value, "cell"), _p(_target_text(doc, k), "cell")]
         for label in (prev, last):
             d = deltas.get(label)
             cells.append(_p(d.text, "cell", _TONE_COLOR[d.tone]) if d else _p("—", "cell"))
@@ -127,7 +128,7 @@ def _target_text(doc: Document, k: TileView) -> str:
 
 
 def _summary_table(doc: Document) -> Table:
-    """Page one's top findings: severity, title, scope and ¥ impact, costliest first."""
+    """Page one's top findings: severity, title, scope and impact, costliest first."""
     head = [
         "report.finding.step",
         "report_files.finding.title",

@@ -127,7 +127,7 @@ def _kpi_row(table: Any, r: int, k: TileView, doc: Document, labels: tuple[str, 
         target += f" ({doc.tr('report.kpi.met' if k.met else 'report.kpi.missed')})"
     met_color = None if k.met is None else _TONE["good" if k.met else "bad"]
     _cell(table.cell(r, 0), doc.lang, k.label)
-    _cell(table.cell(r, 1), doc.lang, k.value, bold=True)
+    _cell(table.cell(r, 1), doc.lang, f"{k.value}: {k.reason}" if k.reason else k.value, bold=True)
     _cell(table.cell(r, 2), doc.lang, target, color=met_color)
     for c, label in enumerate(labels, start=3):
         d = deltas.get(label)
@@ -135,7 +135,7 @@ def _kpi_row(table: Any, r: int, k: TileView, doc: Document, labels: tuple[str, 
 
 
 def _finding_slide(prs: Any, doc: Document, f: FindingView, png: bytes | None) -> None:
-    """One finding: title and ¥ impact on top, evidence, cause and actions on the left, its
+    """One finding: title and impact on top, evidence, cause and actions on the left, its
     chart on the right (text takes the whole width when the finding has no chart)."""
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     width = int(_W - 2 * _MARGIN)

@@ -1,6 +1,6 @@
 """The Excel report: KPIs, findings, metrics by team and deal lists, one sheet each.
 
-Japanese offices decide in Excel, so numbers stay numbers (typed cells with ¥ and % formats a
+Japanese offices decide in Excel, so numbers stay numbers (typed cells with currency and % formats a
 manager can sum and filter), each sheet has a frozen header, an autofilter and readable widths.
 
 CRM data is hostile input here: a company name such as ``=HYPERLINK("http://…")`` or ``+cmd|…``
@@ -22,6 +22,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from eigyo.currency import DEFAULT_CURRENCY, currency
 from eigyo.i18n import check_lang, t
 from eigyo.metrics import REGISTRY, compute
 from eigyo.report._deal_lists import COLUMNS, open_deals, stale_deals
@@ -35,7 +36,7 @@ from eigyo.workspace import Workspace
 #: Excel's limits: a cell holds at most 32,767 characters, a sheet 1,048,576 rows.
 MAX_CELL = 32_767
 MAX_ROWS = 1_048_575
-#: Number formats by metric unit.
+#: Number formats by metric unit; amounts (``yen``) take the workspace currency's format.
 NUMBER_FORMATS = {
     "yen": "¥#,##0",
     "yen/day": "¥#,##0",
@@ -57,7 +58,7 @@ _WORKBOOK_OPTIONS = {
 class _Sheets:
     """The workbook with its formats, and one way to write any value into a typed cell."""
 
-    def __init__(self, wb: Workbook, lang: str) -> None:
+    def __init__(self, wb: Workbook, lang: str, currency_code: str = DEFAULT_CURRENCY) -> None:
         self.wb, self.lang = wb, lang
         font = {"font_name": "Yu Gothic" if lang == "ja" else "Calibri", "font_size": 10}
         self.text = wb.add_format({**font, "valign": "top"})
@@ -74,9 +75,10 @@ class _Sheets:
         )
         self.date = wb.add_format({**font, "num_format": "yyyy-mm-dd", "valign": "top"})
         self.time = wb.add_format({**font, "num_format": "yyyy-mm-dd hh:mm", "valign": "top"})
+        money = currency(currency_code).excel_format()
+        formats = {**NUMBER_FORMATS, "yen": money, "yen/day": money}
         self.units = {
-            u: wb.add_format({**font, "num_format": f, "valign": "top"})
-            for u, f in NUMBER_FORMATS.items()
+            u: wb.add_format({**font, "num_format": f, "valign": "top"}) for u, f in formats.items()
         }
 
     def tr(self, key: str, /, **values: object) -> str:
@@ -141,10 +143,13 @@ def _kpis(s: _Sheets, tiles: list[KpiTile]) -> None:
         metric = REGISTRY.get(k.metric_id)
         met = target_met(k.value, k.target, k.better)
         met_text = None if met is None else s.tr("report.kpi.met" if met else "report.kpi.missed")
+        value: object = k.value
+        if k.value is None and k.reason is not None:  # 「データなし（理由）」, never a blank or 0
+            value = k.reason.label(s.lang)
         row = [
             k.metric_id,
             k.label.get(s.lang) or k.metric_id,
-            k.value,
+            value,
             k.target,
             met_text,
             k.previous,
@@ -181,7 +186,9 @@ def _findings(s: _Sheets, inp: ReportInput) -> None:
     ordered = sorted(inp.findings, key=lambda f: f.sort_key())
     for r, f in enumerate(ordered, start=1):
         v = finding_view(f, s.lang, units)
-        evidence = evidence_items(f.evidence, f.unit or units.get(f.metric or ""), s.lang)
+        evidence = evidence_items(
+            f.evidence, f.unit or units.get(f.metric or ""), s.lang, f.currency
+        )
         row = [
             r,
             v.step_title,
@@ -213,6 +220,9 @@ def _by_team(s: _Sheets, xws: Workspace, inp: ReportInput) -> None:
         s.cell(ws, r, 0, team)
         for c, mid in enumerate(ids, start=1):
             mv = cell.get((team, mid))
+            if mv is not None and mv.reason is not None and mv.reason.code == "missing_data":
+                s.cell(ws, r, c, s.tr("report.kpi.not_available"))
+                continue
             s.cell(ws, r, c, None if mv is None else mv.value, None if mv is None else mv.unit)
     s.finish(ws, len(teams), len(heads))
 
@@ -259,7 +269,7 @@ def write_xlsx(
 
     def build(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), _WORKBOOK_OPTIONS)
-        s = _Sheets(wb, lang)
+        s = _Sheets(wb, lang, inp.currency)
         steps: tuple[Callable[[], None], ...] = (
             lambda: _kpis(s, inp.kpis),
             lambda: _findings(s, inp),
