@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from eigyo.currency import is_code as is_currency_code
 from eigyo.engines._spec import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.schema import STAGE_KINDS
@@ -210,7 +211,8 @@ def template(name: str = "eigyo workspace") -> str:
 name = "{name}"
 # Time zone of naive timestamps in imported files, and of every period boundary.
 timezone = "Asia/Tokyo"
-# Currency of every amount (informational: amounts are never converted).
+# Currency of every amount (ISO code: JPY, USD, EUR …): how amounts and impacts are written
+# (symbol and decimals). Amounts are never converted.
 currency = "JPY"
 # First month of the fiscal year: FY2025 = 2025-04-01 .. 2026-03-31 with 4.
 fiscal_year_start_month = 4
@@ -302,6 +304,9 @@ def load(path: Path) -> Settings:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"workspace.timezone: {tz!r} is not a known time zone (e.g. Asia/Tokyo)")
+    cur = str(ws.get("currency", "JPY")).strip().upper()
+    if not is_currency_code(cur):
+        problems.append(f"workspace.currency: {cur!r} must be an ISO 4217 code such as JPY or USD")
     fy = ws.get("fiscal_year_start_month", 4)
     if not isinstance(fy, int) or not 1 <= fy <= 12:
         problems.append(f"workspace.fiscal_year_start_month: {fy!r} must be a month 1-12")
@@ -346,7 +351,7 @@ def load(path: Path) -> Settings:
     return Settings(
         name=str(ws.get("name", "eigyo workspace")),
         timezone=tz,
-        currency=str(ws.get("currency", "JPY")),
+        currency=cur,
         fiscal_year_start_month=fy,
         engine=engine,
         lead_sla_minutes=float(sla),

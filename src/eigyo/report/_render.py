@@ -20,7 +20,7 @@ from eigyo import __version__
 from eigyo.i18n import check_lang, t
 from eigyo.report._figures import FONT_STACK, Ctx
 from eigyo.report._model import ReportInput
-from eigyo.report._sections import sections, tile_view, top_findings
+from eigyo.report._sections import sections, tile_view, top_findings, unavailable_note
 from eigyo.workspace import Workspace
 
 
@@ -64,6 +64,7 @@ def render_html(ws: Workspace, inp: ReportInput, lang: str = "ja") -> str:
             ),
             footer=tr("report.meta.footer", version=__version__),
             summary=top_findings(inp, lang),
+            unavailable=unavailable_note(inp, lang),
             tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
             sections=sections(ctx, inp),
             data_summary=sorted(inp.data_summary.items()),

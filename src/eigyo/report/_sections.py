@@ -147,6 +147,21 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
     )
 
 
+def not_available(f: Finding) -> bool:
+    """A check that could not judge because the data it needs is absent."""
+    return f.evidence.get("status") == "not_available"
+
+
+def unavailable_note(inp: ReportInput, lang: str) -> str | None:
+    """Page one's reminder that "no problem found" covers only what the data allowed to check:
+    how many checks could not judge, and which data they need."""
+    missing = [f for f in inp.findings if not_available(f)]
+    if not missing:
+        return None
+    needs = sorted({n for f in missing for n in f.evidence.get("needs", [])})
+    return t("report.summary.not_available", lang, n=len(missing), needs=", ".join(needs))
+
+
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.sort_key())
 
@@ -170,6 +185,8 @@ def sections(ctx: Ctx, inp: ReportInput) -> list[SectionView]:
         note = None
         if not found and not any(c.has_data for c in charts):
             note = ctx.tr("report.section.not_enough_data")
+        elif found and all(not_available(f) for f in found):
+            note = ctx.tr("report.section.not_available")
         elif problems == 0:
             note = ctx.tr("report.section.no_problems")
         out.append(
