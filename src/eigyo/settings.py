@@ -267,6 +267,7 @@ def event_log_settings(raw: object, lang: str = "en") -> tuple[EventLogSettings,
         return tuple(getattr(default, key))
 
     won, lost = texts("won_activities"), texts("lost_activities")
+    lifecycle, exclude = texts("lifecycle"), texts("exclude_resources")
     both = sorted(set(won) & set(lost))
     if both:
         problems.append(t("eventlog.settings.both", lang, names=", ".join(both)))
@@ -279,9 +280,9 @@ def event_log_settings(raw: object, lang: str = "en") -> tuple[EventLogSettings,
     out = EventLogSettings(
         won_activities=won,
         lost_activities=lost,
-        lifecycle=texts("lifecycle"),
+        lifecycle=lifecycle,
         owner=owner,
-        exclude_resources=texts("exclude_resources"),
+        exclude_resources=exclude,
     )
     return out, problems
 
