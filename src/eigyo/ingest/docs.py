@@ -7,6 +7,7 @@ file in the repository differs from what this function writes.
 from __future__ import annotations
 
 from eigyo.ingest.mapping import presets
+from eigyo.ingest.xes import DOC as EVENT_LOG_DOC
 from eigyo.schema import EXTRA_COLUMN, TABLES, Column
 
 _INTRO = """# Import format (generated — do not edit)
@@ -91,6 +92,7 @@ def import_format_markdown() -> str:
         out.append("| column | type | required | rules | description |\n|---|---|---|---|---|")
         out += [_column_line(c, t.key) for c in t.columns]
         out.append("")
+    out.append(EVENT_LOG_DOC)
     return "\n".join(out)
 
 

@@ -85,6 +85,55 @@ LIFECYCLE_COLUMNS = (
     "transition",
 )
 _TS_OUT = "%Y-%m-%d %H:%M:%S%.f"
+
+#: The event-log section of ``docs/import-format.md`` (appended by :mod:`eigyo.ingest.docs`).
+DOC = """## Event logs (`--preset xes`)
+
+`eigyo import LOG --preset xes --workspace W` reads a process-mining event log: XES (`.xes`,
+`.xes.gz`, `.xes.zip` or a `.zip` holding one; read streaming) or a table with one row per event
+(CSV, Excel, Parquet). A case becomes an opportunity, an activity a stage, a resource a rep, the
+timestamp the moment the stage was entered; trace attributes (`case:…`) stay on the opportunity
+as extra columns. Columns are found by name: case `case:concept:name` / `Case ID` / `case_id`,
+activity `concept:name` / `Activity`, timestamp `time:timestamp` / `Timestamp`, resource
+`org:resource` / `Resource`, lifecycle `lifecycle:transition` / `lifecycle` / `transition`.
+How the log is read is set in `eigyo.toml`, section `[event_log]` (defaults shown):
+
+- `won_activities = []`, `lost_activities = []`: a case that reached one of these is **won** /
+  **lost**, its `closed_at` that event's time.
+- `lifecycle = ["complete"]`: the lifecycle transitions that become stage entries
+  (case-insensitive); events without a transition are kept; `[]` keeps every event.
+- `owner = "first_resource"`: the resource of the case's first kept event that has one;
+  `"most_frequent_resource"`: the one with most kept events of the case (ties: seen first);
+  `"case:ATTRIBUTE"`: a trace attribute (or a column of a table log).
+- `exclude_resources = []`: resources never taken as owner (system users that touch every case).
+
+What the import decides:
+
+- **Outcome.** Stages of kind won / lost in `[[stages]]` (and known names such as `Closed Won`,
+  `受注`, `失注`) are end activities too. A case that reached both a won and a lost activity is
+  decided by the earlier one. Only kept events (the `lifecycle` filter) decide.
+- **`unknown`.** A case that reached no end activity — every case when none is configured — gets
+  status `unknown`: the log does not say whether it was won, lost or is still running. It is a
+  status of its own because both alternatives lie: as `lost` it would pull the win rate down, as
+  `open` it would sit in the pipeline as a stale deal that nobody works. Every metric and analysis
+  counts a deal as closed only when it is won or lost (win rate = won / (won + lost)), so unknown
+  cases enter no win rate, cycle time or bookings. Their `closed_at` is the case's last event (of
+  any lifecycle), so the open-pipeline and stale-deal views, which count a deal as open while
+  `closed_at` is blank or after the day asked, see an unknown case only while its events run.
+- **Stage entries.** With the default `lifecycle = ["complete"]` a work item logged as
+  schedule, start and complete is entered once (at its completion).
+- **Owner.** A case without a usable resource (or attribute value) is owned by the placeholder
+  rep `(unknown)`. Reps are made for every resource of a kept event and every owner, role
+  `generalist`, hired the day they first appear.
+- **Amount** comes from the case attribute `amount` / `AMOUNT_REQ`; a log without one leaves it
+  blank (unknown), never 0.
+- `eigyo.ingest.xes.plan` keeps notes, in Japanese and English, of what it decided: events
+  skipped by lifecycle, won / lost / unknown cases, cases without owner, configured activities
+  that never occur in the log.
+
+Example: `examples/bpi2012.eigyo.toml` for the BPI Challenge 2012 log (won = `A_APPROVED`,
+lost = `A_DECLINED` or `A_CANCELLED`: 2,246 won, 10,442 lost, 399 unknown, win rate 17.70%).
+"""
 _ATTRS = {"string", "date", "int", "float", "boolean", "id"}
 _KEEP = "_keep"
 
