@@ -108,7 +108,7 @@ def test_bad_currency_code_is_refused(tmp_path: Path) -> None:
         toml.read_text(encoding="utf-8").replace('currency = "JPY"', 'currency = "dollars"'),
         encoding="utf-8",
     )
-    with pytest.raises(WorkspaceError, match="workspace.currency"):
+    with pytest.raises(WorkspaceError, match=r"workspace\.currency"):
         workspace.open_workspace(tmp_path / "w")
 
 
@@ -165,7 +165,9 @@ def test_empty_population_names_itself(jpy: Path) -> None:
     }
 
 
-def test_metrics_json_has_reason_and_currency(jpy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_metrics_json_has_reason_and_currency(
+    jpy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = _cli(capsys, "metrics", "-w", str(jpy), "-p", PERIOD, "-f", "json", "--lang", "en",
                "-m", "bookings", "-m", "mql_to_sql_rate")  # fmt: skip
     doc = json.loads(out)
