@@ -21,7 +21,8 @@ transitions with the same counts (exactly) and the same median durations (within
 prints a markdown section; it exits non-zero when they differ.
 
 Definitions: a transition is two consecutive events of one case, self-loops included, in both
-tools. Ties in time are ordered differently: PM4Py sorts each case's events by timestamp with a
+tools; every lifecycle transition counts as an event (eigyo with ``[event_log] lifecycle = []``).
+Ties in time are ordered differently: PM4Py sorts each case's events by timestamp with a
 stable sort (file order decides ties); eigyo orders ties by configured stage order, then stage
 name (deterministic whatever the row order of the export). BPI 2012 has ties, so its PM4Py DFG is
 also computed (untimed) with ties ordered by activity name, which must equal eigyo's exactly; the
@@ -66,7 +67,12 @@ def _child_import(ws_path: Path, log: Path) -> dict[str, Any]:
     from eigyo import workspace
     from eigyo.ingest import import_path
 
-    ws = workspace.init(ws_path)
+    workspace.init(ws_path).close()
+    # every lifecycle transition is an event here, as PM4Py reads the log (eigyo's default
+    # keeps only complete events as stage entries)
+    cfg = ws_path / "eigyo.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[event_log]\nlifecycle = []\n")
+    ws = workspace.open_workspace(ws_path)
     t0 = time.perf_counter()
     rep = import_path(ws, log, preset="xes")
     secs = time.perf_counter() - t0
