@@ -24,6 +24,7 @@ from eigyo.currency import money
 from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
+from eigyo.metrics import readable
 from eigyo.periods import parse_period
 from eigyo.spine import findings_html
 from eigyo.workspace import open_workspace
@@ -70,8 +71,16 @@ def diagnose_cmd(
 
 def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
     shown = [f for f in findings if show_all or f.severity in ("warn", "error")]
+    # "No problem found" covers only what the data allowed to check: say what could not be.
+    missing = [f for f in findings if f.evidence.get("status") == "not_available"]
+    note = None
+    if missing:
+        needs = sorted({n for f in missing for n in f.evidence.get("needs", [])})
+        note = t("report.summary.not_available", lang, n=len(missing), needs=readable(needs, lang))
     if not shown:
         console.print(t("cli.diagnose.none", lang))
+        if note:
+            console.print(note)
         return
     table = Table(show_lines=True)
     for col in ("severity", "step", "finding", "impact"):
@@ -86,3 +95,5 @@ def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
             impact,
         )
     console.print(table)
+    if note and not show_all:
+        console.print(note)

@@ -1,4 +1,5 @@
-"""The runbook: declared checks that turn analyses into findings with evidence and ¥ impact."""
+"""The runbook: declared checks that turn analyses into findings with evidence and impact (in
+the workspace currency)."""
 
 from eigyo.diagnose.checks import Check, load_checks
 from eigyo.diagnose.engine import diagnose

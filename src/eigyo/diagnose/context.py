@@ -1,5 +1,6 @@
 """What every check of one diagnosis shares: the samples (built once) and the organization's
-exchange rates that turn a gap into yen (average won deal, revenue per selling hour …)."""
+exchange rates that turn a gap into money (average won deal, revenue per selling hour …), in the
+workspace currency."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class Context:
 
     @property
     def avg_won_amount(self) -> float:
-        """Mean amount of deals won in the period: the yen value of one more win."""
+        """Mean amount of deals won in the period: the value of one more win."""
         return self._won["won_amount"] / self._won["won"] if self._won["won"] else 0.0
 
     @property

@@ -1,4 +1,6 @@
-"""Turn a flagged gap into yen: what closing the gap would have been worth in the period.
+"""Turn a flagged gap into money: what closing the gap would have been worth in the period, in
+the workspace currency (the JSON key ``impact_jpy`` keeps its contract name; amounts are never
+converted).
 
 Each function receives the group's tested figures and the shared :class:`Context`; the names
 are the ``impact`` values of ``checks.toml``. Estimates are deliberately simple and documented in
@@ -109,7 +111,7 @@ IMPACTS: dict[str, ImpactFn | None] = {
 
 
 def estimate(name: str, gap: Gap, ctx: Context) -> tuple[float | None, Inputs]:
-    """¥ impact and the figures that produced it (for the stated formula)."""
+    """The impact (workspace currency) and the figures that produced it (for the formula)."""
     fn = IMPACTS[name]
     if fn is None:
         return None, {}

@@ -16,7 +16,7 @@ from eigyo.metrics._compute import (
 )
 from eigyo.metrics._format import format_metric, format_value, unit_name
 from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
-from eigyo.metrics._needs import Reason, unmet
+from eigyo.metrics._needs import Reason, readable, unmet
 from eigyo.metrics._registry import KINDS, REGISTRY, validate
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "format_metric",
     "format_value",
     "missing_inputs",
+    "readable",
     "same_period_last_year",
     "select",
     "unit_name",

@@ -96,6 +96,12 @@ def unmet(ws: Workspace, specs: Iterable[str]) -> list[str]:
     return [s for s, ok in present(ws, specs).items() if not ok]
 
 
+def readable(specs: Iterable[str], lang: str = "ja") -> str:
+    """Needs as a person reads them: ``a | b`` becomes "a or b" (「a または b」)."""
+    alt = t("metrics.reason.or", lang)
+    return ", ".join(alt.join(n.key for n in parse(s)) for s in specs)
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a value is ``None``: inputs absent (``missing_data``, with the needs unmet) or no
@@ -108,9 +114,7 @@ class Reason:
     def text(self, lang: str = "ja") -> str:
         """``needs leads.first_response_at`` / ``no closed deals in the period``."""
         if self.code == "missing_data":
-            alt = t("metrics.reason.or", lang)
-            needs = ", ".join(alt.join(n.key for n in parse(s)) for s in self.needs)
-            return t("metrics.reason.missing_data", lang, needs=needs)
+            return t("metrics.reason.missing_data", lang, needs=readable(self.needs, lang))
         key = f"metrics.population.{self.population}"
         return t(key, lang) if self.population else t("metrics.reason.no_records", lang)
 

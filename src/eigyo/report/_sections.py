@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS, Finding
 from eigyo.i18n import t
+from eigyo.metrics import readable
 from eigyo.report import _charts_people as people
 from eigyo.report import _charts_sales as sales
 from eigyo.report._figures import Chart, Ctx
@@ -159,7 +160,7 @@ def unavailable_note(inp: ReportInput, lang: str) -> str | None:
     if not missing:
         return None
     needs = sorted({n for f in missing for n in f.evidence.get("needs", [])})
-    return t("report.summary.not_available", lang, n=len(missing), needs=", ".join(needs))
+    return t("report.summary.not_available", lang, n=len(missing), needs=readable(needs, lang))
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
