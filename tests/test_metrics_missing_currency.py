@@ -275,3 +275,33 @@ def test_jpy_diagnose_json_unchanged(jpy: Path, capsys: pytest.CaptureFixture[st
     gap = next(f for f in doc["findings"] if f["check"] == "kpi_gap_by_team")
     assert gap["impact_jpy"] == 20005 and isinstance(gap["impact_jpy"], int)
     assert gap["currency"] == "JPY" and "¥1,000" in gap["impact_formula"]
+
+
+def test_dashboard_tiles_and_explorer_read_the_same_definitions(usd: Path) -> None:
+    """The dashboard (a manager of team A) shows n/a with the reason and dollars, scoped."""
+    pytest.importorskip("fastapi")
+    from eigyo.app import _views as views
+    from eigyo.app._scope import Principal, ScopedWorkspace
+
+    base = workspace.open_workspace(usd, read_only=True)
+    try:
+        ws = ScopedWorkspace(base, Principal("boss", "manager", "ra", "A"))
+        p = parse_period(PERIOD)
+        ov = views.overview(ws, p, views.findings(ws, p), "en")
+        rows = views.explorer_table(
+            views.metric_rows(ws, p, ["bookings", "mql_to_sql_rate"], None), "en", "USD"
+        )
+    finally:
+        base.close()
+    tiles = {k.metric_id: k for k in ov.tiles}
+    sla = tiles["lead_response_sla_rate"]
+    assert (sla.value, sla.reason, sla.met) == (
+        "not available",
+        "needs leads.first_response_at",
+        None,
+    )
+    assert tiles["bookings"].value == "$4,001.00"  # team A: 4 won × 1,000.25
+    assert {r["id"]: r["value"] for r in rows} == {
+        "bookings": "$4,001.00",
+        "mql_to_sql_rate": "not available (needs leads.sql_at)",
+    }
