@@ -230,6 +230,11 @@ def test_report_tiles_say_not_available_never_zero(jpy: Path) -> None:
     assert '<div class="kpi-value">データなし</div>' in text
     assert '<div class="kpi-reason">leads.first_response_at が必要です</div>' in text
     assert "目標未達" not in text and " missed" not in text  # not judged against its 80% target
+    # Its charts say which data they need instead of drawing every lead as untouched.
+    chart = re.search(r'id="chart-untouched-by-source".*?</figure>', html, re.S)
+    assert chart is not None
+    assert "データなし（leads.first_response_at が必要です）" in chart.group(0)
+    assert "chart-data-untouched-by-source" not in html
     # JPY is unchanged: whole yen with the ¥ sign.
     assert money(BOOKINGS, "JPY") == "¥28,007" and "¥28,007" in html
 

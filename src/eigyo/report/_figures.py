@@ -19,6 +19,7 @@ import polars as pl
 
 from eigyo.currency import currency
 from eigyo.i18n import t
+from eigyo.metrics import Reason, unmet
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -96,6 +97,8 @@ class Chart:
     chart_id: str
     title: str
     figure: str | None
+    #: Why there is no figure when the data the chart needs is absent (「データなし（…）」).
+    note: str | None = None
 
     @property
     def has_data(self) -> bool:
@@ -117,8 +120,35 @@ def figure_json(fig: go.Figure) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+#: Data a chart cannot be drawn from honestly without, in the metric registry's notation (the
+#: same needs as the checks and metrics it illustrates): without first responses every lead
+#: would be drawn as "untouched", without time entries every share as 0.
+CHART_NEEDS: dict[str, tuple[str, ...]] = {
+    "lead-response": ("leads.mql_at", "leads.first_response_at"),
+    "untouched-by-source": ("leads.mql_at", "leads.first_response_at"),
+    "response-curve": ("leads.mql_at", "leads.first_response_at"),
+    "time-share": ("time_entries",),
+    "reclaimable-time": ("time_entries",),
+    "handoff-days": ("opportunities.sdr_rep_id", "activities.opportunity_id"),
+    "capability-gaps": ("assessments",),
+    "funnel": ("stage_history",),
+    "stage-days": ("stage_history",),
+    "stage-conversion": ("stage_history",),
+    "process-map": ("stage_history",),
+    "win-rate-by-team": ("opportunities.closed_at",),
+    "rep-win-rate": ("opportunities.closed_at",),
+    "segment-matrix": ("opportunities.closed_at",),
+}
+
+
 def chart(ctx: Ctx, chart_id: str, title_key: str, fig: go.Figure | None) -> Chart:
-    """The chart record a builder returns; no figure means the page shows "no data"."""
+    """The chart record a builder returns; no figure means the page shows "no data", and a
+    chart whose data is absent (:data:`CHART_NEEDS`) says which data it needs instead of
+    drawing zeros."""
+    missing = unmet(ctx.ws, CHART_NEEDS.get(chart_id, ()))
+    if missing:
+        note = Reason("missing_data", needs=tuple(missing)).label(ctx.lang)
+        return Chart(chart_id, ctx.tr(title_key), None, note)
     return Chart(chart_id, ctx.tr(title_key), None if fig is None else figure_json(fig))
 
 

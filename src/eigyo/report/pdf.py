@@ -198,7 +198,7 @@ def _section(doc: Document, s: SectionView, images: dict[str, bytes]) -> list[An
         body = (
             Image(io.BytesIO(png), _WIDTH, height)
             if png
-            else _p(doc.tr("report.common.no_data"), "small")
+            else _p(c.note or doc.tr("report.common.no_data"), "small")
         )
         out.append(KeepTogether([_p(c.title, "h4"), body, Spacer(1, 0.2 * cm)]))
     return out
