@@ -93,7 +93,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "Amount won ÷ amount won or lost, among opportunities closed in P.",
         ),
         where="closed_in_p", condition="won", weight="amount",
-        needs=(CLOSED, AMOUNT),
+        needs=(CLOSED, AMOUNT), empty="closed_amount_in_p",
     ),
     declare(
         "avg_deal_size", "yen", "higher", "outcome", "mean", OPPORTUNITY_DIMS,

@@ -24,6 +24,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (*GENERIC_KINDS, *SPECIAL_KINDS)}
 EMPTY_POPULATIONS: tuple[str, ...] = (
     *POPULATIONS,
     "quota_reps",
+    "closed_amount_in_p",
     "due_in_p",
     "prior_orders",
     "orders_to_date",
