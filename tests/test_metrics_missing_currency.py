@@ -310,3 +310,16 @@ def test_dashboard_tiles_and_explorer_read_the_same_definitions(usd: Path) -> No
         "bookings": "$4,001.00",
         "mql_to_sql_rate": "not available (needs leads.sql_at)",
     }
+
+
+def test_every_reason_has_its_texts() -> None:
+    """Each metric's empty population and need reads in both languages."""
+    from eigyo.i18n import catalogue
+    from eigyo.metrics import REGISTRY, Reason
+
+    for m in REGISTRY.values():
+        pop = m.empty_population
+        if pop is not None:
+            assert f"metrics.population.{pop}" in catalogue(), m.id
+            assert Reason("no_records", population=pop).text("en") != ""
+        assert all(Reason("missing_data", needs=m.needs).text(lang) for lang in ("ja", "en"))
