@@ -19,6 +19,9 @@ Sample: the MQLs of :func:`eigyo.analysis.leads.mql_leads` (leads created in the
   mapping that leaves it unmapped keeps it in ``extra``, where this module finds it.
 - **Disqualification reason** likewise comes from ``extra`` (``disqualification_reason``,
   ``disqualified_reason``, ``dq_reason``, ``失注理由``, ``不適格理由``); "(unknown)" otherwise.
+- **Time of day** is unknown when every ``mql_at`` sits at 00:00:00 (an export of dates only):
+  hour and business_hours are then null, not midnight and "outside business hours", and
+  ``outside_hours`` is null (:func:`eigyo.analysis.availability.has_time_of_day`).
 - **SQL** counts are null when no lead of the sample has an ``sql_at`` (the export does not record
   the step, as in Olist), so a missing step never reads as a 0% conversion.
 
@@ -31,6 +34,7 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from eigyo.analysis.availability import has_time_of_day
 from eigyo.analysis.leads import mql_leads
 from eigyo.analysis.people_stats import (
     UNKNOWN,
@@ -101,10 +105,12 @@ def lead_sample(ws: Workspace, period: Period) -> ir.Table:
     hol = holiday_table(period.start, period.end)
     j = j.left_join(hol, j.mql_at.date() == hol._holiday)
     in_hours = is_business_time(j.mql_at, j._holiday, ws.settings.business_hours)
+    # dates without a time are not midnight arrivals: hour and business hours unknown (null)
+    timed = has_time_of_day(ws, "leads", "mql_at")
     j = j.mutate(
-        hour=j.mql_at.hour(),
+        hour=j.mql_at.hour() if timed else ibis.null("int64"),
         weekday=j.mql_at.day_of_week.index(),
-        business_hours=in_hours.cast("int64"),
+        business_hours=in_hours.cast("int64") if timed else ibis.null("int64"),
     ).drop("_holiday")
     opp = lead_opportunities(ws)
     j = j.left_join(opp, j.lead_id == opp.lead_id).drop("lead_id_right")

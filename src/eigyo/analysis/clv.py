@@ -124,7 +124,7 @@ def _maximize(ll: Any, starts: list[list[float]]) -> tuple[F64, float]:
 def fit_bg_nbd(x: F64, t_x: F64, T: F64) -> BgNbd:
     """Fit BG/NBD by maximum likelihood to repeat frequency, recency and age per customer."""
     if len(x) < MIN_CUSTOMERS or int(np.sum(x > 0)) < MIN_REPEATERS:
-        raise InputError(_not_enough(len(x), int(np.sum(x > 0))))
+        raise NotEnoughOrders(len(x), int(np.sum(x > 0)))
     scale = max(float(np.mean(T)), 1e-6)
     p, ll = _maximize(lambda prm: _bg_nbd_ll(prm, x, t_x, T), [[1.0] * 4, [1, scale, 1, 1]])
     return BgNbd(float(p[0]), float(p[1]), float(p[2]), float(p[3]), ll)
@@ -134,11 +134,23 @@ def fit_gamma_gamma(x: F64, m: F64) -> GammaGamma:
     """Fit Gamma-Gamma to customers with repeat purchases (x > 0) and a positive mean value."""
     keep = (x > 0) & (m > 0)
     if int(keep.sum()) < MIN_REPEATERS:
-        raise InputError(_not_enough(len(x), int(keep.sum())))
+        raise NotEnoughOrders(len(x), int(keep.sum()))
     xs, ms = x[keep], m[keep]
     scale = float(np.mean(ms))
     p, ll = _maximize(lambda prm: _gamma_gamma_ll(prm, xs, ms), [[1.0] * 3, [1, 2, scale]])
     return GammaGamma(float(p[0]), float(p[1]), float(p[2]), ll)
+
+
+class NotEnoughOrders(InputError):
+    """Too few customers or repeat buyers to fit the models: the data is there but too little.
+
+    An :class:`InputError` for library callers; ``eigyo ltv`` reports it as "not available"
+    with the counts (exit 0), since no argument of the command is wrong."""
+
+    def __init__(self, customers: int, repeaters: int) -> None:
+        super().__init__(_not_enough(customers, repeaters))
+        self.customers = customers
+        self.repeaters = repeaters
 
 
 def _not_enough(customers: int, repeaters: int) -> str:

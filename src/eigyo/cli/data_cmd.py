@@ -13,6 +13,7 @@ from rich.table import Table
 
 from eigyo.analysis import clv, customers, icp, segments, winprob
 from eigyo.analysis import forecast as forecast_mod
+from eigyo.analysis.availability import check, not_enough, unavailable
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -24,6 +25,7 @@ from eigyo.cli._app import (
     lang_of,
     parse_day,
 )
+from eigyo.cli._unavailable import say_not_available, sections_json
 from eigyo.i18n import t
 from eigyo.periods import parse_period
 from eigyo.workspace import Workspace, open_workspace
@@ -36,6 +38,32 @@ def _run(workspace: Path, fn: Callable[[Workspace], dict[str, Any]]) -> dict[str
         return fn(ws)
     finally:
         ws.close()
+
+
+def _run_or_say(
+    workspace: Path,
+    name: str,
+    fmt: str,
+    lang: str,
+    fn: Callable[[Workspace], dict[str, Any]],
+    **context: Any,
+) -> dict[str, Any] | None:
+    """:func:`_run` when the analysis ``name`` has its data; else say "not available: needs X"
+    (one line or one JSON document, exit 0) and return None.
+
+    A result whose ``status`` is ``not_enough_data`` gains the same ``not_available`` entry,
+    so a JSON reader tests one key in every command."""
+    ws = open_workspace(workspace, read_only=True)
+    try:
+        if na := check(ws, name):
+            say_not_available(na, fmt, lang, **context)
+            return None
+        doc = fn(ws)
+    finally:
+        ws.close()
+    if doc.get("status") == "not_enough_data":
+        doc["not_available"] = not_enough(name, None).to_json(lang)
+    return doc
 
 
 def table(title: str, heads: list[str], rows: list[list[str]]) -> None:
@@ -80,7 +108,19 @@ def ltv_cmd(
     if unit not in clv.UNIT_DAYS:
         raise typer.BadParameter(f"must be week or day; got {unit!r}", param_hint="--unit")
     day = parse_day(until, "--until")
-    doc = _run(workspace, lambda ws: clv.ltv_report(ws, day, unit, months, rate, top))
+    ctx = {"until": day.isoformat(), "unit": unit}
+    try:
+        doc = _run_or_say(
+            workspace, "ltv", fmt, lang,
+            lambda ws: clv.ltv_report(ws, day, unit, months, rate, top), **ctx,
+        )  # fmt: skip
+    except clv.NotEnoughOrders as e:
+        detail = t("analysis_na.detail.ltv", lang, customers=e.customers, repeaters=e.repeaters,
+                   min_customers=clv.MIN_CUSTOMERS, min_repeaters=clv.MIN_REPEATERS)  # fmt: skip
+        say_not_available(not_enough("ltv", detail), fmt, lang, **ctx)
+        return
+    if doc is None:
+        return
     if fmt == "json":
         emit_json(doc)
         return
@@ -138,7 +178,9 @@ def segments_cmd(
             ws, parse_period(period, ws.settings.fiscal_year_start_month), dims
         )
 
-    doc = _run(workspace, go)
+    doc = _run_or_say(workspace, "segments", fmt, lang, go, period=period)
+    if doc is None:
+        return
     if fmt == "json":
         emit_json(doc)
         return
@@ -181,7 +223,9 @@ def winprob_cmd(
             doc["backtest"] = winprob.backtest(ws, snaps=snaps)
         return doc
 
-    doc = _run(workspace, go)
+    doc = _run_or_say(workspace, "winprob", fmt, lang, go, as_of=day.isoformat())
+    if doc is None:
+        return
     if fmt == "json":
         emit_json(doc)
         return
@@ -195,6 +239,8 @@ def _w(key: str, lang: str) -> str:
 def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
     if doc["status"] != "ok":
         console.print(t("data.common.not_enough", lang))
+        if not doc["deals"] and "backtest" not in doc:
+            return
     table(
         t("data.winprob.title", lang, as_of=doc["as_of"], train=doc["train"]),
         [_w(k, lang) for k in ("opportunity", "rep", "stage", "amount", "close", "p")],
@@ -260,9 +306,16 @@ def forecast_cmd(
         doc = forecast_mod.forecast(ws, p, day, snaps)
         if backtest:
             doc["backtest"] = forecast_mod.backtest(ws, snaps)
+        missing = unavailable(ws, ["forecast.quota"])
+        if missing:  # no quota: coverage unknown, not 0
+            doc.update(quota=None, coverage=None, coverage_of_remaining=None)
+            doc.update(sections_json(missing, lang))
         return doc
 
-    doc = _run(workspace, go)
+    ctx = {"period": period, "as_of": day.isoformat()}
+    doc = _run_or_say(workspace, "forecast", fmt, lang, go, **ctx)
+    if doc is None:
+        return
     if fmt == "json":
         emit_json(doc)
         return
@@ -280,6 +333,9 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
     )
     console.print(t("data.forecast.coverage", lang, c=num(doc["coverage"]),
                     r=num(doc["coverage_of_remaining"])))  # fmt: skip
+    for key, na in doc.get("sections_not_available", {}).items():
+        name = t(f"analysis_na.section_name.{key}", lang)
+        console.print(t("analysis_na.section", lang, section=name, reason=na["reason"]))
     if "backtest" not in doc:
         return
     bt = doc["backtest"]
@@ -310,7 +366,9 @@ def icp_cmd(
     """ICP fit score validated on a later window, its drivers, and ROAD coverage classes."""
     check_format(fmt)
     lang = lang_of(lang)
-    doc = _run(workspace, lambda ws: icp.icp_report(ws, top))
+    doc = _run_or_say(workspace, "icp", fmt, lang, lambda ws: icp.icp_report(ws, top))
+    if doc is None:
+        return
     for r in doc["road"]:
         r["coverage"] = t(f"data.road_coverage.{r['class']}", lang)
     if fmt == "json":
@@ -375,7 +433,12 @@ def customers_cmd(
     check_format(fmt)
     lang = lang_of(lang)
     day = parse_day(until, "--until")
-    doc = _run(workspace, lambda ws: customers.segment_customers(ws, day, lang))
+    doc = _run_or_say(
+        workspace, "customers", fmt, lang,
+        lambda ws: customers.segment_customers(ws, day, lang), until=day.isoformat(),
+    )  # fmt: skip
+    if doc is None:
+        return
     if fmt == "json":
         emit_json(doc)
         return

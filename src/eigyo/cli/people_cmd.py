@@ -18,6 +18,12 @@ from eigyo.analysis import alignment_value as av
 from eigyo.analysis import enablement as en
 from eigyo.analysis import enablement_skills as es
 from eigyo.analysis import time_use as tu
+from eigyo.analysis.availability import (
+    NotAvailable,
+    has_time_of_day,
+    no_time_of_day,
+    unavailable,
+)
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -29,6 +35,7 @@ from eigyo.cli._app import (
     lang_of,
     open_required_period,
 )
+from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
@@ -60,11 +67,23 @@ def _table(df: pl.DataFrame, cols: list[str], title: str, lang: str) -> None:
     console.print(tb)
 
 
-def _json(sections: dict[str, Any], period: str) -> None:
+def _json(
+    sections: dict[str, Any],
+    period: str,
+    missing: dict[str, NotAvailable] | None = None,
+    lang: str = "ja",
+) -> None:
     doc: dict[str, Any] = {"period": period}
     for k, v in sections.items():
         doc[k] = v.to_dicts() if isinstance(v, pl.DataFrame) else v
-    emit_json(doc)
+    emit_json({**doc, **sections_json(missing or {}, lang)})
+
+
+#: Figures of the overall response line that mean nothing without first-response times.
+RESPONSE_FIGURES = (
+    "answered", "untouched", "within_sla", "median_minutes", "p90_minutes",
+    "sla_rate", "sla_rate_low", "sla_rate_high",
+)  # fmt: skip
 
 
 @app.command("alignment")
@@ -85,26 +104,45 @@ def alignment_cmd(
     cost_file = costs or (ws.path / av.COSTS_FILE)
     cost_df = av.load_costs(cost_file) if cost_file.exists() else None
     with ws:
+        missing = unavailable(
+            ws, ["alignment", "alignment.response", "alignment.sql", "alignment.disqualifications"]
+        )
+        if na := missing.pop("alignment", None):
+            say_not_available(na, fmt, lang, period=period)
+            return
+        missing.pop("alignment.sql", None)  # the funnel shows SQL as null itself
+        answered = "alignment.response" not in missing
+        if not has_time_of_day(ws, "leads", "mql_at"):
+            missing["alignment.arrival"] = no_time_of_day("alignment.arrival", "leads.mql_at")
+        overall = al.response_overall(ws, p)
+        if not answered:  # no first responses: response figures unknown, not 0% within SLA
+            overall.update(dict.fromkeys(RESPONSE_FIGURES))
         out: dict[str, Any] = {
-            "overall": al.response_overall(ws, p),
+            "overall": overall,
             "funnel": al.funnel(ws, p, by),
-            "response_by_team": al.response_times(ws, p, "team"),
-            "response_by_source": al.response_times(ws, p, "source"),
-            "response_by_arrival": al.response_times(ws, p, "business_hours"),
-            "response_curve": av.response_curve(ws, p).to_json(),
+            "response_by_team": al.response_times(ws, p, "team") if answered else None,
+            "response_by_source": al.response_times(ws, p, "source") if answered else None,
+            "response_by_arrival": None
+            if missing.keys() & {"alignment.response", "alignment.arrival"}
+            else al.response_times(ws, p, "business_hours"),
+            "response_curve": av.response_curve(ws, p).to_json() if answered else None,
             "value": av.source_value(
                 ws, p, by if by in ("source", "campaign") else "source", cost_df
             ),
-            "disqualifications": al.disqualifications(ws, p, "source"),
+            "disqualifications": None
+            if "alignment.disqualifications" in missing
+            else al.disqualifications(ws, p, "source"),
         }
         sla = ws.settings.lead_sla_minutes
     if fmt == "json":
-        _json(out, period)
+        _json(out, period, missing, lang)
         return
     o = out["overall"]
+    outside = "—" if o["outside_hours"] is None else f"{o['outside_hours']:,}"
     console.print(
-        t("people.title.overall", lang, mql=f"{o['mql']:,}", median=_cell("m", o["median_minutes"]),
-          sla=_cell("sla_rate", o["sla_rate"]), outside=f"{o['outside_hours']:,}")
+        t("people.title.overall", lang, mql=f"{o['mql'] or 0:,}",
+          median=_cell("m", o["median_minutes"]), sla=_cell("sla_rate", o["sla_rate"]),
+          outside=outside)
     )  # fmt: skip
     cols = ["mql", "sql", "opportunity", "won", "won_rate", "pipeline_jpy", "won_jpy"]
     _table(
@@ -114,13 +152,18 @@ def alignment_cmd(
         lang,
     )
     rcols = ["mql", "median_minutes", "p90_minutes", "sla_rate", "untouched", "untouched_rate"]
-    for key in ("team", "source"):
-        title = t("people.title.response", lang, by=t(f"people.col.{key}", lang), sla=f"{sla:g}")
-        _table(out[f"response_by_{key}"], [key, *rcols], title, lang)
-    _print_curve(out["response_curve"], lang)
+    if answered:
+        for key in ("team", "source"):
+            title = t(
+                "people.title.response", lang, by=t(f"people.col.{key}", lang), sla=f"{sla:g}"
+            )
+            _table(out[f"response_by_{key}"], [key, *rcols], title, lang)
+        _print_curve(out["response_curve"], lang)
     vby = "campaign" if by == "campaign" else "source"
     vcols = [vby, "pipeline_jpy", "won_jpy", "cost", "cost_per_lead", "cost_per_won"]
     _table(out["value"], vcols, t("people.title.value", lang), lang)
+    for key, na in missing.items():
+        say_section(na, key.split(".", 1)[1], lang)
 
 
 def _print_curve(c: dict[str, Any], lang: str) -> None:
@@ -148,16 +191,22 @@ def enablement_cmd(
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
     with ws:
+        missing = unavailable(ws, ["enablement", "enablement.training", "enablement.capability"])
+        if na := missing.pop("enablement", None):
+            say_not_available(na, fmt, lang, period=period)
+            return
+        trained = "enablement.training" not in missing
+        assessed = "enablement.capability" not in missing
         out: dict[str, Any] = {
             "ramp": en.ramp_curves(ws, p),
             "new_hires": en.new_hires(ws, p),
-            "onboarding": en.onboarding_comparison(ws, p),
-            "training_effect": es.training_effect(ws, p),
-            "capability_gaps": es.capability_gaps(ws, p),
-            "coaching": es.coaching_priorities(ws, p),
+            "onboarding": en.onboarding_comparison(ws, p) if trained else None,
+            "training_effect": es.training_effect(ws, p) if trained else None,
+            "capability_gaps": es.capability_gaps(ws, p) if assessed else None,
+            "coaching": es.coaching_priorities(ws, p) if assessed else None,
         }
     if fmt == "json":
-        _json(out, period)
+        _json(out, period, missing, lang)
         return
     hcols = ["rep_id", "team", "hire_date", "onboarded", "ratio", "first_deal_days"]
     _table(
@@ -166,22 +215,29 @@ def enablement_cmd(
         t("people.title.new_hires", lang),
         lang,
     )
-    ob = out["onboarding"]
-    console.print(
-        t("people.title.onboarding", lang, verdict=t(f"people.verdict.{ob['verdict']}", lang),
-          r1=_cell("rate", ob["onboarded_win_rate"]), r0=_cell("rate", ob["untrained_win_rate"]))
-    )  # fmt: skip
-    tr = out["training_effect"].with_columns(
-        verdict=pl.col("verdict").map_elements(lambda v: t(f"people.verdict.{v}", lang), pl.String)
-    )
-    _table(
-        tr,
-        ["program", "treated_reps", "effect", "q_value", "verdict"],
-        t("people.title.training", lang),
-        lang,
-    )
-    ccols = ["rep_id", "team", "gap_points", "first_capability", "at_stake_jpy"]
-    _table(out["coaching"].head(10), ccols, t("people.title.coaching", lang), lang)
+    if trained:
+        ob = out["onboarding"]
+        console.print(
+            t("people.title.onboarding", lang, verdict=t(f"people.verdict.{ob['verdict']}", lang),
+              r1=_cell("rate", ob["onboarded_win_rate"]),
+              r0=_cell("rate", ob["untrained_win_rate"]))
+        )  # fmt: skip
+        tr = out["training_effect"].with_columns(
+            verdict=pl.col("verdict").map_elements(
+                lambda v: t(f"people.verdict.{v}", lang), pl.String
+            )
+        )
+        _table(
+            tr,
+            ["program", "treated_reps", "effect", "q_value", "verdict"],
+            t("people.title.training", lang),
+            lang,
+        )
+    if assessed:
+        ccols = ["rep_id", "team", "gap_points", "first_capability", "at_stake_jpy"]
+        _table(out["coaching"].head(10), ccols, t("people.title.coaching", lang), lang)
+    for key, na in missing.items():
+        say_section(na, key.split(".", 1)[1], lang)
 
 
 @app.command("time")
@@ -197,39 +253,51 @@ def time_cmd(
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
     with ws:
+        missing = unavailable(ws, ["time", "time.shares", "time.calls"])
+        if na := missing.pop("time", None):
+            say_not_available(na, fmt, lang, period=period)
+            return
+        if "time.calls" not in missing and not has_time_of_day(ws, "activities", "occurred_at"):
+            missing["time.calls"] = no_time_of_day("time.calls", "activities.occurred_at")
+        logged = "time.shares" not in missing
         out: dict[str, Any] = {
-            "shares": tu.time_shares(ws, p, by),
-            "trend": tu.time_trend(ws, p, "team"),
+            "shares": tu.time_shares(ws, p, by) if logged else None,
+            "trend": tu.time_trend(ws, p, "team") if logged else None,
             "efficiency": tu.efficiency(ws, p, by),
-            "call_windows": tu.call_windows(ws, p, "window"),
-            "reclaimable": tu.reclaimable_time(ws, p, by),
+            "call_windows": None if "time.calls" in missing else tu.call_windows(ws, p, "window"),
+            "reclaimable": tu.reclaimable_time(ws, p, by) if logged else None,
         }
     if fmt == "json":
-        _json(out, period)
+        _json(out, period, missing, lang)
         return
     keys = ["rep_id", "team"] if by == "rep_id" else ["team"]
     scols = ["selling_share", "admin_share", "other_share"]
-    _table(
-        out["shares"],
-        [*keys, *scols],
-        t("people.title.shares", lang, by=t(f"people.col.{by}", lang)),
-        lang,
-    )
+    if logged:
+        _table(
+            out["shares"],
+            [*keys, *scols],
+            t("people.title.shares", lang, by=t(f"people.col.{by}", lang)),
+            lang,
+        )
     ecols = ["selling_hours_per_won", "activities_per_won", "revenue_per_selling_hour"]
     _table(out["efficiency"], [*keys, *ecols], t("people.title.efficiency", lang), lang)
-    _print_best(out["call_windows"], lang)
-    rc = out["reclaimable"]
-    target = f"{ws.settings.targets.get('admin_time_share', 0.25):.0%}"
-    _table(
-        rc,
-        [*keys, "excess_admin_hours", "reclaimable_jpy"],
-        t("people.title.reclaim", lang, target=target),
-        lang,
-    )
-    console.print(
-        t("people.title.reclaim_total", lang, hours=f"{rc['excess_admin_hours'].sum():,.0f}",
-          jpy=f"{rc['reclaimable_jpy'].sum():,.0f}")
-    )  # fmt: skip
+    if out["call_windows"] is not None:
+        _print_best(out["call_windows"], lang)
+    if logged:
+        rc = out["reclaimable"]
+        target = f"{ws.settings.targets.get('admin_time_share', 0.25):.0%}"
+        _table(
+            rc,
+            [*keys, "excess_admin_hours", "reclaimable_jpy"],
+            t("people.title.reclaim", lang, target=target),
+            lang,
+        )
+        console.print(
+            t("people.title.reclaim_total", lang, hours=f"{rc['excess_admin_hours'].sum():,.0f}",
+              jpy=f"{rc['reclaimable_jpy'].sum():,.0f}")
+        )  # fmt: skip
+    for key, na in missing.items():
+        say_section(na, key.split(".", 1)[1], lang)
 
 
 def _print_best(df: pl.DataFrame, lang: str) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from eigyo.analysis.availability import check, unavailable
 from eigyo.analysis.bottleneck import bottlenecks
 from eigyo.analysis.dwell import stuck_deals, time_in_stage
 from eigyo.analysis.funnel import check_dimension, funnel, leakage
@@ -28,6 +29,7 @@ from eigyo.cli._app import (
     open_period,
     parse_day,
 )
+from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
 from eigyo.periods import Period, parse_period
 from eigyo.workspace import Workspace
@@ -56,6 +58,9 @@ def process_cmd(
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
     with ws:
+        if na := check(ws, "process"):
+            say_not_available(na, fmt, lang, period=period)
+            return
         pm = process_map(ws, p, top_variants=top)
     if fmt == "json":
         emit_json(pm.to_json())
@@ -134,8 +139,12 @@ def funnel_cmd(
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
     assert p is not None
+    by = check_dimension(by)
     with ws:
-        doc = step2_report(ws, p, check_dimension(by))
+        if na := check(ws, "funnel"):
+            say_not_available(na, fmt, lang, period=period, by=by)
+            return
+        doc = step2_report(ws, p, by)
     if fmt == "json":
         emit_json({"period": period, **doc})
         return
@@ -254,19 +263,26 @@ def pipeline_cmd(
     day, start = parse_day(as_of, "--as-of"), parse_day(since, "--from") if since else None
     with ws:
         win = parse_period(window, ws.settings.fiscal_year_start_month) if window else None
+        wanted = ["pipeline", "pipeline.stuck"] + (["pipeline.slippage"] if p else [])
+        missing = unavailable(ws, wanted)
+        if na := missing.pop("pipeline", None):
+            say_not_available(na, fmt, lang, as_of=day.isoformat())
+            return
         doc: dict[str, Any] = {
             "as_of": day.isoformat(),
             "by_stage": pipeline_by_stage(ws, day, win),
-            "stuck": stuck_deals(ws, end_of(day)),
+            "stuck": None if "pipeline.stuck" in missing else stuck_deals(ws, end_of(day)),
         }
         if start is not None:
             doc["waterfall"] = waterfall(ws, start, day, win).to_json()
-        if p is not None:
+        if p is not None and "pipeline.slippage" not in missing:
             doc["slippage"] = {"rep_id": pushes(ws, p, "rep_id"), "team": pushes(ws, p, "team")}
     if fmt == "json":
-        emit_json(doc)
+        emit_json({**doc, **sections_json(missing, lang)})
         return
     _print_pipeline(doc, lang)
+    for key, na in missing.items():
+        say_section(na, key.split(".", 1)[1], lang)
 
 
 def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
@@ -296,28 +312,29 @@ def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
             [_c("item", lang), _c("deals", lang), _c("amount", lang)],
             rows,
         )
-    _table(
-        t("process.cli.stuck_title", lang, as_of=doc["as_of"]),
-        [
-            _c("opportunity", lang),
-            _c("rep", lang),
-            _c("stage", lang),
-            _c("days", lang),
-            _c("p90", lang),
-            _c("amount", lang),
-        ],
-        [
+    if doc["stuck"] is not None:
+        _table(
+            t("process.cli.stuck_title", lang, as_of=doc["as_of"]),
             [
-                s["opportunity_id"],
-                s["rep_id"],
-                s["stage"],
-                days(s["days_in_stage"]),
-                days(s["p90_days"]),
-                _yen(s["amount"]),
-            ]
-            for s in doc["stuck"][:30]
-        ],
-    )
+                _c("opportunity", lang),
+                _c("rep", lang),
+                _c("stage", lang),
+                _c("days", lang),
+                _c("p90", lang),
+                _c("amount", lang),
+            ],
+            [
+                [
+                    s["opportunity_id"],
+                    s["rep_id"],
+                    s["stage"],
+                    days(s["days_in_stage"]),
+                    days(s["p90_days"]),
+                    _yen(s["amount"]),
+                ]
+                for s in doc["stuck"][:30]
+            ],
+        )
     if "slippage" in doc:
         _table(
             t("process.cli.slippage_title", lang),

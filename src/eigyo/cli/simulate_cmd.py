@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from eigyo.analysis.availability import check, not_enough, unavailable
 from eigyo.analysis.skills import SKILLS, skill_matrix
 from eigyo.cli._app import (
     FormatOpt,
@@ -24,7 +25,7 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.cli._progress import progress_bar
-from eigyo.errors import InputError
+from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
 from eigyo.metrics import format_value
 from eigyo.periods import parse_period
@@ -73,16 +74,25 @@ def simulate_cmd(
     try:
         p = parse_period(backtest, ws.settings.fiscal_year_start_month) if backtest else None
         opts = Options(structure, parse_headcount(headcount), horizon, seed, replications, p)
+        missing = unavailable(
+            ws, ["simulate", "simulate.cost_per_won_deal", "simulate.lead_response_minutes"]
+        )
+        if na := missing.pop("simulate", None):
+            say_not_available(na, fmt, lang, structure=structure, horizon_months=horizon)
+            return
         with progress_bar(fmt, t("simulate.sim.progress", lang)) as tick:
             doc = compare(ws, opts, tick) if all_structures else simulate(ws, opts, tick)
     finally:
         ws.close()
     if fmt == "json":
-        emit_json(doc)
-    elif all_structures:
+        emit_json({**doc, **sections_json(missing, lang)})
+        return
+    if all_structures:
         _print_compare(doc, lang)
     else:
         _print_one(doc, lang)
+    for key, na in missing.items():
+        say_section(na, key.split(".", 1)[1], lang)
 
 
 def _interval(o: dict[str, Any], unit: str, lang: str) -> str:
@@ -168,15 +178,20 @@ def skills_cmd(
     ws = open_workspace(workspace, read_only=True)
     try:
         p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
+        if na := check(ws, "skills"):
+            say_not_available(na, fmt, lang, period=period)
+            return
         p = p or default_window(ws)
         m = skill_matrix(ws, p)
     finally:
         ws.close()
+    if m.height == 0:  # no record in the window: an empty answer, stated the same way
+        detail = t("simulate.skills.empty", lang)
+        say_not_available(not_enough("skills", detail), fmt, lang, period=p.label)
+        return
     if fmt == "json":
         emit_json({"period": p.label, "skills": m.to_dicts()})
         return
-    if m.height == 0:
-        raise InputError(t("simulate.skills.empty", lang))
     _print_skills(m.to_dicts(), p.label, lang)
 
 

@@ -56,13 +56,15 @@ def _interval(xs: list[float]) -> dict[str, float | None]:
 
 
 def _measures(t: Tally, plan: Plan, months: float) -> dict[str, float]:
+    """One replication's outcomes; NaN where a figure is unknown (no cost recorded for any
+    seat: the cost per won deal is unknown, not ¥0), which :func:`_interval` turns into null."""
     cost = plan.monthly_cost * months
     return {
         "bookings": t.bookings,
         "won_deals": float(t.won),
         "lead_response_minutes": float(np.median(t.responses)) if t.responses else float("nan"),
         "cycle_days": float(np.median(t.cycles)) if t.cycles else float("nan"),
-        "cost_per_won_deal": cost / t.won if t.won else float("nan"),
+        "cost_per_won_deal": cost / t.won if t.won and cost > 0 else float("nan"),
         "handoff_losses": float(t.handoff_losses),
     }
 

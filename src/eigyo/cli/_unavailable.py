@@ -1,0 +1,40 @@
+"""How an analysis command says it cannot answer: one line, or one JSON document; exit 0.
+
+Absent data is not an error of the user's (exit 1) and not a healthy result (an empty table):
+the command states what it needs (:class:`~eigyo.analysis.availability.NotAvailable`). JSON
+keeps the command's context keys (period, as_of …) and adds ``"not_available": {"code",
+"needs", "reason"}``, the same shape in every command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+
+from eigyo.analysis.availability import NotAvailable
+from eigyo.cli._app import console, emit_json
+from eigyo.i18n import t
+
+
+def say_not_available(na: NotAvailable, fmt: str, lang: str, **context: Any) -> None:
+    """Print the whole command's "not available: needs X" line, or its JSON document."""
+    if fmt == "json":
+        emit_json({**context, "not_available": na.to_json(lang)})
+        return
+    console.print(escape(na.line(lang)), highlight=False, soft_wrap=True)
+
+
+def say_section(na: NotAvailable, section: str, lang: str) -> None:
+    """One section's "… — not available: needs X" line in a text report."""
+    name = t(f"analysis_na.section_name.{section}", lang)
+    console.print(escape(na.section_line(name, lang)), highlight=False, soft_wrap=True)
+
+
+def sections_json(missing: dict[str, NotAvailable], lang: str) -> dict[str, Any]:
+    """``{"sections_not_available": {section: {...}}}`` for the sections a document lacks."""
+    if not missing:
+        return {}
+    return {
+        "sections_not_available": {k.split(".", 1)[-1]: v.to_json(lang) for k, v in missing.items()}
+    }
