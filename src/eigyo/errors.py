@@ -1,10 +1,32 @@
-"""One error hierarchy: the CLI turns every ``EigyoError`` into a message and exit status 1."""
+"""One error hierarchy: the CLI turns every ``EigyoError`` into a message and exit status 1.
+
+An error raised with a ``key`` of the UI catalogue (:mod:`eigyo.i18n`) and its values can be
+shown in the reader's language: :meth:`EigyoError.localized`. ``str(error)`` is the English text,
+so logs, tests and callers that only read the message keep working.
+"""
 
 from __future__ import annotations
 
 
 class EigyoError(Exception):
     """A domain error: bad data, an unknown period, a missing workspace. Never a bug."""
+
+    def __init__(self, message: str = "", /, *, key: str | None = None, **values: object) -> None:
+        if key is not None and not message:
+            from eigyo.i18n import t
+
+            message = t(key, "en", **values)
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` when the error carries a catalogue key, else as raised."""
+        if self.key is None:
+            return str(self)
+        from eigyo.i18n import t
+
+        return t(self.key, lang, **self.values)
 
 
 class InputError(EigyoError, ValueError):

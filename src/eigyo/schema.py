@@ -166,7 +166,12 @@ TABLES: tuple[Table, ...] = (
             _c("lead_id"),
             _c("product"),
             _c("type", allowed=OPPORTUNITY_TYPES),
-            _c("amount", "number", req=True, min_value=0),
+            _c(
+                "amount",
+                "number",
+                min_value=0,
+                desc="blank: unknown (the deal counts in win rate and cycle, not in amounts)",
+            ),
             _c("created_at", "timestamp", req=True),
             _c("expected_close_date", "date"),
             _c(

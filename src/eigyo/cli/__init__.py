@@ -35,10 +35,27 @@ def main(argv: list[str] | None = None) -> None:
     except EigyoError as e:
         if state.debug:
             raise
-        from eigyo.cli._app import err_console
+        from rich.markup import escape
 
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        from eigyo.cli._app import err_console
+        from eigyo.i18n import t
+
+        lang = _lang(args)
+        label = t("cli.error.label", lang)
+        err_console.print(
+            f"[bold red]{label}:[/] {escape(e.localized(lang))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
+
+
+def _lang(args: list[str]) -> str:
+    """The ``--lang`` the command line asked for (Japanese by default), for error messages."""
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return "en" if args[i + 1] == "en" else "ja"
+        if a.startswith("--lang="):
+            return "en" if a.split("=", 1)[1] == "en" else "ja"
+    return "ja"
 
 
 __all__ = ["app", "main"]

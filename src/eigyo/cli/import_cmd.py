@@ -25,9 +25,11 @@ from eigyo.cli._app import (
 )
 from eigyo.i18n import t
 from eigyo.ingest import FileReport, ImportReport, import_path
+from eigyo.ingest.api import MAX_REJECT_RATE
 from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
 from eigyo.ingest.load import Progress as ProgressFn
 from eigyo.ingest.quality import warning_text
+from eigyo.ingest.report import notice_text
 
 
 @contextmanager
@@ -89,6 +91,20 @@ def _render(report: ImportReport, lang: str) -> None:
                 markup=False,
             )
         _render_warnings(f, lang)
+        for n in f.notices:
+            console.print(
+                "    " + t("ingest.cli.notice", lang, message=notice_text(n, lang)),
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
+    if report.skipped_files:
+        console.print(
+            t("ingest.cli.skipped_files", lang, files=", ".join(report.skipped_files)),
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
     console.print(
         t("ingest.cli.total", lang, loaded=f"{report.loaded:,}", rejected=f"{report.rejected:,}"),
         soft_wrap=True,
@@ -121,7 +137,10 @@ def import_cmd(
     ],
     ws_path: WorkspaceOpt = Path("."),
     preset: Annotated[
-        str | None, typer.Option(help="Known export: salesforce, hubspot, kintone.")
+        str | None,
+        typer.Option(
+            help="Known export: salesforce, hubspot, kintone, xes (docs/import-format.md)."
+        ),
     ] = None,
     mapping: Annotated[
         Path | None, typer.Option(help="Mapping file (TOML) for the export.")
@@ -133,8 +152,22 @@ def import_cmd(
         str | None, typer.Option(help="Sheet of an .xlsx file (default: first).")
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse the whole import if any row is rejected.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse the whole import if any row is rejected or any value is not in the "
+            "preset's value lists.",
+        ),
     ] = False,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(
+            "--max-reject-rate",
+            min=0.0,
+            max=1.0,
+            help="Refuse the import when more than this share of rows is rejected (default 0.5).",
+        ),
+    ] = MAX_REJECT_RATE,
     import_id: Annotated[
         int | None,
         typer.Option("--import-id", help="report/rejects: which import (default: the latest)."),
@@ -169,6 +202,7 @@ def import_cmd(
                 progress=progress,
                 sheet=sheet,
                 lang=lang,
+                max_reject_rate=max_reject_rate,
             )
     finally:
         ws.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
 from eigyo.ingest import stream
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
-from eigyo.ingest.readers import SUFFIXES, RawTable, read_file
-from eigyo.ingest.report import FileReport, ImportReport, Problem, reason_text
+from eigyo.ingest.readers import SUFFIXES, RawTable, ReadOptions, peek_headers, read_file
+from eigyo.ingest.report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.stream import (
     Stage,
     bounded_memory,
@@ -38,6 +38,11 @@ from eigyo.schema import TABLES, Table, table
 from eigyo.workspace import Workspace
 
 _EXAMPLES_PER_REASON = 1
+#: Default of ``max_reject_rate``: an import rejecting more than this share of its rows is
+#: refused (the mapping or the file is probably wrong); ``--max-reject-rate 1`` accepts any.
+MAX_REJECT_RATE = 0.5
+
+Notice = tuple[str, dict[str, object]]
 
 
 @dataclass(frozen=True)
@@ -79,59 +84,138 @@ def _plan_canonical(path: Path) -> list[Job]:
     return jobs
 
 
-def _plan_mapped(
+def _peek_options(spec: mp.MappingSpec) -> ReadOptions:
+    """How to read a file's header before knowing its entry: as a report if any ``*`` entry is."""
+    return ReadOptions(report=any(f.report for f in spec.files if f.match == "*"))
+
+
+def _wild_jobs(
     path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
 ) -> list[Job]:
-    """Files matched by a mapping's entries (a single file may match a ``*`` entry)."""
+    """The jobs for a file no entry names: the ``*`` entry that fits its header best, and the
+    entries that read such a file alongside it."""
+    headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
+    best = spec.best_wild(headers)
+    if best is None:
+        return []
+    entries = [best, *spec.companions(best, headers)]
+    return [Job(path, table(e.table), e) for e in entries]
+
+
+def _no_entry(
+    path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
+) -> InputError:
+    """Which columns would have made the file fit: each ``*`` entry's required headers."""
+    headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
+    needs = []
+    for f in spec.files:
+        if f.match != "*":
+            continue
+        req = [c.name for c in table(f.table).columns if c.required]
+        needs.append(f"{f.table}: " + "; ".join(" / ".join(f.accepted(c)[:3]) for c in req))
+    return InputError(
+        key="ingest.error.no_entry",
+        file=path.name,
+        origin=spec.origin,
+        headers=", ".join(headers[:30]),
+        needs=" | ".join(needs) or "-",
+    )
+
+
+def _plan_mapped(
+    path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
+) -> tuple[list[Job], list[str]]:
+    """Files matched by a mapping's entries (a file no entry names may fit a ``*`` entry by its
+    header) and the names of the files in the folder that fit none (reported, not read)."""
     if path.is_file():
         entries = [f for f in spec.files if f.match != "*" and path.match(f.match)]
         if entries:
-            return [Job(path, table(e.table), e) for e in entries]
+            return [Job(path, table(e.table), e) for e in entries], []
         # one export, several possible tables: the entry whose columns the file has most of
-        raw = read_file(path, encoding=encoding, sheet=sheet)
-        best = spec.for_file(path, raw.frame.columns)
-        if best is None:
-            raise InputError(f"{path.name}: {spec.origin} has no entry for this file")
-        return [Job(path, table(best.table), best, raw)]
+        found = _wild_jobs(path, spec, encoding, sheet)
+        if not found:
+            raise _no_entry(path, spec, encoding, sheet)
+        return found, []
     jobs: list[Job] = []
+    claimed: set[Path] = set()
     for e in spec.files:
         hits = sorted(path.glob(e.match)) if e.match != "*" else []
         jobs += [Job(p, table(e.table), e) for p in hits if p.suffix.lower() in SUFFIXES]
+        claimed |= set(hits)
+    skipped: list[str] = []
+    if any(f.match == "*" for f in spec.files):
+        for p in sorted(path.iterdir()):
+            if p in claimed or not p.is_file() or p.suffix.lower() not in SUFFIXES:
+                continue
+            found = _wild_jobs(p, spec, encoding, sheet)
+            if not found:
+                skipped.append(p.name)
+            jobs += found
     if not jobs:
         raise InputError(
-            f"{path}: no file matches {spec.origin} ({', '.join(f.match for f in spec.files)})"
+            key="ingest.error.no_file_matches",
+            path=str(path),
+            origin=spec.origin,
+            matches=", ".join(f.match for f in spec.files),
+            skipped=", ".join(skipped) or "-",
         )
-    return jobs
+    return jobs, skipped
 
 
-def _read(job: Job, encoding: str | None, sheet: str | None) -> tuple[RawTable, Rules]:
+def _read(
+    job: Job, encoding: str | None, sheet: str | None
+) -> tuple[RawTable, Rules, list[Notice]]:
     """Read one file and apply its mapping entry; check the required columns are there."""
-    raw = job.raw or read_file(job.path, encoding=encoding, sheet=sheet)
+    options = job.spec.read_options if job.spec is not None else None
+    raw = job.raw or read_file(job.path, encoding=encoding, sheet=sheet, options=options)
     return _mapped(job, raw, encoding)
 
 
-def _mapped(job: Job, raw: RawTable, encoding: str | None) -> tuple[RawTable, Rules]:
+def _mapped(job: Job, raw: RawTable, encoding: str | None) -> tuple[RawTable, Rules, list[Notice]]:
     """Apply the job's mapping entry to ``raw``; check the required columns are there."""
     spec = job.spec
     rules = Rules()
+    notices: list[Notice] = [(f"skipped_{k}", {"n": n}) for k, n in raw.skipped.items()]
+    headers = [c for c in raw.frame.columns if not c.startswith("_")]
     if spec is not None:
         frame = _join(raw.frame, job.path, spec, encoding)
         applied = mp.apply(frame, spec)
         raw.frame = applied.frame
+        notices += list(applied.notices)
         rules = Rules(
             formats=dict(spec.formats),
             values=dict(spec.values),
             source_names=applied.source_names,
             constants=applied.constants,
+            fallbacks={k: (f.source, dict(f.when)) for k, f in spec.fallbacks.items()},
         )
     absent = [c.name for c in job.table.columns if c.required and c.name not in raw.frame.columns]
     if absent:
-        have = [c for c in raw.frame.columns if not c.startswith("_")]
-        raise InputError(
-            f"{job.path.name}: required column {', '.join(absent)} missing for table "
-            f"{job.table.name!r}. Columns in the file: {', '.join(have)}"
-        )
-    return raw, rules
+        raise _missing_columns(job, absent, headers)
+    return raw, rules, notices
+
+
+def _missing_columns(job: Job, absent: list[str], headers: list[str]) -> InputError:
+    """Name the missing column, the headers that would have supplied it, and the file's header
+    most like one of them (``Created Dat`` → ``Created Date``)."""
+    accepted: list[str] = []
+    for col in absent:
+        accepted += list(job.spec.accepted(col)) if job.spec is not None else [col]
+    near = None
+    for h in headers:
+        hit = mp.nearest(h, accepted)
+        if hit is not None:
+            near = f"'{h}' → '{hit}'"
+            break
+    return InputError(
+        key="ingest.error.missing_column",
+        file=job.path.name,
+        cols=", ".join(absent),
+        table=job.table.name,
+        accepted=", ".join(f"'{a}'" for a in dict.fromkeys(accepted)),
+        near=near or "-",
+        have=", ".join(headers),
+    )
 
 
 def _join(frame: pl.DataFrame, path: Path, spec: mp.FileSpec, enc: str | None) -> pl.DataFrame:
@@ -159,6 +243,22 @@ def _reasons_en(checked: Checked) -> pl.DataFrame:
     return rej.join(combos, on=["code", "value", "detail"], how="left", nulls_equal=True)
 
 
+def _merge(notices: list[Notice]) -> list[dict[str, object]]:
+    """Notices of one file (from its blocks) as report entries: same code and column → one entry
+    with the counts added and the value lists joined."""
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for code, detail in notices:
+        key = (code, str(detail.get("col", "")))
+        if key not in out:
+            out[key] = {"code": code, **detail}
+            continue
+        have = out[key]
+        for k in ("n", "k"):
+            if isinstance(detail.get(k), int):
+                have[k] = int(have.get(k, 0)) + int(detail[k])  # type: ignore[call-overload]
+    return list(out.values())
+
+
 def _stage(job: Job, checked: Checked, encoding: str | None) -> Staged:
     rej = checked.rejects
     key = pl.when(pl.col("column") == "").then(pl.col("code"))
@@ -177,7 +277,9 @@ def _stage(job: Job, checked: Checked, encoding: str | None) -> Staged:
             for r in examples.head(20).iter_rows(named=True)
         ],
     )
-    return Staged(report, job.table, checked.good, rej, _reasons_en(checked))
+    report.notices = _merge(checked.notices)
+    reps_from = job.spec.reps_from if job.spec is not None else ()
+    return Staged(report, job.table, checked.good, rej, _reasons_en(checked), reps_from=reps_from)
 
 
 def _malformed(raw: RawTable) -> pl.DataFrame:
@@ -197,11 +299,59 @@ def _malformed(raw: RawTable) -> pl.DataFrame:
     )
 
 
+class RefusedImport(InputError):
+    """An import refused as a whole, with the lines that say why in either language."""
+
+    def __init__(self, head: tuple[str, dict[str, object]], staged: list[Staged]) -> None:
+        self.head, self.staged = head, staged
+        super().__init__(self.localized("en"))
+
+    def localized(self, lang: str) -> str:
+        lines = [t(self.head[0], lang, **self.head[1])]
+        for s in self.staged:
+            lines += [f"  {p.message(lang)}" for p in s.report.examples[:5]]
+            lines += [
+                f"  {s.report.file}: {notice_text(n, lang)}"
+                for n in s.report.notices
+                if n["code"] == "unmatched_values"
+            ]
+        return "\n".join(lines)
+
+
 def _strict_error(staged: list[Staged], lang: str = "en") -> InputError:
-    lines = [t("ingest.strict.refused", lang, n=f"{sum(s.report.rejected for s in staged):,}")]
-    for s in staged:
-        lines += [f"  {p.message(lang)}" for p in s.report.examples[:5]]
-    return InputError("\n".join(lines))
+    n = sum(s.report.rejected for s in staged)
+    unmatched = sum(
+        int(x.get("n", 0))
+        for s in staged
+        for x in s.report.notices
+        if x["code"] == "unmatched_values"
+    )
+    if n:
+        return RefusedImport(("ingest.strict.refused", {"n": f"{n:,}"}), staged)
+    return RefusedImport(("ingest.strict.unmatched", {"n": f"{unmatched:,}"}), staged)
+
+
+def _refusal(staged: list[Staged], max_reject_rate: float) -> InputError | None:
+    """Nothing loaded, or more rejected than ``max_reject_rate`` of the rows read: refused."""
+    rows = sum(s.report.rows for s in staged)
+    rejected = sum(s.report.rejected for s in staged)
+    loaded = sum(s.report.loaded for s in staged)
+    files = ", ".join(s.report.file for s in staged)
+    if loaded == 0:
+        return RefusedImport(
+            ("ingest.error.nothing_loaded", {"rows": f"{rows:,}", "files": files}), staged
+        )
+    if rows and rejected / rows > max_reject_rate:
+        share = f"{rejected / rows:.1%}"
+        limit = f"{max_reject_rate:.0%}"
+        return RefusedImport(
+            (
+                "ingest.error.too_many_rejects",
+                {"n": f"{rejected:,}", "rows": f"{rows:,}", "share": share, "limit": limit},
+            ),
+            staged,
+        )
+    return None
 
 
 def import_path(
@@ -215,23 +365,31 @@ def import_path(
     progress: Progress | None = None,
     sheet: str | None = None,
     lang: str = "en",
+    max_reject_rate: float = MAX_REJECT_RATE,
 ) -> ImportReport:
     """Import a folder of canonical files, or files mapped by a preset or mapping file.
 
     Every row read is either loaded or rejected with its reason; the workspace changes in one
-    transaction. With ``strict`` any rejected row refuses the whole import (nothing changes).
+    transaction. With ``strict`` any rejected row, or any value read through a value map's
+    ``"*"``, refuses the whole import (nothing changes). An import that loads nothing, or rejects
+    more than ``max_reject_rate`` of its rows, is refused too.
     """
     if not path.exists():
-        raise InputError(f"{path} not found")
+        raise InputError(key="ingest.error.not_found", path=str(path))
+    if not 0 <= max_reject_rate <= 1:
+        raise InputError(key="ingest.error.bad_rate", value=max_reject_rate)
     started = datetime.now()
     spec = mp.load_mapping(mapping) if mapping else mp.load_preset(preset) if preset else None
+    skipped_files: list[str] = []
     if spec is not None and spec.name == "xes":  # event log: one file feeds three tables
         from eigyo.ingest.xes import plan
 
         parts = plan(path, spec, ws.settings, encoding, sheet)
         jobs = [Job(path, table(entry.table), entry, raw) for entry, raw in parts]
+    elif spec is not None:
+        jobs, skipped_files = _plan_mapped(path, spec, encoding, sheet)
     else:
-        jobs = _plan_mapped(path, spec, encoding, sheet) if spec else _plan_canonical(path)
+        jobs = _plan_canonical(path)
     sizes = [_size(j.path) for j in jobs]
     total, done = sum(sizes), 0
     streams = [_stream_encoding(job, jobs, encoding) for job in jobs]
@@ -255,11 +413,24 @@ def import_path(
             if progress and jobs:
                 progress(jobs[-1].path.name, total, total)
             _cross_file_duplicates(staged)
-            if strict and any(s.report.rejected for s in staged):
-                raise _strict_error(staged, lang)
-            return load(
-                con, staged, source=str(path), started_at=started, progress=progress, strict=strict
+            unmatched = any(
+                n["code"] == "unmatched_values" for s in staged for n in s.report.notices
             )
+            if strict and (unmatched or any(s.report.rejected for s in staged)):
+                raise _strict_error(staged, lang)
+            refused = _refusal(staged, max_reject_rate)
+            if refused is not None:
+                raise refused
+            report = load(
+                con,
+                staged,
+                source=str(path),
+                started_at=started,
+                progress=progress,
+                strict=strict,
+                skipped_files=skipped_files,
+            )
+            return report
         finally:  # spooled files are read by the load: removed only now (also on failure)
             for st in staged:
                 if st.stage is not None:
@@ -280,9 +451,10 @@ def _ticker(progress: Progress | None, name: str, base: int, total: int) -> Call
 
 def _stage_whole(job: Job, encoding: str | None, sheet: str | None, tz: str) -> Staged:
     """Read, map and validate one file in memory."""
-    raw, rules = _read(job, encoding, sheet)
-    rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
+    raw, rules, notices = _read(job, encoding, sheet)
+    rules = replace(rules, tz=tz)
     checked = check(raw.frame, job.table, rules)
+    checked.notices = notices + checked.notices
     if raw.malformed:
         checked.rejects = pl.concat([checked.rejects, _malformed(raw)]).sort("row")
         checked.rows += len(raw.malformed)
@@ -297,6 +469,8 @@ def _stream_encoding(job: Job, jobs: list[Job], encoding: str | None) -> str | N
     """
     if sum(j.table.name == job.table.name for j in jobs) > 1:
         return None
+    if job.spec is not None and job.spec.read_options != ReadOptions():
+        return None  # a layout the block reader does not know (report, no header, blanks)
     if job.raw is not None:
         big = job.raw.frame.height > stream.FRAME_BLOCK_ROWS
         return (job.raw.encoding or "utf-8") if big else None
@@ -314,6 +488,7 @@ def _stage_stream(
     """
     stage = Stage(con, f"__eigyo_stage_{i}")
     rejects: list[pl.DataFrame] = []
+    notices: list[Notice] = []
     rows, empty = 0, pl.DataFrame()
     if job.raw is not None:
         blocks = frame_blocks(job.raw, _size(job.path))
@@ -321,9 +496,10 @@ def _stage_stream(
         blocks = csv_blocks(job.path, enc)
     try:
         for block in blocks:
-            raw, rules = _mapped(job, block.raw, enc)
-            rules = Rules(tz, rules.formats, rules.values, rules.source_names, rules.constants)
+            raw, rules, found = _mapped(job, block.raw, enc)
+            rules = replace(rules, tz=tz)
             checked = check(raw.frame, job.table, rules)
+            notices += found + checked.notices
             if raw.malformed:
                 checked.rejects = pl.concat([checked.rejects, _malformed(raw)])
                 checked.rows += len(raw.malformed)
@@ -336,7 +512,7 @@ def _stage_stream(
         if not dups.is_empty():
             rejects.append(dups.cast(rejects[0].schema))
         all_rejects = pl.concat(rejects).sort("row") if rejects else _malformed(RawTable(empty))
-        st = _stage(job, Checked(empty, all_rejects, rows), enc)
+        st = _stage(job, Checked(empty, all_rejects, rows, notices), enc)
     except BaseException:  # a staging table goes with the transaction's rollback
         stage.discard()
         raise
@@ -371,7 +547,9 @@ def _move_to_rejects(st: Staged, dup: pl.DataFrame, keys: list[str], first_file:
         pl.struct(pl.exclude(ROW)).struct.json_encode().alias("record"),
     )
     checked = Checked(st.good, pl.concat([st.rejects, extra]).sort("row"), st.report.rows)
+    notices = st.report.notices
     new = _stage(Job(Path(st.report.file), st.table), checked, st.report.encoding)
+    st.report.notices = notices
     st.report.loaded, st.report.rejected = new.report.loaded, new.report.rejected
     st.report.reasons, st.report.examples = new.report.reasons, new.report.examples
     st.rejects, st.reasons_en = new.rejects, new.reasons_en

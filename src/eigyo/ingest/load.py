@@ -61,6 +61,8 @@ class Staged:
     reasons_en: pl.DataFrame  # rejects with an English ``reason`` column
     #: Valid rows of a streamed file live in this stage (spooled files) instead of ``good``.
     stage: Stage | None = None
+    #: Columns whose values name reps by display name (``reps_from`` of the mapping).
+    reps_from: tuple[str, ...] = ()
 
     @property
     def rel(self) -> str | None:
@@ -140,6 +142,7 @@ def load(
     started_at: datetime,
     progress: Progress | None = None,
     strict: bool = False,
+    skipped_files: Sequence[str] = (),
 ) -> ImportReport:
     """Write every staged file, its warnings and the report, inside the caller's transaction."""
     ensure_meta(con)
@@ -149,12 +152,17 @@ def load(
             progress("load", i, len(staged))
         _write_rows(con, st)
         _insert(con, "_rejects", _reject_rows(st, import_id))
+    for st in staged:  # after every file: owner names resolve against every rep loaded
+        if st.reps_from:
+            _reps_from_names(con, st)
     for st in staged:  # after every file: references to rows of later files are known
         _warn(con, st, import_id)
         _insert(con, "_imports", _import_row(st, import_id, source, started_at))
         if st.stage is not None:
             st.stage.drop()
-    report = ImportReport(import_id, source, [s.report for s in staged], strict)
+    report = ImportReport(
+        import_id, source, [s.report for s in staged], strict, list(skipped_files)
+    )
     con.execute(
         "INSERT INTO _import_reports VALUES (?, ?)",
         [import_id, json.dumps(report.to_json(), ensure_ascii=False, default=str)],
@@ -180,6 +188,57 @@ def _warn(con: duckdb.DuckDBPyConnection, st: Staged, import_id: int) -> None:
             con.unregister(rel)
     st.report.warning_reasons = counts
     st.report.warnings = sum(counts.values())
+
+
+#: What ``extra`` says of a rep made from an owner's display name: nothing but the name is known.
+SYNTHESIZED_REP = json.dumps(
+    {"eigyo:synthesized": "owner name", "eigyo:hire_date": "assumed: first record"}
+)
+
+
+def _reps_from_names(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
+    """Owners given by display name: the rep of that name when exactly one rep has it (a user
+    export loaded before), else a new rep keyed by the name.
+
+    A new rep is a ``generalist`` whose hire date is the day of their first record in this file
+    (``extra`` says both are assumed); reps already in the workspace are never replaced.
+    """
+    name = _q(st.table.name)
+    made: list[str] = []
+    resolved = 0
+    for col in st.reps_from:
+        c = _q(col)
+        unique_names = (
+            "SELECT name, min(rep_id) AS rep_id FROM reps WHERE name IS NOT NULL "
+            "GROUP BY name HAVING count(*) = 1"
+        )
+        rows = con.execute(
+            f"UPDATE {name} SET {c} = r.rep_id FROM ({unique_names}) r "
+            f"WHERE {name}.{c} = r.name AND {name}.{c} NOT IN (SELECT rep_id FROM reps)"
+        ).fetchall()
+        resolved += int(rows[0][0]) if rows else 0
+        when = "created_at" if "created_at" in st.table.column_names else None
+        first = f"min({_q(when)})::DATE" if when else "current_date"
+        new = con.execute(
+            f"INSERT INTO reps (rep_id, name, role, hire_date, extra) "
+            f"SELECT {c}, {c}, 'generalist', {first}, ? FROM {name} "
+            f"WHERE {c} IS NOT NULL AND {c} NOT IN (SELECT rep_id FROM reps) "
+            f"GROUP BY {c} ORDER BY {c} RETURNING rep_id",
+            [SYNTHESIZED_REP],
+        ).fetchall()
+        made += [str(r[0]) for r in new]
+    if made:
+        shown = ", ".join(made[:10]) + (f" … (+{len(made) - 10})" if len(made) > 10 else "")
+        st.report.notices.append(
+            {
+                "code": "reps_created",
+                "n": len(made),
+                "names": shown,
+                "cols": ", ".join(st.reps_from),
+            }
+        )
+    if resolved:
+        st.report.notices.append({"code": "reps_resolved", "n": resolved})
 
 
 def _pause_for_tests() -> None:

@@ -97,8 +97,10 @@ def clean_string(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_number(expr: pl.Expr) -> pl.Expr:
-    """``￥1,234,000``, ``$1,234``, ``1,234円``, ``(500)``, ``-`` → Float64 (else null, also
-    for ``nan``, ``inf`` and overflowing values).
+    """``￥1,234,000``, ``\\1,234,000``, ``$1,234``, ``1,234円``, ``(500)``, ``-`` → Float64 (else
+    null, also for ``nan``, ``inf`` and overflowing values).
+
+    ``\\`` is the yen sign of Shift_JIS (byte 0x5C), which CP932 decodes as a backslash.
 
     Currency signs, thousands separators and spaces are removed; parentheses mean a negative
     amount and a lone ``-`` is the accounting format's zero. Run after NFKC so full-width digits
@@ -106,7 +108,7 @@ def parse_number(expr: pl.Expr) -> pl.Expr:
     """
     s = expr.str.strip_chars()
     negative = s.str.starts_with("(") & s.str.ends_with(")")
-    s = s.str.replace_all(r"[\s,¥$€£()]|円|JPY|USD", "")
+    s = s.str.replace_all(r"[\s,¥$€£()\\]|円|JPY|USD|EUR", "")
     s = pl.when(s == "-").then(pl.lit("0")).otherwise(s)
     value = finite(s.cast(pl.Float64, strict=False))
     return pl.when(negative).then(-value).otherwise(value)

@@ -10,6 +10,8 @@ value, code, message). The rules are declared as data below:
   value is in no row of the referenced table. Only checked when the referenced table holds at least
   one row, so an organization that never imports ``accounts`` is not flooded with warnings.
 - ``order``: two timestamps of one row in an impossible order (closed before created …).
+- ``blank``: a value the schema allows to be blank but that the analyses miss (a deal without an
+  amount is kept: it counts in win rate and cycle and adds nothing to bookings).
 - ``outlier``: an amount above :data:`OUTLIER_ABSOLUTE` (1e12 yen), or farther than
   :data:`OUTLIER_MADS` median absolute deviations from the median of the same file's column
   (robust: a few huge values cannot hide themselves by inflating the spread), when the file has at
@@ -73,6 +75,9 @@ AMOUNTS: dict[str, tuple[str, ...]] = {
     "orders": ("amount",),
     "quotas": ("amount",),
 }
+#: table → columns a row may leave blank but whose blanks are worth a warning: a deal without an
+#: amount still counts in win rate and cycle, yet adds nothing to bookings or pipeline.
+EXPECTED: dict[str, tuple[str, ...]] = {"opportunities": ("amount",)}
 OUTLIER_ABSOLUTE = 1e12
 OUTLIER_MADS = 10
 OUTLIER_MIN_ROWS = 20
@@ -138,6 +143,8 @@ def _selects(con: duckdb.DuckDBPyConnection, table: str, rel: str) -> list[str]:
             f"SELECT _row, '{later}', CAST({_q(later)} AS VARCHAR), '{code}' "
             f"FROM {rel} WHERE {_q(later)} < {_q(earlier)}"
         )
+    for col in EXPECTED.get(table, ()):
+        out.append(f"SELECT _row, '{col}', NULL, 'blank' FROM {rel} WHERE {_q(col)} IS NULL")
     for col in AMOUNTS.get(table, ()):
         c = _q(col)
         out.append(

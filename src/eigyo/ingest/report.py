@@ -76,6 +76,16 @@ class FileReport:
     warnings: int = 0
     #: Warning counts by ``column: code``.
     warning_reasons: dict[str, int] = field(default_factory=dict)
+    #: What the import did that is neither a rejected row nor a warning on a row, each a dict
+    #: with ``code`` and its details: lines skipped (title rows, footers, totals), ids made from
+    #: fields, values read through a value map's ``*``, blanks filled from another column, reps
+    #: made from owner names. Rendered by :func:`notice_text`.
+    notices: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """Lines of the file that were not data (title rows, footers, totals, other tables)."""
+        return sum(int(n.get("n", 0)) for n in self.notices if str(n["code"]).startswith("skipped"))
 
     def top_reasons(self, n: int = 5) -> list[tuple[str, int]]:
         """The ``n`` most frequent reasons, most frequent first (``column: code`` → count)."""
@@ -97,6 +107,12 @@ class FileReport:
         return doc
 
 
+def notice_text(notice: dict[str, Any], lang: str = "ja") -> str:
+    """One notice of a file report in words (``ingest.notice.<code>``)."""
+    values = {k: (f"{v:,}" if isinstance(v, int) else v) for k, v in notice.items() if k != "code"}
+    return t(f"ingest.notice.{notice['code']}", lang, **values)
+
+
 @dataclass
 class ImportReport:
     """The whole import: one id, one transaction, a report per file."""
@@ -105,6 +121,8 @@ class ImportReport:
     source: str
     files: list[FileReport] = field(default_factory=list)
     strict: bool = False
+    #: Files of the imported folder that fit no entry of the mapping (not read).
+    skipped_files: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
@@ -131,6 +149,7 @@ class ImportReport:
             "rejected": self.rejected,
             "warnings": self.warnings,
             "strict": self.strict,
+            "skipped_files": self.skipped_files,
             "files": [f.to_json() for f in self.files],
         }
 
@@ -149,4 +168,10 @@ class ImportReport:
             )
             for f in doc.get("files", [])
         ]
-        return cls(doc["import_id"], doc["source"], files, bool(doc.get("strict", False)))
+        return cls(
+            doc["import_id"],
+            doc["source"],
+            files,
+            bool(doc.get("strict", False)),
+            list(doc.get("skipped_files", [])),
+        )

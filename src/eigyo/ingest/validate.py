@@ -34,6 +34,9 @@ class Rules:
     source_names: Mapping[str, str] = field(default_factory=dict)
     #: Columns filled by the mapping, not read from the file (ignored when judging empty rows).
     constants: frozenset[str] = frozenset()
+    #: column → (canonical source column, {column: values that must hold}) — see
+    #: :attr:`eigyo.ingest.mapping.FileSpec.fallbacks`.
+    fallbacks: Mapping[str, tuple[str, Mapping[str, tuple[str, ...]]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,28 +46,135 @@ class Checked:
     good: pl.DataFrame
     rejects: pl.DataFrame
     rows: int
+    #: What a person should know that is not a rejected row: (code, details) — values that fell
+    #: to a value map's ``"*"``, blanks filled from another column.
+    notices: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
 
-def _prepare(df: pl.DataFrame, table: Table, rules: Rules) -> pl.DataFrame:
-    """Add absent optional columns; NFKC, 和暦 and value maps where the type calls for them."""
+#: How many distinct unmatched values a notice lists (the count covers them all).
+UNMATCHED_SHOWN = 10
+
+
+def _prepare(
+    df: pl.DataFrame, table: Table, rules: Rules
+) -> tuple[pl.DataFrame, list[tuple[str, dict[str, object]]]]:
+    """Add absent optional columns; NFKC, 和暦 and value maps where the type calls for them.
+
+    Also returns, per value-mapped column, the values that fell to the map's ``"*"``.
+    """
     missing = [pl.lit(None, pl.String).alias(c) for c in table.column_names if c not in df.columns]
     df = df.with_columns(missing)
-    typed = [c.name for c in table.columns if c.type != "string" or c.allowed]
+    typed = [
+        c.name for c in table.columns if c.type != "string" or c.allowed or c.name in rules.values
+    ]
     df = df.with_columns([nz.nfkc_column(df, n) for n in typed])
     dated = [c.name for c in table.columns if c.type in ("date", "timestamp")]
     df = df.with_columns([nz.wareki_column(df, n) for n in dated])
-    return df.with_columns([_value_map(n, m) for n, m in rules.values.items() if n in df.columns])
+    notices: list[tuple[str, dict[str, object]]] = []
+    exprs = []
+    for n, m in rules.values.items():
+        if n not in df.columns:
+            continue
+        allowed = table.column(n).allowed if n in table.column_names else ()
+        expr, unmatched = _value_map(n, m, allowed)
+        exprs.append(expr)
+        if "*" in m:
+            notices += _unmatched(df, n, unmatched, m["*"], rules)
+    return df.with_columns(exprs), notices
 
 
-def _value_map(name: str, mapping: Mapping[str, str]) -> pl.Expr:
-    """Exact (stripped) value → canonical value; ``"*"`` maps every other non-blank value."""
-    s = pl.col(name).str.strip_chars()
-    exact = {k: v for k, v in mapping.items() if k != "*"}
-    mapped = s.replace(exact)
+def value_key_expr(expr: pl.Expr) -> pl.Expr:
+    """The vectorized :func:`eigyo.ingest.mapping.value_key` (after NFKC): case-folded, trimmed,
+    inner runs of blanks as one space."""
+    return expr.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+
+
+def _value_map(
+    name: str, mapping: Mapping[str, str], allowed: tuple[str, ...] = ()
+) -> tuple[pl.Expr, pl.Expr]:
+    """Value → canonical value, matched ignoring case, width and repeated blanks; a canonical
+    value itself (``won``) maps to itself; ``"*"`` maps every other non-blank value.
+
+    Returns the mapped column and a flag of the non-blank values no key matched.
+    """
+    raw = pl.col(name).str.strip_chars()
+    key = value_key_expr(pl.col(name))
+    exact = {a: a for a in allowed} | {
+        k: v for k, v in mapping.items() if k != "*" and not k.endswith("*")
+    }
+    hit = key.is_in(list(exact))
+    mapped = pl.when(hit).then(key.replace_strict(exact, default=None))
+    for prefix, value in ((k[:-1], v) for k, v in mapping.items() if k != "*" and k.endswith("*")):
+        starts = ~hit & key.str.starts_with(prefix).fill_null(False)
+        mapped = mapped.when(starts).then(pl.lit(value))
+        hit = hit | starts
+    unmatched = ~hit & ~nz.blank(raw)
+    mapped = mapped.otherwise(raw)
     if "*" in mapping:
-        known = s.is_in(list(exact)) | nz.blank(s)
-        mapped = pl.when(known).then(mapped).otherwise(pl.lit(mapping["*"]))
-    return mapped.alias(name)
+        mapped = pl.when(unmatched).then(pl.lit(mapping["*"])).otherwise(mapped)
+    return mapped.alias(name), unmatched
+
+
+def _unmatched(
+    df: pl.DataFrame, name: str, flag: pl.Expr, to: str, rules: Rules
+) -> list[tuple[str, dict[str, object]]]:
+    """The values of ``name`` that fell to ``"*"`` (read as ``to``), most frequent first."""
+    counts = (
+        df.filter(flag)
+        .group_by(pl.col(name).str.strip_chars().alias("v"))
+        .len()
+        .sort(["len", "v"], descending=[True, False])
+    )
+    if counts.is_empty():
+        return []
+    shown = ", ".join(f"'{v}' ({n:,})" for v, n in counts.head(UNMATCHED_SHOWN).iter_rows())
+    more = counts.height - UNMATCHED_SHOWN
+    detail = {
+        "col": rules.source_names.get(name, name),
+        "n": int(counts.get_column("len").sum()),
+        "k": counts.height,
+        "to": to or "—",
+        "values": shown + (f" … (+{more})" if more > 0 else ""),
+        "value_list": counts.get_column("v").to_list(),
+    }
+    return [("unmatched_values", detail)]
+
+
+def _fallbacks(
+    df: pl.DataFrame, table: Table, rules: Rules
+) -> tuple[pl.DataFrame, list[tuple[str, dict[str, object]]]]:
+    """Fill blank typed columns from another column of the row, where the rule's ``when`` holds.
+
+    A date standing in for a timestamp is that day's start — or the row's ``created_at`` when
+    that falls on the same day, so a deal closed on the day it was created is not closed before
+    it was created.
+    """
+    notices: list[tuple[str, dict[str, object]]] = []
+    for target, (source, when) in rules.fallbacks.items():
+        t, src = pl.col(_T + target), pl.col(_T + source)
+        cond = pl.lit(True)
+        for col, vals in when.items():
+            cond = cond & pl.col(_T + col).is_in(list(vals)).fill_null(False)
+        value: pl.Expr = src
+        tcol, scol = table.column(target), table.column(source)
+        if tcol.type == "timestamp" and scol.type == "date":
+            value = src.cast(pl.Datetime("us"))
+            if (
+                "created_at" in table.column_names
+                and table.column("created_at").type == "timestamp"
+            ):
+                created = pl.col(_T + "created_at")
+                value = pl.when(created.dt.date() == src).then(created).otherwise(value)
+        fill = t.is_null() & cond & src.is_not_null()
+        lacking = t.is_null() & cond & src.is_null()
+        counts = df.select(fill.sum().alias("f"), lacking.sum().alias("l")).row(0)
+        df = df.with_columns(pl.when(fill).then(value).otherwise(t).alias(_T + target))
+        name = rules.source_names.get(source, source)
+        if counts[0]:
+            notices.append(("filled", {"col": target, "src": name, "n": int(counts[0])}))
+        if counts[1]:
+            notices.append(("fill_missing", {"col": target, "src": name, "n": int(counts[1])}))
+    return df, notices
 
 
 def _typed(c: Column, rules: Rules) -> pl.Expr:
@@ -275,7 +385,7 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
     """
     rules = rules or Rules()
     original = df
-    df = _prepare(df, table, rules)
+    df, notices = _prepare(df, table, rules)
     typed: list[pl.Series] = []
     blank: dict[str, pl.Series] = {}
     breaks: list[pl.Series] = []
@@ -285,6 +395,9 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
         blank[c.name] = b
         breaks.append(_breaks(c, t, b, rest))
     df = df.with_columns(typed)
+    if rules.fallbacks:
+        df, filled = _fallbacks(df, table, rules)
+        notices += filled
     read = [c for c in original.columns if not c.startswith("_") and c not in rules.constants]
     empty = pl.all_horizontal([nz.blank(pl.col(c)) for c in read]) if read else pl.lit(True)
     problems = pl.concat_list([_problem(c) for c in table.columns]).list.drop_nulls()
@@ -307,7 +420,7 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
     records = original.filter(pl.col(ROW).is_in(rejects.get_column("row").implode()))
     records = records.select(pl.col(ROW).alias("row"), _record(original, rules).alias("record"))
     rejects = rejects.join(records, on="row", how="left").sort("row")
-    return Checked(good=_good(ok, table), rejects=rejects, rows=df.height)
+    return Checked(good=_good(ok, table), rejects=rejects, rows=df.height, notices=notices)
 
 
 def _empty_rows(df: pl.DataFrame, read: list[str], blank: Mapping[str, pl.Series]) -> pl.Series:

@@ -495,7 +495,8 @@ def plan(
         timestamp_series(ev.get_column(ts), settings.timezone).alias("_ts"),
         _kept(ev, lifecycle, el).alias(_KEEP),
     )
-    kept = ev.filter(pl.col(_KEEP))
+    # without a lifecycle filter every event is kept: no copy of a log of millions of events
+    kept = ev if lifecycle is None or not el.lifecycle else ev.filter(pl.col(_KEEP))
     won, lost = _end_activities(kept.get_column(act), settings)
     cases = _cases(ev, case, act, res, won, lost, el)
     reps = _reps(kept, cases, res)
