@@ -35,7 +35,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "pipeline.stuck": ("stage_history",),
     "pipeline.slippage": ("opportunity_changes | opportunities.expected_close_date",),
     "skills": ("opportunities.closed_at",),
-    "simulate": ("opportunities.closed_at",),
+    "simulate": ("reps", "opportunities.closed_at"),
     "simulate.cost_per_won_deal": ("reps.monthly_cost",),
     "simulate.lead_response_minutes": ("leads.mql_at", "leads.first_response_at"),
     "alignment": ("leads.mql_at",),

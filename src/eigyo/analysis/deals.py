@@ -10,6 +10,7 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_account, with_rep
+from eigyo.metrics._needs import present
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
@@ -72,9 +73,17 @@ def slippage_sample(ws: Workspace, period: Period) -> ir.Table:
     )
 
 
+#: What idle time needs: activities linked to deals (the ``stale_deals`` check's declaration).
+ACTIVITY_ON_DEALS = "activities.opportunity_id"
+
+
 def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = 60) -> ir.Table:
     """Opportunities open at the end of the period; ``stale`` = 1 when no activity touched them
-    in the last ``stale_days`` days (or ever)."""
+    in the last ``stale_days`` days (or ever).
+
+    When the workspace records no activity on any deal (no activities imported, or none linked
+    to an opportunity), ``idle_days`` and ``stale`` are null: an absent table says nothing about
+    how busy the deals were, and "no activity ever" would flag every open deal as stale."""
     o = ws.table("opportunities")
     end = ibis.timestamp(period.end_ts)
     o = o.filter((o.created_at < end) & (o.closed_at.isnull() | (o.closed_at >= end)))
@@ -83,6 +92,8 @@ def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = 60) -> ir
     last = a.group_by(_opp=a.opportunity_id).agg(last_activity=a.occurred_at.max())
     j = o.left_join(last, o.opportunity_id == last._opp)
     idle = days_between(j.last_activity.coalesce(j.created_at), end)
+    if not present(ws, [ACTIVITY_ON_DEALS])[ACTIVITY_ON_DEALS]:
+        idle = ibis.null("float64")
     j = with_rep(ws, j.mutate(idle_days=idle))
     return j.select(
         "opportunity_id",

@@ -29,7 +29,15 @@ from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
 from eigyo.metrics import format_value
 from eigyo.periods import parse_period
-from eigyo.simulate import OUTCOMES, Options, compare, default_window, parse_headcount, simulate
+from eigyo.simulate import (
+    OUTCOMES,
+    NotEnoughToSimulate,
+    Options,
+    compare,
+    default_window,
+    parse_headcount,
+    simulate,
+)
 from eigyo.workspace import open_workspace
 
 UNITS = {
@@ -80,8 +88,13 @@ def simulate_cmd(
         if na := missing.pop("simulate", None):
             say_not_available(na, fmt, lang, structure=structure, horizon_months=horizon)
             return
-        with progress_bar(fmt, t("simulate.sim.progress", lang)) as tick:
-            doc = compare(ws, opts, tick) if all_structures else simulate(ws, opts, tick)
+        try:
+            with progress_bar(fmt, t("simulate.sim.progress", lang)) as tick:
+                doc = compare(ws, opts, tick) if all_structures else simulate(ws, opts, tick)
+        except NotEnoughToSimulate as e:
+            na = not_enough("simulate", _too_little(e, lang))
+            say_not_available(na, fmt, lang, structure=structure, horizon_months=horizon)
+            return
     finally:
         ws.close()
     if fmt == "json":
@@ -93,6 +106,11 @@ def simulate_cmd(
         _print_one(doc, lang)
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)
+
+
+def _too_little(e: NotEnoughToSimulate, lang: str) -> str:
+    """What the calibration window lacked, in the reader's language."""
+    return t(f"analysis_na.detail.sim_{e.what}", lang, window=e.window or "—")
 
 
 def _interval(o: dict[str, Any], unit: str, lang: str) -> str:
@@ -181,7 +199,11 @@ def skills_cmd(
         if na := check(ws, "skills"):
             say_not_available(na, fmt, lang, period=period)
             return
-        p = p or default_window(ws)
+        try:
+            p = p or default_window(ws)
+        except NotEnoughToSimulate as e:
+            say_not_available(not_enough("skills", _too_little(e, lang)), fmt, lang, period=period)
+            return
         m = skill_matrix(ws, p)
     finally:
         ws.close()

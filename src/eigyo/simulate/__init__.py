@@ -9,7 +9,7 @@ backtest, the actual figures of the period.
 """
 
 from eigyo.simulate._assign import SIM_ROLES, Assignment, Economics, assign, role_values
-from eigyo.simulate._calibrate import Calibration, RepProfile, calibrate
+from eigyo.simulate._calibrate import Calibration, NotEnoughToSimulate, RepProfile, calibrate
 from eigyo.simulate._plan import STRUCTURES, Plan, build_plan, default_headcount, parse_headcount
 from eigyo.simulate._run import OUTCOMES, Options, compare, default_window, replicate, simulate
 
@@ -20,6 +20,7 @@ __all__ = [
     "Assignment",
     "Calibration",
     "Economics",
+    "NotEnoughToSimulate",
     "Options",
     "Plan",
     "RepProfile",

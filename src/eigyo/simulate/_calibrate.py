@@ -321,18 +321,36 @@ def _open_deals(ws: Workspace, start: date) -> list[OpenDeal]:
     return [OpenDeal(str(a), bool(b), float(c), float(d)) for a, b, c, d in df.iter_rows()]
 
 
+class NotEnoughToSimulate(InputError):
+    """The window holds nothing to calibrate on (``what``: ``no_records``, ``no_sellers``).
+
+    An :class:`InputError` for library callers; ``eigyo simulate`` reports it as "not
+    available" (exit 0): the data is too little, no option of the command is wrong."""
+
+    def __init__(self, message: str, what: str, window: str) -> None:
+        super().__init__(message)
+        self.what = what
+        self.window = window
+
+
 def calibrate(ws: Workspace, window: Period, *, start: date | None = None) -> Calibration:
     """Calibrate over ``window``; the simulation starts on ``start`` (default: after it)."""
     leads = _leads(ws, window)
     closed = _closed(ws, window)
     if leads.height == 0 and closed.height == 0:
-        raise InputError(
+        raise NotEnoughToSimulate(
             f"Not enough data to simulate: no MQL leads and no closed deals in {window.label}. "
-            "Import leads and opportunities for that period, or choose another period."
+            "Import leads and opportunities for that period, or choose another period.",
+            "no_records",
+            window.label,
         )
     reps, mult = _profiles(ws, window, leads)
     if not reps:
-        raise InputError(f"Not enough data to simulate: no seller worked in {window.label}.")
+        raise NotEnoughToSimulate(
+            f"Not enough data to simulate: no seller worked in {window.label}.",
+            "no_sellers",
+            window.label,
+        )
     cycles, amounts = _pools(closed)
     notes: list[str] = []
     handoff = structure.handoff_stats(ws, window)

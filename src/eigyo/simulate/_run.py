@@ -18,7 +18,7 @@ import numpy.typing as npt
 from eigyo.errors import InputError
 from eigyo.metrics import compute
 from eigyo.periods import Period
-from eigyo.simulate._calibrate import Calibration, calibrate
+from eigyo.simulate._calibrate import Calibration, NotEnoughToSimulate, calibrate
 from eigyo.simulate._model import Model, Tally
 from eigyo.simulate._plan import (
     HIRE_RAMP,
@@ -107,7 +107,11 @@ def default_window(ws: Workspace) -> Period:
     last = [o.created_at.max().to_pyarrow().as_py(), lead.created_at.max().to_pyarrow().as_py()]
     days = [d.date() for d in last if d is not None]
     if not days:
-        raise InputError("Not enough data to simulate: the workspace has no deals and no leads.")
+        raise NotEnoughToSimulate(
+            "Not enough data to simulate: the workspace has no deals and no leads.",
+            "no_records",
+            "",
+        )
     end: date = max(days)
     return Period(end - timedelta(days=364), end, f"{end - timedelta(days=364)}..{end}")
 
