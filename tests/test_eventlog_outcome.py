@@ -313,6 +313,11 @@ def test_notes_name_outcomes_typos_and_unowned_cases(tmp_path: Path) -> None:
         " unknown cases are left out of win rates and pipelines)"
     )
     assert notes["outcomes"].message("ja").startswith("6 ケース: 受注 1、失注 2、結果不明 3")
+    assert notes["outcomes"].as_notice() == {
+        "code": "eventlog.note.outcomes",
+        "level": "info",
+        **{"cases": "6", "won": "1", "lost": "2", "unknown": "3", "rate": "33.3%"},
+    }
     assert notes["activities_absent"].level == "warn"
     assert "A_ACTIVATED" in notes["activities_absent"].message("en")
     assert notes["unowned"].message("en") == (

@@ -150,6 +150,10 @@ class Note:
     def message(self, lang: str = "en") -> str:
         return t(f"eventlog.note.{self.key}", lang, **self.values)
 
+    def as_notice(self) -> dict[str, str]:
+        """The note as a file report's notice (``code`` = its full catalogue key)."""
+        return {"code": f"eventlog.note.{self.key}", "level": self.level, **self.values}
+
 
 class Plan(list[tuple[FileSpec, RawTable]]):
     """The three inputs of an event log (stage_history, opportunities, reps), as the importer
