@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from eigyo.metrics import REGISTRY, compute
+from eigyo.metrics._needs import present
 from eigyo.monitor.config import MonitorConfig
 from eigyo.monitor.control import Chart, chart
 from eigyo.periods import Period
@@ -87,12 +88,18 @@ def months_until(end: date, n: int) -> list[Period]:
 def _values(
     ws: Workspace, periods: list[Period], cfg: MonitorConfig, tick: Tick, grain: str
 ) -> dict[tuple[str, str, str], dict[str, float]]:
-    """(metric, dim, group) → {period label: value}, skipping periods without a value."""
+    """(metric, dim, group) → {period label: value}, skipping periods without a value.
+
+    Metrics whose data the workspace lacks (no activities, no time entries …) are left out
+    once, up front: they would be null in every period, and asking for them in each of the
+    dozens of periods made the series of a partial export several times slower."""
     out: dict[tuple[str, str, str], dict[str, float]] = {}
+    found = present(ws, [n for m in cfg.metrics for n in REGISTRY[m].needs])
+    usable = [m for m in cfg.metrics if all(found[n] for n in REGISTRY[m].needs)]
     for i, p in enumerate(periods):
         tick(f"{grain} {p.label}", i, len(periods))
         for dim in (None, *cfg.by):
-            ids = [m for m in cfg.metrics if dim is None or dim in REGISTRY[m].dims]
+            ids = [m for m in usable if dim is None or dim in REGISTRY[m].dims]
             for v in compute(ws, p, ids, dim) if ids else []:
                 if v.value is None:
                     continue
