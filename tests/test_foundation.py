@@ -25,9 +25,12 @@ CONTRACT = {
         "source campaign account_id title owner_rep_id mql_at "
         "first_response_at sql_at disqualified_at status opportunity_id",
     ),
+    # amount: bold in DESIGN.md, relaxed by issue 15 — a blank amount keeps the deal (it counts
+    # in win rate and cycle, not in amounts) and is a loaded-with-warning row, never a reject
     "opportunities": (
-        "opportunity_id owner_rep_id amount created_at status",
-        "account_id sdr_rep_id lead_id product type expected_close_date closed_at lost_reason",
+        "opportunity_id owner_rep_id created_at status",
+        "account_id sdr_rep_id lead_id product type amount expected_close_date closed_at "
+        "lost_reason",
     ),
     "stage_history": ("opportunity_id stage entered_at", "rep_id"),
     "opportunity_changes": ("opportunity_id changed_at field", "old_value new_value"),

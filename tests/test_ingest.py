@@ -107,7 +107,8 @@ o8,r2,10,2025-04-01,open,upsell
             "status",
             "maybe",
             "allowed",
-            "opportunities.csv row 8, column status: 'maybe' must be one of open, won, lost",
+            "opportunities.csv row 8, column status: "
+            "'maybe' must be one of open, won, lost, unknown",
         ),
         (9, "type", "upsell", "allowed", None),
     ],
@@ -117,7 +118,7 @@ def test_every_rejection_reason(
 ) -> None:
     ws = new_ws(tmp_path)
     src = write(tmp_path / "in", {"reps.csv": REPS, "opportunities.csv": BAD_OPPS})
-    report = import_path(ws, src)
+    report = import_path(ws, src, max_reject_rate=1.0)  # 7 of 10 rows rejected on purpose
     opp = report.files[1]
     assert (opp.rows, opp.loaded, opp.rejected) == (8, 1, 7)
     got = rows(ws, f'SELECT "column", value, code, record FROM _rejects WHERE "row" = {row}')

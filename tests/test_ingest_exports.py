@@ -16,7 +16,8 @@ from eigyo.errors import InputError
 sys.path.insert(0, str(Path(__file__).parent))
 from _ingest_util import OPPS, REPS, new_ws, write
 
-BAD = OPPS + "o9,r1,-500000,2025-04-03,open,,東北\no10,r1,,2025-04-03,open,,\n"
+# o10: no owner (a blank amount alone would load: a deal without an amount is kept)
+BAD = OPPS + "o9,r1,-500000,2025-04-03,open,,東北\no10,,,2025-04-03,open,,\n"
 
 
 def _setup(tmp: Path) -> list[str]:
@@ -49,7 +50,7 @@ def test_rejects_csv_has_reasons_and_the_original_record(tmp_path: Path) -> None
         "opportunities.csv", "4", "amount", "-500000", "'-500000' must be zero or more",
         "o9", "r1", "-500000", "2025-04-03", "open", "", "東北",
     ]  # fmt: skip
-    assert got[2][:5] == ["opportunities.csv", "5", "amount", "", "a value is required"]
+    assert got[2][:5] == ["opportunities.csv", "5", "owner_rep_id", "", "a value is required"]
 
 
 def test_rejects_reasons_in_japanese_by_default(tmp_path: Path) -> None:
@@ -73,7 +74,7 @@ def test_saved_report_reprints_text_and_json(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     doc = json.loads(first.stdout)
     assert (doc["import_id"], doc["loaded"], doc["rejected"], doc["warnings"]) == (1, 4, 2, 0)
-    assert doc["files"][1]["reasons"] == {"amount: below_min": 1, "amount: missing": 1}
+    assert doc["files"][1]["reasons"] == {"amount: below_min": 1, "owner_rep_id: missing": 1}
     text = CliRunner().invoke(app, ["import", "report", *ws, "--lang", "en"], terminal_width=200)
     assert "Import #1:" in text.stdout
     assert "opportunities.csv row 4, column amount: '-500000' must be zero or more" in text.stdout

@@ -104,10 +104,11 @@ def test_hubspot_deals(tmp_path: Path) -> None:
     ws = new_ws(tmp_path)
     src = write(tmp_path / "in", {"deals.csv": HUBSPOT})
     report = import_path(ws, src / "deals.csv", preset="hubspot")
-    assert report.files[0].reasons == {"amount: missing": 1}
-    assert rows(ws, "SELECT opportunity_id, status, owner_rep_id FROM opportunities") == [
-        ("101", "won", "Owner One")
-    ]
+    assert report.files[0].reasons == {}  # a deal without an amount is kept, with a warning
+    assert report.files[0].warning_reasons == {"amount: blank": 1}
+    assert rows(
+        ws, "SELECT opportunity_id, status, owner_rep_id, amount FROM opportunities ORDER BY 1"
+    ) == [("101", "won", "Owner One", 1000.0), ("102", "open", "Owner Two", None)]
 
 
 def test_kintone_offsets(tmp_path: Path) -> None:
@@ -153,7 +154,9 @@ def test_user_mapping_file_with_values_constants_and_formats(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("x = 1", "needs at least one"),
+        ("x = 1", "unknown key 'x'"),
+        ("[[files]]", "'None' is not a canonical table|None is not a canonical table"),
+        ('colums = 1\n[[files]]\ntable = "reps"', "unknown key 'colums'"),
         ('[[files]]\ntable = "deals"', "'deals' is not a canonical table"),
         ('[[files]]\ntable = "reps"\ncolumns = { colour = "c" }', "colour not in table 'reps'"),
         ("[[files]\n", "not valid TOML"),

@@ -21,7 +21,8 @@ from eigyo.ingest import import_path
 sys.path.insert(0, str(Path(__file__).parent))
 from _ingest_util import new_ws, rows, write
 
-# Lightning report, "details only", CP932: no 商談 ID column, footer lines as Salesforce writes them.
+# Lightning report, "details only", CP932: no 商談 ID column, footer lines as Salesforce writes
+# them.
 SF_REPORT_JA = (
     '"商談名","取引先名","金額","完了予定日","フェーズ","確度 (%)","商談 所有者","作成日",'
     '"リードソース","種別","最終更新日"\r\n'
@@ -73,7 +74,8 @@ SF_CAMPAIGN_MEMBER = "Id,CampaignId,LeadId,Status,CreatedDate\n00v1,7011,00Q1,Se
 
 HUBSPOT_EN = (
     "Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner,Pipeline,"
-    'Date entered "Appointment Scheduled (Sales Pipeline)",Date entered "Closed won (Sales Pipeline)"\n'
+    'Date entered "Appointment Scheduled (Sales Pipeline)",'
+    'Date entered "Closed won (Sales Pipeline)"\n'
     "101,Deal A,Closed won,1000,2025-04-30 00:00,2025-04-01 10:00,Owner One,Sales Pipeline,"
     "2025-04-01 10:00,2025-04-30 09:00\n"
     "102,Deal B,Appointment Scheduled,,2025-05-30 00:00,2025-04-02 11:00,Owner Two,Sales Pipeline,"
@@ -314,7 +316,7 @@ def test_whitespace_file_without_header(tmp_path: Path) -> None:
     mapping.write_text(
         'name = "cd"\n[[files]]\nmatch = "*"\ntable = "orders"\n'
         'header = ["customer", "sample", "day", "cds", "dollars"]\n'
-        "columns = { account_id = \"customer\", ordered_at = \"day\", amount = \"dollars\" }\n"
+        'columns = { account_id = "customer", ordered_at = "day", amount = "dollars" }\n'
         'ids = { order_id = ["customer", "day", "cds", "dollars"] }\n'
         'formats = { ordered_at = ["%Y%m%d"] }\n',
         encoding="utf-8",
@@ -336,7 +338,9 @@ def test_mapping_typos_name_the_nearest_key_and_header(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[files]]\ntable = "opportunities"\ncolums = { amount = "A" }\n')
     ws = new_ws(tmp_path)
-    src = write(tmp_path / "in", {"x.csv": "Opportunity ID,Created Dat,Stage,Owner\n1,2025-04-01,Won,a\n"})
+    src = write(
+        tmp_path / "in", {"x.csv": "Opportunity ID,Created Dat,Stage,Owner\n1,2025-04-01,Won,a\n"}
+    )
     with pytest.raises(InputError, match="unknown key 'colums' \\(did you mean 'columns'"):
         import_path(ws, src / "x.csv", mapping=bad)
     good = tmp_path / "good.toml"
@@ -357,12 +361,15 @@ def test_nothing_loaded_and_too_many_rejects_refuse(tmp_path: Path) -> None:
     ws = new_ws(tmp_path)
     reps = "rep_id,role,hire_date\nr1,generalist,2024-04-01\n"
     bad = "opportunity_id,owner_rep_id,amount,created_at,status\no1,r1,x,2025-04-01,won\n"
-    src = write(tmp_path / "a", {"reps.csv": reps.replace("r1,generalist", "r1,nope"), "opportunities.csv": bad})
+    src = write(
+        tmp_path / "a",
+        {"reps.csv": reps.replace("r1,generalist", "r1,nope"), "opportunities.csv": bad},
+    )
     with pytest.raises(InputError, match="nothing could be loaded"):
         import_path(ws, src)
     ok = bad + "o2,r1,5,2025-04-01,won\n"
     src = write(tmp_path / "b", {"reps.csv": reps, "opportunities.csv": ok})
-    with pytest.raises(InputError, match="1 of 3 .* would be rejected|over the limit"):
+    with pytest.raises(InputError, match=r"1 of 3 .* would be rejected"):
         import_path(ws, src, max_reject_rate=0.2)
     assert rows(ws, "SELECT count(*) FROM opportunities") == [(0,)]
     assert import_path(ws, src).loaded == 2
@@ -373,8 +380,17 @@ def test_nothing_loaded_and_too_many_rejects_refuse(tmp_path: Path) -> None:
     deals=st.lists(
         st.tuples(
             st.sampled_from(
-                ["Closed Won", "closed won", "CLOSED LOST", "Closed lost", "Negotiation/Review",
-                 "成立", "不成立", "提案/見積", "Ｃｌｏｓｅｄ　Ｗｏｎ"]
+                [
+                    "Closed Won",
+                    "closed won",
+                    "CLOSED LOST",
+                    "Closed lost",
+                    "Negotiation/Review",
+                    "成立",
+                    "不成立",
+                    "提案/見積",
+                    "Ｃｌｏｓｅｄ　Ｗｏｎ",
+                ]
             ),
             st.one_of(st.none(), st.integers(min_value=0, max_value=10_000_000)),
         ),
@@ -382,7 +398,9 @@ def test_nothing_loaded_and_too_many_rejects_refuse(tmp_path: Path) -> None:
         max_size=12,
     )
 )
-def test_property_won_plus_lost_is_closed_rows(tmp_path_factory: pytest.TempPathFactory, deals: list[tuple[str, int | None]]) -> None:
+def test_property_won_plus_lost_is_closed_rows(
+    tmp_path_factory: pytest.TempPathFactory, deals: list[tuple[str, int | None]]
+) -> None:
     """For any export with won/lost stages: won + lost = closed rows, bookings = sum of won."""
     tmp = tmp_path_factory.mktemp("p")
     lines = ["Opportunity ID,Stage,Amount,Close Date,Created Date,Opportunity Owner"]

@@ -85,8 +85,12 @@ def _plan_canonical(path: Path) -> list[Job]:
 
 
 def _peek_options(spec: mp.MappingSpec) -> ReadOptions:
-    """How to read a file's header before knowing its entry: as a report if any ``*`` entry is."""
-    return ReadOptions(report=any(f.report for f in spec.files if f.match == "*"))
+    """How to read a file's header before knowing its entry: the entry's own layout when there is
+    one ``*`` entry, else as a report if any ``*`` entry is one."""
+    wild = [f for f in spec.files if f.match == "*"]
+    if len(wild) == 1:
+        return wild[0].read_options
+    return ReadOptions(report=any(f.report for f in wild))
 
 
 def _wild_jobs(
@@ -133,9 +137,17 @@ def _plan_mapped(
             return [Job(path, table(e.table), e) for e in entries], []
         # one export, several possible tables: the entry whose columns the file has most of
         found = _wild_jobs(path, spec, encoding, sheet)
-        if not found:
+        if found:
+            return found, []
+        headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
+        closest = spec.closest_wild(headers)
+        if closest is None or (
+            closest.signature
+            and closest.score(headers) < 0
+            and len([f for f in spec.files if f.match == "*"]) > 1
+        ):
             raise _no_entry(path, spec, encoding, sheet)
-        return found, []
+        return [Job(path, table(closest.table), closest)], []
     jobs: list[Job] = []
     claimed: set[Path] = set()
     for e in spec.files:

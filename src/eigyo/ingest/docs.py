@@ -57,15 +57,50 @@ import report, and summarized for the diagnosis by `eigyo.ingest.quality.warning
   `opportunities`, …), checked only when the referenced table has rows;
 - `closed_before_created`, `ended_before_hired`, `sql_before_created`, `responded_before_mql`:
   two dates of one row in an impossible order;
+- `blank`: `opportunities.amount` left blank — the deal is kept (it counts in win rate and cycle,
+  adds nothing to amounts; DESIGN.md's contract marked amount required, issue 15 relaxed it);
 - `outlier`: an amount over 1e12, or more than 10 median absolute deviations from the median of the
   same file's amounts (when the file has at least 20 amounts and the deviation is not zero).
 
 Big CSV files (over 64 MB) are read, validated and staged in blocks of about 32 MB inside the
 import's transaction, so memory stays flat whatever the file's size.
 
-Presets for known exports (`--preset`): {presets}. Other exports: `--mapping FILE` (see
-`examples/*.toml`).
+Presets for known exports (`--preset`): {presets} (below). Other exports: `--mapping FILE` (see
+`examples/*.toml`; the keys are documented in `eigyo.ingest.mapping`).
 """
+
+_PRESETS_INTRO = """## Presets: the files people download
+
+`eigyo import FILE_OR_FOLDER --preset NAME --workspace W`. A folder's files are each matched to the
+preset's table by their header. What every preset does the same way:
+
+- **Closed deals are closed**: a deal in a won or lost stage is closed at the export's close date
+  unless the export has its own closed timestamp; won/closed flags (IsWon, IsClosed, Is Closed Won)
+  win over stage names.
+- **Values** (stages, types, statuses) match ignoring case and full/half width; a value the preset
+  does not list is read as the preset says (`open` for stages) **and reported** with its count;
+  `--strict` refuses the import instead.
+- **No ID column**: a stable id is made from the row's identifying fields (reported), so importing
+  the same report again updates its rows.
+- **Owners by display name** become reps keyed by that name (role `generalist`, hire date assumed
+  to be their first record — both stated in the rep's `extra`), unless exactly one rep of that
+  name is already in the workspace, whose id is then used.
+- **Blank amounts** keep the deal (win rate and cycle count it, amounts do not; a warning counts
+  it).
+- **Refused imports** exit 1: nothing loadable, or more than `--max-reject-rate` (default 0.5) of
+  the rows rejected.
+"""
+
+
+def _presets_markdown() -> str:
+    from eigyo.ingest.mapping import load_preset
+
+    out = [_PRESETS_INTRO]
+    for name in presets():
+        spec = load_preset(name)
+        tables = ", ".join(dict.fromkeys(f.table for f in spec.files))
+        out.append(f"### `{name}` → {tables}\n\n{spec.description}\n")
+    return "\n".join(out)
 
 
 def _column_line(c: Column, key: tuple[str, ...]) -> str:
@@ -92,6 +127,7 @@ def import_format_markdown() -> str:
         out.append("| column | type | required | rules | description |\n|---|---|---|---|---|")
         out += [_column_line(c, t.key) for c in t.columns]
         out.append("")
+    out.append(_presets_markdown())
     out.append(EVENT_LOG_DOC)
     return "\n".join(out)
 

@@ -34,7 +34,8 @@ Keys for the files people really download (each optional):
   where a canonical column is blank, take another canonical column of the same row (a closed deal
   of a report is closed at its close date).
 - ``ids.opportunity_id = ["商談名", "取引先名", "作成日"]``: the export has no id column; a
-  stable id is made from these fields (same fields, same id), so re-importing the report updates rows.
+  stable id is made from these fields (same fields, same id), so re-importing the report updates
+  rows.
 - ``where = { Field = ["StageName", "CloseDate"] }``: only rows whose source column holds one of
   these values belong to this table; the others are skipped and counted.
 - ``unpivot = { columns = 'Date entered "(?P<name>.+)"', name = "stage", value = "entered_at" }``:
@@ -204,6 +205,8 @@ class MappingSpec:
     name: str
     files: tuple[FileSpec, ...]
     origin: str
+    #: Where the files come from (the vendor's screen or menu), for docs/import-format.md.
+    description: str = ""
 
     def for_file(self, path: Path, headers: list[str]) -> FileSpec | None:
         """The entry for one file: by name or glob, or by the best header match for ``*``."""
@@ -219,6 +222,17 @@ class MappingSpec:
         scored = [(f.score(headers), -i, f) for i, f in enumerate(wild)]
         fit = [x for x in scored if x[0] >= 0]
         return max(fit, key=lambda x: (x[0], x[1]))[2] if fit else None
+
+    def closest_wild(self, headers: list[str]) -> FileSpec | None:
+        """The ``*`` entry sharing most headers with the file, fit or not: for one file that
+        fits none, the entry whose "missing column" message will help most."""
+        wild = [f for f in self.files if f.match == "*" and f.alongside is None]
+        have = {_norm(h) for h in headers}
+
+        def shared(f: FileSpec) -> int:
+            return sum(any(_norm(s) in have for s in srcs) for srcs in f.columns.values())
+
+        return max(wild, key=shared, default=None)
 
     def companions(self, chosen: FileSpec, headers: list[str]) -> list[FileSpec]:
         """The ``alongside`` entries that also read a file chosen for ``chosen``."""
@@ -357,7 +371,9 @@ def parse(text: str, origin: str) -> MappingSpec:
     if not isinstance(files, list) or not files:
         raise InputError(f"{origin}: needs at least one [[files]] entry with a table")
     specs = tuple(_file_spec(f, f"{origin} files[{i}]", raw) for i, f in enumerate(files))
-    return MappingSpec(str(raw.get("name", Path(origin).stem)), specs, origin)
+    return MappingSpec(
+        str(raw.get("name", Path(origin).stem)), specs, origin, str(raw.get("description", ""))
+    )
 
 
 def load_mapping(path: Path) -> MappingSpec:

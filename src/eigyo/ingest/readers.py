@@ -175,9 +175,10 @@ def trim_report(raw: RawTable) -> RawTable:
     """Drop what a report export adds below its data: total rows and footer lines.
 
     Footer lines (``Copyright (c) 2000-2025 salesforce.com``, ``機密情報``, ``作成者: …``)
-    follow the last row with two or more values and hold at most one; total rows start with ``合計`` /
-    ``Total`` / ``小計`` and are dropped wherever they are (a grouped report has subtotals). Both
-    are counted in ``raw.skipped`` so the import report can say what was left out and why.
+    follow the last row with two or more values and hold at most one; total rows start with
+    ``合計`` / ``Total`` / ``小計`` and are dropped wherever they are (a grouped report has
+    subtotals). Both are counted in ``raw.skipped`` so the import report can say what was left
+    out and why.
     """
     frame = raw.frame
     cols = [c for c in frame.columns if not c.startswith("_")]

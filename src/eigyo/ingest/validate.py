@@ -102,14 +102,17 @@ def _value_map(
     exact = {a: a for a in allowed} | {
         k: v for k, v in mapping.items() if k != "*" and not k.endswith("*")
     }
-    hit = key.is_in(list(exact))
-    mapped = pl.when(hit).then(key.replace_strict(exact, default=None))
-    for prefix, value in ((k[:-1], v) for k, v in mapping.items() if k != "*" and k.endswith("*")):
-        starts = ~hit & key.str.starts_with(prefix).fill_null(False)
-        mapped = mapped.when(starts).then(pl.lit(value))
-        hit = hit | starts
+    exact_hit = key.is_in(list(exact))
+    mapped: pl.Expr = pl.when(exact_hit).then(key.replace_strict(exact, default=None))
+    # each condition is built once (a condition reusing the previous one would double the
+    # expression tree with every prefix); the when-chain gives the first match priority
+    prefixes = [(k[:-1], v) for k, v in mapping.items() if k != "*" and k.endswith("*")]
+    starts = [key.str.starts_with(p).fill_null(False) for p, _ in prefixes]
+    for cond, (_, value) in zip(starts, prefixes, strict=True):
+        mapped = mapped.when(cond).then(pl.lit(value))  # type: ignore[attr-defined]
+    hit = pl.any_horizontal(exact_hit, *starts) if starts else exact_hit
     unmatched = ~hit & ~nz.blank(raw)
-    mapped = mapped.otherwise(raw)
+    mapped = mapped.otherwise(raw)  # type: ignore[attr-defined]
     if "*" in mapping:
         mapped = pl.when(unmatched).then(pl.lit(mapping["*"])).otherwise(mapped)
     return mapped.alias(name), unmatched
