@@ -393,11 +393,13 @@ def import_path(
     started = datetime.now()
     spec = mp.load_mapping(mapping) if mapping else mp.load_preset(preset) if preset else None
     skipped_files: list[str] = []
+    log_notices: list[dict[str, str]] = []  # what reading an event log decided (xes.Note)
     if spec is not None and spec.name == "xes":  # event log: one file feeds three tables
         from eigyo.ingest.xes import plan
 
         parts = plan(path, spec, ws.settings, encoding, sheet)
         jobs = [Job(path, table(entry.table), entry, raw) for entry, raw in parts]
+        log_notices = [n.as_notice() for n in parts.notes]
     elif spec is not None:
         jobs, skipped_files = _plan_mapped(path, spec, encoding, sheet)
     else:
@@ -425,6 +427,8 @@ def import_path(
             if progress and jobs:
                 progress(jobs[-1].path.name, total, total)
             _cross_file_duplicates(staged)
+            if staged and log_notices:
+                staged[0].report.notices += log_notices
             unmatched = any(
                 n["code"] == "unmatched_values" for s in staged for n in s.report.notices
             )

@@ -110,7 +110,8 @@ class FileReport:
 def notice_text(notice: dict[str, Any], lang: str = "ja") -> str:
     """One notice of a file report in words (``ingest.notice.<code>``)."""
     values = {k: (f"{v:,}" if isinstance(v, int) else v) for k, v in notice.items() if k != "code"}
-    return t(f"ingest.notice.{notice['code']}", lang, **values)
+    code = str(notice["code"])  # a code with a dot is a full catalogue key (event-log notes)
+    return t(code if "." in code else f"ingest.notice.{code}", lang, **values)
 
 
 @dataclass
