@@ -186,6 +186,9 @@ def test_cli_init_then_errors_have_exit_codes(
     with pytest.raises(SystemExit) as e:
         main(["init", str(tmp_path / "w")])
     assert e.value.code == 1
+    assert "既にワークスペースです" in capsys.readouterr().err  # Japanese by default
+    with pytest.raises(SystemExit) as e:
+        main(["init", str(tmp_path / "w"), "--lang", "en"])
     assert "already a workspace" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["diagnose", "--workspace", str(tmp_path / "w"), "--period", "FY25"])

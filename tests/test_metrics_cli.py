@@ -96,7 +96,8 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["-p", "FY25"], 1, "Unknown period 'FY25'"),
+        (["-p", "FY25"], 1, "期間 'FY25' を読めません"),
+        (["-p", "FY25", "--lang", "en"], 1, "Unknown period 'FY25'"),
         (["-p", "2025-04", "-m", "bookingz"], 1, "Known metrics: bookings"),
         (["-p", "2025-04", "--by", "planet"], 1, "Unknown grouping 'planet'"),
         (["-p", "2025-04", "-m", "nrr", "--by", "team"], 1, "Cannot group nrr by team"),
@@ -116,4 +117,4 @@ def test_errors(
 
 def test_missing_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "metrics", "-w", str(tmp_path / "nope"), "-p", "2025-04")
-    assert code == 1 and "not an eigyo workspace" in err
+    assert code == 1 and "eigyo のワークスペースではありません" in err

@@ -90,13 +90,13 @@ def parse_period(text: str, fiscal_year_start_month: int = 4) -> Period:
         if m := _RANGE.match(s):
             a, b = date.fromisoformat(m[1]), date.fromisoformat(m[2])
             if b < a:
-                raise PeriodError(f"Period {text!r} ends before it starts. {HELP}")
+                raise PeriodError(key="errors.period.reversed", text=repr(text))
             return Period(a, b, s)
     except ValueError as e:
         if isinstance(e, PeriodError):
             raise
-        raise PeriodError(f"Unknown period {text!r} ({e}). {HELP}") from None
-    raise PeriodError(f"Unknown period {text!r}. {HELP}")
+        raise PeriodError(key="errors.period.bad", text=repr(text), detail=str(e)) from None
+    raise PeriodError(key="errors.period.unknown", text=repr(text))
 
 
 def fiscal_year_of(d: date, fiscal_year_start_month: int = 4) -> int:

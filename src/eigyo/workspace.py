@@ -43,7 +43,9 @@ class Workspace:
         self.read_only = read_only
         self.settings = settings_mod.load(path / settings_mod.SETTINGS_FILE)
         if not (path / DB_FILE).exists():
-            raise WorkspaceError(f"{path / DB_FILE} is missing. Run `eigyo init {path}` again.")
+            raise WorkspaceError(
+                key="errors.workspace.db_missing", db=str(path / DB_FILE), path=str(path)
+            )
         #: Where queries run: ``engine`` when given (``--engine``), else ``eigyo.toml``'s.
         self.engine_spec = engines.parse_engine(engine or self.settings.engine)
 
@@ -112,7 +114,7 @@ def init(path: Path, *, name: str | None = None, exist_ok: bool = False) -> Work
     """Create a workspace folder with a commented ``eigyo.toml`` and an empty database."""
     cfg = path / settings_mod.SETTINGS_FILE
     if cfg.exists() and not exist_ok:
-        raise WorkspaceError(f"{path} is already a workspace ({cfg} exists).")
+        raise WorkspaceError(key="errors.workspace.exists", path=str(path), cfg=str(cfg))
     path.mkdir(parents=True, exist_ok=True)
     if not cfg.exists():
         cfg.write_text(settings_mod.template(name or path.resolve().name), encoding="utf-8")
@@ -127,7 +129,6 @@ def open_workspace(path: Path, *, read_only: bool = False, engine: str | None = 
     """
     if not (path / settings_mod.SETTINGS_FILE).exists():
         raise WorkspaceError(
-            f"{path} is not an eigyo workspace (no {settings_mod.SETTINGS_FILE}). "
-            f"Create one with `eigyo init {path}`."
+            key="errors.workspace.not_workspace", path=str(path), cfg=settings_mod.SETTINGS_FILE
         )
     return Workspace(path, read_only=read_only, engine=engine)

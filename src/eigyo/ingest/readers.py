@@ -73,11 +73,16 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         try:
             return data.decode(enc), enc
         except LookupError:
-            raise InputError(f"{name}: unknown encoding {encoding!r} (e.g. utf-8, cp932)") from None
+            raise InputError(
+                key="errors.read.unknown_encoding", file=name, enc=repr(encoding)
+            ) from None
         except UnicodeDecodeError as e:
             raise InputError(
-                f"{name}: not {enc} at byte {e.start:,} ({data[e.start : e.start + 4]!r}); "
-                "omit --encoding to detect it"
+                key="errors.read.not_encoding",
+                file=name,
+                enc=enc,
+                at=f"{e.start:,}",
+                bytes=repr(data[e.start : e.start + 4]),
             ) from None
     for enc in ("utf-8-sig", "cp932"):
         try:
@@ -88,7 +93,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
 
     best = from_bytes(data).best()
     if best is None:
-        raise InputError(f"{name}: cannot tell its text encoding; give one with --encoding")
+        raise InputError(key="errors.read.no_encoding", file=name)
     return str(best), str(best.encoding)
 
 
@@ -293,8 +298,10 @@ def read_file(
         return RawTable(_with_rows(_read_xlsx(path, sheet)))
     if suffix not in SUFFIXES:
         raise InputError(
-            f"{path.name}: cannot read {suffix or 'files without a suffix'} files. "
-            f"Use one of {', '.join(SUFFIXES)}."
+            key="errors.read.suffix",
+            file=path.name,
+            suffix=suffix or "-",
+            suffixes=", ".join(SUFFIXES),
         )
     data = path.read_bytes()
     text, enc = decode(data, path.name, encoding)
@@ -360,7 +367,7 @@ def _read_xlsx(path: Path, sheet: str | None, *, header: bool = True) -> pl.Data
             return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, has_header=header)
         return pl.read_excel(path, sheet_id=1, infer_schema_length=0, has_header=header)
     except (ValueError, pl.exceptions.PolarsError) as e:
-        raise InputError(f"{path.name}: cannot read the workbook ({e})") from None
+        raise InputError(key="errors.read.workbook", file=path.name, detail=str(e)) from None
 
 
 #: How much of a CSV is read to learn its header (a report's title rows included).
