@@ -73,7 +73,8 @@ def lead_opportunities(ws: Workspace) -> ir.Table:
         lead_id=o.lead_id, oid=o.opportunity_id, amount=o.amount, status=o.status
     )
     links = direct.union(by_lead, distinct=True)
-    won_amount = ibis.ifelse(links.status == "won", links.amount, 0.0)
+    # won ¥ of a lost deal is 0 when its amount is known; unknown amounts stay unknown (null)
+    won_amount = ibis.ifelse(links.status == "won", links.amount, links.amount * 0.0)
     return links.group_by("lead_id").agg(
         opportunities=links.oid.count(),
         pipeline_jpy=links.amount.sum(),
@@ -114,10 +115,13 @@ def lead_sample(ws: Workspace, period: Period) -> ir.Table:
     ).drop("_holiday")
     opp = lead_opportunities(ws)
     j = j.left_join(opp, j.lead_id == opp.lead_id).drop("lead_id_right")
+    # a lead without a deal adds 0; a deal without an amount adds nothing (unknown, not 0), so a
+    # group whose deals all lack amounts sums to null ("—"), not ¥0
+    has = j.opportunities.fill_null(0) > 0
     return j.mutate(
-        opportunity=(j.opportunities.fill_null(0) > 0).cast("int64"),
-        pipeline_jpy=j.pipeline_jpy.fill_null(0.0),
-        won_jpy=j.won_jpy.fill_null(0.0),
+        opportunity=has.cast("int64"),
+        pipeline_jpy=ibis.ifelse(has, j.pipeline_jpy, 0.0),
+        won_jpy=ibis.ifelse(has, j.won_jpy, 0.0),
     ).drop("opportunities")
 
 
