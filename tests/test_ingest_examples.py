@@ -53,9 +53,9 @@ def test_maven_crm(tmp_path: Path) -> None:
     assert rows(ws, "SELECT team, manager_id FROM reps WHERE rep_id = 'Anna Snelling'") == [
         ("Central", "Dustin Brinkmann")
     ]
-    assert rows(ws, "SELECT count(*) FROM opportunities WHERE status = 'open' AND amount = 0") == [
-        (1589,)
-    ]
+    assert rows(
+        ws, "SELECT count(*) FROM opportunities WHERE status = 'open' AND amount IS NULL"
+    ) == [(1589,)]
 
 
 def test_olist_funnel(tmp_path: Path) -> None:
