@@ -252,7 +252,7 @@ def _strs(value: Any, where: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise InputError(f"{where}: expected a text or a list of texts, got {value!r}")
+    raise InputError(key="ingest.mapping.not_texts", where=where, value=repr(value))
 
 
 def _unknown_keys(keys: list[str], allowed: tuple[str, ...], where: str) -> None:
@@ -303,20 +303,25 @@ def _file_spec(raw: dict[str, Any], where: str, top: dict[str, Any]) -> FileSpec
     name = raw.get("table")
     if name not in TABLES_BY_NAME:
         near = nearest(str(name), list(TABLES_BY_NAME)) if isinstance(name, str) else None
-        hint = f" Did you mean {near!r}?" if near else ""
         raise InputError(
-            f"{where}.table: {name!r} is not a canonical table.{hint} "
-            f"Use one of {', '.join(TABLES_BY_NAME)}."
+            key="ingest.mapping.bad_table",
+            where=where,
+            name=repr(name),
+            near=near or "-",
+            tables=", ".join(TABLES_BY_NAME),
         )
     known = set(table(name).column_names)
     for key in ("columns", "constants", "defaults", "formats", "values", "fallbacks", "ids"):
         unknown = set(raw.get(key, {})) - known
         if unknown:
             close = [n for u in sorted(unknown) if (n := nearest(u, sorted(known)))]
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise InputError(
-                f"{where}.{key}: {', '.join(sorted(unknown))} not in table {name!r}.{hint} "
-                f"Columns: {', '.join(table(name).column_names)}"
+                key="ingest.mapping.bad_columns",
+                where=f"{where}.{key}",
+                names=", ".join(sorted(unknown)),
+                table=name,
+                near=", ".join(close) or "-",
+                columns=", ".join(table(name).column_names),
             )
     outcome = {k: _strs(v, f"{where}.outcome.{k}") for k, v in raw.get("outcome", {}).items()}
     _unknown_keys(list(outcome), ("won", "closed"), f"{where}.outcome")
@@ -365,11 +370,11 @@ def parse(text: str, origin: str) -> MappingSpec:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{origin}: not valid TOML: {e}") from None
+        raise InputError(key="ingest.mapping.toml", origin=origin, detail=str(e)) from None
     _unknown_keys(list(raw), TOP_KEYS, origin)
     files = raw.get("files")
     if not isinstance(files, list) or not files:
-        raise InputError(f"{origin}: needs at least one [[files]] entry with a table")
+        raise InputError(key="ingest.mapping.no_files", origin=origin)
     specs = tuple(_file_spec(f, f"{origin} files[{i}]", raw) for i, f in enumerate(files))
     return MappingSpec(
         str(raw.get("name", Path(origin).stem)), specs, origin, str(raw.get("description", ""))
@@ -380,7 +385,7 @@ def load_mapping(path: Path) -> MappingSpec:
     try:
         return parse(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
-        raise InputError(f"Mapping file {path} not found") from None
+        raise InputError(key="ingest.mapping.not_found", path=str(path)) from None
 
 
 def presets() -> list[str]:
