@@ -79,7 +79,8 @@ class OpenDeal:
     owner: str
     existing: bool
     age_days: float
-    amount: float
+    #: None when the export left it blank: the model then draws a won amount from the pool.
+    amount: float | None
 
 
 @dataclass
@@ -301,7 +302,8 @@ def _pools(
             won["cycle"].to_numpy().astype(float),
             g.filter(~pl.col("won"))["cycle"].to_numpy().astype(float),
         )
-        amounts[(str(team), bool(ex))] = won["amount"].to_numpy().astype(float)
+        # blank amounts are unknown, not 0: the pool holds the known ones only
+        amounts[(str(team), bool(ex))] = won["amount"].drop_nulls().to_numpy().astype(float)
     return cycles, amounts
 
 
@@ -318,7 +320,10 @@ def _open_deals(ws: Workspace, start: date) -> list[OpenDeal]:
             amount=o.amount,
         )
     )
-    return [OpenDeal(str(a), bool(b), float(c), float(d)) for a, b, c, d in df.iter_rows()]
+    return [
+        OpenDeal(str(a), bool(b), float(c), None if d is None else float(d))
+        for a, b, c, d in df.iter_rows()
+    ]
 
 
 class NotEnoughToSimulate(InputError):

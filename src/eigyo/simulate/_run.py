@@ -187,6 +187,8 @@ def simulate(
         "assignment": _assignment(plan),
         "assumptions": _assumptions(cal, plan),
     }
+    if not any(len(a) for a in cal.amounts.values()):  # no deal amount known at all
+        doc["outcomes"]["bookings"] = _interval([])  # unknown, not ¥0
     if opts.backtest is not None:
         doc["period"] = opts.backtest.label
         doc["actual"] = _actual(ws, opts.backtest)
