@@ -7,7 +7,7 @@ deals", "¥0 cost per won deal"). So every analysis command, and each section of
 its inputs here as data in the metric registry's notation (``table``, ``table.column``,
 ``table.column=value``, ``a | b``; see :mod:`eigyo.metrics._needs`); the commands check them
 with one count query and, when a need is unmet, say "not available: needs X" (text) or give
-``{"not_available": {"code", "needs", "reason"}}`` (JSON) — a stated unknown, never a zero.
+``{"not_available": {"code", "needs", "text"}}`` (JSON) — a stated unknown, never a zero.
 
 Time of day is a need of its own: a column whose every value sits at exactly 00:00:00 holds
 dates, not times (an export that writes "2018-02-01"), and an hour-of-day analysis on it would
@@ -93,8 +93,9 @@ class NotAvailable:
         return t("analysis_na.section", lang, section=section, reason=self.reason(lang))
 
     def to_json(self, lang: str = "ja") -> dict[str, Any]:
-        """``{"code", "needs", "reason"}``: what ``"not_available"`` holds in every command."""
-        return {"code": self.code, "needs": list(self.needs), "reason": self.reason(lang)}
+        """``{"code", "needs", "text"}``: what ``"not_available"`` holds in every command (the same
+        keys as a metric's ``reason``)."""
+        return {"code": self.code, "needs": list(self.needs), "text": self.reason(lang)}
 
 
 def need_label(key: str, lang: str = "ja") -> str:

@@ -3,7 +3,7 @@
 Absent data is not an error of the user's (exit 1) and not a healthy result (an empty table):
 the command states what it needs (:class:`~eigyo.analysis.availability.NotAvailable`). JSON
 keeps the command's context keys (period, as_of …) and adds ``"not_available": {"code",
-"needs", "reason"}``, the same shape in every command.
+"needs", "text"}``, the same shape in every command.
 """
 
 from __future__ import annotations

@@ -50,22 +50,23 @@ def diagnose_cmd(
     --format html prints the self-contained HTML report on standard output."""
     check_format(fmt, ("text", "json", "html"))
     lang = lang_of(lang)
-    ws = open_workspace(workspace, read_only=True)
-    p = parse_period(period, ws.settings.fiscal_year_start_month)
-    with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
-        findings = diagnose(ws, p, progress=tick)
-    if fmt == "json":
-        emit_json(
-            {
-                "period": period,
-                "currency": ws.settings.currency,
-                "findings": [f.to_json(lang) for f in findings],
-            }
-        )
-        return
-    if fmt == "html":
-        sys.stdout.write(findings_html(ws, p, findings, lang))
-        return
+    # closed on every path: an in-process caller (tests, the monitor) may open it for writing next
+    with open_workspace(workspace, read_only=True) as ws:
+        p = parse_period(period, ws.settings.fiscal_year_start_month)
+        with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
+            findings = diagnose(ws, p, progress=tick)
+        if fmt == "json":
+            emit_json(
+                {
+                    "period": period,
+                    "currency": ws.settings.currency,
+                    "findings": [f.to_json(lang) for f in findings],
+                }
+            )
+            return
+        if fmt == "html":
+            sys.stdout.write(findings_html(ws, p, findings, lang))
+            return
     _print(findings, lang, show_all=all_)
 
 

@@ -31,6 +31,9 @@ def run_regressions(check: Check, ctx: Context) -> list[Finding]:
         ).fetchall()[0][0]
         if not known:  # never monitored: nothing to judge yet
             return [plain_finding(check, "no_snapshot", {})]
+        rows = ctx.ws.raw.execute("SELECT count(*) FROM _snapshots").fetchall()[0][0]
+        if not rows:  # the table exists but holds no snapshot: still nothing to judge
+            return [plain_finding(check, "no_snapshot", {})]
         found = regressions(ctx.ws, ctx.period)
     except EigyoError:  # a scoped (dashboard) view may not read organization-wide snapshots
         return [plain_finding(check, "no_snapshot", {})]

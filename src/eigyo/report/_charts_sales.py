@@ -209,7 +209,8 @@ def segment_matrix(ctx: Ctx) -> Chart:
                 mode="markers+text",
                 textposition="top center",
                 marker={
-                    "size": df.get_column("bookings").to_list(),
+                    # unknown bookings (no amounts) draw the smallest marker, never a crash
+                    "size": df.get_column("bookings").fill_null(0.0).to_list(),
                     "sizemode": "area",
                     "sizeref": 2.0 * top / 45**2,
                     "sizemin": 6,
