@@ -335,7 +335,7 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
                     r=num(doc["coverage_of_remaining"])))  # fmt: skip
     for key, na in doc.get("sections_not_available", {}).items():
         name = t(f"analysis_na.section_name.{key}", lang)
-        console.print(t("analysis_na.section", lang, section=name, reason=na["reason"]))
+        console.print(t("analysis_na.section", lang, section=name, reason=na["text"]))
     if "backtest" not in doc:
         return
     bt = doc["backtest"]
