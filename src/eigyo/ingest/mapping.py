@@ -35,7 +35,7 @@ Keys for the files people really download (each optional):
   of a report is closed at its close date).
 - ``ids.opportunity_id = ["商談名", "取引先名", "作成日"]``: the export has no id column; a
   stable id is made from these fields (same fields, same id), so re-importing the report updates
-  rows.
+  rows. ``"$row"`` adds the row number (identical lines that are distinct records).
 - ``where = { Field = ["StageName", "CloseDate"] }``: only rows whose source column holds one of
   these values belong to this table; the others are skipped and counted.
 - ``unpivot = { columns = 'Date entered "(?P<name>.+)"', name = "stage", value = "entered_at" }``:
@@ -69,6 +69,10 @@ from eigyo.errors import InputError
 from eigyo.ingest.readers import WHITESPACE, ReadOptions
 from eigyo.schema import TABLES_BY_NAME, table
 
+#: In ``ids``, the row's number in its file: for files whose identical lines are distinct records
+#: (CDNOW's purchases), at the price that the id changes when lines are added above it.
+ROW_TOKEN = "$row"
+ROW_FIELD = "_row"
 #: Keys a ``[[files]]`` entry may have, and those of the mapping's top level.
 FILE_KEYS = (
     "match",
@@ -466,7 +470,8 @@ def _ids(frame: pl.DataFrame, column: str, fields: list[str]) -> pl.DataFrame:
 
     joined = frame.select(
         pl.concat_str(
-            [pl.col(f).fill_null("").str.strip_chars() for f in fields], separator="\x1f"
+            [pl.col(f).cast(pl.String).fill_null("").str.strip_chars() for f in fields],
+            separator="\x1f",
         ).alias("k")
     )
     con = duckdb.connect()
@@ -495,7 +500,11 @@ def apply(frame: pl.DataFrame, spec: FileSpec) -> Applied:
         by_norm = {_norm(c): c for c in frame.columns if not c.startswith("_")}
     for canon, fields in spec.ids.items():
         if _pick(by_norm, spec.accepted(canon)) is None:
-            have = [by_norm[_norm(f)] for f in fields if _norm(f) in by_norm]
+            have = [
+                ROW_FIELD if f == ROW_TOKEN else by_norm[_norm(f)]
+                for f in fields
+                if f == ROW_TOKEN or _norm(f) in by_norm
+            ]
             if have:
                 name = f"__id_{canon}"
                 frame = _ids(frame, name, have)
