@@ -317,21 +317,26 @@ def test_whitespace_file_without_header(tmp_path: Path) -> None:
         'name = "cd"\n[[files]]\nmatch = "*"\ntable = "orders"\n'
         'header = ["customer", "sample", "day", "cds", "dollars"]\n'
         'columns = { account_id = "customer", ordered_at = "day", amount = "dollars" }\n'
-        'ids = { order_id = ["customer", "day", "cds", "dollars"] }\n'
+        'ids = { order_id = ["customer", "day", "cds", "dollars", "$row"] }\n'
         'formats = { ordered_at = ["%Y%m%d"] }\n',
         encoding="utf-8",
     )
     src = write(
         tmp_path / "in",
-        {"cd.txt": "00001 00001 19970101  1  11.77\n00002 00002 19970112  1  12.00\n"},
+        {
+            "cd.txt": "00001 00001 19970101  1  11.77\n00002 00002 19970112  1  12.00\n"
+            "00002 00002 19970112  1  12.00\n"  # the same purchase twice: "$row" keeps both
+        },
     )
     ws = new_ws(tmp_path)
     report = import_path(ws, src / "cd.txt", mapping=mapping)
-    assert (report.files[0].loaded, report.files[0].rejected) == (2, 0)
-    assert rows(ws, "SELECT account_id, ordered_at, amount FROM orders ORDER BY 1") == [
+    assert (report.files[0].loaded, report.files[0].rejected) == (3, 0)
+    assert rows(ws, "SELECT account_id, ordered_at, amount FROM orders ORDER BY 1, 2") == [
         ("00001", datetime(1997, 1, 1), 11.77),
         ("00002", datetime(1997, 1, 12), 12.0),
+        ("00002", datetime(1997, 1, 12), 12.0),
     ]
+    assert rows(ws, "SELECT count(DISTINCT order_id) FROM orders") == [(3,)]
 
 
 def test_mapping_typos_name_the_nearest_key_and_header(tmp_path: Path) -> None:
