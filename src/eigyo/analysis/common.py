@@ -35,6 +35,18 @@ def minutes_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Floa
     return (end.epoch_seconds() - start.epoch_seconds()) / 60.0
 
 
+#: What ``reps.extra`` holds for a rep made from an owner's name at import, whose hire date is
+#: only the day of their first record (:data:`eigyo.ingest.load.SYNTHESIZED_REP`).
+ASSUMED_HIRE_DATE = '"eigyo:hire_date"'
+
+
+def reps_with_known_hire_date(ws: Workspace) -> ir.Table:
+    """Reps whose hire date is a fact: ramp and new-hire analyses must not time a rep from a
+    date the importer assumed (a rep known only by name in a CRM report)."""
+    reps = ws.table("reps")
+    return reps.filter(reps.extra.isnull() | ~reps.extra.contains(ASSUMED_HIRE_DATE))
+
+
 def with_rep(ws: Workspace, t: ir.Table, rep_col: str = "owner_rep_id") -> ir.Table:
     """Attach ``team`` and ``role`` of the rep named by ``rep_col`` (left join, keeps every row)."""
     reps = ws.table("reps").select(

@@ -25,7 +25,7 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
-from eigyo.analysis.common import NO_TEAM, days_between
+from eigyo.analysis.common import NO_TEAM, days_between, reps_with_known_hire_date
 from eigyo.analysis.people import ONBOARDING_DAYS, new_rep_deals
 from eigyo.analysis.people_stats import NO_EVIDENCE, NOT_ENOUGH_DATA, frame
 from eigyo.diagnose.stats import two_proportions
@@ -115,6 +115,8 @@ def _new_hire_months(ws: Workspace, period: Period) -> ir.Table:
     med = tenured_median(ws, period)
     start = data_start(ws, period)
     rm = rm.filter(_month_index(rm.hire_date) >= start)
+    known = reps_with_known_hire_date(ws).select(_k=ibis._.rep_id)
+    rm = rm.semi_join(known, rm.rep_id == known._k)
     j = rm.left_join(med, rm.role == med._role).drop("_role")
     ratio = ibis.ifelse(j.role_median > 0, j.bookings / j.role_median, ibis.null("float64"))
     quarter = j.hire_date.year().cast("string") + "-Q" + j.hire_date.quarter().cast("string")

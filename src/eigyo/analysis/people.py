@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from eigyo.analysis.common import NO_TEAM, in_period
+from eigyo.analysis.common import NO_TEAM, in_period, reps_with_known_hire_date
 from eigyo.analysis.deals import closed_deals
 from eigyo.periods import Period
 from eigyo.workspace import Workspace
@@ -19,7 +19,7 @@ ONBOARDING_DAYS = 90
 def new_rep_deals(ws: Workspace, period: Period) -> ir.Table:
     """Deals closed in the period by reps hired in the year before the deal; ``trained`` = 1
     when the rep completed any training within ONBOARDING_DAYS of hire."""
-    reps = ws.table("reps")
+    reps = reps_with_known_hire_date(ws)
     tr = ws.table("trainings")
     hires = reps.select(_r=reps.rep_id, _h=reps.hire_date)
     j = tr.join(hires, tr.rep_id == hires._r)
