@@ -431,3 +431,24 @@ def test_property_won_plus_lost_is_closed_rows(
     )[0]
     bookings = sum(a for a in won if a is not None) if any(a is not None for a in won) else None
     assert got == (len(won), len(lost), len(won) + len(lost), bookings)
+
+
+def test_cli_exit_status_and_language_of_a_refused_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every row rejected: exit 1, the reason in Japanese by default, nothing loaded."""
+    from eigyo.cli import main
+
+    new_ws(tmp_path).close()
+    bad = "opportunity_id,owner_rep_id,created_at,status\no1,a,bad,won\n"
+    src = write(tmp_path / "in", {"opportunities.csv": bad})
+    args = ["import", str(src / "opportunities.csv"), "-w", str(tmp_path / "ws")]
+    for lang, text in (("ja", "取り込める行がありませんでした"), ("en", "nothing could be loaded")):
+        with pytest.raises(SystemExit) as e:
+            main([*args, "--lang", lang])
+        assert e.value.code == 1
+        err = capsys.readouterr().err
+        assert text in err and "created_at" in err
+    with pytest.raises(SystemExit) as e:
+        main([*args[:2], "--max-reject-rate", "1.5", *args[2:]])
+    assert e.value.code == 2  # a usage error
