@@ -83,3 +83,10 @@ def money(value: float, code: str | None = DEFAULT_CURRENCY, decimals: int | Non
     text = f"{abs(value):,.{digits}f}"
     negative = value < 0 and text.strip("0.,") != ""
     return ("-" if negative else "") + c.symbol + text
+
+
+def unit_label(code: str | None = DEFAULT_CURRENCY, lang: str = "ja") -> str:
+    """The currency as a column header names it (``Won $``, ``速度（円/日）``): 円 for the yen in
+    Japanese, as Japanese headers have always said, else the symbol without its spacing."""
+    c = currency(code)
+    return "円" if c.code == "JPY" and lang == "ja" else c.symbol.strip()

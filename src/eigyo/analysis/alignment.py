@@ -1,7 +1,8 @@
 """Step 4, check the connection: does marketing's lead reach sales, fast, and turn into revenue?
 
 Sample: the MQLs of :func:`eigyo.analysis.leads.mql_leads` (leads created in the period with an
-``mql_at``), extended with campaign, landing page, arrival time, SQL, opportunity and yen. Rules:
+``mql_at``), extended with campaign, landing page, arrival time, SQL, opportunity and amount.
+Rules:
 
 - **Arrival** is ``mql_at``: the SLA clock starts when marketing hands the lead over. Hour and
   weekday are read from the stored naive local time, i.e. in the workspace time zone. A lead
@@ -11,7 +12,7 @@ Sample: the MQLs of :func:`eigyo.analysis.leads.mql_leads` (leads created in the
   median of an even count averages the two middle values) over answered leads; the SLA rate
   counts unanswered leads as missed (as ``lead_response_sla_rate``).
 - **Opportunity** of a lead: ``leads.opportunity_id`` or any opportunity whose ``lead_id`` is the
-  lead (a pair linked both ways counts once). Pipeline ¥ sums their amounts, won ¥ the won ones;
+  lead (a pair linked both ways counts once). Pipeline sums their amounts, won the won ones;
   ``won`` is :func:`~eigyo.analysis.leads.lead_outcomes` (won by now).
 - **Landing page** is not a canonical column: it is read from the leads' ``extra`` JSON under
   ``landing_page``, ``landing_page_id`` or ``ランディングページ`` (the first present). The example
@@ -63,7 +64,7 @@ RESPONSE_BY = (
 
 
 def lead_opportunities(ws: Workspace) -> ir.Table:
-    """Per lead: number of linked opportunities, pipeline ¥ and won ¥ (each pair counted once)."""
+    """Per lead: number of linked opportunities, pipeline and won amount (each pair once)."""
     lead = ws.table("leads")
     o = ws.table("opportunities")
     direct = lead.join(o, lead.opportunity_id == o.opportunity_id).select(
@@ -73,7 +74,7 @@ def lead_opportunities(ws: Workspace) -> ir.Table:
         lead_id=o.lead_id, oid=o.opportunity_id, amount=o.amount, status=o.status
     )
     links = direct.union(by_lead, distinct=True)
-    # won ¥ of a lost deal is 0 when its amount is known; unknown amounts stay unknown (null)
+    # won amount of a lost deal: 0 when its amount is known; unknown amounts stay unknown (null)
     won_amount = ibis.ifelse(links.status == "won", links.amount, links.amount * 0.0)
     return links.group_by("lead_id").agg(
         opportunities=links.oid.count(),
@@ -116,7 +117,7 @@ def lead_sample(ws: Workspace, period: Period) -> ir.Table:
     opp = lead_opportunities(ws)
     j = j.left_join(opp, j.lead_id == opp.lead_id).drop("lead_id_right")
     # a lead without a deal adds 0; a deal without an amount adds nothing (unknown, not 0), so a
-    # group whose deals all lack amounts sums to null ("—"), not ¥0
+    # group whose deals all lack amounts sums to null ("—"), not 0
     has = j.opportunities.fill_null(0) > 0
     return j.mutate(
         opportunity=has.cast("int64"),

@@ -1,4 +1,5 @@
-"""Step 4 in yen: is a fast answer worth it here, and what does each source cost and return?
+"""Step 4 in money (the workspace currency): is a fast answer worth it here, and what does
+each source cost and return?
 
 **Response curve.** Answered MQLs are binned by response minutes (``CURVE_EDGES``, bins closed on
 the left: [0, 5), [5, 15) …) plus an "unanswered" bin; each bin gets its conversion rate with a
@@ -163,7 +164,14 @@ def load_costs(path: Path) -> pl.DataFrame:
             f"{path}: campaign costs need one key column (campaign or source) and cost; "
             f"found columns {', '.join(df.columns)}"
         )
-    cost = pl.col("cost").str.replace_all(r"[,¥￥\s]", "").cast(pl.Float64, strict=False)
+    # "¥1,000", "$1,000.50", "USD 1,000", "CHF 900": the costs are in the workspace currency
+    # whatever sign the sheet wrote, so symbols, ISO codes and separators are dropped.
+    cost = (
+        pl.col("cost")
+        .str.replace_all(r"[,\p{Sc}\s]", "")
+        .str.replace(r"^[A-Z]{2,3}", "")
+        .cast(pl.Float64, strict=False)
+    )
     out = df.with_columns(cost.alias("cost"))
     bad = out.filter(pl.col("cost").is_null() | (pl.col("cost") < 0))
     if bad.height:
@@ -196,8 +204,9 @@ def _costs_by(ws: Workspace, period: Period, costs: pl.DataFrame, by: str) -> pl
 def source_value(
     ws: Workspace, period: Period, by: str = "source", costs: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Pipeline ¥ and won ¥ per source (or campaign), with cost per lead, per won deal and the
-    won-¥-per-cost ratio where costs are given (null where they are not)."""
+    """Pipeline and won amounts (``*_jpy``: the workspace currency, the names kept for JSON
+    readers) per source (or campaign), with cost per lead, per won deal and the won-per-cost
+    ratio where costs are given (null where they are not)."""
     df = funnel(ws, period, by).select(
         by, "mql", "opportunity", "won", "pipeline_jpy", "won_jpy", "won_rate"
     )

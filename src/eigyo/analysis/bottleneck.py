@@ -1,5 +1,6 @@
 """Bottleneck ranking: each stage's conversion and dwell gap, against target, history and peers,
-turned into yen, so the stage to fix first is the one worth the most.
+turned into money (the workspace currency; ``impact_jpy`` keeps its name), so the stage to fix
+first is the one worth the most.
 
 Per stage (from :func:`~eigyo.analysis.stages.stage_exits`, opportunities created in P):
 conversion = advanced ÷ decided entries; dwell = median days of the entries that advanced.

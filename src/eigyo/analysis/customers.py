@@ -19,6 +19,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from eigyo.analysis.common import days_between
+from eigyo.currency import money
 from eigyo.i18n import t
 from eigyo.workspace import Workspace
 
@@ -119,7 +120,7 @@ def segment_customers(ws: Workspace, until: date, lang: str = "ja") -> dict[str,
             **r, "name": name, "label": t(f"data.rfm.{name}", lang),
             "revenue_share": r["revenue"] / total if total else None,
             "description": t("data.rfm.describe", lang, r=r["recency_days"],
-                             f=r["frequency"], m=r["monetary"]),
+                             f=r["frequency"], amount=money(r["monetary"], ws.settings.currency)),
         })  # fmt: skip
     return {"until": until.isoformat(), "status": "ok", "customers": df.height, "k": k,
             "silhouette": sil, "segments": segs}  # fmt: skip

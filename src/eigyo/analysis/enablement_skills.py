@@ -16,7 +16,8 @@ level their role requires (``[enablement]`` in ``eigyo.toml``; default 3 for eve
 capability and every selling role). Gap = required − level when positive, else 0.
 
 **Coaching priority** = gap points × revenue at stake, where revenue at stake is the rep's open
-pipeline ¥ at the end of the period (deals whose outcome the rep's skills still decide).
+pipeline amount (workspace currency) at the end of the period (deals whose outcome the rep's
+skills still decide).
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def capability_gaps(ws: Workspace, period: Period) -> pl.DataFrame:
 
 
 def coaching_priorities(ws: Workspace, period: Period) -> pl.DataFrame:
-    """Reps ranked by gap points × open pipeline ¥, with the capability to coach first."""
+    """Reps ranked by gap points × open pipeline amount, with the capability to coach first."""
     gaps = capability_gaps(ws, period)
     if gaps.is_empty():
         return gaps

@@ -12,11 +12,13 @@ import polars as pl
 
 from eigyo.analysis.alignment_value import ResponseCurve
 from eigyo.analysis.people_stats import WEEKDAYS
+from eigyo.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.i18n import t
 
 
-def _c(key: str, lang: str) -> str:
-    return t(f"people.col.{key}", lang)
+def _c(key: str, lang: str, currency: str = DEFAULT_CURRENCY) -> str:
+    """A column's name; those that name the currency (``Won $``) get the workspace's."""
+    return t(f"people.col.{key}", lang, currency=unit_label(currency, lang))
 
 
 def _layout(fig: go.Figure, title: str, **kw: object) -> go.Figure:
@@ -86,11 +88,13 @@ def response_curve_figure(curve: ResponseCurve, lang: str = "ja") -> go.Figure:
     return _layout(fig, title, xaxis_title=_c("bin", lang), yaxis_tickformat=".0%")
 
 
-def source_value_figure(df: pl.DataFrame, by: str = "source", lang: str = "ja") -> go.Figure:
-    """Pipeline ¥ and won ¥ per source."""
+def source_value_figure(
+    df: pl.DataFrame, by: str = "source", lang: str = "ja", currency: str = DEFAULT_CURRENCY
+) -> go.Figure:
+    """Pipeline and won amounts (in the workspace ``currency``) per source."""
     fig = go.Figure()
     for col in ("pipeline_jpy", "won_jpy"):
-        fig.add_bar(name=_c(col, lang), x=df[by].to_list(), y=df[col].to_list())
+        fig.add_bar(name=_c(col, lang, currency), x=df[by].to_list(), y=df[col].to_list())
     return _layout(fig, t("people.title.value", lang), barmode="group")
 
 
@@ -110,7 +114,9 @@ def ramp_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
     return _layout(fig, t("people.title.ramp", lang), xaxis_title=_c("tenure_month", lang))
 
 
-def training_effect_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
+def training_effect_figure(
+    df: pl.DataFrame, lang: str = "ja", currency: str = DEFAULT_CURRENCY
+) -> go.Figure:
     """DiD estimate per program with its 95% bootstrap interval (programs without data left out)."""
     d = df.filter(pl.col("effect").is_not_null())
     fig = go.Figure(
@@ -127,7 +133,7 @@ def training_effect_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
         )
     )
     fig.add_vline(x=0, line_dash="dash")
-    return _layout(fig, t("people.title.training", lang), xaxis_title=_c("effect", lang))
+    return _layout(fig, t("people.title.training", lang), xaxis_title=_c("effect", lang, currency))
 
 
 def gap_heatmap_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
@@ -189,7 +195,7 @@ def call_windows_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
 
 
 def reclaimable_figure(df: pl.DataFrame, by: str = "team", lang: str = "ja") -> go.Figure:
-    """Reclaimable ¥ per group."""
+    """Reclaimable bookings (``reclaimable_jpy``, in the workspace currency) per group."""
     fig = go.Figure(go.Bar(x=df[by].to_list(), y=df["reclaimable_jpy"].to_list()))
     target = f"{float(df['target_share'][0]):.0%}" if df.height else "-"
     return _layout(fig, t("people.title.reclaim", lang, target=target))

@@ -47,8 +47,8 @@ def mql_leads(ws: Workspace, period: Period) -> ir.Table:
 
 
 def lead_value(ws: Workspace, period: Period) -> dict[str, float]:
-    """Won ¥ per answered lead and the won rate of leads within / outside the SLA: the exchange
-    rate the alignment checks use to turn missed leads into yen."""
+    """Won amount per answered lead and the won rate of leads within / outside the SLA: the exchange
+    rate the alignment checks use to turn missed leads into money."""
     s = mql_leads(ws, period)
     o = ws.table("opportunities")
     avg = o.filter((o.status == "won") & in_period(o.closed_at, period)).amount.mean()

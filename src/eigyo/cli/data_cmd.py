@@ -26,6 +26,7 @@ from eigyo.cli._app import (
     parse_day,
 )
 from eigyo.cli._unavailable import say_not_available, sections_json
+from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
 from eigyo.periods import parse_period
 from eigyo.workspace import Workspace, open_workspace
@@ -40,6 +41,10 @@ def _run(workspace: Path, fn: Callable[[Workspace], dict[str, Any]]) -> dict[str
         ws.close()
 
 
+#: Analyses whose results hold no amount (so no ``currency`` key either).
+NO_AMOUNTS = frozenset({"icp"})
+
+
 def _run_or_say(
     workspace: Path,
     name: str,
@@ -52,13 +57,16 @@ def _run_or_say(
     (one line or one JSON document, exit 0) and return None.
 
     A result whose ``status`` is ``not_enough_data`` gains the same ``not_available`` entry,
-    so a JSON reader tests one key in every command."""
+    so a JSON reader tests one key in every command. A result with amounts (any analysis not in
+    :data:`NO_AMOUNTS`) gains ``currency``, the unit of its amounts and of keys named ``*_jpy``."""
     ws = open_workspace(workspace, read_only=True)
     try:
         if na := check(ws, name):
             say_not_available(na, fmt, lang, **context)
             return None
         doc = fn(ws)
+        if name not in NO_AMOUNTS:
+            doc.setdefault("currency", ws.settings.currency)
     finally:
         ws.close()
     if doc.get("status") == "not_enough_data":
@@ -84,8 +92,9 @@ def num(v: float | None, digits: int = 2) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def yen(v: float | None) -> str:
-    return "—" if v is None else f"¥{v:,.0f}"
+def yen(v: float | None, cur: str = DEFAULT_CURRENCY) -> str:
+    """An amount in the workspace currency ``cur`` (the name stays from when it was yen only)."""
+    return "—" if v is None else money(v, cur)
 
 
 UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the fit: week or day.")]
@@ -128,6 +137,7 @@ def ltv_cmd(
 
 
 def _print_ltv(doc: dict[str, Any], lang: str) -> None:
+    cur = doc.get("currency", DEFAULT_CURRENCY)
     params = [("BG/NBD", k, v) for k, v in doc["bg_nbd"].items()]
     params += [("Gamma-Gamma", k, v) for k, v in doc["gamma_gamma"].items()]
     table(
@@ -143,15 +153,15 @@ def _print_ltv(doc: dict[str, Any], lang: str) -> None:
         [t(f"data.ltv.col_{k}", lang) for k in
          ("account", "frequency", "p_alive", "expected", "value_each", "clv")],
         [[a["account_id"], str(a["frequency"]), pct(a["p_alive"]), num(a["expected_purchases"]),
-          yen(a["expected_order_value"]), yen(a["clv"])] for a in doc["accounts"]],
+          yen(a["expected_order_value"], cur), yen(a["clv"], cur)] for a in doc["accounts"]],
     )  # fmt: skip
     tot = doc["totals"]
-    console.print(t("data.ltv.total", lang, clv=yen(tot["clv"]), n=tot["expected_purchases"]))
+    console.print(t("data.ltv.total", lang, clv=yen(tot["clv"], cur), n=tot["expected_purchases"]))
     table(
         t("data.ltv.cohort_title", lang),
         [t(f"data.ltv.col_{k}", lang) for k in
          ("cohort", "accounts", "simple_ltv", "repeat", "nrr")],
-        [[c["cohort"], f"{c['accounts']:,}", yen(c["simple_ltv"]), pct(c["repeat_rate"]),
+        [[c["cohort"], f"{c['accounts']:,}", yen(c["simple_ltv"], cur), pct(c["repeat_rate"]),
           pct(c["nrr"])] for c in doc["cohorts"]],
     )  # fmt: skip
 
@@ -186,13 +196,14 @@ def segments_cmd(
         return
     cols = ("dimension", "value", "closed", "win_rate", "interval", "cycle", "size", "velocity",
             "verdict")  # fmt: skip
+    cur = doc.get("currency", DEFAULT_CURRENCY)
     table(
         t("data.segments.title", lang, period=doc["period"], rate=pct(doc["win_rate"]),
           n=doc["closed"]),
-        [t(f"data.segments.col_{c}", lang) for c in cols],
+        [t(f"data.segments.col_{c}", lang, currency=unit_label(cur, lang)) for c in cols],
         [[s["dimension"], s["value"], f"{s['closed']:,}", pct(s["win_rate"]),
           f"{s['low']:.0%}–{s['high']:.0%}", num(s["median_cycle_days"], 1),
-          yen(s["avg_deal_size"]), yen(s["velocity_jpy_per_day"]),
+          yen(s["avg_deal_size"], cur), yen(s["velocity_jpy_per_day"], cur),
           t(f"data.segments.{s['verdict']}", lang)] for s in doc["segments"]],
     )  # fmt: skip
     console.print(t("data.segments.note", lang, n=doc["min_deals"]))
@@ -237,6 +248,7 @@ def _w(key: str, lang: str) -> str:
 
 
 def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
+    cur = doc.get("currency", DEFAULT_CURRENCY)
     if doc["status"] != "ok":
         console.print(t("data.common.not_enough", lang))
         if not doc["deals"] and "backtest" not in doc:
@@ -244,7 +256,7 @@ def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
     table(
         t("data.winprob.title", lang, as_of=doc["as_of"], train=doc["train"]),
         [_w(k, lang) for k in ("opportunity", "rep", "stage", "amount", "close", "p")],
-        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], yen(d["amount"]),
+        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], yen(d["amount"], cur),
           str(d["expected_close_date"] or "—"), pct(d["p_win"])] for d in doc["deals"][:top]],
     )  # fmt: skip
     table(
@@ -323,13 +335,14 @@ def forecast_cmd(
 
 
 def _print_forecast(doc: dict[str, Any], lang: str) -> None:
+    cur = doc.get("currency", DEFAULT_CURRENCY)
     if doc["status"] != "ok":
         console.print(t("data.common.not_enough", lang))
     items = ("won_so_far", "expected_from_pipeline", "run_rate", "forecast", "pipeline", "quota")
     table(
         t("data.forecast.title", lang, period=doc["period"], as_of=doc["as_of"]),
         [t("data.forecast.col_item", lang), t("data.forecast.col_value", lang)],
-        [[t(f"data.forecast.{k}", lang), yen(doc[k])] for k in items],
+        [[t(f"data.forecast.{k}", lang), yen(doc[k], cur)] for k in items],
     )
     console.print(t("data.forecast.coverage", lang, c=num(doc["coverage"]),
                     r=num(doc["coverage_of_remaining"])))  # fmt: skip
@@ -343,7 +356,7 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
         t("data.forecast.backtest_title", lang),
         [t(f"data.forecast.col_{k}", lang) for k in ("month", "actual", "forecast", "naive",
                                                      "error")],
-        [[r["month"], yen(r["actual"]), yen(r["forecast"]), yen(r["naive"]),
+        [[r["month"], yen(r["actual"], cur), yen(r["forecast"], cur), yen(r["naive"], cur),
           pct((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else "—"]
          for r in bt["months"]],
     )  # fmt: skip

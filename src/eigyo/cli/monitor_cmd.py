@@ -22,6 +22,7 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.cli._progress import phase_bars
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, format_value
@@ -78,14 +79,19 @@ def monitor_cmd(
         with phase_bars(fmt, labels) as phase:
             run = take_snapshot(ws, p, since_last=since == "last", cfg=cfg, progress=phase)
         sent = deliver(ws, cfg) if send and run.created else {}
+        cur = ws.settings.currency
     if fmt == "json":
-        emit_json(_run_json(run, sent, lang))
+        emit_json(_run_json(run, sent, lang, cur))
         return
     _print_run(run, sent, lang)
 
 
-def _run_json(run: MonitorRun, sent: dict[str, int], lang: str) -> dict[str, Any]:
+def _run_json(
+    run: MonitorRun, sent: dict[str, int], lang: str, cur: str = DEFAULT_CURRENCY
+) -> dict[str, Any]:
+    """The run as JSON; ``currency`` is the unit of the amounts in the alerts' evidence."""
     return {
+        "currency": cur,
         "snapshot": run.snapshot.to_json(),
         "created": run.created,
         "alerts": [a.to_json(lang) for a in run.alerts],
@@ -146,8 +152,9 @@ def alerts_cmd(
     with open_workspace(workspace) as ws:
         sent = deliver(ws, load_config(ws)) if send else {}
         found = list_alerts(ws.raw, limit=limit)
-    if fmt == "json":
-        emit_json({"alerts": [a.to_json(lang) for a in found], "sent": sent})
+        cur = ws.settings.currency
+    if fmt == "json":  # impact_jpy in the evidence is an amount in ``currency``
+        emit_json({"currency": cur, "alerts": [a.to_json(lang) for a in found], "sent": sent})
         return
     _print_alerts(found, lang, t("monitor.cli.alerts_none", lang))
     for sink, n in sent.items():
@@ -259,22 +266,24 @@ def intervention_effect(
         raise InputError("--metrics is empty.")
     with open_workspace(workspace, read_only=True) as ws:
         found = effects(ws, id_, ids)
-    if fmt == "json":
-        emit_json({"effects": [e.to_json() for e in found]})
+        cur = ws.settings.currency
+    if fmt == "json":  # effects on amount metrics (unit "yen") are in ``currency``
+        emit_json({"currency": cur, "effects": [e.to_json() for e in found]})
         return
-    _print_effects(found, lang)
+    _print_effects(found, lang, cur)
 
 
-def _num(v: float | None, e: Effect, lang: str = "ja") -> str:
-    """An effect in the metric's unit; ratio differences read as percentage points."""
+def _num(v: float | None, e: Effect, lang: str = "ja", cur: str = DEFAULT_CURRENCY) -> str:
+    """An effect in the metric's unit (amounts in the workspace currency ``cur``); ratio
+    differences read as percentage points."""
     if v is None:
         return "—"
     if e.unit == "ratio":
         return f"{v * 100:+.1f}pt"
-    return format_value(v, e.unit, lang)
+    return format_value(v, e.unit, lang, cur)
 
 
-def _print_effects(found: list[Effect], lang: str) -> None:
+def _print_effects(found: list[Effect], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     if not found:
         console.print(t("monitor.cli.no_interventions", lang))
         return
@@ -285,11 +294,13 @@ def _print_effects(found: list[Effect], lang: str) -> None:
     table.add_column(t("monitor.cli.col_interval", lang, confidence=conf))
     table.add_column(t("monitor.cli.col_verdict", lang))
     for e in found:
-        interval = "—" if e.low is None else f"{_num(e.low, e, lang)} … {_num(e.high, e, lang)}"
+        interval = (
+            "—" if e.low is None else f"{_num(e.low, e, lang, cur)} … {_num(e.high, e, lang, cur)}"
+        )
         table.add_row(
             e.intervention_id,
             REGISTRY[e.metric].label(lang),
-            _num(e.estimate, e, lang),
+            _num(e.estimate, e, lang, cur),
             interval,
             t(f"monitor.verdict.{e.verdict}", lang),
         )

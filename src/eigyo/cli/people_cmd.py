@@ -36,6 +36,7 @@ from eigyo.cli._app import (
     open_required_period,
 )
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
+from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
@@ -43,27 +44,33 @@ ByOpt = Annotated[str, typer.Option("--by", help="Grouping (team, rep_id, source
 PCT = {"rate", "share", "sla_rate", "won_rate", "untouched_rate", "connect_rate"}
 
 
-def _cell(col: str, v: Any) -> str:
+def _cell(col: str, v: Any, cur: str = DEFAULT_CURRENCY) -> str:
+    """One table cell; amounts (``*_jpy``, ``cost*`` columns) in the workspace currency ``cur``,
+    whatever the column's name says (``_jpy`` names are kept for the JSON readers)."""
     if v is None:
         return "—"
     if isinstance(v, float):
         if col in PCT or col.endswith("_share"):
             return f"{v:.1%}"
-        return f"¥{v:,.0f}" if col.endswith("jpy") or col.startswith("cost") else f"{v:,.1f}"
+        return money(v, cur) if col.endswith("jpy") or col.startswith("cost") else f"{v:,.1f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _table(df: pl.DataFrame, cols: list[str], title: str, lang: str) -> None:
+def _table(
+    df: pl.DataFrame, cols: list[str], title: str, lang: str, cur: str = DEFAULT_CURRENCY
+) -> None:
+    """A Rich table of ``cols``; headers that name the currency (``Won $``) get ``cur``'s."""
     if df.is_empty():
         console.print(t("people.title.empty", lang))
         return
     tb = Table(title=title)
     for c in cols:
         tb.add_column(
-            t(f"people.col.{c}", lang), justify="left" if df[c].dtype == pl.String else "right"
+            t(f"people.col.{c}", lang, currency=unit_label(cur, lang)),
+            justify="left" if df[c].dtype == pl.String else "right",
         )
     for row in df.select(cols).iter_rows():
-        tb.add_row(*[_cell(c, v) for c, v in zip(cols, row, strict=True)])
+        tb.add_row(*[_cell(c, v, cur) for c, v in zip(cols, row, strict=True)])
     console.print(tb)
 
 
@@ -72,8 +79,11 @@ def _json(
     period: str,
     missing: dict[str, NotAvailable] | None = None,
     lang: str = "ja",
+    cur: str = DEFAULT_CURRENCY,
 ) -> None:
-    doc: dict[str, Any] = {"period": period}
+    """One JSON document; ``currency`` says what the ``*_jpy`` amounts are in (the key names
+    stay as readers know them, the amounts are in the workspace currency)."""
+    doc: dict[str, Any] = {"period": period, "currency": cur}
     for k, v in sections.items():
         doc[k] = v.to_dicts() if isinstance(v, pl.DataFrame) else v
     emit_json({**doc, **sections_json(missing or {}, lang)})
@@ -97,7 +107,7 @@ def alignment_cmd(
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
-    """Sales–marketing alignment: lead funnel, response time and SLA, speed vs conversion, ¥."""
+    """Sales–marketing alignment: lead funnel, response time and SLA, speed vs conversion, value."""
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
@@ -134,8 +144,9 @@ def alignment_cmd(
             else al.disqualifications(ws, p, "source"),
         }
         sla = ws.settings.lead_sla_minutes
+        cur = ws.settings.currency
     if fmt == "json":
-        _json(out, period, missing, lang)
+        _json(out, period, missing, lang, cur)
         return
     o = out["overall"]
     outside = "—" if o["outside_hours"] is None else f"{o['outside_hours']:,}"
@@ -150,6 +161,7 @@ def alignment_cmd(
         [by, *cols],
         t("people.title.funnel", lang, by=t(f"people.col.{by}", lang)),
         lang,
+        cur,
     )
     rcols = ["mql", "median_minutes", "p90_minutes", "sla_rate", "untouched", "untouched_rate"]
     if answered:
@@ -161,7 +173,7 @@ def alignment_cmd(
         _print_curve(out["response_curve"], lang)
     vby = "campaign" if by == "campaign" else "source"
     vcols = [vby, "pipeline_jpy", "won_jpy", "cost", "cost_per_lead", "cost_per_won"]
-    _table(out["value"], vcols, t("people.title.value", lang), lang)
+    _table(out["value"], vcols, t("people.title.value", lang), lang, cur)
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)
 
@@ -205,8 +217,9 @@ def enablement_cmd(
             "capability_gaps": es.capability_gaps(ws, p) if assessed else None,
             "coaching": es.coaching_priorities(ws, p) if assessed else None,
         }
+        cur = ws.settings.currency
     if fmt == "json":
-        _json(out, period, missing, lang)
+        _json(out, period, missing, lang, cur)
         return
     hcols = ["rep_id", "team", "hire_date", "onboarded", "ratio", "first_deal_days"]
     _table(
@@ -232,10 +245,11 @@ def enablement_cmd(
             ["program", "treated_reps", "effect", "q_value", "verdict"],
             t("people.title.training", lang),
             lang,
+            cur,
         )
     if assessed:
         ccols = ["rep_id", "team", "gap_points", "first_capability", "at_stake_jpy"]
-        _table(out["coaching"].head(10), ccols, t("people.title.coaching", lang), lang)
+        _table(out["coaching"].head(10), ccols, t("people.title.coaching", lang), lang, cur)
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)
 
@@ -248,7 +262,7 @@ def time_cmd(
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
-    """Time use: selling / admin shares, time per win, best call windows, reclaimable ¥."""
+    """Time use: selling / admin shares, time per win, best call windows, reclaimable bookings."""
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
@@ -267,8 +281,9 @@ def time_cmd(
             "call_windows": None if "time.calls" in missing else tu.call_windows(ws, p, "window"),
             "reclaimable": tu.reclaimable_time(ws, p, by) if logged else None,
         }
+        cur = ws.settings.currency
     if fmt == "json":
-        _json(out, period, missing, lang)
+        _json(out, period, missing, lang, cur)
         return
     keys = ["rep_id", "team"] if by == "rep_id" else ["team"]
     scols = ["selling_share", "admin_share", "other_share"]
@@ -291,10 +306,11 @@ def time_cmd(
             [*keys, "excess_admin_hours", "reclaimable_jpy"],
             t("people.title.reclaim", lang, target=target),
             lang,
+            cur,
         )
         console.print(
             t("people.title.reclaim_total", lang, hours=f"{rc['excess_admin_hours'].sum():,.0f}",
-              jpy=f"{rc['reclaimable_jpy'].sum():,.0f}")
+              amount=money(rc["reclaimable_jpy"].sum(), cur))
         )  # fmt: skip
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)

@@ -30,6 +30,7 @@ from eigyo.cli._app import (
     parse_day,
 )
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
+from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
 from eigyo.periods import Period, parse_period
 from eigyo.workspace import Workspace
@@ -109,16 +110,18 @@ def _table(title: str, heads: list[str], rows: list[list[str]]) -> None:
     console.print(tb)
 
 
-def _c(key: str, lang: str) -> str:
-    return t(f"process.cli.col_{key}", lang)
+def _c(key: str, lang: str, cur: str = DEFAULT_CURRENCY) -> str:
+    """A column header; those that name the currency (``Lost $``) get the workspace's."""
+    return t(f"process.cli.col_{key}", lang, currency=unit_label(cur, lang))
 
 
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.1%}"
 
 
-def _yen(v: float | None) -> str:
-    return "—" if v is None else f"¥{v:,.0f}"
+def _yen(v: float | None, cur: str = DEFAULT_CURRENCY) -> str:
+    """An amount in the workspace currency ``cur`` (the name stays from when it was yen only)."""
+    return "—" if v is None else money(v, cur)
 
 
 @app.command("funnel")
@@ -134,7 +137,7 @@ def funnel_cmd(
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
-    """Cohort funnel, leakage in ¥ with lost reasons, time in stage, bottlenecks and rework."""
+    """Cohort funnel, leakage (count, amount, lost reasons), time in stage, bottlenecks, rework."""
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
@@ -145,10 +148,11 @@ def funnel_cmd(
             say_not_available(na, fmt, lang, period=period, by=by)
             return
         doc = step2_report(ws, p, by)
-    if fmt == "json":
-        emit_json({"period": period, **doc})
+        cur = ws.settings.currency
+    if fmt == "json":  # lost_jpy / impact_jpy are amounts in ``currency``
+        emit_json({"period": period, "currency": cur, **doc})
         return
-    _print_funnel(doc, lang)
+    _print_funnel(doc, lang, cur)
 
 
 def step2_report(ws: Workspace, p: Period, by: str | None) -> dict[str, Any]:
@@ -165,7 +169,7 @@ def step2_report(ws: Workspace, p: Period, by: str | None) -> dict[str, Any]:
     }
 
 
-def _print_funnel(doc: dict[str, Any], lang: str) -> None:
+def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     _table(
         t("process.cli.funnel_title", lang, by=doc["by"] or "—"),
         [
@@ -192,7 +196,7 @@ def _print_funnel(doc: dict[str, Any], lang: str) -> None:
             _c("group", lang),
             _c("stage", lang),
             _c("lost", lang),
-            _c("lost_jpy", lang),
+            _c("lost_jpy", lang, cur),
             _c("reasons", lang),
         ],
         [
@@ -200,7 +204,7 @@ def _print_funnel(doc: dict[str, Any], lang: str) -> None:
                 x["group"],
                 x["stage"],
                 f"{x['lost']:,}",
-                _yen(x["lost_jpy"]),
+                _yen(x["lost_jpy"], cur),
                 ", ".join(f"{k} {v}" for k, v in list(x["reasons"].items())[:3]),
             ]
             for x in doc["leakage"]
@@ -221,7 +225,7 @@ def _print_funnel(doc: dict[str, Any], lang: str) -> None:
         ],
     )
     _table(
-        t("process.cli.bottleneck_title", lang),
+        t("process.cli.bottleneck_title", lang, currency=unit_label(cur, lang)),
         [
             _c("stage", lang),
             _c("conversion", lang),
@@ -235,7 +239,7 @@ def _print_funnel(doc: dict[str, Any], lang: str) -> None:
                 _pct(b["conversion"]),
                 days(b["dwell_days"]),
                 t(f"process.baseline.{b['basis']}", lang) if b["basis"] else "—",
-                _yen(b["impact_jpy"]),
+                _yen(b["impact_jpy"], cur),
             ]
             for b in doc["bottlenecks"]
         ],
@@ -277,19 +281,20 @@ def pipeline_cmd(
             doc["waterfall"] = waterfall(ws, start, day, win).to_json()
         if p is not None and "pipeline.slippage" not in missing:
             doc["slippage"] = {"rep_id": pushes(ws, p, "rep_id"), "team": pushes(ws, p, "team")}
-    if fmt == "json":
-        emit_json({**doc, **sections_json(missing, lang)})
+        cur = ws.settings.currency
+    if fmt == "json":  # every amount is in ``currency``
+        emit_json({**doc, "currency": cur, **sections_json(missing, lang)})
         return
-    _print_pipeline(doc, lang)
+    _print_pipeline(doc, lang, cur)
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)
 
 
-def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
+def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     _table(
         t("process.cli.pipeline_title", lang, as_of=doc["as_of"]),
         [_c("stage", lang), _c("deals", lang), _c("amount", lang)],
-        [[r["stage"], f"{r['deals']:,}", _yen(r["amount"])] for r in doc["by_stage"]],
+        [[r["stage"], f"{r['deals']:,}", _yen(r["amount"], cur)] for r in doc["by_stage"]],
     )
     if "waterfall" in doc:
         w = doc["waterfall"]
@@ -297,15 +302,19 @@ def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
             [
                 t("process.waterfall.start", lang),
                 f"{w['start']['deals']:,}",
-                _yen(w["start"]["amount"]),
+                _yen(w["start"]["amount"], cur),
             ]
         ]
         rows += [
-            [t(f"process.waterfall.{s['step']}", lang), f"{s['deals']:,}", _yen(s["amount"])]
+            [t(f"process.waterfall.{s['step']}", lang), f"{s['deals']:,}", _yen(s["amount"], cur)]
             for s in w["steps"]
         ]
         rows.append(
-            [t("process.waterfall.end", lang), f"{w['end']['deals']:,}", _yen(w["end"]["amount"])]
+            [
+                t("process.waterfall.end", lang),
+                f"{w['end']['deals']:,}",
+                _yen(w["end"]["amount"], cur),
+            ]
         )
         _table(
             t("process.cli.waterfall_title", lang, start=w["start_day"], end=w["end_day"]),
@@ -330,7 +339,7 @@ def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
                     s["stage"],
                     days(s["days_in_stage"]),
                     days(s["p90_days"]),
-                    _yen(s["amount"]),
+                    _yen(s["amount"], cur),
                 ]
                 for s in doc["stuck"][:30]
             ],
@@ -340,7 +349,12 @@ def _print_pipeline(doc: dict[str, Any], lang: str) -> None:
             t("process.cli.slippage_title", lang),
             [_c("rep", lang), _c("pushes", lang), _c("pushed_days", lang), _c("pushed_jpy", lang)],
             [
-                [r["rep_id"], f"{r['pushes']:,}", days(r["days_pushed"]), _yen(r["amount_pushed"])]
+                [
+                    r["rep_id"],
+                    f"{r['pushes']:,}",
+                    days(r["days_pushed"]),
+                    _yen(r["amount_pushed"], cur),
+                ]
                 for r in doc["slippage"]["rep_id"][:20]
             ],
         )

@@ -26,6 +26,7 @@ from eigyo.cli._app import (
 )
 from eigyo.cli._progress import progress_bar
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.i18n import t
 from eigyo.metrics import format_value
 from eigyo.periods import parse_period
@@ -91,19 +92,20 @@ def simulate_cmd(
         try:
             with progress_bar(fmt, t("simulate.sim.progress", lang)) as tick:
                 doc = compare(ws, opts, tick) if all_structures else simulate(ws, opts, tick)
+            cur = ws.settings.currency
         except NotEnoughToSimulate as e:
             na = not_enough("simulate", _too_little(e, lang))
             say_not_available(na, fmt, lang, structure=structure, horizon_months=horizon)
             return
     finally:
         ws.close()
-    if fmt == "json":
-        emit_json({**doc, **sections_json(missing, lang)})
+    if fmt == "json":  # bookings and cost per won deal are amounts in ``currency``
+        emit_json({**doc, "currency": cur, **sections_json(missing, lang)})
         return
     if all_structures:
-        _print_compare(doc, lang)
+        _print_compare(doc, lang, cur)
     else:
-        _print_one(doc, lang)
+        _print_one(doc, lang, cur)
     for key, na in missing.items():
         say_section(na, key.split(".", 1)[1], lang)
 
@@ -113,11 +115,13 @@ def _too_little(e: NotEnoughToSimulate, lang: str) -> str:
     return t(f"analysis_na.detail.sim_{e.what}", lang, window=e.window or "—")
 
 
-def _interval(o: dict[str, Any], unit: str, lang: str) -> str:
-    return f"{format_value(o['low'], unit, lang)} – {format_value(o['high'], unit, lang)}"
+def _interval(o: dict[str, Any], unit: str, lang: str, cur: str = DEFAULT_CURRENCY) -> str:
+    """``low – high`` of one outcome; amounts in the workspace currency ``cur``."""
+    low, high = format_value(o["low"], unit, lang, cur), format_value(o["high"], unit, lang, cur)
+    return f"{low} – {high}"
 
 
-def _print_one(doc: dict[str, Any], lang: str) -> None:
+def _print_one(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     name = t(f"simulate.structure.{doc['structure']}", lang)
     title = t(
         "simulate.sim.title",
@@ -140,13 +144,13 @@ def _print_one(doc: dict[str, Any], lang: str) -> None:
         unit = UNITS[k]
         cells = [
             t(f"simulate.outcome.{k}", lang),
-            format_value(o["mean"], unit, lang),
-            _interval(o, unit, lang),
+            format_value(o["mean"], unit, lang, cur),
+            _interval(o, unit, lang, cur),
         ]
         if actual:
             a = actual.get(k)
             gap = (o["mean"] / a - 1) if a and o["mean"] is not None else None
-            cells += [format_value(a, unit, lang), format_value(gap, "ratio", lang)]
+            cells += [format_value(a, unit, lang, cur), format_value(gap, "ratio", lang)]
         table.add_row(*cells)
     console.print(table)
     util = ", ".join(
@@ -165,7 +169,7 @@ def _print_one(doc: dict[str, Any], lang: str) -> None:
         console.print(t(f"simulate.sim.{note}", lang))
 
 
-def _print_compare(doc: dict[str, Any], lang: str) -> None:
+def _print_compare(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     table = Table(title=t("simulate.sim.compare_title", lang, months=doc["horizon_months"]))
     table.add_column(t("simulate.sim.col_structure", lang))
     for k in OUTCOMES:
@@ -174,9 +178,11 @@ def _print_compare(doc: dict[str, Any], lang: str) -> None:
         cells = [t(f"simulate.structure.{d['structure']}", lang)]
         for k in OUTCOMES:
             o = d["outcomes"][k]
-            cells.append(
-                f"{format_value(o['mean'], UNITS[k], lang)}\n({_interval(o, UNITS[k], lang)})"
+            mean, interval = (
+                format_value(o["mean"], UNITS[k], lang, cur),
+                _interval(o, UNITS[k], lang, cur),
             )
+            cells.append(f"{mean}\n({interval})")
         table.add_row(*cells)
     console.print(table)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import SEVERITY_RANK, Finding
 from eigyo.i18n import LANGS, t
 from eigyo.metrics import REGISTRY
@@ -64,8 +65,11 @@ def _scope_text(scope: dict[str, str], lang: str) -> str:
     return ", ".join(scope.values()) if scope else t("monitor.scope.org", lang)
 
 
-def limit_alerts(series: list[Series]) -> list[Alert]:
-    """One alert per excursion (adjacent signalled points) in the worse direction."""
+def limit_alerts(series: list[Series], currency: str = DEFAULT_CURRENCY) -> list[Alert]:
+    """One alert per excursion (adjacent signalled points) in the worse direction.
+
+    Messages are written once, when raised, so amounts in them take the workspace ``currency``
+    then; the payload keeps the plain numbers and names the currency beside them."""
     out = []
     for s in series:
         c = s.chart
@@ -86,6 +90,7 @@ def limit_alerts(series: list[Series]) -> list[Alert]:
                 "rules": sorted({g.rule for g in run}),
                 "direction": last.direction,
                 "method": c.method,
+                "currency": currency,
             }
             key = f"limit|{s.grain}|{s.metric}|{s.dim}={s.group}|{last.direction}|{run[0].label}"
             msg: dict[str, str] = {
@@ -96,9 +101,9 @@ def limit_alerts(series: list[Series]) -> list[Alert]:
                     metric=m.label(lang),
                     grain=t(f"monitor.grain.{s.grain}", lang),
                     label=last.label,
-                    value=format_value(value, m.unit, lang),
-                    limit=format_value(limit, m.unit, lang),
-                    center=format_value(c.center, m.unit, lang),
+                    value=format_value(value, m.unit, lang, currency),
+                    limit=format_value(limit, m.unit, lang, currency),
+                    center=format_value(c.center, m.unit, lang, currency),
                     side=t(f"monitor.side.{last.direction}", lang),
                 )
                 for lang in LANGS
@@ -150,7 +155,8 @@ def finding_alerts(previous: dict[str, str], findings: list[Finding]) -> list[Al
             "check": f.check,
             "step": f.step,
             "before": before,
-            "impact_jpy": f.impact_jpy,
+            "impact_jpy": f.impact_jpy,  # the key name stays; the amount is in ``currency``
+            "currency": f.currency,
             "evidence": f.evidence,
         }
         out.append(

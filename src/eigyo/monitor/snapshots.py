@@ -195,7 +195,7 @@ def take_snapshot(
         len(findings),
         sum(len(s.chart.signals) for s in series),
     )
-    raised = limit_alerts(series) + finding_alerts(
+    raised = limit_alerts(series, ws.settings.currency) + finding_alerts(
         previous_severities(ws, prev.snapshot_id if prev else None), findings
     )
     with ws.transaction() as con:
