@@ -452,3 +452,39 @@ def test_cli_exit_status_and_language_of_a_refused_import(
     with pytest.raises(SystemExit) as e:
         main([*args[:2], "--max-reject-rate", "1.5", *args[2:]])
     assert e.value.code == 2  # a usage error
+
+
+def test_big_exports_stream_in_blocks_unless_they_have_title_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big Data Export file streams (header first); a big formatted report is read whole."""
+    from eigyo.ingest import stream
+
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 700)
+    streamed: list[str] = []
+    real = stream.csv_blocks
+
+    def spy(path: Path, enc: str) -> object:
+        streamed.append(path.name)
+        return real(path, enc)
+
+    monkeypatch.setattr("eigyo.ingest.api.csv_blocks", spy)
+    head, *lines = SF_OPPORTUNITY.splitlines()
+    body = [lines[i % 3].replace(f"006{i % 3 + 1},", f"X{i:05d},", 1) for i in range(60)]
+    report_rows = SF_REPORT_JA.split("\r\n")
+    titled = "\r\n".join(['"商談パイプライン"', '"期間: 今年度"', *report_rows[:2]])
+    titled += "\r\n" + "\r\n".join(
+        r.replace("大型案件", f"案件{i}") for i in range(60) for r in report_rows[1:2]
+    )
+    src = write(
+        tmp_path / "in",
+        {"Opportunity.csv": "\n".join([head, *body]) + "\n", "r.csv": titled.encode("cp932")},
+    )
+    ws = new_ws(tmp_path)
+    import_path(ws, src / "Opportunity.csv", preset="salesforce")
+    assert streamed == ["Opportunity.csv"]
+    assert _totals(ws) == (20, 20, 1_000_000.0, 0.5)  # IsWon / IsClosed read in every block
+    report = import_path(ws, src / "r.csv", preset="salesforce")
+    assert streamed == ["Opportunity.csv"]  # the titled report was not streamed
+    assert {n["code"]: n.get("n") for n in report.files[0].notices}["skipped_title"] == 2

@@ -23,7 +23,16 @@ from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
 from eigyo.ingest import stream
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
-from eigyo.ingest.readers import SUFFIXES, RawTable, ReadOptions, peek_headers, read_file
+from eigyo.ingest.readers import (
+    PEEK_BYTES,
+    SUFFIXES,
+    RawTable,
+    ReadOptions,
+    header_line,
+    peek_headers,
+    read_file,
+    sniff_delimiter,
+)
 from eigyo.ingest.report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.stream import (
     Stage,
@@ -485,12 +494,26 @@ def _stream_encoding(job: Job, jobs: list[Job], encoding: str | None) -> str | N
     """
     if sum(j.table.name == job.table.name for j in jobs) > 1:
         return None
-    if job.spec is not None and job.spec.read_options != ReadOptions():
-        return None  # a layout the block reader does not know (report, no header, blanks)
+    opts = job.spec.read_options if job.spec is not None else ReadOptions()
+    if opts.header is not None or opts.delimiter is not None:
+        return None  # a layout the block reader does not know (no header row, blanks)
     if job.raw is not None:
         big = job.raw.frame.height > stream.FRAME_BLOCK_ROWS
         return (job.raw.encoding or "utf-8") if big else None
-    return streamable(job.path, encoding)
+    enc = streamable(job.path, encoding)
+    if enc is not None and opts.report and not _header_first(job.path, enc):
+        return None  # title rows above the header: read whole, as a report
+    return enc
+
+
+def _header_first(path: Path, enc: str) -> bool:
+    """Whether a big export of a report preset starts with its header (a Data Export file, not a
+    formatted report with title rows), so it can be streamed in blocks."""
+    with path.open("rb") as f:
+        head = f.read(PEEK_BYTES)
+    head = head[: head.rfind(b"\n") + 1] or head
+    text = head.decode(enc, errors="replace")
+    return header_line(text, sniff_delimiter(text)) == 0
 
 
 def _stage_stream(
