@@ -146,6 +146,7 @@ def test_salesforce_japanese_report_without_ids(tmp_path: Path) -> None:
         ("鈴木 花子", 300_000.0, "won", datetime(2025, 4, 10)),
     ]
     assert _totals(ws) == (2, 1, 1_500_000.0, 2 / 3)
+    assert _median_cycle(ws) == 14.5  # (29 days + 0 days) / 2
     # owners named in the report became reps keyed by their names
     assert rows(ws, "SELECT rep_id, name, role, hire_date FROM reps ORDER BY 1") == [
         ("山田 太郎", "山田 太郎", "generalist", date(2025, 4, 1)),
@@ -162,6 +163,52 @@ def test_salesforce_japanese_report_without_ids(tmp_path: Path) -> None:
     assert again.files[0].replaced == 5
     assert [r[0] for r in _opps(ws)] == ids
     assert rows(ws, "SELECT count(*) FROM reps") == [(2,)]
+
+
+SF_REPORT_EN = (
+    '"Opportunity Name","Account Name","Amount","Close Date","Stage","Probability (%)",'
+    '"Opportunity Owner","Created Date","Lead Source","Type"\n'
+    '"Big deal","Acme","USD 12,000.00","4/30/2025","Closed Won","100","Jane Roe","4/1/2025",'
+    '"Web","New Business"\n'
+    '"Lost deal","Beta","3,000","5/10/2025","Closed Lost","0","John Doe","4/6/2025","Web",'
+    '"Renewal"\n'
+    '"Open deal","Gamma","","6/30/2025","Negotiation/Review","90","John Doe","4/2/2025","Web",'
+    '"Existing Customer - Upgrade"\n'
+    '"Small win","Delta","500","4/11/2025","closed won","100","Jane Roe","4/1/2025","Phone",'
+    '"New Business"\n'
+    "\n"
+    '"Confidential Information - Do Not Distribute"\n'
+    '"Copyright (c) 2000-2025 salesforce.com, inc. All rights reserved."\n'
+)
+
+
+def test_salesforce_english_report(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    src = write(tmp_path / "in", {"report1700000000000.csv": SF_REPORT_EN})
+    report = import_path(ws, src / "report1700000000000.csv", preset="salesforce")
+    f = report.files[0]
+    assert (f.rows, f.loaded, f.rejected) == (4, 4, 0)
+    assert {n["code"]: n.get("n") for n in f.notices}["skipped_footer"] == 2
+    assert "unmatched_values" not in {n["code"] for n in f.notices}  # standard stages listed
+    assert _totals(ws) == (2, 1, 12_500.0, 2 / 3)
+    assert _median_cycle(ws) == 19.5  # (29 days + 10 days) / 2
+    assert rows(ws, "SELECT type FROM opportunities ORDER BY created_at, amount") == [
+        ("new",),
+        ("new",),
+        ("expansion",),
+        ("renewal",),
+    ]
+
+
+def _median_cycle(ws: object) -> float:
+    """Median days from created to closed of won deals (the sales_cycle_days definition)."""
+    return float(
+        rows(
+            ws,  # type: ignore[arg-type]
+            "SELECT median(epoch(closed_at) - epoch(created_at)) / 86400 FROM opportunities "
+            "WHERE status = 'won'",
+        )[0][0]
+    )
 
 
 def test_salesforce_report_strict_refuses_unlisted_stage(tmp_path: Path) -> None:
