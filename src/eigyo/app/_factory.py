@@ -78,7 +78,7 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     def _input(request: Request, exc: InputError) -> Response:
-        return _error(request, 400, str(exc))
+        return _error(request, 400, exc.localized(lang_of(request)))
 
     @app.exception_handler(ScopeError)
     def _scope(request: Request, exc: ScopeError) -> Response:

@@ -83,7 +83,7 @@ def _run(st: AppState, job: Job, folder: Path, strict: bool, lang: str) -> None:
             rep = import_path(ws, target, strict=strict, progress=tick, lang=lang)
         job.report = rep.to_json()
     except EigyoError as e:
-        job.error = str(e)
+        job.error = e.localized(lang)
     except Exception as e:  # the page must always end; the message names the failure
         job.error = f"{type(e).__name__}: {e}"
     finally:
@@ -113,7 +113,7 @@ def upload(
         names = _save(files, folder, lang)
     except EigyoError as e:
         shutil.rmtree(folder, ignore_errors=True)
-        return render(request, "import_job.html.j2", s, 400, job=None, error=str(e))
+        return render(request, "import_job.html.j2", s, 400, job=None, error=e.localized(lang))
     job = Job(uuid.uuid4().hex, s.user.username, names)
     _JOBS[job.id] = job
     threading.Thread(

@@ -99,7 +99,9 @@ def drill_fragment(
     try:
         data = views.drill_records(ws, p, metric, by or None, group, limit=200)
     except InputError as e:
-        return render(request, "records.html.j2", s, 400, data=None, error=str(e))
+        return render(
+            request, "records.html.j2", s, 400, data=None, error=e.localized(lang_of(request))
+        )
     return render(request, "records.html.j2", s, data=data, error=error)
 
 
@@ -152,5 +154,6 @@ def simulate_run(
         opts = sim.Options(structure, sim.parse_headcount(headcount), horizon, seed, 10, None)
         doc = state(request).exclusive(lambda: sim.simulate(ws, opts))
     except (InputError, ValueError) as e:
-        return render(request, "simulate_result.html.j2", s, 400, result=None, error=str(e))
+        msg = e.localized(lang) if isinstance(e, InputError) else str(e)
+        return render(request, "simulate_result.html.j2", s, 400, result=None, error=msg)
     return render(request, "simulate_result.html.j2", s, result=doc, error=None)
