@@ -22,13 +22,13 @@ from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
 from eigyo.ingest import stream
+from eigyo.ingest.layout import header_line
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
 from eigyo.ingest.readers import (
     PEEK_BYTES,
     SUFFIXES,
     RawTable,
     ReadOptions,
-    header_line,
     peek_headers,
     read_file,
     sniff_delimiter,

@@ -66,7 +66,8 @@ from typing import Any
 import polars as pl
 
 from eigyo.errors import InputError
-from eigyo.ingest.readers import WHITESPACE, ReadOptions
+from eigyo.ingest.layout import WHITESPACE
+from eigyo.ingest.readers import ReadOptions
 from eigyo.schema import TABLES_BY_NAME, table
 
 #: In ``ids``, the row's number in its file: for files whose identical lines are distinct records

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from eigyo.errors import InputError
+from eigyo.ingest.layout import (
+    WHITESPACE,
+    drop_lines,
+    grid_header,
+    header_line,
+    report_tail,
+    whitespace_table,
+    whitespace_to_tabs,
+)
 from eigyo.ingest.validate import ROW
 
 #: File suffixes the importer reads.
@@ -24,14 +32,6 @@ SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 _DELIMITERS = (",", ";", "\t")
 #: Aliases that would select Python's ``shift_jis`` codec, which fails on 髙 ① ～: use cp932.
 _SJIS_ALIASES = {"shift_jis", "shift-jis", "sjis", "s_jis", "shiftjis", "ms932", "windows-31j"}
-
-
-#: The delimiter name for files whose columns are separated by runs of spaces or tabs (CDNOW).
-WHITESPACE = "whitespace"
-#: How many lines at the top of a report export are searched for its header row.
-HEAD_LINES = 30
-#: First cells of the total rows report exports add (``合計``, ``Total``, ``小計 (12)`` …).
-TOTAL_ROW = r"(?i)^(合計|総計|総合計|小計|total|grand\s+totals?|subtotal|sum)(\s*[(（:：].*)?$"
 
 
 @dataclass(frozen=True)
@@ -108,55 +108,7 @@ def sniff_delimiter(text: str) -> str:
     best = max(_DELIMITERS, key=lambda d: counts[d])
     if counts[best] > 0:
         return best
-    return WHITESPACE if _whitespace_table(text) else ","
-
-
-def _whitespace_table(text: str) -> bool:
-    """True when the first lines all split on runs of blanks into the same number (≥ 2) of
-    fields and hold no quote: a fixed-column text file such as CDNOW's, not a one-column CSV
-    whose header happens to contain a space (``Opportunity Name``)."""
-    lines = [ln for ln in text[:65536].split("\n")[:6] if ln.strip()]
-    if len(lines) < 2 or any('"' in ln for ln in lines):
-        return False
-    widths = {len(ln.split()) for ln in lines[:5]}
-    return len(widths) == 1 and widths.pop() >= 2
-
-
-def _whitespace_to_tabs(text: str) -> str:
-    """Runs of spaces and tabs → one tab, blanks at line ends removed (C-level regexes)."""
-    text = re.sub(r"(?m)^[ \t]+|[ \t]+$", "", text)
-    return re.sub(r"[ \t]+", "\t", text)
-
-
-def _non_empty(fields: list[str]) -> int:
-    return sum(1 for f in fields if f.strip())
-
-
-def header_line(text: str, sep: str) -> int:
-    """The index of the header line among the first :data:`HEAD_LINES` lines of a report export.
-
-    Title rows above the header (report name, filters, "as of" dates) hold one or two cells; the
-    header holds a name in (nearly) every column. The header is the first line with at least 80%
-    as many non-empty cells as the fullest line, and at least two.
-    """
-    head = text[: 1 << 20].split("\n", HEAD_LINES)[:HEAD_LINES]
-    rows = list(csv.reader(io.StringIO("\n".join(head)), delimiter=sep))
-    counts = [_non_empty(r) for r in rows]
-    if not counts:
-        return 0
-    need = max(2, -(-4 * max(counts) // 5))
-    return next((i for i, n in enumerate(counts) if n >= need), 0)
-
-
-def _drop_lines(text: str, n: int) -> str:
-    """``text`` without its first ``n`` lines."""
-    pos = 0
-    for _ in range(n):
-        nxt = text.find("\n", pos)
-        if nxt < 0:
-            return ""
-        pos = nxt + 1
-    return text[pos:]
+    return WHITESPACE if whitespace_table(text) else ","
 
 
 def _clean_header(frame: pl.DataFrame) -> pl.DataFrame:
@@ -177,40 +129,15 @@ def _with_rows(frame: pl.DataFrame, first: int = 2) -> pl.DataFrame:
 
 
 def trim_report(raw: RawTable) -> RawTable:
-    """Drop what a report export adds below its data: total rows and footer lines.
-
-    Footer lines (``Copyright (c) 2000-2025 salesforce.com``, ``機密情報``, ``作成者: …``)
-    follow the last row with two or more values and hold at most one; total rows start with
-    ``合計`` / ``Total`` / ``小計`` and are dropped wherever they are (a grouped report has
-    subtotals). Both are counted in ``raw.skipped`` so the import report can say what was left
-    out and why.
-    """
-    frame = raw.frame
-    cols = [c for c in frame.columns if not c.startswith("_")]
-    if frame.is_empty() or len(cols) < 3:
-        return raw
-    cells = [pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in cols]
-    first = pl.coalesce(
-        [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()) for c in cols]
-    )
-    marks = frame.select(
-        pl.sum_horizontal(cells).alias("n"),
-        first.str.contains(TOTAL_ROW).fill_null(False).alias("t"),
-    )
-    full = marks.get_column("n") >= 2
-    last = full.arg_true().max() if full.any() else -1
-    idx = pl.int_range(0, frame.height, eager=True)
-    footer = (idx > last) & (marks.get_column("n") >= 1)
-    blank_tail = (idx > last) & (marks.get_column("n") == 0)
-    total = marks.get_column("t") & ~footer
-    drop = footer | total | blank_tail
-    if not drop.any():
+    """``raw`` without a report's footer lines and total rows, counted in ``raw.skipped``
+    (:func:`eigyo.ingest.layout.report_tail`)."""
+    frame, counts = report_tail(raw.frame)
+    if not counts and frame.height == raw.frame.height:
         return raw
     skipped = dict(raw.skipped)
-    for kind, mask in (("footer", footer), ("total", total)):
-        if mask.any():
-            skipped[kind] = skipped.get(kind, 0) + int(mask.sum())
-    return RawTable(frame.filter(~drop), raw.encoding, raw.malformed, skipped)
+    for kind, n in counts.items():
+        skipped[kind] = skipped.get(kind, 0) + n
+    return RawTable(frame, raw.encoding, raw.malformed, skipped)
 
 
 def _csv_fallback(
@@ -257,10 +184,10 @@ def read_csv_text(
     sep = opts.delimiter or sniff_delimiter(text)
     skipped: dict[str, int] = {}
     if sep == WHITESPACE:
-        text, utf8, sep = _whitespace_to_tabs(text), None, "\t"
+        text, utf8, sep = whitespace_to_tabs(text), None, "\t"
     top = header_line(text, sep) if opts.report and opts.header is None else 0
     if top:
-        text, utf8 = _drop_lines(text, top), None
+        text, utf8 = drop_lines(text, top), None
         skipped["title"] = top
     first = 2 + top if opts.header is None else 1
     try:
@@ -316,7 +243,7 @@ def _report_xlsx(path: Path, sheet: str | None, opts: ReadOptions) -> RawTable:
     """A formatted report workbook: the header found below title rows, footers and totals dropped.
 
     The sheet is read without a header; the header row is the first of the top rows filled like
-    a header (:func:`header_line`, applied to the rows as cells).
+    a header (:func:`eigyo.ingest.layout.grid_header`).
     """
     grid = _read_xlsx(path, sheet, header=False)
     if opts.header:
@@ -325,23 +252,10 @@ def _report_xlsx(path: Path, sheet: str | None, opts: ReadOptions) -> RawTable:
             dict(zip(grid.columns, names, strict=False))
         )
         return RawTable(_with_rows(frame, 1))
-    head = grid.head(HEAD_LINES).select(pl.all().cast(pl.String))
-    counts = (
-        head.select(
-            pl.sum_horizontal(
-                [
-                    pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")
-                    for c in head.columns
-                ]
-            )
-        )
-        .to_series()
-        .to_list()
-    )
-    need = max(2, -(-4 * max(counts, default=0) // 5))
-    top = next((i for i, n in enumerate(counts) if n >= need), 0)
+    grid = grid.select(pl.all().cast(pl.String))
+    top = grid_header(grid)
     names = ["" if v is None else str(v) for v in grid.row(top)] if grid.height else []
-    body = grid.slice(top + 1).select(pl.all().cast(pl.String))
+    body = grid.slice(top + 1)
     body = body.rename(dict(zip(body.columns, names, strict=True)))
     keep = [c for c, n in zip(body.columns, names, strict=True) if n.strip()]
     raw = RawTable(_with_rows(body.select(keep), top + 2), skipped={"title": top} if top else {})
