@@ -43,6 +43,7 @@ from eigyo.ingest.stream import (
     sweep_leftovers,
 )
 from eigyo.ingest.validate import ROW, Checked, Rules, check
+from eigyo.ingest.values import Notice
 from eigyo.schema import TABLES, Table, table
 from eigyo.workspace import Workspace
 
@@ -50,8 +51,6 @@ _EXAMPLES_PER_REASON = 1
 #: Default of ``max_reject_rate``: an import rejecting more than this share of its rows is
 #: refused (the mapping or the file is probably wrong); ``--max-reject-rate 1`` accepts any.
 MAX_REJECT_RATE = 0.5
-
-Notice = tuple[str, dict[str, object]]
 
 
 @dataclass(frozen=True)

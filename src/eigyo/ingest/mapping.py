@@ -68,6 +68,7 @@ import polars as pl
 from eigyo.errors import InputError
 from eigyo.ingest.layout import WHITESPACE
 from eigyo.ingest.readers import ReadOptions
+from eigyo.ingest.values import Notice
 from eigyo.schema import TABLES_BY_NAME, table
 
 #: In ``ids``, the row's number in its file: for files whose identical lines are distinct records
@@ -108,7 +109,7 @@ def value_key(text: str) -> str:
     """How values are compared with a value map: NFKC (全角 → 半角), case-folded, single spaces.
 
     ``Closed won``, ``CLOSED WON`` and ``Ｃｌｏｓｅｄ　Ｗｏｎ`` are one value; the vectorized
-    twin for columns is in :mod:`eigyo.ingest.validate`.
+    twin for columns is in :mod:`eigyo.ingest.values`.
     """
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
@@ -416,7 +417,7 @@ class Applied:
     source_names: dict[str, str]
     constants: frozenset[str]
     #: What the mapping did that a person should know: code → details (see ``FileReport``).
-    notices: tuple[tuple[str, dict[str, object]], ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 def _flag(col: str) -> pl.Expr:
@@ -489,7 +490,7 @@ def apply(frame: pl.DataFrame, spec: FileSpec) -> Applied:
 
     Source columns the mapping does not use stay in the frame (they become ``extra``).
     """
-    notices: list[tuple[str, dict[str, object]]] = []
+    notices: list[Notice] = []
     by_norm = {_norm(c): c for c in frame.columns if not c.startswith("_")}
     if spec.where:
         frame, skipped = _where(frame, spec, by_norm)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from eigyo.ingest import normalize as nz
+from eigyo.ingest.values import Notice, fill_from, unmatched_notice, value_map
 from eigyo.schema import EXTRA_COLUMN, Column, Table
 
 ROW = "_row"
@@ -48,16 +49,10 @@ class Checked:
     rows: int
     #: What a person should know that is not a rejected row: (code, details) — values that fell
     #: to a value map's ``"*"``, blanks filled from another column.
-    notices: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
-#: How many distinct unmatched values a notice lists (the count covers them all).
-UNMATCHED_SHOWN = 10
-
-
-def _prepare(
-    df: pl.DataFrame, table: Table, rules: Rules
-) -> tuple[pl.DataFrame, list[tuple[str, dict[str, object]]]]:
+def _prepare(df: pl.DataFrame, table: Table, rules: Rules) -> tuple[pl.DataFrame, list[Notice]]:
     """Add absent optional columns; NFKC, 和暦 and value maps where the type calls for them.
 
     Also returns, per value-mapped column, the values that fell to the map's ``"*"``.
@@ -70,114 +65,17 @@ def _prepare(
     df = df.with_columns([nz.nfkc_column(df, n) for n in typed])
     dated = [c.name for c in table.columns if c.type in ("date", "timestamp")]
     df = df.with_columns([nz.wareki_column(df, n) for n in dated])
-    notices: list[tuple[str, dict[str, object]]] = []
+    notices: list[Notice] = []
     exprs = []
     for n, m in rules.values.items():
         if n not in df.columns:
             continue
         allowed = table.column(n).allowed if n in table.column_names else ()
-        expr, unmatched = _value_map(n, m, allowed)
+        expr, unmatched = value_map(n, m, allowed)
         exprs.append(expr)
         if "*" in m:
-            notices += _unmatched(df, n, unmatched, m["*"], rules)
+            notices += unmatched_notice(df, n, unmatched, m["*"], rules.source_names)
     return df.with_columns(exprs), notices
-
-
-def value_key_expr(expr: pl.Expr) -> pl.Expr:
-    """The vectorized :func:`eigyo.ingest.mapping.value_key` (after NFKC): case-folded, trimmed,
-    inner runs of blanks as one space."""
-    return expr.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
-
-
-def _value_map(
-    name: str, mapping: Mapping[str, str], allowed: tuple[str, ...] = ()
-) -> tuple[pl.Expr, pl.Expr]:
-    """Value → canonical value, matched ignoring case, width and repeated blanks; a canonical
-    value itself (``won``) maps to itself; ``"*"`` maps every other non-blank value.
-
-    Returns the mapped column and a flag of the non-blank values no key matched.
-    """
-    raw = pl.col(name).str.strip_chars()
-    key = value_key_expr(pl.col(name))
-    exact = {a: a for a in allowed} | {
-        k: v for k, v in mapping.items() if k != "*" and not k.endswith("*")
-    }
-    exact_hit = key.is_in(list(exact))
-    mapped: pl.Expr = pl.when(exact_hit).then(key.replace_strict(exact, default=None))
-    # each condition is built once (a condition reusing the previous one would double the
-    # expression tree with every prefix); the when-chain gives the first match priority
-    prefixes = [(k[:-1], v) for k, v in mapping.items() if k != "*" and k.endswith("*")]
-    starts = [key.str.starts_with(p).fill_null(False) for p, _ in prefixes]
-    for cond, (_, value) in zip(starts, prefixes, strict=True):
-        mapped = mapped.when(cond).then(pl.lit(value))  # type: ignore[attr-defined]
-    hit = pl.any_horizontal(exact_hit, *starts) if starts else exact_hit
-    unmatched = ~hit & ~nz.blank(raw)
-    mapped = mapped.otherwise(raw)  # type: ignore[attr-defined]
-    if "*" in mapping:
-        mapped = pl.when(unmatched).then(pl.lit(mapping["*"])).otherwise(mapped)
-    return mapped.alias(name), unmatched
-
-
-def _unmatched(
-    df: pl.DataFrame, name: str, flag: pl.Expr, to: str, rules: Rules
-) -> list[tuple[str, dict[str, object]]]:
-    """The values of ``name`` that fell to ``"*"`` (read as ``to``), most frequent first."""
-    counts = (
-        df.filter(flag)
-        .group_by(pl.col(name).str.strip_chars().alias("v"))
-        .len()
-        .sort(["len", "v"], descending=[True, False])
-    )
-    if counts.is_empty():
-        return []
-    shown = ", ".join(f"'{v}' ({n:,})" for v, n in counts.head(UNMATCHED_SHOWN).iter_rows())
-    more = counts.height - UNMATCHED_SHOWN
-    detail = {
-        "col": rules.source_names.get(name, name),
-        "n": int(counts.get_column("len").sum()),
-        "k": counts.height,
-        "to": to or "—",
-        "values": shown + (f" … (+{more})" if more > 0 else ""),
-        "value_list": counts.get_column("v").to_list(),
-    }
-    return [("unmatched_values", detail)]
-
-
-def _fallbacks(
-    df: pl.DataFrame, table: Table, rules: Rules
-) -> tuple[pl.DataFrame, list[tuple[str, dict[str, object]]]]:
-    """Fill blank typed columns from another column of the row, where the rule's ``when`` holds.
-
-    A date standing in for a timestamp is that day's start — or the row's ``created_at`` when
-    that falls on the same day, so a deal closed on the day it was created is not closed before
-    it was created.
-    """
-    notices: list[tuple[str, dict[str, object]]] = []
-    for target, (source, when) in rules.fallbacks.items():
-        t, src = pl.col(_T + target), pl.col(_T + source)
-        cond = pl.lit(True)
-        for col, vals in when.items():
-            cond = cond & pl.col(_T + col).is_in(list(vals)).fill_null(False)
-        value: pl.Expr = src
-        tcol, scol = table.column(target), table.column(source)
-        if tcol.type == "timestamp" and scol.type == "date":
-            value = src.cast(pl.Datetime("us"))
-            if (
-                "created_at" in table.column_names
-                and table.column("created_at").type == "timestamp"
-            ):
-                created = pl.col(_T + "created_at")
-                value = pl.when(created.dt.date() == src).then(created).otherwise(value)
-        fill = t.is_null() & cond & src.is_not_null()
-        lacking = t.is_null() & cond & src.is_null()
-        counts = df.select(fill.sum().alias("f"), lacking.sum().alias("l")).row(0)
-        df = df.with_columns(pl.when(fill).then(value).otherwise(t).alias(_T + target))
-        name = rules.source_names.get(source, source)
-        if counts[0]:
-            notices.append(("filled", {"col": target, "src": name, "n": int(counts[0])}))
-        if counts[1]:
-            notices.append(("fill_missing", {"col": target, "src": name, "n": int(counts[1])}))
-    return df, notices
 
 
 def _typed(c: Column, rules: Rules) -> pl.Expr:
@@ -399,7 +297,7 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
         breaks.append(_breaks(c, t, b, rest))
     df = df.with_columns(typed)
     if rules.fallbacks:
-        df, filled = _fallbacks(df, table, rules)
+        df, filled = fill_from(df, table, rules.fallbacks, rules.source_names, _T)
         notices += filled
     read = [c for c in original.columns if not c.startswith("_") and c not in rules.constants]
     empty = pl.all_horizontal([nz.blank(pl.col(c)) for c in read]) if read else pl.lit(True)
