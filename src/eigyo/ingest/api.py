@@ -101,12 +101,16 @@ def _peek_options(spec: mp.MappingSpec) -> ReadOptions:
     return ReadOptions(report=any(f.report for f in wild))
 
 
-def _wild_jobs(
+def _headers(
     path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
-) -> list[Job]:
+) -> list[str]:
+    """The header of a file no entry names, read once from its start."""
+    return peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
+
+
+def _wild_jobs(path: Path, spec: mp.MappingSpec, headers: list[str]) -> list[Job]:
     """The jobs for a file no entry names: the ``*`` entry that fits its header best, and the
     entries that read such a file alongside it."""
-    headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
     best = spec.best_wild(headers)
     if best is None:
         return []
@@ -114,11 +118,8 @@ def _wild_jobs(
     return [Job(path, table(e.table), e) for e in entries]
 
 
-def _no_entry(
-    path: Path, spec: mp.MappingSpec, encoding: str | None, sheet: str | None
-) -> InputError:
+def _no_entry(path: Path, spec: mp.MappingSpec, headers: list[str]) -> InputError:
     """Which columns would have made the file fit: each ``*`` entry's required headers."""
-    headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
     needs = []
     for f in spec.files:
         if f.match != "*":
@@ -144,17 +145,13 @@ def _plan_mapped(
         if entries:
             return [Job(path, table(e.table), e) for e in entries], []
         # one export, several possible tables: the entry whose columns the file has most of
-        found = _wild_jobs(path, spec, encoding, sheet)
+        headers = _headers(path, spec, encoding, sheet)
+        found = _wild_jobs(path, spec, headers)
         if found:
             return found, []
-        headers = peek_headers(path, encoding=encoding, sheet=sheet, options=_peek_options(spec))
         closest = spec.closest_wild(headers)
-        if closest is None or (
-            closest.signature
-            and closest.score(headers) < 0
-            and len([f for f in spec.files if f.match == "*"]) > 1
-        ):
-            raise _no_entry(path, spec, encoding, sheet)
+        if closest is None:
+            raise _no_entry(path, spec, headers)
         return [Job(path, table(closest.table), closest)], []
     jobs: list[Job] = []
     claimed: set[Path] = set()
@@ -167,7 +164,7 @@ def _plan_mapped(
         for p in sorted(path.iterdir()):
             if p in claimed or not p.is_file() or p.suffix.lower() not in SUFFIXES:
                 continue
-            found = _wild_jobs(p, spec, encoding, sheet)
+            found = _wild_jobs(p, spec, _headers(p, spec, encoding, sheet))
             if not found:
                 skipped.append(p.name)
             jobs += found

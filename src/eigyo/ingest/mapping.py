@@ -194,6 +194,10 @@ class FileSpec:
         needed = {c.name for c in table(self.table).columns if c.required}
         if needed - provided - filled:
             return -1
+        return self.shared(have)
+
+    def shared(self, have: set[str]) -> int:
+        """How many of this entry's columns are among the (normalized) headers ``have``."""
         return sum(any(_norm(s) in have for s in srcs) for srcs in self.columns.values())
 
     @property
@@ -230,15 +234,17 @@ class MappingSpec:
         return max(fit, key=lambda x: (x[0], x[1]))[2] if fit else None
 
     def closest_wild(self, headers: list[str]) -> FileSpec | None:
-        """The ``*`` entry sharing most headers with the file, fit or not: for one file that
-        fits none, the entry whose "missing column" message will help most."""
-        wild = [f for f in self.files if f.match == "*" and f.alongside is None]
+        """For one file that fits no entry: the ``*`` entry of its kind (signature present)
+        sharing most headers with it, whose "missing column" message will help most."""
         have = {_norm(h) for h in headers}
-
-        def shared(f: FileSpec) -> int:
-            return sum(any(_norm(s) in have for s in srcs) for srcs in f.columns.values())
-
-        return max(wild, key=shared, default=None)
+        wild = [
+            f
+            for f in self.files
+            if f.match == "*"
+            and f.alongside is None
+            and (not f.signature or any(_norm(c) in have for c in f.signature))
+        ]
+        return max(wild, key=lambda f: f.shared(have), default=None)
 
     def companions(self, chosen: FileSpec, headers: list[str]) -> list[FileSpec]:
         """The ``alongside`` entries that also read a file chosen for ``chosen``."""
