@@ -206,12 +206,12 @@ def _reps_from_names(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
     name = _q(st.table.name)
     made: list[str] = []
     resolved = 0
+    unique_names = (
+        "SELECT name, min(rep_id) AS rep_id FROM reps WHERE name IS NOT NULL "
+        "GROUP BY name HAVING count(*) = 1"
+    )
     for col in st.reps_from:
         c = _q(col)
-        unique_names = (
-            "SELECT name, min(rep_id) AS rep_id FROM reps WHERE name IS NOT NULL "
-            "GROUP BY name HAVING count(*) = 1"
-        )
         rows = con.execute(
             f"UPDATE {name} SET {c} = r.rep_id FROM ({unique_names}) r "
             f"WHERE {name}.{c} = r.name AND {name}.{c} NOT IN (SELECT rep_id FROM reps)"

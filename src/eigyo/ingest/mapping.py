@@ -58,7 +58,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -569,8 +569,6 @@ def apply(frame: pl.DataFrame, spec: FileSpec) -> Applied:
 
 
 def _with_column(spec: FileSpec, canon: str, source: str) -> FileSpec:
-    from dataclasses import replace
-
     return replace(spec, columns={**spec.columns, canon: (source,)})
 
 

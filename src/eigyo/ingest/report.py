@@ -82,11 +82,6 @@ class FileReport:
     #: made from owner names. Rendered by :func:`notice_text`.
     notices: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def skipped(self) -> int:
-        """Lines of the file that were not data (title rows, footers, totals, other tables)."""
-        return sum(int(n.get("n", 0)) for n in self.notices if str(n["code"]).startswith("skipped"))
-
     def top_reasons(self, n: int = 5) -> list[tuple[str, int]]:
         """The ``n`` most frequent reasons, most frequent first (``column: code`` → count)."""
         return sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
