@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from eigyo import workspace
-from eigyo.analysis import clv, customers, forecast, icp, segments, winprob
+from eigyo.analysis.data import clv, customers, forecast, icp, segments, winprob
+from eigyo.base.periods import parse_period
 from eigyo.demo import generate
 from eigyo.ingest import import_path
-from eigyo.periods import parse_period
 
 CDNOW = Path("/work/shared/data/cdnow-clv/cdnow_customers_summary_with_transactions.csv")
 

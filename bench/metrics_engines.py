@@ -40,8 +40,8 @@ def _child(kind: str, ws_path: Path, repeat: int) -> None:
     sys.path.insert(0, str(HERE))
     from _metrics_peers import METRICS, SQL, pandas_metrics, sql_params
 
+    from eigyo.base.periods import business_days, parse_period
     from eigyo.metrics import compute
-    from eigyo.periods import business_days, parse_period
     from eigyo.workspace import open_workspace
 
     ws = open_workspace(ws_path, read_only=True)

@@ -84,7 +84,7 @@ def _child_import(ws_path: Path, log: Path) -> dict[str, Any]:
 
 
 def _child_map(ws_path: Path, repeat: int) -> dict[str, Any]:
-    from eigyo.analysis.process import directly_follows, process_map
+    from eigyo.analysis.process.process_map import directly_follows, process_map
     from eigyo.workspace import open_workspace
 
     ws = open_workspace(ws_path, read_only=True)

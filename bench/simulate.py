@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from eigyo import workspace
+from eigyo.base.periods import parse_period
 from eigyo.demo import generate
 from eigyo.ingest import import_path
-from eigyo.periods import parse_period
 from eigyo.simulate import Options, compare, simulate
 
 

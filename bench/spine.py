@@ -16,12 +16,12 @@ from pathlib import Path
 
 def main(scale: str) -> None:
     from eigyo import workspace
+    from eigyo.base.periods import parse_period
     from eigyo.demo import generate
     from eigyo.diagnose import diagnose
     from eigyo.ingest import import_path
     from eigyo.metrics import compute
-    from eigyo.periods import parse_period
-    from eigyo.spine import build_report
+    from eigyo.runbook import build_report
 
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from eigyo import workspace
-from eigyo.analysis import alignment as al
-from eigyo.analysis import alignment_value as av
+from eigyo.analysis.alignment import lead_value as av
+from eigyo.analysis.alignment import sources as al
+from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
 from eigyo.ingest import import_path
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace
 from tests._people_demo import demo_ws
 from tests._rows import insert, new_ws

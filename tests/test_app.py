@@ -21,10 +21,10 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from eigyo.app import add_user, create_app
+from eigyo.base.periods import parse_period
 from eigyo.cli import app as cli_app
 from eigyo.diagnose.model import STEPS
 from eigyo.metrics import compute
-from eigyo.periods import parse_period
 from tests.test_app_scope import FY, HOSTILE, VISIBLE, company, only
 
 PASSWORD = "s3cret-pass"

@@ -15,9 +15,9 @@ import pytest
 
 from eigyo.app import Principal, ScopedWorkspace, ScopeError, add_user, authenticate, list_users
 from eigyo.app._users import hash_password, verify_password
+from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
 from eigyo.metrics import REGISTRY, compute
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace
 from tests._rows import insert, new_ws
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from eigyo.analysis.alignment_value import load_costs
+from eigyo.analysis.alignment.lead_value import load_costs
+from eigyo.base.currency import unit_label
 from eigyo.cli import _app, main
-from eigyo.currency import unit_label
 from eigyo.demo import generate
 from eigyo.i18n import t
 from eigyo.ingest import import_path

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from eigyo.analysis import clv
+from eigyo.analysis.data import clv
 from eigyo.cli import main
 from eigyo.errors import InputError
 from tests._rows import insert, new_ws

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from eigyo import workspace
-from eigyo.analysis import customers, forecast, icp, segments, winprob
+from eigyo.analysis.data import customers, forecast, icp, segments, winprob
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from eigyo.analysis.segments import segments
-from eigyo.diagnose.stats import wilson
+from eigyo.analysis.data.segments import segments
+from eigyo.base.periods import parse_period
+from eigyo.base.stats import wilson
 from eigyo.errors import InputError
-from eigyo.periods import parse_period
 from tests._rows import insert, new_ws
 
 FY = parse_period("FY2025")

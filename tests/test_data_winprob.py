@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from eigyo.analysis import winprob
+from eigyo.analysis.data import winprob
 from eigyo.workspace import Workspace
 from tests._rows import insert, new_ws
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from eigyo.base import stats as st
+from eigyo.base.periods import parse_period
 from eigyo.diagnose import STEPS, diagnose, load_checks
-from eigyo.diagnose import stats as st
 from eigyo.diagnose.playbook import playbook
 from eigyo.i18n import LANGS
-from eigyo.periods import parse_period
 from tests._rows import insert, new_ws
 
 FY = parse_period("FY2025")

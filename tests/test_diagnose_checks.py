@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from eigyo.base.periods import parse_period
 from eigyo.diagnose import diagnose
-from eigyo.periods import parse_period
 from tests._rows import insert, new_ws
 
 FY = parse_period("FY2025")

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from eigyo.analysis import enablement as en
-from eigyo.analysis import enablement_skills as es
-from eigyo.periods import parse_period
+from eigyo.analysis.enablement import ramp as en
+from eigyo.analysis.enablement import training as es
+from eigyo.base.periods import parse_period
 from eigyo.workspace import Workspace
 from tests._people_demo import demo_ws
 from tests._rows import insert, new_ws

@@ -13,7 +13,7 @@ import pytest
 
 from eigyo.cli import main
 from eigyo.diagnose import Finding
-from eigyo.spine import RunResult, run_demo
+from eigyo.runbook import RunResult, run_demo
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from eigyo import engines
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.engines import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.metrics import compute
-from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 from tests.conftest import PgServer
 from tests.test_metrics_company import build

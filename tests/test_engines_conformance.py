@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from eigyo import engines
+from eigyo.base.periods import parse_period
 from eigyo.metrics import REGISTRY, MetricValue, compute
-from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 from tests.conftest import STARTUP, PgServer
 from tests.test_metrics_company import build

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from eigyo import engines
+from eigyo.base.periods import parse_period
 from eigyo.diagnose import diagnose
-from eigyo.periods import parse_period
-from eigyo.spine import RunResult, build_report, run_demo
+from eigyo.runbook import RunResult, build_report, run_demo
 from eigyo.workspace import open_workspace
 from tests.conftest import PgServer
 

@@ -21,11 +21,11 @@ import pytest
 
 from eigyo import workspace
 from eigyo.analysis.deals import open_deals_at_end
+from eigyo.base.periods import parse_period
 from eigyo.errors import InputError, WorkspaceError
 from eigyo.ingest import import_path, xes
 from eigyo.ingest.mapping import load_preset
 from eigyo.metrics import compute
-from eigyo.periods import parse_period
 from eigyo.settings import EventLogSettings, Settings, event_log_settings, load, template
 from eigyo.workspace import Workspace
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from eigyo import schema, settings, workspace
+from eigyo.base.periods import business_days, japan_holidays, parse_period
 from eigyo.cli import main
 from eigyo.errors import PeriodError, WorkspaceError
-from eigyo.periods import business_days, japan_holidays, parse_period
 
 # The contract table of DESIGN.md, transcribed by hand: file → (required, optional) columns.
 CONTRACT = {

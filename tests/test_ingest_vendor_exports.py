@@ -153,8 +153,8 @@ def test_salesforce_japanese_report_without_ids(tmp_path: Path) -> None:
         ("鈴木 花子", "鈴木 花子", "generalist", date(2025, 4, 2)),
     ]
     # their hire dates are assumed, so no ramp or new-hire figure is computed from them
-    from eigyo.analysis.enablement import new_hires
-    from eigyo.periods import parse_period
+    from eigyo.analysis.enablement.ramp import new_hires
+    from eigyo.base.periods import parse_period
 
     assert new_hires(ws, parse_period("FY2025", 4)).height == 0
     # the same report imported again updates the same rows (stable generated ids)

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from eigyo import workspace
+from eigyo.base.currency import money
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
-from eigyo.currency import money
 from eigyo.diagnose import diagnose
 from eigyo.ingest import import_path
 from eigyo.metrics import compute, format_metric
-from eigyo.periods import parse_period
 from eigyo.report import render_html
 from eigyo.report._format import fmt_value
-from eigyo.spine import kpi_tiles, report_input
+from eigyo.runbook import kpi_tiles, report_input
 
 PERIOD = "2025-04"
 AMOUNT = 1000.25

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
 from eigyo.metrics import DIMENSIONS, KINDS, REGISTRY, compute, validate
 from eigyo.metrics._format import format_value
 from eigyo.metrics.docs import render
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace
 from tests.test_metrics_company import build
 from tests.test_metrics_values import EXPECTED_APRIL

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from eigyo.base.periods import Period, business_days, parse_period
 from eigyo.metrics import REGISTRY, compare, compute, compute_series, same_period_last_year
-from eigyo.periods import Period, business_days, parse_period
 from eigyo.workspace import Workspace
 from tests.test_metrics_company import build
 

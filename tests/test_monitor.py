@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from eigyo import workspace
+from eigyo.base.periods import parse_period
 from eigyo.cli import app
 from eigyo.diagnose.model import Finding
 from eigyo.ingest import import_path
 from eigyo.monitor import list_snapshots, regressions, take_snapshot
 from eigyo.monitor.alerts import finding_alerts, finding_key
 from eigyo.monitor.config import TEMPLATE, parse
-from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 
 WEEKS, SHIFT_WEEKS = 30, 4

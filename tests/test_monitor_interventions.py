@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from eigyo.cli import app
 from eigyo.diagnose.did import verdict
 from eigyo.monitor import add_intervention, effects
-from eigyo.spine import run_demo
+from eigyo.runbook import run_demo
 from eigyo.workspace import open_workspace
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from eigyo.analysis.process import directly_follows, process_map
+from eigyo.analysis.process.process_map import directly_follows, process_map
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
-from eigyo.periods import parse_period
 from tests._rows import new_ws
 from tests.test_process_data import company
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from eigyo.analysis.bottleneck import bottlenecks
-from eigyo.analysis.dwell import stuck_deals, time_in_stage
-from eigyo.analysis.funnel import funnel, leakage
-from eigyo.analysis.rework import (
+from eigyo.analysis.process.bottleneck import bottlenecks
+from eigyo.analysis.process.dwell import stuck_deals, time_in_stage
+from eigyo.analysis.process.funnel import funnel, leakage
+from eigyo.analysis.process.rework import (
     lead_to_opportunity,
     move_summary,
     rework_by_rep,
     skipped_stages,
 )
+from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace, open_workspace
 from tests._rows import insert
 from tests.test_process_data import company

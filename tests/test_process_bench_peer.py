@@ -11,7 +11,7 @@ from types import ModuleType
 
 import polars as pl
 
-from eigyo.analysis.process import process_map
+from eigyo.analysis.process.process_map import process_map
 from eigyo.ingest import import_path
 from tests._rows import new_ws
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from eigyo import engines
-from eigyo.analysis.process import ProcessMap, directly_follows, process_map
-from eigyo.periods import parse_period
+from eigyo.analysis.process.process_map import ProcessMap, directly_follows, process_map
+from eigyo.base.periods import parse_period
 from eigyo.workspace import open_workspace
 from tests.conftest import PgServer
 from tests.test_process_data import company

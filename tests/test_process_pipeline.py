@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from eigyo.analysis.pipeline import pipeline_by_stage, waterfall
-from eigyo.analysis.process import process_map
-from eigyo.analysis.process_chart import process_figure
-from eigyo.analysis.slippage import pushes
+from eigyo.analysis.process.pipeline import pipeline_by_stage, waterfall
+from eigyo.analysis.process.process_map import process_map
+from eigyo.analysis.process.sankey import process_figure
+from eigyo.analysis.process.slippage import pushes
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace
 from tests._rows import insert
 from tests.test_process_data import company

@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from eigyo.analysis.process import process_map
+from eigyo.analysis.process.process_map import process_map
 from eigyo.cli import main
 from eigyo.ingest import import_path, stream
 from eigyo.workspace import Workspace

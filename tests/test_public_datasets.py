@@ -28,7 +28,7 @@ import pytest
 
 from eigyo.cli import main
 from eigyo.diagnose.checks import load_checks
-from eigyo.diagnose.engine import needs_of
+from eigyo.diagnose.evaluate import needs_of
 from eigyo.metrics._needs import unmet
 from eigyo.workspace import open_workspace
 
@@ -256,7 +256,7 @@ def test_pipeline_without_activities_flags_no_stale_deal(
     if d.name != "maven":
         pytest.skip("Maven has open deals and no activities")
     from eigyo.analysis.deals import open_deals_at_end
-    from eigyo.periods import parse_period
+    from eigyo.base.periods import parse_period
 
     w = open_workspace(path, read_only=True)
     try:

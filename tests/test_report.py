@@ -17,10 +17,10 @@ import polars as pl
 import pytest
 
 from eigyo.analysis import overview
+from eigyo.base.periods import Period
 from eigyo.diagnose.model import STEPS, Finding
 from eigyo.errors import InputError
 from eigyo.i18n import catalogue, t
-from eigyo.periods import Period
 from eigyo.report import KpiTile, ReportInput, render_html, write_report
 from eigyo.report._format import fmt_value
 from eigyo.workspace import Workspace, init

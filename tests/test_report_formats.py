@@ -19,10 +19,10 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pypdf import PdfReader
 
+from eigyo.base.periods import Period
 from eigyo.cli import main
 from eigyo.diagnose.model import Finding
 from eigyo.errors import EigyoError
-from eigyo.periods import Period
 from eigyo.report import (
     FORMATS,
     KpiTile,

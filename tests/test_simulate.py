@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from eigyo import workspace
+from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.demo import generate
 from eigyo.errors import InputError
 from eigyo.ingest import import_path
-from eigyo.periods import parse_period
 from eigyo.simulate import (
     OUTCOMES,
     SIM_ROLES,

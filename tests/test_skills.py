@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from eigyo.analysis.skills import KAPPA_MAX, fit_prior, shrink, skill_matrix
-from eigyo.analysis.structure import behaviour_role
-from eigyo.periods import parse_period
+from eigyo.analysis.specialization.skills import KAPPA_MAX, fit_prior, shrink, skill_matrix
+from eigyo.analysis.specialization.structure import behaviour_role
+from eigyo.base.periods import parse_period
 from tests._rows import insert, new_ws
 
 

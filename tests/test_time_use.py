@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from eigyo.analysis import time_use as tu
-from eigyo.periods import parse_period
+from eigyo.analysis.organization import time_use as tu
+from eigyo.base.periods import parse_period
 from eigyo.workspace import Workspace
 from tests._people_demo import demo_ws
 from tests._rows import insert, new_ws

@@ -7,14 +7,14 @@ so logs, tests and callers that only read the message keep working.
 
 from __future__ import annotations
 
+from eigyo.i18n import t
+
 
 class EigyoError(Exception):
     """A domain error: bad data, an unknown period, a missing workspace. Never a bug."""
 
     def __init__(self, message: str = "", /, *, key: str | None = None, **values: object) -> None:
         if key is not None and not message:
-            from eigyo.i18n import t
-
             message = t(key, "en", **values)
         super().__init__(message)
         self.key = key
@@ -24,8 +24,6 @@ class EigyoError(Exception):
         """The message in ``lang`` when the error carries a catalogue key, else as raised."""
         if self.key is None:
             return str(self)
-        from eigyo.i18n import t
-
         return t(self.key, lang, **self.values)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from eigyo.currency import is_code as is_currency_code
+from eigyo.base.currency import is_code as is_currency_code
 from eigyo.engines._spec import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.schema import STAGE_KINDS
@@ -164,7 +164,7 @@ timeout_s = 10
 """
 
 #: Enablement: required capability levels per role, read by
-#: :mod:`eigyo.analysis.enablement_skills` (defaults in code when absent).
+#: :mod:`eigyo.analysis.enablement.training` (defaults in code when absent).
 ENABLEMENT_TEMPLATE = """
 [enablement]
 # Required capability level (1-5) for each selling role; capabilities not listed need

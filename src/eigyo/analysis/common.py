@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from eigyo.periods import Period
+from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
 
 #: Team shown for records whose rep is unknown or has no team.

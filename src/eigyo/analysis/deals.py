@@ -10,8 +10,8 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_account, with_rep
+from eigyo.base.periods import Period
 from eigyo.metrics._needs import present
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import ibis
 import polars as pl
 
-from eigyo.analysis.leads import mql_leads
-from eigyo.periods import Period
+from eigyo.analysis.alignment.leads import mql_leads
+from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
 
 _DAY = 86_400.0

@@ -14,22 +14,22 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from eigyo.analysis.process import ProcessMap, process_map
+from eigyo.analysis.process.process_map import ProcessMap, process_map
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
-from eigyo.currency import DEFAULT_CURRENCY
+from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.periods import Period, fiscal_year_of, parse_period
 from eigyo.diagnose import Finding, diagnose
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS
 from eigyo.errors import InputError
 from eigyo.metrics import DIMENSIONS, REGISTRY, MetricValue, compute, format_metric
 from eigyo.metrics._groups import with_group  # the registry's own grouping, for drill-down
 from eigyo.metrics._vocab import POPULATIONS, Ctx  # named populations, for drill-down
-from eigyo.periods import Period, fiscal_year_of, parse_period
 from eigyo.report import _charts_sales as sales_charts
 from eigyo.report._figures import Chart
 from eigyo.report._figures import Ctx as ChartCtx
 from eigyo.report._sections import STEP_CHARTS, FindingView, TileView, finding_view, tile_view
+from eigyo.runbook import kpi_tiles
 from eigyo.schema import table as schema_table
-from eigyo.spine import kpi_tiles
 
 #: Most records one drill-down or record list returns (the API pages with ``offset``).
 MAX_ROWS = 500

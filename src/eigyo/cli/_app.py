@@ -12,9 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from eigyo.errors import InputError
-from eigyo.i18n import check_lang
-from eigyo.periods import Period, parse_period
+from eigyo.base.periods import Period, parse_period
+from eigyo.i18n import UnknownLanguage, check_lang
 from eigyo.workspace import Workspace, open_workspace
 
 app = typer.Typer(
@@ -61,7 +60,7 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
 def lang_of(lang: str) -> str:
     try:
         return check_lang(lang)
-    except InputError as e:
+    except UnknownLanguage as e:
         raise typer.BadParameter(str(e), param_hint="--lang") from None
 
 

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from eigyo.analysis import clv, customers, icp, segments, winprob
-from eigyo.analysis import forecast as forecast_mod
 from eigyo.analysis.availability import check, not_enough, unavailable
+from eigyo.analysis.data import clv, customers, icp, segments, winprob
+from eigyo.analysis.data import forecast as forecast_mod
+from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -26,9 +28,7 @@ from eigyo.cli._app import (
     parse_day,
 )
 from eigyo.cli._unavailable import say_not_available, sections_json
-from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
-from eigyo.periods import parse_period
 from eigyo.workspace import Workspace, open_workspace
 
 

@@ -10,7 +10,7 @@ import typer
 from eigyo.cli._app import FormatOpt, LangOpt, app, check_format, console, emit_json, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
-from eigyo.spine import run_demo
+from eigyo.runbook import run_demo
 
 SCALES = ("small", "medium", "large")
 PHASES = ("generate", "import", "metrics", "diagnose", "report")

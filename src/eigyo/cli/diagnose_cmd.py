@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from eigyo.base.currency import money
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -20,13 +22,11 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.cli._progress import progress_bar
-from eigyo.currency import money
 from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
 from eigyo.metrics import readable
-from eigyo.periods import parse_period
-from eigyo.spine import findings_html
+from eigyo.runbook import findings_html
 from eigyo.workspace import open_workspace
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}

@@ -27,9 +27,9 @@ from eigyo.i18n import t
 from eigyo.ingest import FileReport, ImportReport, import_path
 from eigyo.ingest.api import MAX_REJECT_RATE
 from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
+from eigyo.ingest.import_report import notice_text
 from eigyo.ingest.load import Progress as ProgressFn
 from eigyo.ingest.quality import warning_text
-from eigyo.ingest.report import notice_text
 
 
 @contextmanager

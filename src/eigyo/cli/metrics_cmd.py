@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -28,7 +29,6 @@ from eigyo.cli._app import (
 from eigyo.cli.engine_cmd import EngineOpt
 from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, MetricValue, compute, format_metric, unit_name
-from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 
 metrics_app = typer.Typer(

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -22,7 +24,6 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.cli._progress import phase_bars
-from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, format_value
@@ -38,7 +39,6 @@ from eigyo.monitor import (
     take_snapshot,
 )
 from eigyo.monitor.snapshots import default_period
-from eigyo.periods import parse_period
 from eigyo.workspace import open_workspace
 
 intervention_app = typer.Typer(help="Record interventions and measure whether they worked.")
@@ -209,7 +209,7 @@ def intervention_list(
     """List recorded interventions with the reps they touch."""
     check_format(fmt)
     lang = lang_of(lang)
-    from eigyo.analysis.interventions import interventions
+    from eigyo.analysis.monitor.interventions import interventions
 
     with open_workspace(workspace, read_only=True) as ws:
         ivs = interventions(ws)

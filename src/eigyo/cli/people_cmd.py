@@ -13,17 +13,18 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from eigyo.analysis import alignment as al
-from eigyo.analysis import alignment_value as av
-from eigyo.analysis import enablement as en
-from eigyo.analysis import enablement_skills as es
-from eigyo.analysis import time_use as tu
+from eigyo.analysis.alignment import lead_value as av
+from eigyo.analysis.alignment import sources as al
 from eigyo.analysis.availability import (
     NotAvailable,
     has_time_of_day,
     no_time_of_day,
     unavailable,
 )
+from eigyo.analysis.enablement import ramp as en
+from eigyo.analysis.enablement import training as es
+from eigyo.analysis.organization import time_use as tu
+from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -36,7 +37,6 @@ from eigyo.cli._app import (
     open_required_period,
 )
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
-from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
@@ -321,7 +321,7 @@ def _print_best(df: pl.DataFrame, lang: str) -> None:
     if best.is_empty():
         console.print(t("people.title.no_best_calls", lang))
         return
-    from eigyo.analysis.people_stats import WEEKDAYS
+    from eigyo.analysis.verdicts import WEEKDAYS
 
     windows = ", ".join(
         f"{t(f'people.weekday.{WEEKDAYS[d]}', lang)} {h}:00 ({r:.0%})"

@@ -10,13 +10,15 @@ import typer
 from rich.table import Table
 
 from eigyo.analysis.availability import check, unavailable
-from eigyo.analysis.bottleneck import bottlenecks
-from eigyo.analysis.dwell import stuck_deals, time_in_stage
-from eigyo.analysis.funnel import check_dimension, funnel, leakage
-from eigyo.analysis.pipeline import end_of, pipeline_by_stage, waterfall
-from eigyo.analysis.process import ProcessMap, process_map
-from eigyo.analysis.rework import move_summary, skipped_stages
-from eigyo.analysis.slippage import pushes
+from eigyo.analysis.process.bottleneck import bottlenecks
+from eigyo.analysis.process.dwell import stuck_deals, time_in_stage
+from eigyo.analysis.process.funnel import check_dimension, funnel, leakage
+from eigyo.analysis.process.pipeline import end_of, pipeline_by_stage, waterfall
+from eigyo.analysis.process.process_map import ProcessMap, process_map
+from eigyo.analysis.process.rework import move_summary, skipped_stages
+from eigyo.analysis.process.slippage import pushes
+from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
+from eigyo.base.periods import Period, parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -30,9 +32,7 @@ from eigyo.cli._app import (
     parse_day,
 )
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
-from eigyo.currency import DEFAULT_CURRENCY, money, unit_label
 from eigyo.i18n import t
-from eigyo.periods import Period, parse_period
 from eigyo.workspace import Workspace
 
 PeriodOpt = Annotated[

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
-from eigyo.periods import parse_period
 from eigyo.report import FORMATS, default_name
-from eigyo.spine import build_report
+from eigyo.runbook import build_report
 from eigyo.workspace import open_workspace
 
 

@@ -1,6 +1,7 @@
 """``eigyo simulate`` (organization what-ifs) and ``eigyo skills`` (the skill matrix).
 
-Thin: parse the options, call :mod:`eigyo.simulate` or :mod:`eigyo.analysis.skills`, render.
+Thin: parse the options, call :mod:`eigyo.simulate` or
+:mod:`eigyo.analysis.specialization.skills`, render.
 ``--format json`` prints the document of DESIGN.md's contract; replications show a progress bar.
 """
 
@@ -13,7 +14,9 @@ import typer
 from rich.table import Table
 
 from eigyo.analysis.availability import check, not_enough, unavailable
-from eigyo.analysis.skills import SKILLS, skill_matrix
+from eigyo.analysis.specialization.skills import SKILLS, skill_matrix
+from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -26,10 +29,8 @@ from eigyo.cli._app import (
 )
 from eigyo.cli._progress import progress_bar
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
-from eigyo.currency import DEFAULT_CURRENCY
 from eigyo.i18n import t
 from eigyo.metrics import format_value
-from eigyo.periods import parse_period
 from eigyo.simulate import (
     OUTCOMES,
     NotEnoughToSimulate,

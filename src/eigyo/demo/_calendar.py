@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from eigyo.base.periods import japan_holidays
 from eigyo.demo._config import END, F64, I64, START, WARM
-from eigyo.periods import japan_holidays
 
 NA = np.iinfo(np.int64).min
 DAY = 86_400

@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 import numpy as np
 import polars as pl
 
-from eigyo.diagnose import stats
+from eigyo.base import stats
 from eigyo.diagnose.checks import Check, Filter
 from eigyo.diagnose.impact import Gap
 

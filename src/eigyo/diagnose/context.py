@@ -9,10 +9,15 @@ from functools import cached_property
 
 import ibis.expr.types as ir
 
-from eigyo.analysis import deals, handoff, leads, people, stages
+from eigyo.analysis import deals
+from eigyo.analysis.alignment import leads
 from eigyo.analysis.common import in_period
+from eigyo.analysis.enablement import onboarding as people
+from eigyo.analysis.enablement import training
+from eigyo.analysis.process import stages
+from eigyo.analysis.specialization import handoff
+from eigyo.base.periods import Period
 from eigyo.metrics._needs import present
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 SampleFn = Callable[[Workspace, Period], ir.Table]
@@ -30,7 +35,7 @@ SAMPLES: dict[str, SampleFn] = {
     "closed_deals_vs_previous": deals.closed_deals_vs_previous,
     "sdr_sourced_deals": handoff.sdr_sourced_deals,
     "selling_hours_per_win": people.selling_hours_per_win,
-    "capability_gaps": people.capability_gap_by_rep,
+    "capability_gaps": training.capability_gap_by_rep,
 }
 
 

@@ -3,8 +3,8 @@ reps against untouched reps, before vs after the start, with a bootstrap interva
 
 from __future__ import annotations
 
-from eigyo.analysis.interventions import interventions, lead_cells, windows
-from eigyo.diagnose import stats
+from eigyo.analysis.monitor.interventions import interventions, lead_cells, windows
+from eigyo.base import stats
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.context import Context
 from eigyo.diagnose.model import Finding, Severity

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eigyo.currency import DEFAULT_CURRENCY, currency
+from eigyo.base.currency import DEFAULT_CURRENCY, currency
 
 STEPS = (
     "measure",

@@ -12,7 +12,7 @@ from importlib import resources
 from string import Formatter
 from typing import Any
 
-from eigyo.currency import DEFAULT_CURRENCY
+from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS

@@ -22,7 +22,7 @@ PERSISTENT_POINTS = 4
 
 
 def run_regressions(check: Check, ctx: Context) -> list[Finding]:
-    from eigyo.monitor import regressions
+    from eigyo.analysis.monitor.regressions import regressions
 
     try:
         # ibis 12's list_tables() breaks on DuckDB 2 (fetch_arrow_table is gone): ask directly.

@@ -50,9 +50,12 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+class UnknownLanguage(ValueError):
+    """A language other than ja or en. A ``ValueError`` (not an ``eigyo.errors`` class) because
+    this catalogue is the lowest layer: :mod:`eigyo.errors` reads it, so it imports nothing."""
+
+
 def check_lang(lang: str) -> Lang:
     if lang not in LANGS:
-        from eigyo.errors import InputError
-
-        raise InputError(f"Unknown language {lang!r}. Use ja or en.")
+        raise UnknownLanguage(f"Unknown language {lang!r}. Use ja or en.")
     return lang  # type: ignore[return-value]

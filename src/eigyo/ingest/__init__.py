@@ -8,7 +8,7 @@ Flow (one module per step): :mod:`~eigyo.ingest.readers` (bytes → text → fra
 """
 
 from eigyo.ingest.api import import_path
+from eigyo.ingest.import_report import FileReport, ImportReport, Problem
 from eigyo.ingest.mapping import presets
-from eigyo.ingest.report import FileReport, ImportReport, Problem
 
 __all__ = ["FileReport", "ImportReport", "Problem", "import_path", "presets"]

@@ -22,6 +22,7 @@ from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest import mapping as mp
 from eigyo.ingest import stream
+from eigyo.ingest.import_report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.layout import header_line
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
 from eigyo.ingest.readers import (
@@ -33,7 +34,6 @@ from eigyo.ingest.readers import (
     read_file,
     sniff_delimiter,
 )
-from eigyo.ingest.report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.stream import (
     Stage,
     bounded_memory,

@@ -15,7 +15,7 @@ import polars as pl
 
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.ingest.report import ImportReport, reason_text
+from eigyo.ingest.import_report import ImportReport, reason_text
 from eigyo.workspace import Workspace
 
 #: Columns of the rejects CSV before the original record's own columns.

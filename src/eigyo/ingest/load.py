@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from eigyo.ingest.import_report import FileReport, ImportReport
 from eigyo.ingest.quality import WARNINGS_DDL, record_warnings
-from eigyo.ingest.report import FileReport, ImportReport
 from eigyo.ingest.stream import Stage
 from eigyo.ingest.validate import ROW
 from eigyo.schema import EXTRA_COLUMN, Table

@@ -20,12 +20,12 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from eigyo.base.periods import Period
 from eigyo.errors import InputError
 from eigyo.metrics._model import DIMENSIONS, Comparison, Metric, MetricValue
 from eigyo.metrics._needs import Reason, present
 from eigyo.metrics._registry import KINDS, REGISTRY
 from eigyo.metrics._vocab import Ctx
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 

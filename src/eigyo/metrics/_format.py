@@ -2,14 +2,14 @@
 
 Kept beside the registry (not in the CLI) so the reports and the web app show the same text.
 The unit ``yen`` is the JSON contract's name for "an amount in the workspace currency"; the
-amount is written with that currency's symbol and decimals by :func:`eigyo.currency.money`.
+amount is written with that currency's symbol and decimals by :func:`eigyo.base.currency.money`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eigyo.currency import DEFAULT_CURRENCY, money
+from eigyo.base.currency import DEFAULT_CURRENCY, money
 
 if TYPE_CHECKING:
     from eigyo.metrics._model import MetricValue

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from eigyo.metrics._catalog_more import ACTIVITY_METRICS, CUSTOMER_METRICS, LEAD_METRICS
+from eigyo.metrics._catalog_leads_activity import ACTIVITY_METRICS, CUSTOMER_METRICS, LEAD_METRICS
 from eigyo.metrics._catalog_sales import SALES_METRICS
 from eigyo.metrics._groups import reachable
 from eigyo.metrics._kinds import GENERIC_KINDS, Kind
+from eigyo.metrics._kinds_specific import SPECIAL_KINDS
 from eigyo.metrics._model import CATEGORIES, DIMENSIONS, DIRECTIONS, UNITS, Metric
 from eigyo.metrics._needs import problems as need_problems
-from eigyo.metrics._special import SPECIAL_KINDS
 from eigyo.metrics._vocab import ACTIVITY_TYPES, CONDITIONS, POPULATIONS, VALUES
 
 KINDS: dict[str, Kind] = {k.name: k for k in (*GENERIC_KINDS, *SPECIAL_KINDS)}

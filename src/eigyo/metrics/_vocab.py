@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ibis.expr.types as ir
 
-from eigyo.periods import Period
+from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from eigyo.currency import CURRENCIES
+from eigyo.base.currency import CURRENCIES
 from eigyo.metrics._format import unit_name
 from eigyo.metrics._groups import DEAL_SIZE_BANDS, SIZE_BANDS
 from eigyo.metrics._model import CATEGORIES, DIMENSIONS, NONE_GROUP, Metric

@@ -6,12 +6,12 @@ weekly and monthly series against their own history; ``alerts`` says once what g
 diagnosis the metrics that left their limits.
 """
 
+from eigyo.analysis.monitor.regressions import Regression, regressions
 from eigyo.monitor.alerts import Alert, list_alerts
 from eigyo.monitor.config import MonitorConfig
 from eigyo.monitor.config import load as load_config
 from eigyo.monitor.control import Chart, Signal, chart
 from eigyo.monitor.interventions import Effect, add_intervention, effects
-from eigyo.monitor.regressions import Regression, regressions
 from eigyo.monitor.sinks import SinkError, deliver
 from eigyo.monitor.snapshots import (
     MonitorRun,

@@ -18,12 +18,12 @@ from typing import Any
 
 import duckdb
 
-from eigyo.currency import DEFAULT_CURRENCY
+from eigyo.analysis.monitor import history as store
+from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import SEVERITY_RANK, Finding
 from eigyo.i18n import LANGS, t
 from eigyo.metrics import REGISTRY
 from eigyo.metrics._format import format_value
-from eigyo.monitor import store
 from eigyo.monitor.control import episodes
 from eigyo.monitor.series import Series
 

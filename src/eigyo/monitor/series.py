@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from eigyo.base.periods import Period
 from eigyo.metrics import REGISTRY, compute
 from eigyo.metrics._needs import present
 from eigyo.monitor.config import MonitorConfig
 from eigyo.monitor.control import Chart, chart
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 Tick = Callable[[str, int, int], None]

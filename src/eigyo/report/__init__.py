@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from eigyo.report._formats import FORMATS, default_name, write_format
 from eigyo.report._model import KpiTile, ReportInput
 from eigyo.report._render import render_html, write_report
+from eigyo.report._writers import FORMATS, default_name, write_format
 
 if TYPE_CHECKING:
     from eigyo.report.pdf import render_pdf, write_pdf

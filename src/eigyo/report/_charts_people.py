@@ -5,8 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from eigyo.analysis import alignment_value, enablement_skills, figures_people, time_use
 from eigyo.analysis import overview as ov
+from eigyo.analysis.alignment import lead_value as alignment_value
+from eigyo.analysis.enablement import figures as figures_people
+from eigyo.analysis.enablement import training as enablement_skills
+from eigyo.analysis.organization import time_use
 from eigyo.report._figures import (
     ACCENT,
     ALERT,

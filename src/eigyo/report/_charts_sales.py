@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from eigyo.analysis import overview as ov
-from eigyo.analysis.process import process_map as build_process_map
-from eigyo.analysis.process_chart import process_figure
+from eigyo.analysis.process.process_map import process_map as build_process_map
+from eigyo.analysis.process.sankey import process_figure
 from eigyo.report._figures import ACCENT, Chart, Ctx, chart, new_figure, shade_period
 from eigyo.schema import ROLES
 

@@ -12,10 +12,10 @@ import ibis
 import polars as pl
 
 from eigyo.analysis.deals import open_deals_at_end
+from eigyo.base.periods import Period
 from eigyo.diagnose.checks import load_checks
-from eigyo.diagnose.engine import needs_of
+from eigyo.diagnose.evaluate import needs_of
 from eigyo.metrics import unmet
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 #: Days without activity after which an open deal counts as stale (as the check uses).

@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from eigyo.currency import currency
+from eigyo.base.currency import currency
+from eigyo.base.periods import Period
 from eigyo.i18n import t
 from eigyo.metrics import Reason, unmet
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 FONT_STACK = (

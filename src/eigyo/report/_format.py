@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from eigyo.currency import DEFAULT_CURRENCY, money
+from eigyo.base.currency import DEFAULT_CURRENCY, money
 from eigyo.i18n import catalogue, t
 
 #: Unit of a generic evidence key is the metric's unit (value, target, previous …).
@@ -40,7 +40,8 @@ def _smart(x: float) -> str:
 
 def fmt_value(value: float | None, unit: str, lang: str, currency: str = DEFAULT_CURRENCY) -> str:
     """Format a value by unit: ``ratio`` as %, ``yen`` as an amount in ``currency`` (the one
-    money formatter, :func:`eigyo.currency.money`), durations in days, minutes or hours with the
+    money formatter, :func:`eigyo.base.currency.money`), durations in days, minutes or hours with
+    the
     unit word of the language; None as a dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from eigyo.currency import DEFAULT_CURRENCY
+from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.periods import Period
 from eigyo.diagnose.model import Finding
 from eigyo.metrics import Reason
-from eigyo.periods import Period
 
 Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
 UNITS: tuple[str, ...] = ("ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day")

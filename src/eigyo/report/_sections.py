@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from eigyo.currency import DEFAULT_CURRENCY
+from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS, Finding
 from eigyo.i18n import t
 from eigyo.metrics import readable

@@ -22,7 +22,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from eigyo.currency import DEFAULT_CURRENCY, currency
+from eigyo.base.currency import DEFAULT_CURRENCY, currency
 from eigyo.i18n import check_lang, t
 from eigyo.metrics import REGISTRY, compute
 from eigyo.report._deal_lists import COLUMNS, open_deals, stale_deals

@@ -1,8 +1,9 @@
 """Calibration: everything the simulation needs, measured from the organization's own data.
 
 One window of data (the backtest period, or the last twelve months for a what-if) gives each
-rep's shrunk skills (:mod:`eigyo.analysis.skills`), behaviour role
-(:mod:`~eigyo.analysis.structure`), load and hours (:mod:`~eigyo.analysis.capacity`), the
+rep's shrunk skills (:mod:`eigyo.analysis.specialization.skills`), behaviour role
+(:mod:`~eigyo.analysis.specialization.structure`), load and hours
+(:mod:`~eigyo.analysis.specialization.capacity`), the
 observed response times, the flows of leads and deals per team, the joint (outcome, cycle) of
 closed deals, won amounts, and the open pipeline at the start. Queries run in the engine; only
 per-rep and per-deal arrays come back. Where a quantity has no data, a stated assumption
@@ -20,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from eigyo.analysis import capacity, skills, structure
 from eigyo.analysis.common import days_between, in_period, minutes_between
+from eigyo.analysis.specialization import capacity, skills, structure
+from eigyo.base.periods import Period
 from eigyo.errors import InputError
-from eigyo.periods import Period
 from eigyo.workspace import Workspace
 
 F64 = npt.NDArray[np.float64]

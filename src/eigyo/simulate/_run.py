@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from eigyo.base.periods import Period
 from eigyo.errors import InputError
 from eigyo.metrics import compute
-from eigyo.periods import Period
 from eigyo.simulate._calibrate import Calibration, NotEnoughToSimulate, calibrate
 from eigyo.simulate._model import Model, Tally
 from eigyo.simulate._plan import (

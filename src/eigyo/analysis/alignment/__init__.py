@@ -1,0 +1,1 @@
+"""Step 4 ``alignment``: the marketing → sales hand-off of leads."""

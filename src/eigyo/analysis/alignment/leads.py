@@ -1,0 +1,77 @@
+"""Lead samples for the alignment step: response time, SLA, untouched leads, lead outcome."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from eigyo.analysis.common import in_period, minutes_between, with_rep
+from eigyo.base.periods import Period
+from eigyo.workspace import Workspace
+
+
+def lead_outcomes(ws: Workspace) -> ir.Table:
+    """Whether each lead's opportunity (leads.opportunity_id, or one whose lead_id is the lead)
+    is won by now — the numerator of lead_conversion_rate."""
+    lead = ws.table("leads")
+    o = ws.table("opportunities")
+    won = o.filter(o.status == "won")
+    by_lead = won.filter(won.lead_id.notnull()).select(_lid=won.lead_id).distinct()
+    by_opp = won.select(_oid=won.opportunity_id)
+    j = lead.left_join(by_lead, lead.lead_id == by_lead._lid)
+    j = j.left_join(by_opp, j.opportunity_id == by_opp._oid)
+    return j.select("lead_id", won=(j._lid.notnull() | j._oid.notnull()).cast("int64"))
+
+
+def mql_leads(ws: Workspace, period: Period) -> ir.Table:
+    """Leads created in the period with an mql_at: response minutes, within SLA, untouched, won."""
+    sla = ws.settings.lead_sla_minutes
+    lead = ws.table("leads")
+    lead = lead.filter(lead.mql_at.notnull() & in_period(lead.created_at, period))
+    minutes = minutes_between(lead.mql_at, lead.first_response_at)
+    lead = lead.mutate(response_minutes=minutes)
+    out = lead_outcomes(ws)
+    lead = lead.left_join(out, lead.lead_id == out.lead_id)
+    lead = with_rep(ws, lead)
+    return lead.select(
+        "lead_id",
+        rep_id=lead.owner_rep_id,
+        team=lead.team,
+        source=lead.source.fill_null("(unknown)"),
+        created_at=lead.created_at,
+        response_minutes=lead.response_minutes,
+        within_sla=(lead.response_minutes.notnull() & (lead.response_minutes <= sla)).cast("int64"),
+        untouched=lead.first_response_at.isnull().cast("int64"),
+        won=lead.won.fill_null(0),
+    )
+
+
+def lead_value(ws: Workspace, period: Period) -> dict[str, float]:
+    """Won amount per answered lead and the won rate of leads within / outside the SLA: the exchange
+    rate the alignment checks use to turn missed leads into money."""
+    s = mql_leads(ws, period)
+    o = ws.table("opportunities")
+    avg = o.filter((o.status == "won") & in_period(o.closed_at, period)).amount.mean()
+    agg = (
+        s.aggregate(
+            answered=(1 - s.untouched).sum(),
+            won_answered=(s.won * (1 - s.untouched)).sum(),
+            in_sla=s.within_sla.sum(),
+            won_in_sla=(s.won * s.within_sla).sum(),
+            out_sla=(1 - s.within_sla).sum(),
+            won_out_sla=(s.won * (1 - s.within_sla)).sum(),
+        )
+        .mutate(avg_won=ibis.literal(0.0) + avg.as_scalar())
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+
+    def rate(k: str, n: str) -> float:
+        return float(agg[k] or 0) / float(agg[n]) if agg[n] else 0.0
+
+    return {
+        "won_rate_answered": rate("won_answered", "answered"),
+        "won_rate_in_sla": rate("won_in_sla", "in_sla"),
+        "won_rate_out_sla": rate("won_out_sla", "out_sla"),
+        "avg_won_amount": float(agg["avg_won"] or 0.0),
+    }

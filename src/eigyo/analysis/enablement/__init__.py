@@ -1,0 +1,1 @@
+"""Step 5 ``enablement``: new reps, ramp, training and capability gaps."""

@@ -1,0 +1,1 @@
+"""The ``monitor`` loop's analyses: snapshot history, regressions, intervention samples."""

@@ -1,0 +1,1 @@
+"""Step 7 ``organization``: how selling time is used."""

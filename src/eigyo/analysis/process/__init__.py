@@ -1,0 +1,1 @@
+"""Step 2 ``process``: where deals leak, stall, loop back or slip."""

@@ -1,0 +1,221 @@
+"""Stage entries and stage exits: the ordered stage history every process analysis starts from.
+
+:func:`stage_entries` puts each opportunity's stage entries in one order — by ``entered_at``, ties
+broken by the configured stage order (stages ``eigyo.toml`` does not list come after), then by
+stage name, so the same data always gives the same sequence — and attaches to every entry its
+position, the previous and the next entry. The process map, the funnel, time in stage, rework and
+the diagnosis's :func:`stage_exits` all read that one table, so "the next stage" means the same
+thing everywhere.
+
+Stage exits: what happened after an opportunity entered each stage. The next entry tells whether
+the deal ``advanced`` (to any non-lost stage) or ``dropped`` (to a lost stage, or the opportunity
+was lost with no further entry). Entries still waiting — open deals — are right-censored: they
+count for neither, so young cohorts do not look like leaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from eigyo.analysis.common import days_between, in_period, with_rep
+from eigyo.base.periods import Period
+from eigyo.workspace import Workspace
+
+#: Sort key of stages that ``eigyo.toml`` does not list: after every configured stage.
+UNLISTED_ORDER = 10_000
+TERMINAL_KINDS = ("won", "lost")
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """One stage name as the analyses rank it."""
+
+    name: str
+    kind: str | None
+    order: int | None
+    rank: int
+
+
+class StageCatalog:
+    """Every stage name in the settings or the history, as Python rows and as one engine table.
+
+    Kinds of unlisted names come from the known synonyms (``Closed Won`` → won); their order is
+    null. ``rank`` numbers the names by (configured order, unlisted last; then name): the
+    tie-break of :func:`stage_entries` as one integer, so the engine sorts and groups on a small
+    number instead of comparing strings (a third of the window's time on a 262k-event log), and
+    summaries grouped by rank get their names back from :attr:`by_rank` without another query.
+    """
+
+    def __init__(self, infos: list[StageInfo]) -> None:
+        self.by_rank = {i.rank: i for i in infos}
+        #: Columns _stage, _kind, _order, _rank: joined to stage history by name.
+        self.table = ibis.memtable(
+            {
+                "_stage": [i.name for i in infos],
+                "_kind": [i.kind for i in infos],
+                "_order": [i.order for i in infos],
+                "_rank": [i.rank for i in infos],
+            },
+            schema={"_stage": "string", "_kind": "string", "_order": "int64", "_rank": "int64"},
+        )
+
+    def name(self, rank: int) -> str:
+        """The stage name of ``rank`` (summaries grouped on ranks name their rows with it)."""
+        return self.by_rank[rank].name
+
+
+def stage_catalog(ws: Workspace) -> StageCatalog:
+    """The :class:`StageCatalog` of the workspace: one query for the distinct names in history.
+
+    One Python call per *distinct* stage name, never per row.
+    """
+    sh = ws.table("stage_history")
+    seen = [r for r in sh.select("stage").distinct().to_pyarrow().column(0).to_pylist() if r]
+    names = [s.name for s in ws.settings.stages]
+    names += sorted(set(seen) - set(names))
+    orders = {n: ws.settings.stage_order(n) for n in names}
+    ranked = sorted(names, key=lambda n: (sort_key(orders[n]), n))
+    return StageCatalog(
+        [StageInfo(n, ws.settings.stage_kind(n), orders[n], r) for r, n in enumerate(ranked)]
+    )
+
+
+def sort_key(order: int | None) -> int:
+    """A configured order as a sort key: stages without one come after every configured one."""
+    return UNLISTED_ORDER if order is None else order
+
+
+def stage_attrs(ws: Workspace) -> ir.Table:
+    """Stage name → kind, configured order and rank (:attr:`StageCatalog.table`)."""
+    return stage_catalog(ws).table
+
+
+def _ordered(
+    ws: Workspace,
+    period: Period | None,
+    until: ibis.Value | None,
+    attrs: ir.Table | None,
+) -> tuple[ir.Table, Any]:
+    """The history rows in scope with their stage attributes, and the window that orders them.
+
+    The one definition of "the order of an opportunity's entries" that :func:`stage_entries` and
+    :func:`stage_pairs` share: by ``entered_at``, then ``_rank`` (configured order, then name).
+    """
+    sh = ws.table("stage_history")
+    if until is not None:
+        sh = sh.filter(sh.entered_at < until)
+    if period is not None:
+        o = ws.table("opportunities")
+        ids = o.filter(in_period(o.created_at, period)).select(_opp=o.opportunity_id)
+        sh = sh.semi_join(ids, sh.opportunity_id == ids._opp)
+    attrs = stage_attrs(ws) if attrs is None else attrs
+    sh = sh.left_join(attrs, sh.stage == attrs._stage).drop("_stage")
+    return sh, ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._rank])
+
+
+def stage_entries(
+    ws: Workspace,
+    period: Period | None = None,
+    *,
+    until: ibis.Value | None = None,
+    attrs: ir.Table | None = None,
+) -> ir.Table:
+    """One row per stage entry of opportunities created in ``period`` (all rows when None).
+
+    Columns: opportunity_id, stage, kind, stage_order (null when unlisted), stage_rank (see
+    :func:`stage_attrs`), entered_at, rep_id, seq (0-based position in the opportunity),
+    prev_stage, next_stage, next_kind, next_order, next_rank, next_at, dwell_days (to the next
+    entry; null for the last) and is_last. With ``until`` (a timestamp), only entries before it
+    count, as the history stood then. ``attrs`` reuses a :func:`stage_attrs` table already made
+    (one query fewer when a caller also needs it).
+    """
+    sh, w = _ordered(ws, period, until, attrs)
+    sh = sh.mutate(
+        seq=ibis.row_number().over(w),
+        prev_stage=sh.stage.lag().over(w),
+        next_stage=sh.stage.lead().over(w),
+        next_kind=sh._kind.lead().over(w),
+        next_order=sh._order.lead().over(w),
+        next_rank=sh._rank.lead().over(w),
+        next_at=sh.entered_at.lead().over(w),
+    )
+    return sh.select(
+        "opportunity_id",
+        "stage",
+        kind=sh._kind,
+        stage_order=sh._order,
+        stage_rank=sh._rank,
+        entered_at=sh.entered_at,
+        rep_id=sh.rep_id,
+        seq=sh.seq,
+        prev_stage=sh.prev_stage,
+        next_stage=sh.next_stage,
+        next_kind=sh.next_kind,
+        next_order=sh.next_order,
+        next_rank=sh.next_rank,
+        next_at=sh.next_at,
+        dwell_days=days_between(sh.entered_at, sh.next_at),
+        is_last=sh.next_at.isnull(),
+    )
+
+
+def stage_pairs(
+    ws: Workspace, period: Period | None = None, *, attrs: ir.Table | None = None
+) -> ir.Table:
+    """Consecutive entry pairs only, as ranks: stage_rank, next_rank, dwell_days.
+
+    The same pairs as :func:`stage_entries` rows with a next entry, but the window carries two
+    integers and a timestamp instead of names and attributes: the directly-follows graph needs
+    nothing else, and on an event log it runs in about two thirds of the time.
+    """
+    sh, w = _ordered(ws, period, None, attrs)
+    p = sh.select(
+        stage_rank=sh._rank,
+        next_rank=sh._rank.lead().over(w),
+        dwell_days=days_between(sh.entered_at, sh.entered_at.lead().over(w)),
+    )
+    return p.filter(p.next_rank.notnull())
+
+
+def stage_exits(ws: Workspace, period: Period) -> ir.Table:
+    """Per stage entry: team, stage, advanced (0/1, null while waiting), dwell_days, won.
+
+    Also carries rep_id, amount, status and lost_reason for the funnel's leakage in yen.
+    """
+    o = ws.table("opportunities")
+    o = o.filter(in_period(o.created_at, period))
+    e = stage_entries(ws, period)
+    opp = o.select(
+        _opp=o.opportunity_id,
+        owner_rep_id=o.owner_rep_id,
+        status=o.status,
+        amount=o.amount,
+        lost_reason=o.lost_reason,
+    )
+    j = e.join(opp, e.opportunity_id == opp._opp)
+    j = j.filter(~j.kind.isin(TERMINAL_KINDS) | j.kind.isnull())
+    advanced = ibis.cases(
+        (j.next_at.notnull() & (j.next_kind.isnull() | (j.next_kind != "lost")), 1),
+        (j.next_at.notnull() | (j.status == "lost"), 0),
+        else_=ibis.null("int64"),
+    )
+    j = j.mutate(_advanced=advanced.cast("int64"))
+    j = with_rep(ws, j)
+    return j.select(
+        "opportunity_id",
+        "stage",
+        team=j.team,
+        rep_id=j.owner_rep_id,
+        advanced=j._advanced,
+        dwell_days=j.dwell_days,
+        won=(j.status == "won").cast("int64"),
+        stage_order=j.stage_order,
+        amount=j.amount,
+        status=j.status,
+        lost_reason=j.lost_reason,
+        next_stage=j.next_stage,
+    )

@@ -1,0 +1,1 @@
+"""Step 3 ``specialization``: who is strong at which stage, roles, capacity, hand-offs."""
