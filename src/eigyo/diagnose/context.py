@@ -14,8 +14,7 @@ from eigyo.analysis.alignment import leads
 from eigyo.analysis.common import in_period
 from eigyo.analysis.enablement import onboarding as people
 from eigyo.analysis.enablement import training
-from eigyo.analysis.process import stages
-from eigyo.analysis.specialization import handoff
+from eigyo.analysis.process import handoff, stages
 from eigyo.base.periods import Period
 from eigyo.metrics._needs import present
 from eigyo.workspace import Workspace

@@ -17,8 +17,8 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_rep
+from eigyo.analysis.process.handoff import handoffs
 from eigyo.analysis.process.stages import TERMINAL_KINDS, stage_entries
-from eigyo.analysis.specialization.handoff import handoffs
 from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
 

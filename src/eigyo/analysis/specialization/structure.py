@@ -16,8 +16,8 @@ import ibis.expr.types as ir
 import polars as pl
 
 from eigyo.analysis.common import days_between, in_period
+from eigyo.analysis.process.handoff import MEETING_TYPES
 from eigyo.analysis.process.stages import stage_exits
-from eigyo.analysis.specialization.handoff import MEETING_TYPES
 from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
 
