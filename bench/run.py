@@ -19,7 +19,10 @@ HERE = Path(__file__).parent
 #: (title, script and arguments); the script prints its own figures (JSON lines or markdown).
 BENCHES: tuple[tuple[str, list[str]], ...] = (
     ("Demo generator, medium scale", ["gen_demo.py", "medium"]),
-    ("Whole spine (import → metrics → diagnose → report), medium scale", ["spine.py", "medium"]),
+    (
+        "Whole runbook (import → metrics → diagnose → report), medium scale",
+        ["runbook.py", "medium"],
+    ),
     ("Organization simulation (eigyo simulate --compare) and backtest", ["simulate.py"]),
     ("Data-step models: win probability, forecast, segments, ICP, CLV", ["data_models.py"]),
     ("Monitoring: false alarms and detection delay", ["monitor_alarms.py", "--seeds", "2000"]),
@@ -37,7 +40,7 @@ RECORDED: tuple[tuple[str, str, str], ...] = (
 )
 LARGE: tuple[tuple[str, list[str]], ...] = (
     ("Demo generator, large scale", ["gen_demo.py", "large"]),
-    ("Whole spine, large scale", ["spine.py", "large"]),
+    ("Whole runbook, large scale", ["runbook.py", "large"]),
 )
 
 

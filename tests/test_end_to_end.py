@@ -1,4 +1,4 @@
-"""The spine end to end: demo company → import → metrics → diagnosis → report.
+"""The runbook end to end: demo company → import → metrics → diagnosis → report.
 
 The planted problems (truth.json) must come out as warn/error findings with the planted scope;
 the same company with nothing planted must raise no alarm.

@@ -1,4 +1,4 @@
-"""The HTML report of the spine: self-contained, bilingual, escaped, and its numbers right.
+"""The HTML report of the runbook: self-contained, bilingual, escaped, and its numbers right.
 
 A tiny hand-made workspace (rows inserted directly, independent of the importer and the demo)
 whose chart values are computed by hand below.

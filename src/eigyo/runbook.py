@@ -1,4 +1,4 @@
-"""The spine: one call runs the whole runbook over a workspace and writes the report.
+"""One call runs the whole runbook over a workspace and writes the report.
 
 generate (demo only) → import → metrics → diagnose → report. The CLI's ``eigyo demo`` and
 ``eigyo report`` are thin wrappers around :func:`run_demo` and :func:`build_report`.

@@ -1,7 +1,7 @@
-"""Time the whole spine on one scale of the demo company: generate → import → metrics →
+"""Time the whole runbook on one scale of the demo company: generate → import → metrics →
 diagnose → report, each phase's seconds, and the process's peak memory.
 
-Run: ``.venv/bin/python bench/spine.py [small|medium|large]`` (medium by default).
+Run: ``.venv/bin/python bench/runbook.py [small|medium|large]`` (medium by default).
 """
 
 from __future__ import annotations
