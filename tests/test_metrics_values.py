@@ -47,6 +47,7 @@ EXPECTED_APRIL: dict[str, float | None] = {
     "lead_response_p90_minutes": 60 + 0.7 * (90 - 60),  # position 0.9 × 3 = 2.7
     # MQL leads L1 ✓ (30), L2 ✗ (90), L3 ✓ (60 = SLA), L4 ✗ (unanswered), L7 ✓ (10)
     "lead_response_sla_rate": 3 / 5,
+    "untouched_lead_rate": 1 / 5,  # L4 of the MQL leads L1, L2, L3, L4, L7 was never answered
     "mql_to_sql_rate": 2 / 5,  # L1, L3; L5 has no mql_at and is left out
     # L1..L5, L7 created in April; won by now: L1 (o1), L2 (o2.lead_id), L3 (o7 won in May)
     "lead_conversion_rate": 3 / 6,
@@ -60,6 +61,7 @@ EXPECTED_APRIL: dict[str, float | None] = {
     "admin_time_share": (2 + 1 + 1) / 17,
     "selling_time_share": (6 + 5) / 17,
     "selling_hours": 11,
+    "selling_hours_per_win": 11 / 3,  # 11 selling hours ÷ o1, o2, o3 won
     "order_revenue": 150_000 + 300_000,
     # accounts that ordered 2025-03-02..03-31: a1 (100,000), a2 (200,000); in April a1 150,000
     "nrr": 150_000 / 300_000,

@@ -37,3 +37,23 @@ class WorkspaceError(EigyoError):
 
 class PeriodError(InputError):
     """A period string that is not a month, quarter, fiscal year or range."""
+
+
+class DeclarationError(EigyoError, ValueError):
+    """eigyo's own declarations (``checks.toml`` and what it names) contradict each other.
+
+    Raised when they load, listing every problem at once (each a catalogue key and its values,
+    shown in the reader's language), so a wrong name never waits for real data to fail.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, dict[str, object]]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self._text("en"), key="declarations.invalid", source=source)
+
+    def _text(self, lang: str) -> str:
+        head = t("declarations.invalid", lang, source=self.source, count=len(self.problems))
+        return "\n  ".join([head, *(t(k, lang, **v) for k, v in self.problems)])
+
+    def localized(self, lang: str) -> str:
+        return self._text(lang)

@@ -1,14 +1,26 @@
-"""Load and validate the declared checks (``checks.toml``) — every problem reported at once."""
+"""Load and validate the declared checks (``checks.toml``) — every problem reported at once.
+
+Every name a check uses is checked when the checks load, against the one place that defines it:
+``sample`` (:data:`eigyo.diagnose.context.SAMPLES`), ``metric`` (the metric registry, or a
+measure of ``references.toml``), ``impact`` (``playbook.toml`` ``[_impact]``) and ``chart``
+(``references.toml`` ``[charts]``, kept equal to the report's charts by a test) — so a typo fails
+at import with the nearest valid name, not later on real data or as a chart that never shows.
+"""
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from eigyo.diagnose.context import SAMPLES
 from eigyo.diagnose.model import STEPS
+from eigyo.errors import DeclarationError
+from eigyo.metrics import REGISTRY
 from eigyo.metrics._needs import problems as need_problems
 
 KINDS = ("proportion", "median", "did", "regression", "quality")
@@ -65,30 +77,94 @@ def _names(value: str | list[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
-    where = f"checks.toml check #{i + 1} ({raw.get('id', '?')})"
-    for key in (
-        "id",
-        "step",
-        "kind",
-        "sample",
-        "metric",
-        "group",
-        "value",
-        "better",
-        "min_n",
-        "min_effect",
-    ):
-        if key not in raw:
-            problems.append(f"{where}: missing {key!r}")
-    if problems and problems[-1].startswith(where):
+Problem = tuple[str, dict[str, object]]
+
+#: Keys every check declares.
+REQUIRED = ("id", "step", "kind", "sample", "metric", "group", "value", "better", "min_n")
+REQUIRED_ALL = (*REQUIRED, "min_effect")
+#: Samples the kinds that do not compare groups read themselves (not from ``SAMPLES``).
+KIND_SAMPLES = {"did": "interventions", "regression": "snapshots", "quality": "import_warnings"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number a check tests that is not a KPI of the metric registry: the column ``value`` of
+    the sample ``sample`` defines it (``references.toml`` ``[measures]``)."""
+
+    id: str
+    sample: str
+    value: str
+    unit: str
+    ja: str
+    en: str
+
+    def defined_by(self, check: Check) -> bool:
+        """Whether ``check`` reads the sample column that defines this measure."""
+        return (self.sample, self.value) == (check.sample, check.value)
+
+
+@dataclass(frozen=True)
+class References:
+    """Every name ``checks.toml`` may use, each with where its list comes from (for errors)."""
+
+    samples: tuple[str, ...]
+    metrics: tuple[str, ...]
+    measures: dict[str, Measure]
+    impacts: tuple[str, ...]
+    charts: dict[str, str]
+    playbook: tuple[str, ...]
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def references() -> References:
+    """The names checks may reference, read from their one definition each: the samples of
+    :mod:`eigyo.diagnose.context`, the metric registry, ``references.toml`` (charts, measures)
+    and ``playbook.toml`` (impact formulas, a text entry per check)."""
+    refs = _read("references.toml")
+    book = _read("playbook.toml")
+    return References(
+        samples=(*SAMPLES, *KIND_SAMPLES.values()),
+        metrics=tuple(REGISTRY),
+        measures={k: Measure(id=k, **v) for k, v in refs["measures"].items()},
+        impacts=(*book["_impact"], "none"),
+        charts=dict(refs["charts"]),
+        playbook=tuple(k for k in book if not k.startswith("_")),
+    )
+
+
+def _unknown(where: str, key: str, value: object, known: Sequence[str], among: str) -> Problem:
+    """An unknown name, with the closest known one (difflib) so the fix is one glance away."""
+    nearest = difflib.get_close_matches(str(value), known, n=1, cutoff=0.0)
+    return (
+        "declarations.unknown",
+        {
+            "where": where,
+            "key": key,
+            "value": value,
+            "among": among,
+            "nearest": nearest[0] if nearest else "",
+        },
+    )
+
+
+def _parse(raw: dict[str, Any], where: str, problems: list[Problem]) -> Check | None:
+    missing = [k for k in REQUIRED_ALL if k not in raw]
+    problems += [("declarations.missing", {"where": where, "key": k}) for k in missing]
+    if missing:
         return None
-    if raw["step"] not in STEPS:
-        problems.append(f"{where}: step {raw['step']!r} must be one of {', '.join(STEPS)}")
-    if raw["kind"] not in KINDS:
-        problems.append(f"{where}: kind {raw['kind']!r} must be one of {', '.join(KINDS)}")
-    if raw["better"] not in BETTER:
-        problems.append(f"{where}: better {raw['better']!r} must be higher or lower")
+    for key, allowed in (("step", STEPS), ("kind", KINDS), ("better", BETTER)):
+        if raw[key] not in allowed:
+            problems.append(
+                (
+                    "declarations.not_one_of",
+                    {"where": where, "key": key, "value": raw[key], "allowed": ", ".join(allowed)},
+                )
+            )
     filters = {
         k: Filter(raw[k]["column"], raw[k]["equals"]) for k in ("subject", "baseline") if k in raw
     }
@@ -119,26 +195,74 @@ def _parse(raw: dict[str, Any], i: int, problems: list[str]) -> Check | None:
     )
 
 
-@cache
-def load_checks() -> tuple[Check, ...]:
-    """All declared checks, validated; raises ValueError listing every problem."""
-    text = resources.files(__package__).joinpath("checks.toml").read_text(encoding="utf-8")
-    problems: list[str] = []
-    checks = [
-        c
-        for i, raw in enumerate(tomllib.loads(text)["check"])
-        if (c := _parse(raw, i, problems)) is not None
-    ]
+def _mismatch(where: str, measure: Measure, c: Check) -> Problem:
+    """A measure read from another column than the one that defines it: two numbers, one name."""
+    values = {"where": where, "value": measure.id, "sample": measure.sample}
+    got = f"{c.sample}.{c.value}"
+    return ("declarations.measure_mismatch", {**values, "column": measure.value, "got": got})
+
+
+def reference_problems(c: Check, refs: References) -> list[Problem]:
+    """Every name of one check that points nowhere: its sample, metric, impact, chart and
+    playbook entry; a measure must be read from the sample column that defines it."""
+    where = f"check {c.id}"
+    out: list[Problem] = []
+    own = KIND_SAMPLES.get(c.kind)
+    samples = (own,) if own else refs.samples
+    if c.sample not in samples:
+        out.append(_unknown(where, "sample", c.sample, samples, "diagnose/context.py SAMPLES"))
+    measure = refs.measures.get(c.metric)
+    if measure is None and c.metric not in refs.metrics:
+        known = (*refs.metrics, *refs.measures)
+        among = "eigyo.metrics.REGISTRY / references.toml [measures]"
+        out.append(_unknown(where, "metric", c.metric, known, among))
+    elif measure is not None and c.sample in samples and not measure.defined_by(c):
+        out.append(_mismatch(where, measure, c))  # (an unknown sample is reported above)
+    if c.impact not in refs.impacts:
+        out.append(_unknown(where, "impact", c.impact, refs.impacts, "playbook.toml [_impact]"))
+    if c.chart is not None and c.chart not in refs.charts:
+        charts = tuple(refs.charts)
+        out.append(_unknown(where, "chart", c.chart, charts, "references.toml [charts]"))
+    if c.id not in refs.playbook:
+        out.append(_unknown(where, "id", c.id, refs.playbook, "playbook.toml"))
+    return out
+
+
+def parse_checks(text: str, source: str = "checks.toml") -> tuple[Check, ...]:
+    """Checks declared in ``text``, validated as a whole: every problem — a missing key, a
+    value out of its list, a name that points nowhere — in one :class:`DeclarationError`."""
+    problems: list[Problem] = []
+    checks = []
+    for i, raw in enumerate(tomllib.loads(text).get("check", [])):
+        where = f"check #{i + 1} ({raw.get('id', '?')})"
+        if (c := _parse(raw, where, problems)) is not None:
+            checks.append(c)
     ids = [c.id for c in checks]
     problems += [
-        f"checks.toml: check id {i!r} declared twice" for i in set(ids) if ids.count(i) > 1
+        ("declarations.twice", {"where": source, "value": i})
+        for i in sorted(set(ids))
+        if ids.count(i) > 1
     ]
-    problems += [
-        f"checks.toml check {c.id}: {p}"
-        for c in checks
-        for spec in c.needs or ()
-        for p in need_problems(spec)
-    ]
+    refs = references()
+    for c in checks:
+        problems += reference_problems(c, refs)
+        problems += [
+            ("declarations.need", {"where": f"check {c.id}", "detail": p})
+            for spec in c.needs or ()
+            for p in need_problems(spec)
+        ]
     if problems:
-        raise ValueError("\n".join(problems))
+        raise DeclarationError(source, problems)
     return tuple(checks)
+
+
+@cache
+def load_checks() -> tuple[Check, ...]:
+    """All declared checks, validated; raises :class:`DeclarationError` listing every problem."""
+    text = resources.files(__package__).joinpath("checks.toml").read_text(encoding="utf-8")
+    return parse_checks(text)
+
+
+def measure_of(check: Check) -> Measure | None:
+    """The declared measure a check tests when its number is not a registry KPI."""
+    return references().measures.get(check.metric)

@@ -54,6 +54,7 @@ def _per_rep_day(activity: str, ja: str, en: str) -> Metric:
             "business days are Monday to Friday less Japan's national holidays.",
         ),
         activity=activity, needs=(f"activities.type={activity}",), empty="active_reps",
+        drill="calls_in_p" if activity == "call" else "activities_in_p",
     )  # fmt: skip
 
 
@@ -94,6 +95,18 @@ LEAD_METRICS: tuple[Metric, ...] = (
             "mql_at (eigyo.toml, default 60 minutes); unanswered count as missed.",
         ),
         where="mql_leads_created_in_p", condition="within_sla",
+        needs=_ANSWERED,
+    ),
+    declare(
+        "untouched_lead_rate", "ratio", "lower", "process", "ratio", LEAD_DIMS,
+        ("未対応リード率", "Untouched lead rate"),
+        (
+            "期間内に作成され MQL 日時があるリードのうち、まだ一度も対応（first_response_at）"
+            "していないものの割合。",
+            "Among leads created in P with mql_at, the share never answered (no "
+            "first_response_at).",
+        ),
+        where="mql_leads_created_in_p", condition="untouched",
         needs=_ANSWERED,
     ),
     declare(
@@ -156,7 +169,7 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
             "Activities of every type in P ÷ opportunities won in P.",
         ),
         num_where="activities_in_p", den_where="won_in_p",
-        needs=("activities", CLOSED),
+        needs=("activities", CLOSED), drill="activities_in_p",
     ),
     declare(
         "admin_time_share", "ratio", "lower", "activity", "ratio", REP_ONLY_DIMS,
@@ -188,6 +201,16 @@ ACTIVITY_METRICS: tuple[Metric, ...] = (
         where="selling_time_entries_in_p", value="hours",
         needs=("time_entries",),
     ),
+    declare(
+        "selling_hours_per_win", "hours", "lower", "activity", "ratio_of", REP_ONLY_DIMS,
+        ("受注1件あたり営業時間", "Selling hours per win"),
+        (
+            "期間内の工数記録の営業活動（selling）時間 ÷ 期間内の受注件数。",
+            "Selling hours of time entries in P ÷ opportunities won in P.",
+        ),
+        num_where="selling_time_entries_in_p", num_value="hours", den_where="won_in_p",
+        needs=("time_entries", CLOSED), drill="selling_time_entries_in_p",
+    ),
 )
 
 CUSTOMER_METRICS: tuple[Metric, ...] = (
@@ -206,7 +229,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
             "Order revenue in P from accounts that ordered in the same-length period just "
             "before P ÷ their revenue in that earlier period.",
         ),
-        needs=("orders",), empty="prior_orders",
+        needs=("orders",), empty="prior_orders", drill="orders_in_p",
     ),
     declare(
         "repeat_customer_rate", "ratio", "higher", "customer", "repeat_customers",
@@ -216,7 +239,7 @@ CUSTOMER_METRICS: tuple[Metric, ...] = (
             "期間末までに2回以上注文した顧客数 ÷ 1回以上注文した顧客数。",
             "Accounts with two or more orders up to the end of P ÷ accounts with at least one.",
         ),
-        needs=("orders",), empty="orders_to_date",
+        needs=("orders",), empty="orders_to_date", drill="orders_in_p",
     ),
     declare(
         "churned_accounts", "count", "lower", "customer", "churned_accounts",

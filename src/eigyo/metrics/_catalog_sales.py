@@ -31,10 +31,12 @@ def declare(
     *,
     needs: tuple[str, ...] = (),
     empty: str | None = None,
+    drill: str | None = None,
     **params: str | float,
 ) -> Metric:
     """One metric: texts as (ja, en) pairs, the data it needs (``needs``, see
-    :mod:`eigyo.metrics._needs`), then the kind's parameters by name."""
+    :mod:`eigyo.metrics._needs`), the population its drill-down lists when the kind has no
+    ``where`` (``drill``), then the kind's parameters by name."""
     return Metric(
         id=id,
         label_ja=label[0],
@@ -49,6 +51,7 @@ def declare(
         dims=dims,
         needs=needs,
         empty=empty,
+        drill=drill,
     )
 
 
@@ -123,7 +126,7 @@ SALES_METRICS: tuple[Metric, ...] = (
             "opportunities won in P (yen per day).",
         ),
         start="created_at", end="closed_at", per=DAY,
-        needs=(CLOSED, AMOUNT), empty="closed_in_p",
+        needs=(CLOSED, AMOUNT), empty="closed_in_p", drill="won_in_p",
     ),
     declare(
         "avg_revenue_per_rep", "yen", "higher", "outcome", "per_quota_rep", REP_ONLY_DIMS,

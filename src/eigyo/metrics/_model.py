@@ -69,6 +69,8 @@ class Metric:
     see :mod:`eigyo.metrics._needs`): when the workspace lacks it the metric is "not available",
     never 0. ``empty`` names the population whose absence in a period leaves the value
     undefined (default: the kind's ``where`` / ``den_where``), for the reason shown then.
+    ``drill`` names the population whose records a drill-down lists behind a value (default:
+    the kind's ``where``); declared here so the dashboard, the API and the CLI list the same rows.
     """
 
     id: str
@@ -84,6 +86,13 @@ class Metric:
     dims: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     empty: str | None = None
+    drill: str | None = None
+
+    @property
+    def drill_population(self) -> str | None:
+        """The named population a drill-down lists (``None``: the value has no record list)."""
+        where = self.drill or self.params.get("where")
+        return None if where is None else str(where)
 
     @property
     def empty_population(self) -> str | None:

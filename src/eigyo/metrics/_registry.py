@@ -71,11 +71,14 @@ def _problems_of(m: Metric) -> list[str]:
         out += need_problems(spec)
     if m.empty is not None and m.empty not in EMPTY_POPULATIONS:
         out.append(f"empty {m.empty!r} is not one of {', '.join(EMPTY_POPULATIONS)}")
+    if m.drill is not None and m.drill not in POPULATIONS:
+        out.append(f"drill {m.drill!r} is not one of {', '.join(POPULATIONS)}")
     for d in m.dims:
         if d not in DIMENSIONS:
             out.append(f"dimension {d!r} is unknown; dimensions: {', '.join(DIMENSIONS)}")
-    for p in ("where", "num_where", "den_where"):
-        base = POPULATIONS.get(str(m.params.get(p, "")), ("", None))[0]
+    # the drill-down lists its population grouped by each dimension too
+    for pop in (*(m.params.get(p, "") for p in ("where", "num_where", "den_where")), m.drill):
+        base = POPULATIONS.get(str(pop or ""), ("", None))[0]
         out += [
             f"{base} records cannot be grouped by {d}"
             for d in m.dims

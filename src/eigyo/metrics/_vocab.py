@@ -107,6 +107,7 @@ CONDITIONS: dict[str, Pred] = {
     "connected": lambda t, c: t.outcome == "connected",
     "has_sql": lambda t, c: t.sql_at.notnull(),
     "within_sla": _within_sla,
+    "untouched": lambda t, c: t.first_response_at.isnull(),
     "admin": lambda t, c: t.category == "admin",
     "selling": lambda t, c: t.category == "selling",
 }

@@ -7,6 +7,7 @@ committed file differs from what this renders.
 from __future__ import annotations
 
 import sys
+from importlib import resources
 
 from eigyo.base.currency import CURRENCIES
 from eigyo.metrics._format import unit_name
@@ -25,6 +26,7 @@ _CATEGORY_TITLES = {
 def _metric_section(m: Metric) -> list[str]:
     dims = ", ".join(f"`{d}`" for d in m.dims) or "—"
     needs = ", ".join(f"`{n}`" for n in m.needs) or "—"
+    drill = f"`{m.drill_population}`" if m.drill_population else "—"
     return [
         f"### `{m.id}` — {m.label_en} / {m.label_ja}",
         "",
@@ -33,10 +35,28 @@ def _metric_section(m: Metric) -> list[str]:
         f"- kind: `{m.kind}`",
         f"- groupings / 分析軸: {dims}",
         f"- needs / 必要なデータ: {needs}",
+        f"- drill-down / 明細: {drill}",
         "",
         f"{m.definition_en}",
         "",
         f"{m.definition_ja}",
+        "",
+    ]
+
+
+def _contract() -> list[str]:
+    """The contract's metric definitions (``contract.md``, copied word for word from the founding
+    design), under a heading that says where they come from."""
+    text = resources.files(__package__).joinpath("contract.md").read_text(encoding="utf-8")
+    body = text.split("-->", 1)[1].strip("\n")
+    return [
+        "## Metric definitions that tests rely on (a contract)",
+        "",
+        "Copied word for word from the project's founding design (`DESIGN.md`, section "
+        '"Metric definitions that tests rely on"); tests outside the project rely on them. The '
+        "declarations below repeat these definitions; change one only together with this table.",
+        "",
+        body,
         "",
     ]
 
@@ -110,6 +130,7 @@ def render() -> str:
         f"- `size_band` (employees / 従業員数): {_bands(SIZE_BANDS)}",
         f"- `deal_size_band` (amount / 金額): {_bands(DEAL_SIZE_BANDS)}",
         "",
+        *_contract(),
         *_NOT_AVAILABLE,
         *_CURRENCY,
     ]
