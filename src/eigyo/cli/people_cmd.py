@@ -14,17 +14,13 @@ import typer
 from rich.table import Table
 
 from eigyo.analysis.alignment import lead_value as av
-from eigyo.analysis.alignment import sources as al
-from eigyo.analysis.availability import (
-    NotAvailable,
-    has_time_of_day,
-    no_time_of_day,
-    unavailable,
-)
-from eigyo.analysis.enablement import ramp as en
-from eigyo.analysis.enablement import training as es
-from eigyo.analysis.organization import time_use as tu
-from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
+from eigyo.analysis.alignment.document import alignment_document
+from eigyo.analysis.document import StepDocument
+from eigyo.analysis.enablement.document import enablement_document
+from eigyo.analysis.organization.document import time_document
+from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
+from eigyo.base.formatting import count, is_missing, money, number, percent
+from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -36,7 +32,7 @@ from eigyo.cli._app import (
     lang_of,
     open_required_period,
 )
-from eigyo.cli._unavailable import say_not_available, say_section, sections_json
+from eigyo.cli._unavailable import say_not_available, say_section
 from eigyo.i18n import t
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
@@ -47,13 +43,13 @@ PCT = {"rate", "share", "sla_rate", "won_rate", "untouched_rate", "connect_rate"
 def _cell(col: str, v: Any, cur: str = DEFAULT_CURRENCY) -> str:
     """One table cell; amounts (``*_jpy``, ``cost*`` columns) in the workspace currency ``cur``,
     whatever the column's name says (``_jpy`` names are kept for the JSON readers)."""
-    if v is None:
-        return "—"
+    if is_missing(v):
+        return DASH
     if isinstance(v, float):
         if col in PCT or col.endswith("_share"):
-            return f"{v:.1%}"
-        return money(v, cur) if col.endswith("jpy") or col.startswith("cost") else f"{v:,.1f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
+            return percent(v)
+        return money(v, cur) if col.endswith("jpy") or col.startswith("cost") else number(v, 1)
+    return count(v) if isinstance(v, int) else str(v)
 
 
 def _table(
@@ -74,26 +70,17 @@ def _table(
     console.print(tb)
 
 
-def _json(
-    sections: dict[str, Any],
-    period: str,
-    missing: dict[str, NotAvailable] | None = None,
-    lang: str = "ja",
-    cur: str = DEFAULT_CURRENCY,
-) -> None:
-    """One JSON document; ``currency`` says what the ``*_jpy`` amounts are in (the key names
-    stay as readers know them, the amounts are in the workspace currency)."""
-    doc: dict[str, Any] = {"period": period, "currency": cur}
-    for k, v in sections.items():
-        doc[k] = v.to_dicts() if isinstance(v, pl.DataFrame) else v
-    emit_json({**doc, **sections_json(missing or {}, lang)})
-
-
-#: Figures of the overall response line that mean nothing without first-response times.
-RESPONSE_FIGURES = (
-    "answered", "untouched", "within_sla", "median_minutes", "p90_minutes",
-    "sla_rate", "sla_rate_low", "sla_rate_high",
-)  # fmt: skip
+def _said(doc: StepDocument, fmt: str, lang: str) -> bool:
+    """Print the document when it is all there is to print: "not available: needs X" (line or
+    JSON), or the JSON document itself; ``currency`` in it says what the ``*_jpy`` amounts are
+    in (the key names stay as readers know them, the amounts are in the workspace currency)."""
+    if doc.not_available is not None:
+        say_not_available(doc.not_available, fmt, lang, **doc.context)
+        return True
+    if fmt == "json":
+        emit_json(doc.to_json(lang))
+        return True
+    return False
 
 
 @app.command("alignment")
@@ -114,42 +101,15 @@ def alignment_cmd(
     cost_file = costs or (ws.path / av.COSTS_FILE)
     cost_df = av.load_costs(cost_file) if cost_file.exists() else None
     with ws:
-        missing = unavailable(
-            ws, ["alignment", "alignment.response", "alignment.sql", "alignment.disqualifications"]
-        )
-        if na := missing.pop("alignment", None):
-            say_not_available(na, fmt, lang, period=period)
-            return
-        missing.pop("alignment.sql", None)  # the funnel shows SQL as null itself
-        answered = "alignment.response" not in missing
-        if not has_time_of_day(ws, "leads", "mql_at"):
-            missing["alignment.arrival"] = no_time_of_day("alignment.arrival", "leads.mql_at")
-        overall = al.response_overall(ws, p)
-        if not answered:  # no first responses: response figures unknown, not 0% within SLA
-            overall.update(dict.fromkeys(RESPONSE_FIGURES))
-        out: dict[str, Any] = {
-            "overall": overall,
-            "funnel": al.funnel(ws, p, by),
-            "response_by_team": al.response_times(ws, p, "team") if answered else None,
-            "response_by_source": al.response_times(ws, p, "source") if answered else None,
-            "response_by_arrival": None
-            if missing.keys() & {"alignment.response", "alignment.arrival"}
-            else al.response_times(ws, p, "business_hours"),
-            "response_curve": av.response_curve(ws, p).to_json() if answered else None,
-            "value": av.source_value(
-                ws, p, by if by in ("source", "campaign") else "source", cost_df
-            ),
-            "disqualifications": None
-            if "alignment.disqualifications" in missing
-            else al.disqualifications(ws, p, "source"),
-        }
+        out = alignment_document(ws, p, period, by, cost_df)
         sla = ws.settings.lead_sla_minutes
         cur = ws.settings.currency
-    if fmt == "json":
-        _json(out, period, missing, lang, cur)
+    if _said(out, fmt, lang):
         return
+    missing = out.missing
+    answered = "alignment.response" not in missing
     o = out["overall"]
-    outside = "—" if o["outside_hours"] is None else f"{o['outside_hours']:,}"
+    outside = count(o["outside_hours"])
     console.print(
         t("people.title.overall", lang, mql=f"{o['mql'] or 0:,}",
           median=_cell("m", o["median_minutes"]), sla=_cell("sla_rate", o["sla_rate"]),
@@ -203,24 +163,13 @@ def enablement_cmd(
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
     with ws:
-        missing = unavailable(ws, ["enablement", "enablement.training", "enablement.capability"])
-        if na := missing.pop("enablement", None):
-            say_not_available(na, fmt, lang, period=period)
-            return
-        trained = "enablement.training" not in missing
-        assessed = "enablement.capability" not in missing
-        out: dict[str, Any] = {
-            "ramp": en.ramp_curves(ws, p),
-            "new_hires": en.new_hires(ws, p),
-            "onboarding": en.onboarding_comparison(ws, p) if trained else None,
-            "training_effect": es.training_effect(ws, p) if trained else None,
-            "capability_gaps": es.capability_gaps(ws, p) if assessed else None,
-            "coaching": es.coaching_priorities(ws, p) if assessed else None,
-        }
+        out = enablement_document(ws, p, period)
         cur = ws.settings.currency
-    if fmt == "json":
-        _json(out, period, missing, lang, cur)
+    if _said(out, fmt, lang):
         return
+    missing = out.missing
+    trained = "enablement.training" not in missing
+    assessed = "enablement.capability" not in missing
     hcols = ["rep_id", "team", "hire_date", "onboarded", "ratio", "first_deal_days"]
     _table(
         out["new_hires"],
@@ -267,24 +216,13 @@ def time_cmd(
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
     with ws:
-        missing = unavailable(ws, ["time", "time.shares", "time.calls"])
-        if na := missing.pop("time", None):
-            say_not_available(na, fmt, lang, period=period)
-            return
-        if "time.calls" not in missing and not has_time_of_day(ws, "activities", "occurred_at"):
-            missing["time.calls"] = no_time_of_day("time.calls", "activities.occurred_at")
-        logged = "time.shares" not in missing
-        out: dict[str, Any] = {
-            "shares": tu.time_shares(ws, p, by) if logged else None,
-            "trend": tu.time_trend(ws, p, "team") if logged else None,
-            "efficiency": tu.efficiency(ws, p, by),
-            "call_windows": None if "time.calls" in missing else tu.call_windows(ws, p, "window"),
-            "reclaimable": tu.reclaimable_time(ws, p, by) if logged else None,
-        }
+        out = time_document(ws, p, period, by)
         cur = ws.settings.currency
-    if fmt == "json":
-        _json(out, period, missing, lang, cur)
+        admin_target = ws.settings.targets.get("admin_time_share", 0.25)
+    if _said(out, fmt, lang):
         return
+    missing = out.missing
+    logged = "time.shares" not in missing
     keys = ["rep_id", "team"] if by == "rep_id" else ["team"]
     scols = ["selling_share", "admin_share", "other_share"]
     if logged:
@@ -300,7 +238,7 @@ def time_cmd(
         _print_best(out["call_windows"], lang)
     if logged:
         rc = out["reclaimable"]
-        target = f"{ws.settings.targets.get('admin_time_share', 0.25):.0%}"
+        target = f"{admin_target:.0%}"
         _table(
             rc,
             [*keys, "excess_admin_hours", "reclaimable_jpy"],
@@ -321,7 +259,7 @@ def _print_best(df: pl.DataFrame, lang: str) -> None:
     if best.is_empty():
         console.print(t("people.title.no_best_calls", lang))
         return
-    from eigyo.analysis.verdicts import WEEKDAYS
+    from eigyo.base.vocabulary import WEEKDAYS
 
     windows = ", ".join(
         f"{t(f'people.weekday.{WEEKDAYS[d]}', lang)} {h}:00 ({r:.0%})"

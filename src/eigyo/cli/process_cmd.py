@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from eigyo.analysis.availability import check, unavailable
-from eigyo.analysis.process.bottleneck import bottlenecks
-from eigyo.analysis.process.dwell import stuck_deals, time_in_stage
-from eigyo.analysis.process.funnel import check_dimension, funnel, leakage
-from eigyo.analysis.process.pipeline import end_of, pipeline_by_stage, waterfall
-from eigyo.analysis.process.process_map import ProcessMap, process_map
-from eigyo.analysis.process.rework import move_summary, skipped_stages
-from eigyo.analysis.process.slippage import pushes
-from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
-from eigyo.base.periods import Period, parse_period
+from eigyo.analysis.document import StepDocument
+from eigyo.analysis.process.document import (
+    TOP_VARIANTS,
+    funnel_document,
+    pipeline_document,
+    process_document,
+)
+from eigyo.analysis.process.funnel import check_dimension
+from eigyo.analysis.process.process_map import ProcessMap
+from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
+from eigyo.base.formatting import count, money, number, percent
+from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -31,9 +32,8 @@ from eigyo.cli._app import (
     open_period,
     parse_day,
 )
-from eigyo.cli._unavailable import say_not_available, say_section, sections_json
+from eigyo.cli._unavailable import say_not_available, say_section
 from eigyo.i18n import t
-from eigyo.workspace import Workspace
 
 PeriodOpt = Annotated[
     str | None,
@@ -42,15 +42,13 @@ PeriodOpt = Annotated[
 TOP_TRANSITIONS = 20
 
 
-def days(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.1f}"
-
-
 @app.command("process")
 def process_cmd(
     workspace: WorkspaceOpt = Path("."),
     period: PeriodOpt = None,
-    top: Annotated[int, typer.Option("--variants", help="How many variants to list.")] = 10,
+    top: Annotated[
+        int, typer.Option("--variants", help="How many variants to list.")
+    ] = TOP_VARIANTS,
     fmt: FormatOpt = "text",
     lang: LangOpt = "ja",
 ) -> None:
@@ -59,27 +57,40 @@ def process_cmd(
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
     with ws:
-        if na := check(ws, "process"):
-            say_not_available(na, fmt, lang, period=period)
-            return
-        pm = process_map(ws, p, top_variants=top)
-    if fmt == "json":
-        emit_json(pm.to_json())
+        doc = process_document(ws, p, period, top)
+    if _said_not_available(doc, fmt, lang):
         return
-    _print(pm, lang)
+    if fmt == "json":
+        emit_json(doc.to_json(lang))
+        return
+    _print(doc.source, lang)
+
+
+def _said_not_available(doc: StepDocument, fmt: str, lang: str) -> bool:
+    """Print the document's "not available: needs X" (line or JSON) when it has one."""
+    if doc.not_available is None:
+        return False
+    say_not_available(doc.not_available, fmt, lang, **doc.context)
+    return True
 
 
 def _print(pm: ProcessMap, lang: str) -> None:
     if not pm.stages:
         console.print(t("process.cli.empty", lang))
         return
-    st = Table(title=t("process.cli.stages_title", lang, n=f"{pm.opportunities:,}"))
+    st = Table(title=t("process.cli.stages_title", lang, n=count(pm.opportunities)))
     for key in ("stage", "entered", "deals", "median", "p90"):
         st.add_column(
             t(f"process.cli.col_{key}", lang), justify="left" if key == "stage" else "right"
         )
     for s in pm.stages:
-        st.add_row(s.stage, f"{s.entered:,}", f"{s.deals:,}", days(s.median_days), days(s.p90_days))
+        st.add_row(
+            s.stage,
+            count(s.entered),
+            count(s.deals),
+            number(s.median_days, 1),
+            number(s.p90_days, 1),
+        )
     console.print(st)
     tt = Table(title=t("process.cli.transitions_title", lang, n=TOP_TRANSITIONS))
     for key in ("from", "to", "count", "median"):
@@ -88,7 +99,7 @@ def _print(pm: ProcessMap, lang: str) -> None:
             justify="right" if key in ("count", "median") else "left",
         )
     for tr in pm.transitions[:TOP_TRANSITIONS]:
-        tt.add_row(tr.source, tr.target, f"{tr.count:,}", days(tr.median_days))
+        tt.add_row(tr.source, tr.target, count(tr.count), number(tr.median_days, 1))
     console.print(tt)
     vt = Table(title=t("process.cli.variants_title", lang))
     for key in ("path", "count", "share", "median"):
@@ -96,7 +107,7 @@ def _print(pm: ProcessMap, lang: str) -> None:
             t(f"process.cli.col_{key}", lang), justify="left" if key == "path" else "right"
         )
     for v in pm.variants:
-        vt.add_row(" → ".join(v.stages), f"{v.count:,}", f"{v.share:.1%}", days(v.median_days))
+        vt.add_row(" → ".join(v.stages), count(v.count), percent(v.share), number(v.median_days, 1))
     console.print(vt)
 
 
@@ -113,15 +124,6 @@ def _table(title: str, heads: list[str], rows: list[list[str]]) -> None:
 def _c(key: str, lang: str, cur: str = DEFAULT_CURRENCY) -> str:
     """A column header; those that name the currency (``Lost $``) get the workspace's."""
     return t(f"process.cli.col_{key}", lang, currency=unit_label(cur, lang))
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
-
-
-def _yen(v: float | None, cur: str = DEFAULT_CURRENCY) -> str:
-    """An amount in the workspace currency ``cur`` (the name stays from when it was yen only)."""
-    return "—" if v is None else money(v, cur)
 
 
 @app.command("funnel")
@@ -144,32 +146,17 @@ def funnel_cmd(
     assert p is not None
     by = check_dimension(by)
     with ws:
-        if na := check(ws, "funnel"):
-            say_not_available(na, fmt, lang, period=period, by=by)
-            return
-        doc = step2_report(ws, p, by)
+        doc = funnel_document(ws, p, period, by)
         cur = ws.settings.currency
+    if _said_not_available(doc, fmt, lang):
+        return
     if fmt == "json":  # lost_jpy / impact_jpy are amounts in ``currency``
-        emit_json({"period": period, "currency": cur, **doc})
+        emit_json(doc.to_json(lang))
         return
     _print_funnel(doc, lang, cur)
 
 
-def step2_report(ws: Workspace, p: Period, by: str | None) -> dict[str, Any]:
-    """Everything ``eigyo funnel`` shows, as plain JSON-ready data."""
-    f = funnel(ws, p, by)
-    return {
-        "by": by,
-        "created": f.created,
-        "funnel": [asdict(s) for s in f.steps],
-        "leakage": [asdict(x) for x in leakage(ws, p, by)],
-        "time_in_stage": [asdict(d) for d in time_in_stage(ws, p, by)],
-        "bottlenecks": [asdict(b) for b in bottlenecks(ws, p)],
-        "rework": {"moves": move_summary(ws, p), "skipped": skipped_stages(ws, p)},
-    }
-
-
-def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+def _print_funnel(doc: StepDocument, lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     _table(
         t("process.cli.funnel_title", lang, by=doc["by"] or "—"),
         [
@@ -183,9 +170,9 @@ def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -
             [
                 s["group"],
                 s["stage"],
-                f"{s['reached']:,}",
-                _pct(s["next_rate"]),
-                _pct(s["cumulative"]),
+                count(s["reached"]),
+                percent(s["next_rate"]),
+                percent(s["cumulative"]),
             ]
             for s in doc["funnel"]
         ],
@@ -203,8 +190,8 @@ def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -
             [
                 x["group"],
                 x["stage"],
-                f"{x['lost']:,}",
-                _yen(x["lost_jpy"], cur),
+                count(x["lost"]),
+                money(x["lost_jpy"], cur),
                 ", ".join(f"{k} {v}" for k, v in list(x["reasons"].items())[:3]),
             ]
             for x in doc["leakage"]
@@ -220,7 +207,13 @@ def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -
             _c("p90", lang),
         ],
         [
-            [d["group"], d["stage"], f"{d['stays']:,}", days(d["median_days"]), days(d["p90_days"])]
+            [
+                d["group"],
+                d["stage"],
+                count(d["stays"]),
+                number(d["median_days"], 1),
+                number(d["p90_days"], 1),
+            ]
             for d in doc["time_in_stage"]
         ],
     )
@@ -236,10 +229,10 @@ def _print_funnel(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -
         [
             [
                 ("★ " if b["top"] else "") + b["stage"],
-                _pct(b["conversion"]),
-                days(b["dwell_days"]),
+                percent(b["conversion"]),
+                number(b["dwell_days"], 1),
                 t(f"process.baseline.{b['basis']}", lang) if b["basis"] else "—",
-                _yen(b["impact_jpy"], cur),
+                money(b["impact_jpy"], cur),
             ]
             for b in doc["bottlenecks"]
         ],
@@ -267,26 +260,15 @@ def pipeline_cmd(
     day, start = parse_day(as_of, "--as-of"), parse_day(since, "--from") if since else None
     with ws:
         win = parse_period(window, ws.settings.fiscal_year_start_month) if window else None
-        wanted = ["pipeline", "pipeline.stuck"] + (["pipeline.slippage"] if p else [])
-        missing = unavailable(ws, wanted)
-        if na := missing.pop("pipeline", None):
-            say_not_available(na, fmt, lang, as_of=day.isoformat())
-            return
-        doc: dict[str, Any] = {
-            "as_of": day.isoformat(),
-            "by_stage": pipeline_by_stage(ws, day, win),
-            "stuck": None if "pipeline.stuck" in missing else stuck_deals(ws, end_of(day)),
-        }
-        if start is not None:
-            doc["waterfall"] = waterfall(ws, start, day, win).to_json()
-        if p is not None and "pipeline.slippage" not in missing:
-            doc["slippage"] = {"rep_id": pushes(ws, p, "rep_id"), "team": pushes(ws, p, "team")}
+        doc = pipeline_document(ws, day, start, win, p)
         cur = ws.settings.currency
-    if fmt == "json":  # every amount is in ``currency``
-        emit_json({**doc, "currency": cur, **sections_json(missing, lang)})
+    if _said_not_available(doc, fmt, lang):
         return
-    _print_pipeline(doc, lang, cur)
-    for key, na in missing.items():
+    if fmt == "json":  # every amount is in ``currency``
+        emit_json(doc.to_json(lang))
+        return
+    _print_pipeline(doc.sections, lang, cur)
+    for key, na in doc.missing.items():
         say_section(na, key.split(".", 1)[1], lang)
 
 
@@ -294,7 +276,7 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
     _table(
         t("process.cli.pipeline_title", lang, as_of=doc["as_of"]),
         [_c("stage", lang), _c("deals", lang), _c("amount", lang)],
-        [[r["stage"], f"{r['deals']:,}", _yen(r["amount"], cur)] for r in doc["by_stage"]],
+        [[r["stage"], count(r["deals"]), money(r["amount"], cur)] for r in doc["by_stage"]],
     )
     if "waterfall" in doc:
         w = doc["waterfall"]
@@ -302,18 +284,18 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
             [
                 t("process.waterfall.start", lang),
                 f"{w['start']['deals']:,}",
-                _yen(w["start"]["amount"], cur),
+                money(w["start"]["amount"], cur),
             ]
         ]
         rows += [
-            [t(f"process.waterfall.{s['step']}", lang), f"{s['deals']:,}", _yen(s["amount"], cur)]
+            [t(f"process.waterfall.{s['step']}", lang), count(s["deals"]), money(s["amount"], cur)]
             for s in w["steps"]
         ]
         rows.append(
             [
                 t("process.waterfall.end", lang),
                 f"{w['end']['deals']:,}",
-                _yen(w["end"]["amount"], cur),
+                money(w["end"]["amount"], cur),
             ]
         )
         _table(
@@ -337,9 +319,9 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
                     s["opportunity_id"],
                     s["rep_id"],
                     s["stage"],
-                    days(s["days_in_stage"]),
-                    days(s["p90_days"]),
-                    _yen(s["amount"], cur),
+                    number(s["days_in_stage"], 1),
+                    number(s["p90_days"], 1),
+                    money(s["amount"], cur),
                 ]
                 for s in doc["stuck"][:30]
             ],
@@ -351,9 +333,9 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
             [
                 [
                     r["rep_id"],
-                    f"{r['pushes']:,}",
-                    days(r["days_pushed"]),
-                    _yen(r["amount_pushed"], cur),
+                    count(r["pushes"]),
+                    number(r["days_pushed"], 1),
+                    money(r["amount_pushed"], cur),
                 ]
                 for r in doc["slippage"]["rep_id"][:20]
             ],
