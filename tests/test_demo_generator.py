@@ -117,7 +117,7 @@ def stage_profile(res: DemoResult, team: str, stage: str) -> tuple[float, float,
 
 
 def slippage_by_rep(res: DemoResult, period: tuple[datetime, datetime]) -> dict[str, float]:
-    """DESIGN.md's slippage_rate per owner: first expected date in P, not closed by then."""
+    """docs/metrics.md's slippage_rate per owner: first expected date in P, not closed by then."""
     ch = read(res, "opportunity_changes").filter(pl.col("field") == "expected_close_date")
     first = ch.sort("changed_at").group_by("opportunity_id").agg(pl.col("old_value").first())
     opps = read(res, "opportunities").join(first, on="opportunity_id", how="left")

@@ -18,7 +18,7 @@ from tests.test_metrics_company import build
 from tests.test_metrics_values import EXPECTED_APRIL
 
 DOCS = Path(__file__).parent.parent / "docs" / "metrics.md"
-#: The metrics DESIGN.md defines (a contract).
+#: The metrics docs/metrics.md's contract table defines.
 CONTRACT = {
     *("bookings", "won_deals", "win_rate", "avg_deal_size", "sales_cycle_days"),
     *("pipeline_velocity", "avg_revenue_per_rep", "quota_attainment_rate"),

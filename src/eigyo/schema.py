@@ -1,7 +1,7 @@
 """The canonical import format, declared once as data.
 
 Import validation, the generated documentation (``docs/import-format.md``), the DuckDB table
-definitions and the demo generator all read this declaration, so the contract in DESIGN.md lives in
+definitions and the demo generator all read this declaration, so the import contract lives in
 exactly one place. Extend it, never rename: tests outside the project rely on these names.
 """
 

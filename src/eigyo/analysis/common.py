@@ -1,7 +1,7 @@
 """Building blocks shared by the analyses: period filters, durations, rep and account attributes.
 
-Every record belongs to the rep who owns it and to that rep's team and role (DESIGN.md); these
-helpers attach those attributes with one join so no analysis re-implements it.
+Every record belongs to the rep who owns it and to that rep's team and role (docs/metrics.md);
+these helpers attach those attributes with one join so no analysis re-implements it.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def closed_deals(ws: Workspace, period: Period) -> ir.Table:
 
 def first_expected_close(ws: Workspace) -> ir.Table:
     """Each opportunity's first expected close date: the old value of its earliest change of
-    ``expected_close_date``, else the current value (DESIGN.md, slippage_rate)."""
+    ``expected_close_date``, else the current value (docs/metrics.md, slippage_rate)."""
     ch = ws.table("opportunity_changes")
     ch = ch.filter((ch.field == "expected_close_date") & ch.old_value.notnull())
     first = ch.group_by("opportunity_id").agg(first_change=ch.changed_at.min())

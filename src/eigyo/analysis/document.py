@@ -1,7 +1,7 @@
 """A step's document: what one analysis command shows, computed once, rendered by anyone.
 
 The command line prints it as Rich tables or as one JSON document (``--format json``, the
-contract in ``docs/cli.md``), and the dashboard shows the same document: so the analyses are
+contract in ``docs/cli-json.md``), and the dashboard shows the same document: so the analyses are
 called in one place per step (``analysis/<step>/document.py``), never assembled again by a
 renderer. A document keeps the analyses' own results (data frames, records) for the text
 tables and turns them into JSON only in :meth:`StepDocument.to_json`, in the key order the

@@ -1,10 +1,10 @@
 """The JSON API (``/api``): the same scoped data as the pages, described by OpenAPI.
 
-Shapes follow the CLI's JSON contracts (DESIGN.md) where one exists — ``/api/metrics`` prints what
-``eigyo metrics --format json`` prints, ``/api/findings`` what ``eigyo diagnose`` prints — so a
-script can move between the two. Every route authenticates through :data:`ApiUser` and reads
-through :func:`scoped_ws`; a record outside the caller's scope is indistinguishable from a
-record that does not exist (404), so ids cannot be probed.
+Shapes follow the CLI's JSON contracts (docs/cli-json.md) where one exists — ``/api/metrics``
+prints what ``eigyo metrics --format json`` prints, ``/api/findings`` what ``eigyo diagnose``
+prints — so a script can move between the two. Every route authenticates through
+:data:`ApiUser` and reads through :func:`scoped_ws`; a record outside the caller's scope is
+indistinguishable from a record that does not exist (404), so ids cannot be probed.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ The rules, declared below as data:
 * **manager** sees the reps of their team (``reps.team``) plus their own rep row.
 * **rep** sees only their own rep row.
 
-A record belongs to the rep who owns it (DESIGN.md): ``owner_rep_id`` for opportunities and
+A record belongs to the rep who owns it (docs/metrics.md): ``owner_rep_id`` for opportunities and
 leads, ``rep_id`` for activities, time entries, quotas, trainings and assessments. Stage history
 and opportunity changes follow their opportunity; an account is visible when a visible rep owns it
 or has a visible opportunity or lead on it; an order when its opportunity is visible or its

@@ -1,6 +1,6 @@
 """Step 6 commands (search the data): ``ltv``, ``segments``, ``winprob``, ``forecast``, ``icp``,
 ``customers``. Each parses its options, calls :mod:`eigyo.analysis` and renders a Rich table in
-ja/en or one JSON document; ``eigyo ltv --format json`` is the contract in DESIGN.md."""
+ja/en or one JSON document; ``eigyo ltv --format json`` is the contract in docs/cli-json.md."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A Typer sub-app whose callback runs when no subcommand is given, so ``eigyo metrics --period P``
 and ``eigyo metrics list`` coexist. The command only parses, calls :mod:`eigyo.metrics` and
-renders; JSON output is the contract in DESIGN.md.
+renders; JSON output is the contract in docs/cli-json.md.
 """
 
 from __future__ import annotations

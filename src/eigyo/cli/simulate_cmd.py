@@ -2,7 +2,7 @@
 
 Thin: parse the options, call :mod:`eigyo.simulate` or
 :mod:`eigyo.analysis.specialization.skills`, render.
-``--format json`` prints the document of DESIGN.md's contract; replications show a progress bar.
+``--format json`` prints the document of docs/cli-json.md; replications show a progress bar.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a diagnosis produces: findings, shaped exactly as the JSON contract in DESIGN.md."""
+"""What a diagnosis produces: findings, shaped exactly as the JSON contract in docs/cli-json.md."""
 
 from __future__ import annotations
 

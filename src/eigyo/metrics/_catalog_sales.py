@@ -1,6 +1,7 @@
 """Declarations of the deal and quota metrics (outcome and pipeline).
 
-Definitions of the contract metrics repeat DESIGN.md ("Metric definitions that tests rely on");
+Definitions of the contract metrics repeat docs/metrics.md ("Metric definitions that tests rely
+on", rendered from ``contract.md``);
 change one only together with that table and its test.
 """
 

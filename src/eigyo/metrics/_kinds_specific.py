@@ -1,4 +1,5 @@
-"""Compile functions of the kinds that one or a few metrics need: each follows DESIGN.md's text.
+"""Compile functions of the kinds that one or a few metrics need: each follows the contract's
+text (docs/metrics.md, "Metric definitions that tests rely on").
 
 They still build one Ibis expression per metric, joining per-rep or per-account intermediate
 results (grouped through the ``rep`` / ``account`` links) instead of looping in Python.

@@ -3,7 +3,7 @@ redrawn with matplotlib as PNG images.
 
 Redrawing the figures the HTML report already built (rather than querying again) keeps one
 source of truth: a chart added to a runbook step shows up in every format, with the same data,
-labels and translations. kaleido would need a browser per image (1.8 s each, DESIGN.md), so the
+labels and translations. kaleido would need a browser per image (1.8 s each, measured), so the
 figure JSON is read back and drawn trace by trace (:mod:`eigyo.report._static_traces`).
 
 Japanese text needs a font that has its glyphs on every machine, CI included: IPAexGothic from

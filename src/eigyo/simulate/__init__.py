@@ -4,7 +4,7 @@ Flow: :func:`calibrate` measures the organization over a window (skills, behavio
 flows, deal pools, open pipeline) → :func:`build_plan` seats the reps in a structure
 (``current``, ``generalist``, ``assembly_line``, ``pod``, ``hybrid``) using the role
 assignment of :func:`assign` → the SimPy model runs seeded replications → :func:`simulate`
-returns the JSON document of ``eigyo simulate`` (DESIGN.md), with 90% intervals and, for a
+returns the JSON document of ``eigyo simulate`` (docs/cli-json.md), with 90% intervals and, for a
 backtest, the actual figures of the period.
 """
 

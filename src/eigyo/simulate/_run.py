@@ -145,7 +145,7 @@ def _assumptions(cal: Calibration, plan: Plan) -> dict[str, Any]:
 def simulate(
     ws: Workspace, opts: Options, tick: Tick | None = None, cal: Calibration | None = None
 ) -> dict[str, Any]:
-    """Calibrate, plan, replicate: the JSON document of ``eigyo simulate`` (DESIGN.md).
+    """Calibrate, plan, replicate: the JSON document of ``eigyo simulate`` (docs/cli-json.md).
 
     ``cal`` reuses a calibration of the default window (what :func:`compare` does).
     """

@@ -2,7 +2,7 @@
 
 Each function calls the step's analyses once and returns a :class:`StepDocument`; the command
 line prints it (tables or ``--format json``) and the dashboard shows the same one, so the JSON
-contract (``docs/cli.md``) has one author.
+contract (``docs/cli-json.md``) has one author.
 """
 
 from __future__ import annotations

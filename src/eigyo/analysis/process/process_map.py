@@ -79,7 +79,8 @@ class ProcessMap:
     opportunities: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """The ``eigyo process`` contract (DESIGN.md); extra keys only ever added, never renamed."""
+        """The ``eigyo process`` contract (docs/cli-json.md); extra keys only ever added, never
+        renamed."""
         return {
             "stages": [asdict(s) for s in self.stages],
             "transitions": [
