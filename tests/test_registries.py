@@ -162,3 +162,70 @@ def test_a_drill_population_is_validated_with_the_registry() -> None:
 def test_checks_toml_is_valid_toml_with_one_entry_per_check() -> None:
     raw = tomllib.loads(_checks_text())
     assert len(raw["check"]) == len(load_checks())
+
+
+# --- import presets: the folder is the list ---------------------------------------------
+
+
+def test_the_preset_list_is_the_presets_folder() -> None:
+    from eigyo.ingest.mapping import load_preset, presets
+
+    folder = resources.files("eigyo.ingest") / "presets"
+    files = sorted(
+        e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")
+    )
+    assert presets() == files
+    for name in files:
+        assert load_preset(name).files, name
+
+
+def test_the_import_help_lists_every_preset() -> None:
+    import typer.main
+
+    from eigyo.cli import app
+    from eigyo.ingest.mapping import presets
+
+    command = typer.main.get_command(app).commands["import"]  # type: ignore[attr-defined]
+    [option] = [p for p in command.params if p.name == "preset"]
+    assert option.help.startswith(f"Known export: {', '.join(presets())} ")
+
+
+# --- engines: a declared registry, imported lazily ---------------------------------------
+
+
+def test_every_declared_engine_resolves() -> None:
+    from eigyo.engines import ENGINES, FORMS
+
+    assert next(iter(ENGINES)) == "duckdb"  # the default
+    assert tuple(e.form for e in ENGINES.values()) == FORMS
+    for name, entry in ENGINES.items():
+        assert entry.name == name
+        assert callable(entry.load(entry.engine)), entry.engine
+        assert entry.push is None or callable(entry.load(entry.push)), entry.push
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("duckdb", "duckdb"),
+        ("DuckDB", "duckdb"),
+        ("postgresql://u@h:5433/db", "postgresql"),
+        ("postgres://u@h/db?schema=x", "postgresql"),
+        ("spark", "spark"),
+        ("spark?master=local[2]", "spark"),
+    ],
+)
+def test_an_address_picks_its_engine(address: str, kind: str) -> None:
+    from eigyo.engines import ENGINES, parse_engine
+
+    spec = parse_engine(address)
+    assert spec.kind == kind and kind in ENGINES
+
+
+def test_an_unknown_engine_names_the_forms_and_the_nearest() -> None:
+    from eigyo.engines import FORMS, EngineError, parse_engine
+
+    with pytest.raises(EngineError) as err:
+        parse_engine("sparc")
+    assert "did you mean 'spark'?" in str(err.value)
+    assert all(f in str(err.value) for f in FORMS)

@@ -29,6 +29,7 @@ from eigyo.ingest.api import MAX_REJECT_RATE
 from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
 from eigyo.ingest.import_report import notice_text
 from eigyo.ingest.load import Progress as ProgressFn
+from eigyo.ingest.mapping import presets
 from eigyo.ingest.quality import warning_text
 
 
@@ -138,9 +139,7 @@ def import_cmd(
     ws_path: WorkspaceOpt = Path("."),
     preset: Annotated[
         str | None,
-        typer.Option(
-            help="Known export: salesforce, hubspot, kintone, xes (docs/import-format.md)."
-        ),
+        typer.Option(help=f"Known export: {', '.join(presets())} (docs/import-format.md)."),
     ] = None,
     mapping: Annotated[
         Path | None, typer.Option(help="Mapping file (TOML) for the export.")

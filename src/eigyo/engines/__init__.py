@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eigyo.engines._base import DuckDBEngine, Engine, PushResult
-from eigyo.engines._spec import FORMS, EngineError, EngineSpec, parse_engine
+from eigyo.engines._spec import ENGINES, FORMS, EngineError, EngineSpec, parse_engine
 
 if TYPE_CHECKING:
     from eigyo.workspace import Workspace
@@ -20,34 +20,26 @@ if TYPE_CHECKING:
 
 def connect(ws: Workspace, spec: EngineSpec) -> Engine:
     """Open the engine for a workspace, refusing one that holds no or stale published data."""
-    if spec.kind == "postgresql":
-        from eigyo.engines._postgres import PostgresEngine
-
-        return PostgresEngine(ws, spec)
-    if spec.kind == "spark":
-        from eigyo.engines._spark import SparkEngine
-
-        return SparkEngine(ws, spec)
-    return DuckDBEngine(ws, spec)
+    entry = ENGINES[spec.kind]
+    engine: Engine = entry.load(entry.engine)(ws, spec)
+    return engine
 
 
 def push(ws: Workspace, spec: EngineSpec) -> PushResult:
     """Publish the workspace's canonical tables to the engine, replacing its previous copy."""
-    if spec.kind == "postgresql":
-        from eigyo.engines import _postgres
-
-        return _postgres.push(ws, spec)
-    if spec.kind == "spark":
-        from eigyo.engines import _spark
-
-        return _spark.push(ws, spec)
-    raise EngineError(
-        "DuckDB is where the workspace's data already lives: there is nothing to publish. "
-        f"Name another engine with --engine ({', '.join(FORMS[1:])})."
-    )
+    entry = ENGINES[spec.kind]
+    if entry.push is None:
+        others = [e.form for e in ENGINES.values() if e.push is not None]
+        raise EngineError(
+            "DuckDB is where the workspace's data already lives: there is nothing to publish. "
+            f"Name another engine with --engine ({', '.join(others)})."
+        )
+    result: PushResult = entry.load(entry.push)(ws, spec)
+    return result
 
 
 __all__ = [
+    "ENGINES",
     "FORMS",
     "DuckDBEngine",
     "Engine",

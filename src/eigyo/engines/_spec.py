@@ -13,18 +13,16 @@ never silently falls back to DuckDB:
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from eigyo.errors import EigyoError
 
-#: What an engine address may look like, for error messages and docs.
-FORMS = (
-    "duckdb",
-    "postgresql://USER@HOST:PORT/DATABASE[?schema=NAME]",
-    "spark[?master=URL&path=FOLDER]",
-)
 DEFAULT_PG_SCHEMA = "eigyo"
 DEFAULT_SPARK_FOLDER = "spark-tables"
 
@@ -35,7 +33,7 @@ class EngineError(EigyoError):
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """A parsed engine address. ``kind`` is ``duckdb``, ``postgresql`` or ``spark``."""
+    """A parsed engine address. ``kind`` is a key of :data:`ENGINES`."""
 
     kind: str
     url: str = field(repr=False)
@@ -59,18 +57,13 @@ class EngineSpec:
     @property
     def orders_aggregates(self) -> bool:
         """Whether Ibis can order an aggregate here (``collect(order_by=…)``): not on Spark."""
-        return self.kind not in _UNORDERED_AGGREGATES
+        return ENGINES[self.kind].orders_aggregates
 
     @property
     def caches_memtables(self) -> bool:
         """Whether ``Table.cache()`` works on an expression that joins an in-memory table: Ibis's
         Spark backend does not register the in-memory table first, so the cached plan fails."""
-        return self.kind not in _NO_MEMTABLE_CACHE
-
-
-#: What Ibis's backends cannot do that the analyses work around (see the properties above).
-_UNORDERED_AGGREGATES = frozenset({"spark"})
-_NO_MEMTABLE_CACHE = frozenset({"spark"})
+        return ENGINES[self.kind].caches_memtables
 
 
 def _redact(url: str) -> str:
@@ -126,13 +119,77 @@ def _spark(url: str) -> EngineSpec:
     return EngineSpec(kind="spark", url=url, master=_one(query, "master"), path=_one(query, "path"))
 
 
+def _duckdb(url: str) -> EngineSpec:
+    return EngineSpec(kind="duckdb", url="duckdb")
+
+
+@dataclass(frozen=True)
+class EngineEntry:
+    """One engine, declared: how its address looks and parses, and where its code lives.
+
+    ``engine`` and ``push`` are ``module:attribute`` references imported only when used, so
+    naming Spark never imports PySpark until a Spark workspace opens (the ``[spark]`` extra).
+    ``push`` is ``None`` for an engine that reads the workspace's own file (nothing to publish).
+    The two flags are what its Ibis backend cannot do that the analyses work around.
+    """
+
+    name: str
+    form: str
+    matches: Callable[[str], bool]
+    parse: Callable[[str], EngineSpec]
+    engine: str
+    push: str | None = None
+    orders_aggregates: bool = True
+    caches_memtables: bool = True
+
+    def load(self, ref: str) -> Any:
+        """The attribute ``module:name`` names (imported now)."""
+        module, _, attr = ref.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+#: Every engine eigyo can run queries on, by ``EngineSpec.kind``; the first is the default.
+ENGINES: dict[str, EngineEntry] = {
+    e.name: e
+    for e in (
+        EngineEntry(
+            name="duckdb",
+            form="duckdb",
+            matches=lambda text: text.lower() == "duckdb",
+            parse=_duckdb,
+            engine="eigyo.engines._base:DuckDBEngine",
+        ),
+        EngineEntry(
+            name="postgresql",
+            form="postgresql://USER@HOST:PORT/DATABASE[?schema=NAME]",
+            matches=lambda text: text.startswith(("postgresql://", "postgres://")),
+            parse=_postgres,
+            engine="eigyo.engines._postgres:PostgresEngine",
+            push="eigyo.engines._postgres:push",
+        ),
+        EngineEntry(
+            name="spark",
+            form="spark[?master=URL&path=FOLDER]",
+            matches=lambda text: text == "spark" or text.startswith("spark?"),
+            parse=_spark,
+            engine="eigyo.engines._spark:SparkEngine",
+            push="eigyo.engines._spark:push",
+            orders_aggregates=False,  # no collect(order_by=…)
+            caches_memtables=False,  # cache() does not register the in-memory table first
+        ),
+    )
+}
+
+#: What an engine address may look like, for error messages and docs.
+FORMS: tuple[str, ...] = tuple(e.form for e in ENGINES.values())
+
+
 def parse_engine(url: str) -> EngineSpec:
     """Parse an engine address; raise :class:`EngineError` naming the accepted forms."""
     text = url.strip()
-    if text.lower() == "duckdb":
-        return EngineSpec(kind="duckdb", url="duckdb")
-    if text.startswith(("postgresql://", "postgres://")):
-        return _postgres(text)
-    if text == "spark" or text.startswith("spark?"):
-        return _spark(text)
-    raise _bad(url, "is not an engine address")
+    for entry in ENGINES.values():
+        if entry.matches(text):
+            return entry.parse(text)
+    nearest = difflib.get_close_matches(text.partition(":")[0].lower(), list(ENGINES), n=1)
+    hint = f" (did you mean {nearest[0]!r}?)" if nearest else ""
+    raise _bad(url, f"is not an engine address{hint}")
