@@ -58,7 +58,7 @@ def test_totals_and_rates(doc: dict[str, Any]) -> None:
 def test_verdicts_after_benjamini_hochberg(doc: dict[str, Any]) -> None:
     assert _seg(doc, "industry", "製造業")["verdict"] == "better"
     assert _seg(doc, "industry", "小売")["verdict"] == "worse"
-    assert _seg(doc, "size_band", "1-49")["verdict"] == "better"
+    assert _seg(doc, "size_band", "<50")["verdict"] == "better"
     tiny = _seg(doc, "industry", "金融")
     assert tiny["verdict"] == "not_enough_data" and tiny["p_value"] is None
     # one region holds every deal: nothing to compare it with

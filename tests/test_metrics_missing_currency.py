@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from eigyo import workspace
-from eigyo.base.currency import money
+from eigyo.base.formatting import format_value, money
 from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.diagnose import diagnose
 from eigyo.ingest import import_path
 from eigyo.metrics import compute, format_metric
 from eigyo.report import render_html
-from eigyo.report._format import fmt_value
 from eigyo.runbook import kpi_tiles, report_input
 
 PERIOD = "2025-04"
@@ -94,8 +93,8 @@ def test_one_money_formatter_sign_before_symbol() -> None:
     assert money(1234, "KRW") == "₩1,234"
     assert money(1234, "XYZ") == "XYZ 1,234.00"  # an undeclared code: its code, 2 decimals
     # The metrics and the report format amounts with the same function.
-    assert fmt_value(-5000, "yen", "ja") == "-¥5,000"
-    assert fmt_value(-5000, "yen", "en", "USD") == "-$5,000.00"
+    assert format_value(-5000, "yen", "ja") == "-¥5,000"
+    assert format_value(-5000, "yen", "en", "USD") == "-$5,000.00"
 
 
 def test_bad_currency_code_is_refused(tmp_path: Path) -> None:

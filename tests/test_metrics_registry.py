@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from eigyo.base.formatting import format_value
 from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
 from eigyo.metrics import DIMENSIONS, KINDS, REGISTRY, compute, validate
-from eigyo.metrics._format import format_value
 from eigyo.metrics.docs import render
 from eigyo.workspace import Workspace
 from tests.test_metrics_company import build
@@ -120,9 +120,10 @@ def test_month_is_always_allowed() -> None:
         (60.75, "days", "ja", "60.8日"),
         (60.75, "days", "en", "60.8 days"),
         (45.0, "minutes", "ja", "45.0分"),
+        (145.0, "minutes", "ja", "145分"),  # whole units from 100 up, as the report always wrote
         (3.0, "count", "en", "3"),
         (77_558.3, "yen/day", "en", "¥77,558/day"),
-        (0.095238, "per_day", "ja", "0.10/日"),
+        (0.095238, "per_day", "ja", "0.1/日"),  # as many decimals as it needs (at most 2)
         (11.0, "hours", "en", "11.0 h"),
         (None, "ratio", "ja", "—"),
     ],

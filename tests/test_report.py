@@ -16,13 +16,14 @@ import plotly.offline
 import polars as pl
 import pytest
 
-from eigyo.analysis import overview
+from eigyo.analysis import measure
+from eigyo.analysis.alignment import chart_data as alignment_charts
+from eigyo.base.formatting import format_value
 from eigyo.base.periods import Period
 from eigyo.diagnose.model import STEPS, Finding
 from eigyo.errors import InputError
 from eigyo.i18n import catalogue, t
 from eigyo.report import KpiTile, ReportInput, render_html, write_report
-from eigyo.report._format import fmt_value
 from eigyo.workspace import Workspace, init
 
 FY2024 = Period(date(2024, 4, 1), date(2025, 3, 31), "FY2024")
@@ -222,7 +223,7 @@ def test_data_values_are_escaped(page: str, ws: Workspace) -> None:
 
 def test_win_rate_by_team_numbers(ws: Workspace, page: str) -> None:
     # Closed in FY2024: 東日本 o1 won, o2 lost, o3 won; 西日本 o4, o5 lost, o6 won.
-    df = overview.win_rate_by_team(ws, FY2024)
+    df = measure.win_rate_by_team(ws, FY2024)
     assert df.select("team", "won", "lost", "closed").rows() == [
         ("東日本", 2, 1, 3),
         ("西日本", 1, 2, 3),
@@ -246,12 +247,12 @@ def test_funnel_and_stage_days_numbers(page: str) -> None:
 
 
 def test_alignment_and_monitor_numbers(ws: Workspace, page: str) -> None:
-    box = overview.lead_response_by_team(ws, FY2024)
+    box = alignment_charts.lead_response_by_team(ws, FY2024)
     assert box.select("team", "leads", "median").rows() == [
         ("東日本", 1, 30.0),
         ("西日本", 2, 70.0),
     ]
-    untouched = overview.untouched_by_source(ws, FY2024)
+    untouched = alignment_charts.untouched_by_source(ws, FY2024)
     assert untouched.filter(pl.col("source") == "Web").select("leads", "untouched").row(0) == (3, 1)
     fig = _charts(page)["intervention"]
     assert [tr["y"] for tr in fig["data"]] == [[120.0, 20.0], [30.0]]
@@ -304,7 +305,7 @@ def test_empty_workspace_renders_no_data_notes(empty_ws: Workspace, lang: str) -
     ],
 )
 def test_values_are_formatted_by_unit(value: float | None, unit: str, lang: str, text: str) -> None:
-    assert fmt_value(value, unit, lang) == text
+    assert format_value(value, unit, lang) == text
 
 
 def test_every_report_text_exists_in_both_languages() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from eigyo.base.vocabulary import ROLES as ROLES  # the roles `reps.role` allows
+
 ColumnType = Literal["string", "integer", "number", "date", "timestamp"]
 
 #: DuckDB / SQL type for each logical column type.
@@ -21,7 +23,6 @@ SQL_TYPES: dict[str, str] = {
     "timestamp": "TIMESTAMP",
 }
 
-ROLES = ("generalist", "sdr", "inbound", "closer", "account_manager", "customer_success", "manager")
 LEAD_STATUSES = ("open", "working", "converted", "disqualified")
 OPPORTUNITY_TYPES = ("new", "expansion", "renewal")
 #: ``unknown``: ended without a known outcome (an event-log case that reached no won or lost
@@ -72,6 +73,13 @@ class Table:
         )
 
 
+#: The largest magnitude any number column accepts unless it declares a tighter bound: 10^15
+#: (a thousand trillion yen) is above any amount, cost or count a sales organization records, and
+#: far below where sums lose their cents or overflow (1e308 loads as a finite float and becomes
+#: infinity in the first sum). A value beyond it is a typo or hostile, and the row is rejected.
+NUMBER_BOUND = 1e15
+
+
 def _c(
     name: str,
     type: ColumnType = "string",
@@ -82,6 +90,9 @@ def _c(
     max_value: float | None = None,
     desc: str = "",
 ) -> Column:
+    if type in ("number", "integer"):
+        min_value = -NUMBER_BOUND if min_value is None else min_value
+        max_value = NUMBER_BOUND if max_value is None else max_value
     return Column(name, type, req, allowed, min_value, max_value, desc)
 
 

@@ -10,10 +10,8 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NO_TEAM
 from eigyo.workspace import Workspace
-
-#: Team shown for records whose rep is unknown or has no team.
-NO_TEAM = "(none)"
 
 
 def in_period(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:

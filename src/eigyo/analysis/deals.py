@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_account, with_rep
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import STALE_DAYS, UNKNOWN
 from eigyo.metrics._needs import present
 from eigyo.workspace import Workspace
 
@@ -27,8 +28,8 @@ def closed_deals(ws: Workspace, period: Period) -> ir.Table:
         rep_id=o.owner_rep_id,
         team=o.team,
         role=o.role,
-        industry=o.industry.fill_null("(unknown)"),
-        type=o.type.fill_null("(unknown)"),
+        industry=o.industry.fill_null(UNKNOWN),
+        type=o.type.fill_null(UNKNOWN),
         region=o.region,
         amount=o.amount,
         won=(o.status == "won").cast("int64"),
@@ -77,7 +78,7 @@ def slippage_sample(ws: Workspace, period: Period) -> ir.Table:
 ACTIVITY_ON_DEALS = "activities.opportunity_id"
 
 
-def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = 60) -> ir.Table:
+def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = STALE_DAYS) -> ir.Table:
     """Opportunities open at the end of the period; ``stale`` = 1 when no activity touched them
     in the last ``stale_days`` days (or ever).
 

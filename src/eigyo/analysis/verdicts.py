@@ -17,14 +17,6 @@ from eigyo.base.periods import japan_holidays
 from eigyo.base.stats import wilson
 from eigyo.errors import InputError
 
-#: Group label for a missing value (source, campaign, landing page, team …).
-UNKNOWN = "(unknown)"
-#: Verdicts every statistical answer uses, so the report and CLI translate one vocabulary.
-NOT_ENOUGH_DATA = "not_enough_data"
-NO_EVIDENCE = "no_evidence"
-#: Weekday index as the engine returns it (Monday = 0), for labels.
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 
 def check_by(by: str, allowed: tuple[str, ...], what: str) -> str:
     """Refuse an unknown grouping, naming the ones that work (an :class:`InputError`)."""

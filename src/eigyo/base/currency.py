@@ -72,19 +72,6 @@ def currency(code: str | None) -> Currency:
     return CURRENCIES.get(code) or Currency(code, f"{code} ", 2)
 
 
-def money(value: float, code: str | None = DEFAULT_CURRENCY, decimals: int | None = None) -> str:
-    """``-5000, "JPY"`` → ``-¥5,000``; ``1234.5, "USD"`` → ``$1,234.50``.
-
-    The sign stands before the symbol, as accountants and spreadsheets write it. ``decimals``
-    overrides the currency's own (charts that round to whole units).
-    """
-    c = currency(code)
-    digits = c.decimals if decimals is None else decimals
-    text = f"{abs(value):,.{digits}f}"
-    negative = value < 0 and text.strip("0.,") != ""
-    return ("-" if negative else "") + c.symbol + text
-
-
 def unit_label(code: str | None = DEFAULT_CURRENCY, lang: str = "ja") -> str:
     """The currency as a column header names it (``Won $``, ``速度（円/日）``): 円 for the yen in
     Japanese, as Japanese headers have always said, else the symbol without its spacing."""

@@ -14,7 +14,8 @@ from rich.table import Table
 from eigyo.analysis.availability import check, not_enough, unavailable
 from eigyo.analysis.data import clv, customers, icp, segments, winprob
 from eigyo.analysis.data import forecast as forecast_mod
-from eigyo.base.currency import DEFAULT_CURRENCY, money, unit_label
+from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
+from eigyo.base.formatting import count, money, number, percent
 from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
@@ -84,19 +85,6 @@ def table(title: str, heads: list[str], rows: list[list[str]]) -> None:
     console.print(tb)
 
 
-def pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
-
-
-def num(v: float | None, digits: int = 2) -> str:
-    return "—" if v is None else f"{v:,.{digits}f}"
-
-
-def yen(v: float | None, cur: str = DEFAULT_CURRENCY) -> str:
-    """An amount in the workspace currency ``cur`` (the name stays from when it was yen only)."""
-    return "—" if v is None else money(v, cur)
-
-
 UnitOpt = Annotated[str, typer.Option("--unit", help="Time unit of the fit: week or day.")]
 
 
@@ -143,7 +131,7 @@ def _print_ltv(doc: dict[str, Any], lang: str) -> None:
     table(
         t("data.ltv.fit_title", lang, until=doc["until"], unit=doc["unit"]),
         [t("data.ltv.col_param", lang), t("data.ltv.col_value", lang)],
-        [[f"{m} {k}", num(v, 4)] for m, k, v in params],
+        [[f"{m} {k}", number(v, 4)] for m, k, v in params],
     )
     f = doc["fit"]
     console.print(t("data.ltv.customers", lang, n=f["customers"], k=f["repeat_customers"]))
@@ -152,17 +140,20 @@ def _print_ltv(doc: dict[str, Any], lang: str) -> None:
           rate=doc["annual_discount_rate"]),
         [t(f"data.ltv.col_{k}", lang) for k in
          ("account", "frequency", "p_alive", "expected", "value_each", "clv")],
-        [[a["account_id"], str(a["frequency"]), pct(a["p_alive"]), num(a["expected_purchases"]),
-          yen(a["expected_order_value"], cur), yen(a["clv"], cur)] for a in doc["accounts"]],
+        [[a["account_id"], str(a["frequency"]), percent(a["p_alive"]),
+          number(a["expected_purchases"], 2), money(a["expected_order_value"], cur),
+          money(a["clv"], cur)] for a in doc["accounts"]],
     )  # fmt: skip
     tot = doc["totals"]
-    console.print(t("data.ltv.total", lang, clv=yen(tot["clv"], cur), n=tot["expected_purchases"]))
+    console.print(
+        t("data.ltv.total", lang, clv=money(tot["clv"], cur), n=tot["expected_purchases"])
+    )
     table(
         t("data.ltv.cohort_title", lang),
         [t(f"data.ltv.col_{k}", lang) for k in
          ("cohort", "accounts", "simple_ltv", "repeat", "nrr")],
-        [[c["cohort"], f"{c['accounts']:,}", yen(c["simple_ltv"], cur), pct(c["repeat_rate"]),
-          pct(c["nrr"])] for c in doc["cohorts"]],
+        [[c["cohort"], count(c["accounts"]), money(c["simple_ltv"], cur), percent(c["repeat_rate"]),
+          percent(c["nrr"])] for c in doc["cohorts"]],
     )  # fmt: skip
 
 
@@ -198,12 +189,12 @@ def segments_cmd(
             "verdict")  # fmt: skip
     cur = doc.get("currency", DEFAULT_CURRENCY)
     table(
-        t("data.segments.title", lang, period=doc["period"], rate=pct(doc["win_rate"]),
+        t("data.segments.title", lang, period=doc["period"], rate=percent(doc["win_rate"]),
           n=doc["closed"]),
         [t(f"data.segments.col_{c}", lang, currency=unit_label(cur, lang)) for c in cols],
-        [[s["dimension"], s["value"], f"{s['closed']:,}", pct(s["win_rate"]),
-          f"{s['low']:.0%}–{s['high']:.0%}", num(s["median_cycle_days"], 1),
-          yen(s["avg_deal_size"], cur), yen(s["velocity_jpy_per_day"], cur),
+        [[s["dimension"], s["value"], count(s["closed"]), percent(s["win_rate"]),
+          f"{percent(s['low'], 0)}–{percent(s['high'], 0)}", number(s["median_cycle_days"], 1),
+          money(s["avg_deal_size"], cur), money(s["velocity_jpy_per_day"], cur),
           t(f"data.segments.{s['verdict']}", lang)] for s in doc["segments"]],
     )  # fmt: skip
     console.print(t("data.segments.note", lang, n=doc["min_deals"]))
@@ -256,8 +247,8 @@ def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
     table(
         t("data.winprob.title", lang, as_of=doc["as_of"], train=doc["train"]),
         [_w(k, lang) for k in ("opportunity", "rep", "stage", "amount", "close", "p")],
-        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], yen(d["amount"], cur),
-          str(d["expected_close_date"] or "—"), pct(d["p_win"])] for d in doc["deals"][:top]],
+        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], money(d["amount"], cur),
+          str(d["expected_close_date"] or "—"), percent(d["p_win"])] for d in doc["deals"][:top]],
     )  # fmt: skip
     table(
         t("data.winprob.drivers_title", lang),
@@ -272,8 +263,8 @@ def _print_backtest(bt: dict[str, Any], lang: str) -> None:
     table(
         t("data.winprob.backtest_title", lang),
         [_w(k, lang) for k in ("cutoff", "train", "test", "auc", "brier", "base_auc")],
-        [[r["cutoff"], f"{r['train']:,}", f"{r['test']:,}", num(r["auc"], 3),
-          num(r["brier"], 3), num(r["baseline_auc"], 3)] for r in bt["cutoffs"]],
+        [[r["cutoff"], count(r["train"]), count(r["test"]), number(r["auc"], 3),
+          number(r["brier"], 3), number(r["baseline_auc"], 3)] for r in bt["cutoffs"]],
     )  # fmt: skip
     p = bt["pooled"]
     if not p or p["auc"] is None:
@@ -283,18 +274,18 @@ def _print_backtest(bt: dict[str, Any], lang: str) -> None:
         t(
             "data.winprob.pooled",
             lang,
-            auc=num(p["auc"], 3),
-            brier=num(p["brier"], 3),
-            bauc=num(p["baseline_auc"], 3),
-            bbrier=num(p["baseline_brier"], 3),
+            auc=number(p["auc"], 3),
+            brier=number(p["brier"], 3),
+            bauc=number(p["baseline_auc"], 3),
+            bbrier=number(p["baseline_brier"], 3),
             n=p["n"],
         )
     )
     table(
         t("data.winprob.calibration_title", lang),
         [_w(k, lang) for k in ("band", "test", "predicted", "observed")],
-        [[f"{c['low']:.0%}–{c['high']:.0%}", f"{c['n']:,}", pct(c["predicted"]),
-          pct(c["observed"])] for c in bt["calibration"]],
+        [[f"{percent(c['low'], 0)}–{percent(c['high'], 0)}", count(c["n"]), percent(c["predicted"]),
+          percent(c["observed"])] for c in bt["calibration"]],
     )  # fmt: skip
 
 
@@ -342,10 +333,10 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
     table(
         t("data.forecast.title", lang, period=doc["period"], as_of=doc["as_of"]),
         [t("data.forecast.col_item", lang), t("data.forecast.col_value", lang)],
-        [[t(f"data.forecast.{k}", lang), yen(doc[k], cur)] for k in items],
+        [[t(f"data.forecast.{k}", lang), money(doc[k], cur)] for k in items],
     )
-    console.print(t("data.forecast.coverage", lang, c=num(doc["coverage"]),
-                    r=num(doc["coverage_of_remaining"])))  # fmt: skip
+    console.print(t("data.forecast.coverage", lang, c=number(doc["coverage"], 2),
+                    r=number(doc["coverage_of_remaining"], 2)))  # fmt: skip
     for key, na in doc.get("sections_not_available", {}).items():
         name = t(f"analysis_na.section_name.{key}", lang)
         console.print(t("analysis_na.section", lang, section=name, reason=na["text"]))
@@ -356,17 +347,18 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
         t("data.forecast.backtest_title", lang),
         [t(f"data.forecast.col_{k}", lang) for k in ("month", "actual", "forecast", "naive",
                                                      "error")],
-        [[r["month"], yen(r["actual"], cur), yen(r["forecast"], cur), yen(r["naive"], cur),
-          pct((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else "—"]
+        [[r["month"], money(r["actual"], cur), money(r["forecast"], cur), money(r["naive"], cur),
+          percent((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else "—"]
          for r in bt["months"]],
     )  # fmt: skip
     s = bt["summary"]
     if s["status"] != "ok":
         console.print(t("data.common.not_enough", lang))
         return
-    console.print(t("data.forecast.summary", lang, acc=pct(s["accuracy"]), mape=pct(s["mape"]),
-                    bias=pct(s["bias"]), nacc=pct(s["naive_accuracy"]),
-                    nmape=pct(s["naive_mape"]), n=s["months"]))  # fmt: skip
+    console.print(t("data.forecast.summary", lang, acc=percent(s["accuracy"]),
+                    mape=percent(s["mape"]), bias=percent(s["bias"]),
+                    nacc=percent(s["naive_accuracy"]),
+                    nmape=percent(s["naive_mape"]), n=s["months"]))  # fmt: skip
 
 
 @app.command("icp")
@@ -401,8 +393,8 @@ def _print_icp(doc: dict[str, Any], lang: str) -> None:
         if not doc["road"]:
             return
     else:
-        console.print(t("data.icp.validation", lang, test=v["test"], auc=num(v["auc"], 3),
-                        brier=num(v["brier"], 3), base=num(v["baseline_brier"], 3),
+        console.print(t("data.icp.validation", lang, test=v["test"], auc=number(v["auc"], 3),
+                        brier=number(v["brier"], 3), base=number(v["baseline_brier"], 3),
                         split=v["split_day"]))  # fmt: skip
     table(
         t("data.icp.coef_title", lang),
@@ -412,7 +404,7 @@ def _print_icp(doc: dict[str, Any], lang: str) -> None:
     table(
         t("data.icp.importance_title", lang),
         [_i("feature", lang), _i("drop", lang)],
-        [[c["feature"], num(c["auc_drop"], 3)] for c in v.get("permutation_importance", [])],
+        [[c["feature"], number(c["auc_drop"], 3)] for c in v.get("permutation_importance", [])],
     )
     table(
         t("data.icp.road_title", lang),
@@ -420,8 +412,8 @@ def _print_icp(doc: dict[str, Any], lang: str) -> None:
         [
             [
                 t(f"data.road.{r['class']}", lang),
-                f"{r['accounts']:,}",
-                pct(r["mean_fit"]),
+                count(r["accounts"]),
+                percent(r["mean_fit"]),
                 r["coverage"],
             ]
             for r in doc["road"]
@@ -430,7 +422,7 @@ def _print_icp(doc: dict[str, Any], lang: str) -> None:
     table(
         t("data.icp.top_title", lang),
         [_i(k, lang) for k in ("account", "industry", "size", "region", "fit")],
-        [[a["account_id"], a["industry"], a["size_band"], a["region"], pct(a["fit"])]
+        [[a["account_id"], a["industry"], a["size_band"], a["region"], percent(a["fit"])]
          for a in doc["accounts"]],
     )  # fmt: skip
 
@@ -461,6 +453,6 @@ def customers_cmd(
     table(
         t("data.rfm.title", lang, k=doc["k"], until=doc["until"]),
         [t(f"data.rfm.col_{k}", lang) for k in ("segment", "customers", "share", "description")],
-        [[s["label"], f"{s['customers']:,}", pct(s["revenue_share"]), s["description"]]
+        [[s["label"], count(s["customers"]), percent(s["revenue_share"]), s["description"]]
          for s in doc["segments"]],
     )  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from eigyo.base.currency import money
+from eigyo.base.formatting import money
 from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
@@ -87,7 +87,7 @@ def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
     for col in ("severity", "step", "finding", "impact"):
         table.add_column(t(f"cli.diagnose.col_{col}", lang))
     for f in shown:
-        impact = "—" if f.impact_jpy is None else money(f.impact_jpy, f.currency)
+        impact = money(f.impact_jpy, f.currency)
         style = SEVERITY_STYLE[f.severity]
         table.add_row(
             f"[{style}]{f.severity}[/]",

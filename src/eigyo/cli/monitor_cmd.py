@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.formatting import format_value, points
 from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
@@ -26,7 +27,7 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import phase_bars
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY, format_value
+from eigyo.metrics import REGISTRY
 from eigyo.monitor import (
     Alert,
     Effect,
@@ -276,10 +277,8 @@ def intervention_effect(
 def _num(v: float | None, e: Effect, lang: str = "ja", cur: str = DEFAULT_CURRENCY) -> str:
     """An effect in the metric's unit (amounts in the workspace currency ``cur``); ratio
     differences read as percentage points."""
-    if v is None:
-        return "—"
     if e.unit == "ratio":
-        return f"{v * 100:+.1f}pt"
+        return points(v)
     return format_value(v, e.unit, lang, cur)
 
 

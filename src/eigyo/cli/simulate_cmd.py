@@ -16,6 +16,7 @@ from rich.table import Table
 from eigyo.analysis.availability import check, not_enough, unavailable
 from eigyo.analysis.specialization.skills import SKILLS, skill_matrix
 from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.formatting import format_value
 from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
@@ -30,7 +31,6 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import progress_bar
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
-from eigyo.metrics import format_value
 from eigyo.simulate import (
     OUTCOMES,
     NotEnoughToSimulate,

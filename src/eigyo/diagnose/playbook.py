@@ -13,11 +13,11 @@ from string import Formatter
 from typing import Any
 
 from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.formatting import format_value
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS
 from eigyo.metrics import Reason
-from eigyo.metrics import format_value as metric_format
 
 Texts = tuple[dict[str, str], dict[str, str], list[dict[str, str]]]
 
@@ -26,15 +26,6 @@ Texts = tuple[dict[str, str], dict[str, str], list[dict[str, str]]]
 def playbook() -> dict[str, dict[str, Any]]:
     text = resources.files(__package__).joinpath("playbook.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
-
-
-def format_value(v: object, unit: str, lang: str, currency: str = DEFAULT_CURRENCY) -> str:
-    """A number as a person reads it in the check's unit: the metrics' own formatter, so a
-    finding and the KPI it is about show the same text (amounts in the workspace currency);
-    None and NaN read as a dash."""
-    if not isinstance(v, int | float) or v != v:
-        return metric_format(None, unit, lang, currency)
-    return metric_format(float(v), unit, lang, currency)
 
 
 #: Code values shown inside sentences, per language.

@@ -64,6 +64,7 @@ from xml.etree.ElementTree import iterparse
 
 import polars as pl
 
+from eigyo.base.vocabulary import UNKNOWN as UNKNOWN_REP  # owner of a case without one
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest.mapping import FileSpec, MappingSpec
@@ -72,8 +73,6 @@ from eigyo.ingest.readers import RawTable, read_file
 from eigyo.ingest.validate import ROW
 from eigyo.settings import EventLogSettings, Settings
 
-#: The owner of a case without any (non-excluded) resource or owner attribute.
-UNKNOWN_REP = "(unknown)"
 #: Status of a case that reached no won or lost activity (see the module docstring).
 UNKNOWN = "unknown"
 #: Columns that hold an event's lifecycle transition, matched case-insensitively.

@@ -6,6 +6,7 @@ declaration into one Ibis expression that the engine runs. Use :func:`compute` f
 period and the same period last year.
 """
 
+from eigyo.base.formatting import format_metric, format_value, unit_name
 from eigyo.metrics._compute import (
     compare,
     compute,
@@ -14,7 +15,6 @@ from eigyo.metrics._compute import (
     same_period_last_year,
     select,
 )
-from eigyo.metrics._format import format_metric, format_value, unit_name
 from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
 from eigyo.metrics._needs import Reason, readable, unmet
 from eigyo.metrics._registry import KINDS, REGISTRY, validate

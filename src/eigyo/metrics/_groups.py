@@ -13,23 +13,9 @@ from itertools import pairwise
 import ibis
 import ibis.expr.types as ir
 
+from eigyo.base.vocabulary import DEAL_SIZE_BANDS, SIZE_BANDS
 from eigyo.metrics._model import NONE_GROUP
 from eigyo.metrics._vocab import Ctx
-
-#: Employee-count bands of a company: (lowest employees, label), ascending.
-SIZE_BANDS: tuple[tuple[int, str], ...] = (
-    (0, "<50"),
-    (50, "50-299"),
-    (300, "300-999"),
-    (1000, "1000+"),
-)
-#: Deal-size bands in the workspace currency: (lowest amount, label), ascending.
-DEAL_SIZE_BANDS: tuple[tuple[int, str], ...] = (
-    (0, "<1M"),
-    (1_000_000, "1M-5M"),
-    (5_000_000, "5M-20M"),
-    (20_000_000, "20M+"),
-)
 
 #: dimension → (table holding the value, column). ``self`` = a column of the record itself.
 DIM_SOURCE: dict[str, tuple[str, str]] = {

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from eigyo.base.vocabulary import NONE
 from eigyo.metrics._needs import Reason
 
 Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
@@ -58,7 +59,7 @@ ORDER_DIMS: tuple[str, ...] = (*ACCOUNT_DIMS, "product", "month")
 ACCOUNT_ONLY_DIMS: tuple[str, ...] = (*ACCOUNT_DIMS, "month")
 
 #: Label of the group holding records whose grouping value is missing (no team, no source …).
-NONE_GROUP = "(none)"
+NONE_GROUP = NONE
 
 
 @dataclass(frozen=True)

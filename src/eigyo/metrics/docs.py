@@ -10,8 +10,8 @@ import sys
 from importlib import resources
 
 from eigyo.base.currency import CURRENCIES
-from eigyo.metrics._format import unit_name
-from eigyo.metrics._groups import DEAL_SIZE_BANDS, SIZE_BANDS
+from eigyo.base.formatting import unit_name
+from eigyo.base.vocabulary import DEAL_SIZE_BANDS, SIZE_BANDS
 from eigyo.metrics._model import CATEGORIES, DIMENSIONS, NONE_GROUP, Metric
 from eigyo.metrics._registry import REGISTRY
 

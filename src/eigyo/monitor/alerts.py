@@ -20,10 +20,10 @@ import duckdb
 
 from eigyo.analysis.monitor import history as store
 from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.formatting import format_value
 from eigyo.diagnose.model import SEVERITY_RANK, Finding
 from eigyo.i18n import LANGS, t
 from eigyo.metrics import REGISTRY
-from eigyo.metrics._format import format_value
 from eigyo.monitor.control import episodes
 from eigyo.monitor.series import Series
 

@@ -13,13 +13,12 @@ import polars as pl
 
 from eigyo.analysis.deals import open_deals_at_end
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import STALE_DAYS
 from eigyo.diagnose.checks import load_checks
 from eigyo.diagnose.evaluate import needs_of
 from eigyo.metrics import unmet
 from eigyo.workspace import Workspace
 
-#: Days without activity after which an open deal counts as stale (as the check uses).
-STALE_DAYS = 60
 #: Columns of a deal list, in order (their headers are in ``report_files.deals``).
 COLUMNS = (
     "opportunity_id",

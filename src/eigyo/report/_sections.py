@@ -10,21 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eigyo.base.currency import DEFAULT_CURRENCY
+from eigyo.base.formatting import (
+    Delta,
+    evidence_items,
+    fmt_delta,
+    format_value,
+    scope_text,
+    target_met,
+    unit_of_key,
+)
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS, Finding
 from eigyo.i18n import t
 from eigyo.metrics import readable
 from eigyo.report import _charts_people as people
 from eigyo.report import _charts_sales as sales
 from eigyo.report._figures import Chart, Ctx
-from eigyo.report._format import (
-    Delta,
-    evidence_items,
-    fmt_delta,
-    fmt_value,
-    scope_text,
-    target_met,
-    unit_of_key,
-)
 from eigyo.report._model import KpiTile, ReportInput
 
 #: Charts of each runbook step, in the order they appear in its section.
@@ -33,7 +33,7 @@ STEP_CHARTS: dict[str, tuple[Callable[[Ctx], Chart], ...]] = {
     "process": (sales.stage_funnel, sales.stage_days, sales.stage_conversion, sales.process_map),
     "specialization": (sales.rep_win_rates, sales.handoff_days),
     "alignment": (people.lead_response, people.untouched_by_source, people.response_curve),
-    "enablement": (people.ramp_curves, people.capability_gaps),
+    "enablement": (people.ramp_curves, people.new_rep_win_rate, people.capability_gaps),
     "data": (sales.segment_matrix,),
     "organization": (people.time_share, people.reclaimable_time),
     "monitor": (people.intervention,),
@@ -106,9 +106,13 @@ def tile_view(tile: KpiTile, lang: str, currency: str = DEFAULT_CURRENCY) -> Til
         value=(
             t("report.kpi.not_available", lang)
             if missing
-            else fmt_value(tile.value, tile.unit, lang, currency)
+            else format_value(tile.value, tile.unit, lang, currency, compact=True)
+        ),  # a tile is a headline: ¥3,200万, not ¥32,004,512 (tables keep exact amounts)
+        target=(
+            None
+            if tile.target is None
+            else format_value(tile.target, tile.unit, lang, currency, compact=True)
         ),
-        target=None if tile.target is None else fmt_value(tile.target, tile.unit, lang, currency),
         met=target_met(tile.value, tile.target, tile.better),
         deltas=[d for d in deltas if d is not None],
         better=tile.better,
@@ -137,7 +141,9 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         severity_label=t(f"report.severity.{f.severity}", lang),
         title=_pick(f.title, lang, f.check),
         scope=scope_text(f.scope, lang),
-        impact=None if f.impact_jpy is None else fmt_value(f.impact_jpy, "yen", lang, f.currency),
+        impact=(
+            None if f.impact_jpy is None else format_value(f.impact_jpy, "yen", lang, f.currency)
+        ),
         evidence=evidence_items(
             f.evidence, f.unit or _metric_unit(f.metric, units), lang, f.currency
         ),

@@ -23,12 +23,12 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from eigyo.base.currency import DEFAULT_CURRENCY, currency
+from eigyo.base.formatting import evidence_items, scope_text, target_met
 from eigyo.i18n import check_lang, t
 from eigyo.metrics import REGISTRY, compute
 from eigyo.report._deal_lists import COLUMNS, open_deals, stale_deals
 from eigyo.report._document import Tick, no_tick
 from eigyo.report._files import atomic_write
-from eigyo.report._format import evidence_items, scope_text, target_met
 from eigyo.report._model import KpiTile, ReportInput
 from eigyo.report._sections import finding_view
 from eigyo.workspace import Workspace

@@ -24,6 +24,7 @@ import polars as pl
 from eigyo.analysis.common import days_between, in_period, minutes_between
 from eigyo.analysis.specialization import capacity, skills, structure
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NO_TEAM
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
 
@@ -237,7 +238,7 @@ def _profiles(ws: Workspace, w: Period, leads: pl.DataFrame) -> tuple[list[RepPr
 
 def _flows(ws: Workspace, w: Period, leads: pl.DataFrame) -> dict[str, Flows]:
     reps = _frame(ws.table("reps").select("rep_id", "team")).with_columns(
-        pl.col("team").fill_null("(none)")
+        pl.col("team").fill_null(NO_TEAM)
     )
     inbound = pl.col("source").str.to_lowercase().str.contains_any(list(INBOUND_HINTS))
     lt = (
@@ -278,11 +279,11 @@ def _closed(ws: Workspace, w: Period) -> pl.DataFrame:
     """Deals closed in the window with team, class, outcome, cycle days and amount."""
     o = ws.table("opportunities")
     o = o.filter(o.status.isin(["won", "lost"]) & in_period(o.closed_at, w))
-    reps = ws.table("reps").select(_r=ibis._.rep_id, team=ibis._.team.fill_null("(none)"))
+    reps = ws.table("reps").select(_r=ibis._.rep_id, team=ibis._.team.fill_null(NO_TEAM))
     o = o.left_join(reps, o.owner_rep_id == reps._r)
     return _frame(
         o.select(
-            team=o.team.fill_null("(none)"),
+            team=o.team.fill_null(NO_TEAM),
             existing=o.type.isin(skills.EXISTING_TYPES).fill_null(False),
             won=o.status == "won",
             cycle=days_between(o.created_at, o.closed_at),

@@ -30,9 +30,10 @@ import polars as pl
 from scipy import stats as sps
 
 from eigyo.analysis.alignment.sources import funnel, lead_sample
-from eigyo.analysis.verdicts import NO_EVIDENCE, NOT_ENOUGH_DATA, check_by, frame, with_wilson
+from eigyo.analysis.verdicts import check_by, frame, with_wilson
 from eigyo.base.periods import Period
 from eigyo.base.stats import two_proportions
+from eigyo.base.vocabulary import NO_EVIDENCE, NOT_ENOUGH_DATA
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
 

@@ -7,6 +7,7 @@ import ibis.expr.types as ir
 
 from eigyo.analysis.common import in_period, minutes_between, with_rep
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 
@@ -37,7 +38,7 @@ def mql_leads(ws: Workspace, period: Period) -> ir.Table:
         "lead_id",
         rep_id=lead.owner_rep_id,
         team=lead.team,
-        source=lead.source.fill_null("(unknown)"),
+        source=lead.source.fill_null(UNKNOWN),
         created_at=lead.created_at,
         response_minutes=lead.response_minutes,
         within_sla=(lead.response_minutes.notnull() & (lead.response_minutes <= sla)).cast("int64"),

@@ -39,7 +39,6 @@ import polars as pl
 from eigyo.analysis.alignment.leads import mql_leads
 from eigyo.analysis.availability import has_time_of_day
 from eigyo.analysis.verdicts import (
-    UNKNOWN,
     check_by,
     frame,
     holiday_table,
@@ -48,6 +47,7 @@ from eigyo.analysis.verdicts import (
     with_wilson,
 )
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 LANDING_KEYS = ("landing_page", "landing_page_id", "ランディングページ")

@@ -19,7 +19,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from eigyo.analysis.common import days_between
-from eigyo.base.currency import money
+from eigyo.base.formatting import money
 from eigyo.i18n import t
 from eigyo.workspace import Workspace
 

@@ -21,8 +21,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from eigyo.analysis.data.segments import UNKNOWN, size_band
+from eigyo.analysis.data.segments import size_band
 from eigyo.analysis.data.winprob import MIN_TEST, SEED, calibration, scores
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 CATEGORICAL = ("industry", "size_band", "region")

@@ -18,15 +18,13 @@ import ibis.expr.types as ir
 from eigyo.analysis.common import days_between, in_period
 from eigyo.base.periods import Period
 from eigyo.base.stats import benjamini_hochberg, two_proportions, wilson
+from eigyo.base.vocabulary import SIZE_BANDS, UNKNOWN
 from eigyo.workspace import Workspace
 
 DIMENSIONS = ("industry", "size_band", "region", "source", "product", "title", "type")
-UNKNOWN = "(unknown)"
 #: Closed deals a segment needs before its win rate is compared with the rest.
 MIN_DEALS = 20
 Q_LEVEL = 0.05
-#: Employee-count bands (lower bounds), the usual Japanese SME cut at 300.
-SIZE_BANDS = ((1000, "1000+"), (300, "300-999"), (50, "50-299"), (0, "1-49"))
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,9 @@ class Segment:
 
 
 def size_band(employees: ir.IntegerValue) -> ir.StringValue:
-    """Employee count → band label; unknown counts stay unknown."""
-    cases = [(employees >= lo, label) for lo, label in SIZE_BANDS]
+    """Employee count → band label (the metric registry's bands: ``--by size_band`` and this
+    analysis group alike, the usual Japanese SME cut at 300); unknown counts stay unknown."""
+    cases = [(employees >= lo, label) for lo, label in reversed(SIZE_BANDS)]
     return ibis.cases(*cases, else_=UNKNOWN).cast("string")
 
 

@@ -25,9 +25,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from eigyo.analysis.common import days_between
-from eigyo.analysis.data.segments import UNKNOWN, size_band
+from eigyo.analysis.data.segments import size_band
 from eigyo.analysis.process.pipeline import end_of, field_as_of, snapshot
 from eigyo.analysis.process.stages import stage_entries
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 CATEGORICAL = ("stage", "source", "industry", "size_band", "region", "product", "type")

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from eigyo.analysis.alignment.lead_value import ResponseCurve
-from eigyo.analysis.verdicts import WEEKDAYS
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
+from eigyo.base.vocabulary import WEEKDAYS
 from eigyo.i18n import t
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from eigyo.analysis.common import NO_TEAM, in_period, reps_with_known_hire_date
+from eigyo.analysis.common import in_period, reps_with_known_hire_date
 from eigyo.analysis.deals import closed_deals
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NO_TEAM, NONE
 from eigyo.workspace import Workspace
 
 #: A rep counts as "new" while within this many days of the hire date.
@@ -70,6 +71,6 @@ def selling_hours_per_win(ws: Workspace, period: Period) -> ir.Table:
         "team",
         "wins",
         "selling",
-        role=j._role.fill_null("(none)"),
+        role=j._role.fill_null(NONE),
         hours_per_win=j.selling / j.wins,
     )

@@ -25,14 +25,14 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
-from eigyo.analysis.common import NO_TEAM, days_between, reps_with_known_hire_date
+from eigyo.analysis.common import days_between, reps_with_known_hire_date
 from eigyo.analysis.enablement.onboarding import ONBOARDING_DAYS, new_rep_deals
-from eigyo.analysis.verdicts import NO_EVIDENCE, NOT_ENOUGH_DATA, frame
+from eigyo.analysis.verdicts import frame
 from eigyo.base.periods import Period
 from eigyo.base.stats import two_proportions
+from eigyo.base.vocabulary import NO_EVIDENCE, NO_TEAM, NOT_ENOUGH_DATA, SELLING_ROLES
 from eigyo.workspace import Workspace
 
-SELLING_ROLES = ("generalist", "inbound", "closer", "account_manager")
 TENURED_AFTER = 12
 PRODUCTIVE_SHARE = 0.8
 ROLLING_MONTHS = 3
@@ -110,7 +110,9 @@ def tenured_median(ws: Workspace, period: Period) -> ir.Table:
     )
 
 
-def _new_hire_months(ws: Workspace, period: Period) -> ir.Table:
+def new_hire_months(ws: Workspace, period: Period) -> ir.Table:
+    """Rep-months of new hires whose hire date is known, with the role's tenured median,
+    ``ratio`` and the quarter ``cohort``: the one sample every ramp figure reads."""
     rm = rep_months(ws, period)
     med = tenured_median(ws, period)
     start = data_start(ws, period)
@@ -127,7 +129,7 @@ def ramp_curves(ws: Workspace, period: Period) -> pl.DataFrame:
     """Mean monthly bookings by hire cohort (quarter), onboarding and tenure month, and the ratio
     to the role's tenured median (mean of each rep-month's ratio). Columns: cohort, onboarded,
     tenure_month, reps, mean_bookings, ratio."""
-    j = _new_hire_months(ws, period)
+    j = new_hire_months(ws, period)
     agg = j.group_by(["cohort", "onboarded", "tenure_month"]).agg(
         reps=j.rep_id.nunique(), mean_bookings=j.bookings.mean(), ratio=j.ratio.mean()
     )
@@ -136,7 +138,7 @@ def ramp_curves(ws: Workspace, period: Period) -> pl.DataFrame:
 
 def new_hires(ws: Workspace, period: Period) -> pl.DataFrame:
     """Per new hire: days to the first won deal and months to productivity (null: not yet)."""
-    j = _new_hire_months(ws, period)
+    j = new_hire_months(ws, period)
     w = ibis.window(
         group_by=j.rep_id, order_by=j.tenure_month, preceding=ROLLING_MONTHS - 1, following=0
     )

@@ -33,12 +33,12 @@ import numpy as np
 import polars as pl
 from scipy import stats as sps
 
-from eigyo.analysis.common import NO_TEAM
 from eigyo.analysis.deals import open_deals_at_end
-from eigyo.analysis.enablement.ramp import SELLING_ROLES, TENURED_AFTER, rep_months
-from eigyo.analysis.verdicts import NO_EVIDENCE, NOT_ENOUGH_DATA, frame
+from eigyo.analysis.enablement.ramp import TENURED_AFTER, rep_months
+from eigyo.analysis.verdicts import frame
 from eigyo.base.periods import Period
 from eigyo.base.stats import benjamini_hochberg, bootstrap_did
+from eigyo.base.vocabulary import NO_EVIDENCE, NO_TEAM, NOT_ENOUGH_DATA, SELLING_ROLES
 from eigyo.errors import WorkspaceError
 from eigyo.settings import SETTINGS_FILE
 from eigyo.workspace import Workspace

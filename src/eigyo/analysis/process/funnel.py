@@ -23,14 +23,14 @@ import ibis.expr.types as ir
 from eigyo.analysis.common import in_period, with_account, with_rep
 from eigyo.analysis.process.stages import stage_entries, stage_exits
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NONE as NO_STAGE
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
 
 #: Dimensions a funnel can be split by (``None``: the whole organization).
 DIMENSIONS = ("team", "rep_id", "source", "industry", "region", "product", "type")
 ALL = "(all)"
-NO_STAGE = "(none)"
-UNKNOWN = "(unknown)"
 
 
 def check_dimension(by: str | None) -> str | None:

@@ -29,6 +29,7 @@ from eigyo.analysis.common import with_rep
 from eigyo.analysis.process.dwell import open_at
 from eigyo.analysis.process.stages import stage_entries
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NONE
 from eigyo.workspace import Workspace
 
 STEPS = (
@@ -122,7 +123,7 @@ def pipeline_by_stage(
 ) -> list[dict[str, Any]]:
     """Deals and yen in the pipeline at the end of ``day`` per current stage."""
     p = pipeline_as_of(ws, day, window)
-    p = p.mutate(stage=p.stage.fill_null("(none)"))
+    p = p.mutate(stage=p.stage.fill_null(NONE))
     g = p.group_by("stage").agg(deals=p.count(), amount=p.amount.sum())
     return g.order_by([ibis.desc(g.amount), g.stage]).to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 

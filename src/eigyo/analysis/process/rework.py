@@ -20,6 +20,7 @@ from eigyo.analysis.common import days_between, in_period, with_rep
 from eigyo.analysis.process.handoff import handoffs
 from eigyo.analysis.process.stages import TERMINAL_KINDS, stage_entries
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 
@@ -105,7 +106,7 @@ def lead_to_opportunity(ws: Workspace, period: Period, by: str = "source") -> li
     )
     j = o.join(le, (o.lead_id == le._lead) | (o.opportunity_id == le._lopp))
     first = j.group_by([j.opportunity_id, j.owner_rep_id]).agg(
-        source=j._source.argmin(j._lcreated).fill_null("(unknown)"),
+        source=j._source.argmin(j._lcreated).fill_null(UNKNOWN),
         days=days_between(j._lcreated.min(), j.created_at.min()),
     )
     first = with_rep(ws, first)

@@ -15,6 +15,7 @@ import polars as pl
 from eigyo.analysis.common import in_period, with_account
 from eigyo.analysis.process.stages import stage_entries
 from eigyo.base.periods import Period, business_days
+from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 #: Minutes assumed for an activity type whose durations are all missing.
@@ -109,7 +110,7 @@ def lead_arrivals(ws: Workspace, period: Period, by: str = "source") -> pl.DataF
     elif by == "team":
         reps = ws.table("reps").select(_r=ibis._.rep_id, team=ibis._.team)
         lead = lead.left_join(reps, lead.owner_rep_id == reps._r)
-    g = lead.group_by(key=lead[by].cast("string").fill_null("(unknown)")).agg(n=lead.count())
+    g = lead.group_by(key=lead[by].cast("string").fill_null(UNKNOWN)).agg(n=lead.count())
     return _frame(g).with_columns(per_day=pl.col("n") / period.days).sort("key")
 
 
@@ -122,5 +123,5 @@ def opportunity_arrivals(ws: Workspace, period: Period, by: str = "type") -> pl.
     elif by == "team":
         reps = ws.table("reps").select(_r=ibis._.rep_id, team=ibis._.team)
         o = o.left_join(reps, o.owner_rep_id == reps._r)
-    g = o.group_by(key=o[by].cast("string").fill_null("(unknown)")).agg(n=o.count())
+    g = o.group_by(key=o[by].cast("string").fill_null(UNKNOWN)).agg(n=o.count())
     return _frame(g).with_columns(per_day=pl.col("n") / period.days).sort("key")

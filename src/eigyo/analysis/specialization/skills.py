@@ -25,6 +25,7 @@ from scipy import stats
 from eigyo.analysis.common import days_between, in_period, minutes_between
 from eigyo.analysis.process.stages import stage_attrs, stage_exits
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NO_TEAM
 from eigyo.workspace import Workspace
 
 F64 = npt.NDArray[np.float64]
@@ -185,7 +186,7 @@ def skill_counts(ws: Workspace, period: Period) -> pl.DataFrame:
 
 def _reps(ws: Workspace) -> pl.DataFrame:
     df = _frame(ws.table("reps").select("rep_id", "name", "team", "role"))
-    return df.with_columns(pl.col("team").fill_null("(none)"))
+    return df.with_columns(pl.col("team").fill_null(NO_TEAM))
 
 
 def skill_matrix(ws: Workspace, period: Period, level: float = 0.9) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from eigyo.analysis.common import days_between, in_period
 from eigyo.analysis.process.handoff import MEETING_TYPES
 from eigyo.analysis.process.stages import stage_exits
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import MANAGER, NO_TEAM
 from eigyo.workspace import Workspace
 
 #: A rep whose share of one kind of work is below this is not doing that kind of work.
@@ -50,7 +51,7 @@ def _counts(ws: Workspace, period: Period) -> pl.DataFrame:
     for part in (leads, owned, sourced):
         out = out.join(_frame(part), on="rep_id", how="left")
     return out.with_columns(
-        pl.col("team").fill_null("(none)"),
+        pl.col("team").fill_null(NO_TEAM),
         *[pl.col(c).fill_null(0) for c in ("leads", "opps_new", "opps_existing", "sourced")],
     )
 
@@ -62,7 +63,7 @@ def behaviour_role(role: str, leads: int, opps_new: int, opps_existing: int, sou
     no deals of one's own make an SDR; deals with (almost) no leads make a closer; both, a
     generalist. Managers and reps with no work keep their declared role.
     """
-    if role == "manager" or leads + opps_new + opps_existing == 0:
+    if role == MANAGER or leads + opps_new + opps_existing == 0:
         return role
     if opps_existing > opps_new:
         return "account_manager"
