@@ -15,15 +15,25 @@ from eigyo.errors import EigyoError
 
 #: Warning codes that describe possible values rather than broken data.
 INFORMATIONAL = frozenset({"outlier"})
+#: What a view without the import records lacks (a manager's or rep's dashboard: the records
+#: describe whole tables, rows they may not see included).
+IMPORT_RECORDS = "_imports"
+_RECORDS_TEXT = {
+    "ja": "取り込み記録（管理者のみ閲覧できます）",
+    "en": "the import records (visible to admins only)",
+}
 
 
 def run_quality(check: Check, ctx: Context) -> list[Finding]:
+    """One finding per warning code of the latest imports; "not available" where the view may
+    not read the import records — never "ok", which would say the data is fine unseen."""
     from eigyo.ingest.quality import warnings_summary
 
     try:
         found = warnings_summary(ctx.ws)
     except EigyoError:  # a scoped (dashboard) view may not read the import bookkeeping
-        return [plain_finding(check, "ok", {"groups_tested": 0})]
+        texts = {lang: {"needs": text} for lang, text in _RECORDS_TEXT.items()}
+        return [plain_finding(check, "not_available", {"needs": [IMPORT_RECORDS]}, texts)]
     out = []
     for w in found:
         rows = ctx.ws.count(w.table)

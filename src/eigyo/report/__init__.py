@@ -4,7 +4,8 @@ Excel and PowerPoint.
 Public API: :class:`KpiTile` and :class:`ReportInput` describe what to show; :func:`render_html`
 returns the page and :func:`write_report` writes it; :func:`write_format` writes any of
 :data:`FORMATS`, and :func:`write_pdf`, :func:`write_xlsx`, :func:`write_pptx` one each. Charts
-are queried from the workspace by :mod:`eigyo.analysis.overview`. The PDF, Excel and PowerPoint
+are queried from the workspace by each step's ``chart_data`` (and :mod:`eigyo.analysis.measure`),
+which reads the samples the checks test. The PDF, Excel and PowerPoint
 writers load their libraries (matplotlib, reportlab, xlsxwriter, python-pptx) on first use.
 """
 

@@ -1,7 +1,9 @@
 """Charts of the deal-side steps: measure, process, specialization and data (segments).
 
-Each builder queries one aggregate from :mod:`eigyo.analysis.overview` and draws it; an empty
-aggregate gives a chart without a figure, which the page shows as "no data".
+Each builder draws one aggregate from the chart data of its step (``eigyo.analysis.measure``,
+``eigyo.analysis.<step>.chart_data``), which reads the sample the step's check tests, so a
+finding's number is one of the numbers of the chart it links to. An empty aggregate gives a chart
+without a figure, which the page shows as "no data".
 """
 
 from __future__ import annotations
@@ -9,16 +11,19 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from eigyo.analysis import overview as ov
+from eigyo.analysis import measure
+from eigyo.analysis.data import chart_data as data_charts
+from eigyo.analysis.process import chart_data as process_charts
 from eigyo.analysis.process.process_map import process_map as build_process_map
 from eigyo.analysis.process.sankey import process_figure
-from eigyo.report._figures import ACCENT, Chart, Ctx, chart, new_figure, shade_period
+from eigyo.analysis.specialization import chart_data as specialization_charts
+from eigyo.report._figures import ACCENT, Chart, Ctx, breakdown, chart, new_figure, shade_period
 from eigyo.schema import ROLES
 
 
 def bookings_by_month(ctx: Ctx) -> Chart:
     """Bookings per month and team over the whole history, the period shaded."""
-    df = ov.bookings_by_month(ctx.ws)
+    df = measure.bookings_by_month(ctx.ws)
     fig = None
     if df.height:
         fig = new_figure(
@@ -49,8 +54,9 @@ def bookings_by_month(ctx: Ctx) -> Chart:
 
 
 def win_rate_by_team(ctx: Ctx) -> Chart:
-    """Win rate per team in the period; won and lost counts in the hover."""
-    df = ov.win_rate_by_team(ctx.ws, ctx.period)
+    """Win rate per team in the period; won and lost counts in the hover, and the win rate per
+    deal type (what the team check compares) when there are several types."""
+    df = measure.win_rate_by_team(ctx.ws, ctx.period)
     fig = None
     if df.height:
         fig = new_figure(
@@ -58,15 +64,20 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
             yaxis={"title": ctx.tr("report.axis.win_rate"), "tickformat": ".0%", "range": [0, 1]},
         )
         won, lost = ctx.tr("report.axis.won"), ctx.tr("report.axis.lost")
+        by_type = measure.win_rate_by_team_type(ctx.ws, ctx.period)
+        extra, lines = breakdown(ctx, by_type, "team", "type", first=2)
         fig.add_trace(
             go.Bar(
                 x=ctx.labels(df.get_column("team")),
                 y=df.get_column("win_rate").to_list(),
-                customdata=df.select("won", "lost").rows(),
+                customdata=[
+                    [w, lo, *extra.get(t, [])]
+                    for t, w, lo in df.select("team", "won", "lost").rows()
+                ],
                 marker_color=ACCENT,
                 texttemplate="%{y:.0%}",
                 hovertemplate=f"%{{x}}<br>%{{y:.1%}}<br>{won} %{{customdata[0]}} / "
-                f"{lost} %{{customdata[1]}}<extra></extra>",
+                f"{lost} %{{customdata[1]}}{lines}<extra></extra>",
             )
         )
     return chart(ctx, "win-rate-by-team", "report.chart.win_rate.title", fig)
@@ -75,7 +86,7 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
 def stage_funnel(ctx: Ctx) -> Chart:
     """Opportunities created in the period that entered each stage, in funnel order (losses
     are not a step of the funnel)."""
-    df = ov.stage_funnel(ctx.ws, ctx.period)
+    df = process_charts.stage_funnel(ctx.ws, ctx.period)
     df = df.filter(pl.col("kind").is_null() | (pl.col("kind") != "lost"))
     fig = None
     if df.height:
@@ -94,7 +105,7 @@ def stage_funnel(ctx: Ctx) -> Chart:
 
 def stage_days(ctx: Ctx) -> Chart:
     """Median days spent in each open stage: the bottleneck is the tallest bar."""
-    df = ov.stage_funnel(ctx.ws, ctx.period)
+    df = process_charts.stage_funnel(ctx.ws, ctx.period)
     terminal = pl.col("kind").is_in(["won", "lost"]).fill_null(False)
     df = df.filter(~terminal, pl.col("median_days").is_not_null())
     fig = None
@@ -115,13 +126,16 @@ def stage_days(ctx: Ctx) -> Chart:
 
 
 def stage_conversion(ctx: Ctx) -> Chart:
-    """Team × stage heatmap of the share of deals that moved further: where each team stalls."""
-    df = ov.stage_conversion_by_team(ctx.ws, ctx.period)
+    """Team × stage heatmap of the share of stage entries that moved on to a stage that is not a
+    loss (entries still waiting left out): where each team stalls, as the bottleneck check
+    counts it."""
+    df = process_charts.stage_conversion_by_team(ctx.ws, ctx.period)
     fig = None
     if df.height:
-        stages = df.sort("position").get_column("stage").unique(maintain_order=True).to_list()
+        order = df.sort(["position", "stage"], nulls_last=True)
+        stages = order.get_column("stage").unique(maintain_order=True).to_list()
         wide = df.pivot(on="stage", index="team", values="conversion", sort_columns=False)
-        counts = df.pivot(on="stage", index="team", values="entered", sort_columns=False)
+        counts = df.pivot(on="stage", index="team", values="n", sort_columns=False)
         wide, counts = wide.sort("team", nulls_last=True), counts.sort("team", nulls_last=True)
         fig = new_figure(height=120 + 40 * wide.height)
         fig.add_trace(
@@ -142,10 +156,18 @@ def stage_conversion(ctx: Ctx) -> Chart:
 
 
 def rep_win_rates(ctx: Ctx) -> Chart:
-    """Per rep win rate against deals closed, coloured by role: who is strong at closing."""
-    df = ov.rep_win_rates(ctx.ws, ctx.period)
+    """Per rep win rate against deals closed, coloured by role: who is strong at closing. The
+    hover adds the win rate of the deals an SDR handed over (the hand-off loss check's number)."""
+    df = specialization_charts.rep_win_rates(ctx.ws, ctx.period)
+    df = df.filter(pl.col("closed") > 0)
     fig = None
     if df.height:
+        sdr = ""
+        if df.get_column("sdr_closed").sum():
+            sdr = (
+                f"<br>{ctx.tr('report.chart.rep_win.sdr')}: %{{customdata[0]:.1%}} "
+                "(n=%{customdata[1]})"
+            )
         fig = new_figure(
             xaxis_title=ctx.tr("report.axis.closed"),
             yaxis={"title": ctx.tr("report.axis.win_rate"), "tickformat": ".0%"},
@@ -157,23 +179,25 @@ def rep_win_rates(ctx: Ctx) -> Chart:
                     x=g.get_column("closed").to_list(),
                     y=g.get_column("win_rate").to_list(),
                     text=ctx.labels(g.get_column("rep_name")),
+                    customdata=g.select("sdr_win_rate", "sdr_closed").rows(),
                     name=name,
                     mode="markers",
                     marker={"size": 11, "opacity": 0.8},
-                    hovertemplate="%{text}<br>%{x} / %{y:.1%}<extra>%{fullData.name}</extra>",
+                    hovertemplate="%{text}<br>%{x} / %{y:.1%}"
+                    + sdr
+                    + "<extra>%{fullData.name}</extra>",
                 )
             )
     return chart(ctx, "rep-win-rate", "report.chart.rep_win.title", fig)
 
 
 def handoff_days(ctx: Ctx) -> Chart:
-    """Median days from an SDR's hand-off to the first meeting, per closer."""
-    df = ov.handoff_to_meeting(ctx.ws, ctx.period)
+    """Median days from an SDR's hand-off to the closer's own first meeting or demo, per
+    closer (the hand-off delay check's groups and value)."""
+    df = specialization_charts.handoff_days(ctx.ws, ctx.period)
     fig = None
     if df.height:
-        names = [
-            ctx.label(n if n else i) for n, i in df.select("closer_name", "closer_id").iter_rows()
-        ]
+        names = [ctx.label(n if n else i) for n, i in df.select("rep_name", "rep_id").iter_rows()]
         fig = new_figure(
             xaxis_title=ctx.tr("report.axis.closer"), yaxis_title=ctx.tr("report.axis.days")
         )
@@ -192,9 +216,11 @@ def handoff_days(ctx: Ctx) -> Chart:
 
 def segment_matrix(ctx: Ctx) -> Chart:
     """Industries by share of closed deals (x) and win rate (y), bubble area = bookings."""
-    df = ov.segment_matrix(ctx.ws, ctx.period)
+    df = data_charts.segment_matrix(ctx.ws, ctx.period)
     fig = None
     if df.height:
+        by_type = data_charts.segment_by_type(ctx.ws, ctx.period)
+        extra, lines = breakdown(ctx, by_type, "industry", "type", first=2)
         top = max(float(df.get_column("bookings").max() or 0.0), 1.0)  # type: ignore[arg-type]
         fig = new_figure(
             xaxis={"title": ctx.tr("report.axis.opp_share"), "tickformat": ".0%"},
@@ -205,7 +231,10 @@ def segment_matrix(ctx: Ctx) -> Chart:
                 x=df.get_column("share").to_list(),
                 y=df.get_column("win_rate").to_list(),
                 text=ctx.labels(df.get_column("industry")),
-                customdata=df.select("closed", "bookings").rows(),
+                customdata=[
+                    [c, b, *extra.get(i, [])]
+                    for i, c, b in df.select("industry", "closed", "bookings").rows()
+                ],
                 mode="markers+text",
                 textposition="top center",
                 marker={
@@ -218,7 +247,7 @@ def segment_matrix(ctx: Ctx) -> Chart:
                     "opacity": 0.6,
                 },
                 hovertemplate="%{text}<br>%{x:.1%} (n=%{customdata[0]})<br>%{y:.1%}"
-                f"<br>{ctx.symbol}%{{customdata[1]:,.0f}}<extra></extra>",
+                f"<br>{ctx.symbol}%{{customdata[1]:,.0f}}{lines}<extra></extra>",
             )
         )
     return chart(ctx, "segment-matrix", "report.chart.segment.title", fig)

@@ -105,6 +105,30 @@ class Chart:
         return self.figure is not None
 
 
+def breakdown(
+    ctx: Ctx, detail: pl.DataFrame, key: str, by: str, *, first: int
+) -> tuple[dict[object, list[object]], str]:
+    """Hover columns that break each bar or bubble down by ``by`` (a deal type …): the rate and
+    count the checks test per ``key`` and ``by``, so a finding about one of those groups finds
+    its number in the chart. Returns, per ``key`` value, the extra customdata (rate, n for each
+    ``by`` value) and the hover lines reading it from customdata index ``first`` on; nothing
+    when there is only one ``by`` value (the bar itself is then that group)."""
+    kinds = sorted({v for v in detail.get_column(by).to_list() if v is not None})
+    if len(kinds) < 2:
+        return {}, ""
+    cells = {(r[key], r[by]): (r["win_rate"], r["closed"]) for r in detail.iter_rows(named=True)}
+    extra = {
+        k: [x for kind in kinds for x in cells.get((k, kind), (None, 0))]
+        for k in dict.fromkeys(detail.get_column(key).to_list())
+    }
+    lines = "".join(
+        f"<br>{ctx.label(kind)}: %{{customdata[{first + 2 * i}]:.1%}} "
+        f"(n=%{{customdata[{first + 2 * i + 1}]}})"
+        for i, kind in enumerate(kinds)
+    )
+    return extra, lines
+
+
 def new_figure(**layout: Any) -> go.Figure:
     """An empty figure in the report's look (small template, so each chart's JSON stays small)."""
     fig = go.Figure(layout={"template": _TEMPLATE})
@@ -131,6 +155,7 @@ CHART_NEEDS: dict[str, tuple[str, ...]] = {
     "reclaimable-time": ("time_entries",),
     "handoff-days": ("opportunities.sdr_rep_id", "activities.opportunity_id"),
     "capability-gaps": ("assessments",),
+    "new-rep-win-rate": ("trainings", "opportunities.closed_at"),
     "funnel": ("stage_history",),
     "stage-days": ("stage_history",),
     "stage-conversion": ("stage_history",),

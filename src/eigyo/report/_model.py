@@ -1,8 +1,8 @@
 """What the caller hands the report: KPI tiles and findings, already computed.
 
 The report computes no metric itself (the metrics registry and the diagnosis do); it only queries
-the chart data (:mod:`eigyo.analysis.overview`), so that the numbers on page one are exactly the
-ones the CLI prints.
+the chart data (each step's ``chart_data``, read from the checks' samples), so that the numbers
+on page one are exactly the ones the CLI prints.
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ CALL_BY = ("hour", "weekday", "window")
 MIN_WINDOW_CALLS = 30
 
 
-def _entries(ws: Workspace, period: Period) -> ir.Table:
+def entries_in(ws: Workspace, period: Period) -> ir.Table:
+    """Time entries dated in the period with the rep's team and role: every hour figure reads
+    this one population."""
     te = ws.table("time_entries")
     te = te.filter(in_period(te.date.cast("timestamp"), period))
     return with_rep(ws, te, "rep_id")
@@ -56,7 +58,7 @@ def _with_shares(df: pl.DataFrame) -> pl.DataFrame:
 def time_shares(ws: Workspace, period: Period, by: str = "team") -> pl.DataFrame:
     """Selling, admin and other hours and shares per rep or team (groups with hours only)."""
     check_by(by, SHARE_BY, "time shares")
-    te = _entries(ws, period)
+    te = entries_in(ws, period)
     keys = ["rep_id", "team"] if by == "rep_id" else ["team"]
     agg = te.group_by(keys).agg(**_hours(te))
     return _with_shares(frame(agg.filter(agg.hours > 0).order_by(keys)))
@@ -65,7 +67,7 @@ def time_shares(ws: Workspace, period: Period, by: str = "team") -> pl.DataFrame
 def time_trend(ws: Workspace, period: Period, by: str = "team") -> pl.DataFrame:
     """The shares of :func:`time_shares` per calendar month (``month`` = YYYY-MM)."""
     check_by(by, SHARE_BY, "the time trend")
-    te = _entries(ws, period)
+    te = entries_in(ws, period)
     te = te.mutate(month=te.date.truncate("M").cast("string").substr(0, 7))
     agg = te.group_by([by, "month"]).agg(**_hours(te))
     return _with_shares(frame(agg.filter(agg.hours > 0).order_by([by, "month"])))
@@ -82,7 +84,7 @@ def efficiency(ws: Workspace, period: Period, by: str = "team") -> pl.DataFrame:
     """Per rep or team: selling hours, activities, won deals, bookings, selling hours and
     activities per won deal, revenue per selling hour."""
     check_by(by, SHARE_BY, "time efficiency")
-    te = _entries(ws, period)
+    te = entries_in(ws, period)
     hrs = te.group_by("rep_id").agg(selling_hours=_hours(te)["selling_hours"])
     a = ws.table("activities")
     a = a.filter(in_period(a.occurred_at, period))

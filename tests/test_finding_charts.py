@@ -1,0 +1,138 @@
+"""A finding and the chart it links to show the same numbers (issue 16: one sample per number).
+
+The small demo company is generated and imported once for the module (as ``eigyo demo`` does),
+with one addition that real CRMs have and the demo lacks: the SDR logs a meeting on the day it
+hands a deal over. The hand-off check counts only the *owner's* meeting or demo; a chart that
+counted any rep's meeting would draw those SDR meetings and disagree with the finding beside it.
+
+For every warn/error finding that names a chart, the finding's headline number — its group's
+``value`` — must be one of the numbers in that chart's data (the figure JSON the report embeds:
+bar heights, heat-map cells, hover data …), up to the rounding of the evidence. Where the check
+compares its group with an explicit second group (``baseline = {...}`` in checks.toml: trained
+reps, the previous period), the chart must show that group's number too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eigyo.base.periods import Period, parse_period
+from eigyo.diagnose import Finding, diagnose
+from eigyo.diagnose.checks import load_checks
+from eigyo.report._figures import Chart, Ctx
+from eigyo.report._sections import STEP_CHARTS
+from eigyo.workspace import Workspace, init
+
+PERIOD = "FY2025"
+#: Evidence values are rounded to 4 decimals; chart data carries the unrounded number.
+TOLERANCE = 6e-4
+
+#: SDR meetings on the day of the hand-off: the SDR is not the owner, so the hand-off check
+#: ignores them (only the owner's meeting or demo counts).
+SDR_MEETINGS = """
+INSERT INTO activities (activity_id, rep_id, type, occurred_at, opportunity_id)
+SELECT 'sdr-' || opportunity_id, sdr_rep_id, 'meeting', created_at + INTERVAL 1 HOUR,
+       opportunity_id
+FROM opportunities WHERE sdr_rep_id IS NOT NULL
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Period]]:
+    """The small demo company imported through the normal importer, plus SDR meetings."""
+    from eigyo.demo import generate
+    from eigyo.ingest import import_path
+
+    out = tmp_path_factory.mktemp("finding-charts")
+    gen = generate(out / "data", scale="small", seed=0)
+    ws = init(out / "workspace", name=gen.company)
+    import_path(ws, gen.out_dir)
+    ws.raw.execute(SDR_MEETINGS)
+    yield ws, parse_period(PERIOD, ws.settings.fiscal_year_start_month)
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def findings(demo: tuple[Workspace, Period]) -> list[Finding]:
+    ws, period = demo
+    return diagnose(ws, period)
+
+
+@pytest.fixture(scope="module")
+def charts(demo: tuple[Workspace, Period]) -> dict[str, Chart]:
+    """Every chart of the report, by id, as the report builds it (English labels)."""
+    ws, period = demo
+    ctx = Ctx(ws, period, "en")
+    return {c.chart_id: c for builders in STEP_CHARTS.values() for c in (b(ctx) for b in builders)}
+
+
+def _numbers(node: Any) -> Iterator[float]:
+    """Every finite number anywhere in a figure's traces (values, hover data, nested lists)."""
+    if isinstance(node, bool):
+        return
+    if isinstance(node, int | float):
+        if math.isfinite(node):
+            yield float(node)
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from _numbers(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _numbers(v)
+
+
+def _shows(numbers: list[float], value: float) -> bool:
+    return any(abs(n - value) <= max(TOLERANCE, 1e-6 * abs(value)) for n in numbers)
+
+
+def _alarms_with_charts(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.is_alarm and f.chart]
+
+
+def test_the_demo_raises_alarms_that_link_charts(findings: list[Finding]) -> None:
+    linked = {f.check for f in _alarms_with_charts(findings)}
+    assert {"handoff_delay", "stage_bottleneck", "kpi_gap_by_team"} <= linked
+
+
+def test_each_finding_shows_its_numbers_in_its_chart(
+    findings: list[Finding], charts: dict[str, Chart]
+) -> None:
+    explicit_baseline = {c.id for c in load_checks() if c.baseline is not None}
+    problems = []
+    for f in _alarms_with_charts(findings):
+        chart = charts.get(str(f.chart))
+        where = f"{f.check} {f.scope} → chart {f.chart!r}"
+        if chart is None or chart.figure is None:
+            problems.append(f"{where}: the report draws no such chart")
+            continue
+        numbers = list(_numbers(json.loads(chart.figure)["data"]))
+        wanted = {"value": f.evidence["value"]}
+        if f.check in explicit_baseline:
+            wanted["baseline"] = f.evidence["baseline"]
+        for key, value in wanted.items():
+            if not _shows(numbers, float(value)):
+                near = sorted(numbers, key=lambda n: abs(n - float(value)))[:3]
+                problems.append(f"{where}: {key} {value} not in the chart (nearest: {near})")
+    assert not problems, "\n".join(problems)
+
+
+def test_data_step_on_the_dashboard_lists_the_import_findings(
+    demo: tuple[Workspace, Period], findings: list[Finding]
+) -> None:
+    """The dashboard's data step shows the findings ``eigyo diagnose`` lists for an admin."""
+    from eigyo.app import _views as views
+    from eigyo.app._scope import Principal, scoped
+
+    ws, period = demo
+    admin = scoped(ws, Principal("admin", "admin"))
+    items, _ = views.step_view(admin, period, "data", views.findings(admin, period), "en")
+    shown = sorted((i.check, i.severity, i.title) for i in items)
+    cli = [f for f in findings if f.step == "data"]
+    quality = [f for f in cli if f.check == "import_quality"]
+    assert quality and all(f.severity != "ok" for f in quality)
+    assert shown == sorted((f.check, f.severity, f.title["en"]) for f in cli)
