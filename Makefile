@@ -1,23 +1,25 @@
 # The whole contributor interface: demo, test, lint, bench. Each target refreshes .venv itself:
 # `demo` needs only the runtime packages; the others add the dev tools (pytest, Spark, Playwright …).
+# Every install is held to the exact versions of constraints.txt; `make constraints` refreshes it.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
+CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean constraints
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(RUNTIME): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+$(RUNTIME): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e .
 	touch $(RUNTIME)
 
-$(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+$(DEV): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(DEV) $(RUNTIME)
 
 demo: $(RUNTIME)
@@ -36,3 +38,14 @@ bench: $(DEV)
 
 clean:
 	rm -rf $(VENV) demo-output
+
+# Newest versions pyproject.toml allows, in a fresh environment, written down as the new pins;
+# run `make test lint` afterwards and commit constraints.txt only when both pass.
+constraints:
+	rm -rf $(VENV)
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	{ sed -n '1,2p' $(CONSTRAINTS); $(BIN)/python -m pip freeze --exclude-editable; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	touch $(DEV) $(RUNTIME)

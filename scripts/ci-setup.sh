@@ -4,6 +4,7 @@
 # with a Japanese font for the dashboard's browser test.
 # Idempotent: what is already present is skipped, and apt is not touched when nothing is missing.
 # Run by .ci/run before `make test`; the tests fail in CI (CI=true) when any of it is missing.
+# Python packages are not installed here: `make` installs them with `-c constraints.txt`.
 set -euo pipefail
 
 have_postgres() {

@@ -82,3 +82,41 @@ def test_evidence_rule_doc_states_the_thresholds_the_code_uses() -> None:
     assert f"|z| ≥ {regression.ERROR_Z:g}" in text
     assert f"signalled {regression.PERSISTENT_POINTS} points in a row" in text
     assert "not enough data" in text and "not available" in text.lower()
+
+
+# --- dependencies: pyproject.toml states ranges, constraints.txt the exact versions ---------
+
+
+def _pins() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    lines = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pairs = (line.split("==", 1) for line in lines if line and not line.startswith("#"))
+    return {canonicalize_name(name): version for name, version in pairs}
+
+
+def test_every_declared_dependency_is_pinned_within_its_range() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    declared += project["optional-dependencies"]["spark"]
+    pins = _pins()
+    for text in declared:
+        req = Requirement(text)
+        if canonicalize_name(req.name) == "eigyo":
+            continue
+        pinned = pins.get(canonicalize_name(req.name))
+        assert pinned is not None, f"{req.name} is not pinned in constraints.txt"
+        assert req.specifier.contains(pinned, prereleases=True), f"{req.name}=={pinned} vs {text}"
+
+
+def test_make_and_ci_install_with_the_constraints() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    installs = [line for line in makefile.splitlines() if "pip install" in line and "-e " in line]
+    pinned = [line for line in installs if "-c $(CONSTRAINTS)" in line]
+    assert len(pinned) == 2, installs  # runtime and dev; only `make constraints` goes without
+    assert 'PIP_CONSTRAINT="$PWD/constraints.txt"' in (ROOT / ".ci" / "run").read_text()
