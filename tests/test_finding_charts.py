@@ -24,6 +24,7 @@ import pytest
 from eigyo.base.periods import Period, parse_period
 from eigyo.diagnose import Finding, diagnose
 from eigyo.diagnose.checks import load_checks
+from eigyo.diagnose.model import STEPS
 from eigyo.report._figures import Chart, Ctx
 from eigyo.report._sections import STEP_CHARTS
 from eigyo.workspace import Workspace, init
@@ -121,18 +122,32 @@ def test_each_finding_shows_its_numbers_in_its_chart(
     assert not problems, "\n".join(problems)
 
 
-def test_data_step_on_the_dashboard_lists_the_import_findings(
+def test_dashboard_step_pages_show_the_findings_of_diagnose(
     demo: tuple[Workspace, Period], findings: list[Finding]
 ) -> None:
-    """The dashboard's data step shows the findings ``eigyo diagnose`` lists for an admin."""
+    """Each step page of an admin's dashboard lists the findings ``eigyo diagnose`` lists —
+    the data step's import-quality findings included (it used to say "0 groups tested")."""
     from eigyo.app import _views as views
     from eigyo.app._scope import Principal, scoped
 
     ws, period = demo
     admin = scoped(ws, Principal("admin", "admin"))
-    items, _ = views.step_view(admin, period, "data", views.findings(admin, period), "en")
-    shown = sorted((i.check, i.severity, i.title) for i in items)
-    cli = [f for f in findings if f.step == "data"]
-    quality = [f for f in cli if f.check == "import_quality"]
+    found = views.findings(admin, period)
+    quality = [f for f in findings if f.check == "import_quality"]
     assert quality and all(f.severity != "ok" for f in quality)
-    assert shown == sorted((f.check, f.severity, f.title["en"]) for f in cli)
+    for step in STEPS:
+        items, _ = views.step_view(admin, period, step, found, "en")
+        shown = sorted((i.check, i.severity, i.title) for i in items)
+        cli = sorted((f.check, f.severity, f.title["en"]) for f in findings if f.step == step)
+        assert shown == cli, step
+
+
+def test_a_manager_is_not_told_the_import_is_fine(demo: tuple[Workspace, Period]) -> None:
+    """Without the import records (a manager's view) the quality check is "not available"."""
+    from eigyo.app import _views as views
+    from eigyo.app._scope import Principal, scoped
+
+    ws, period = demo
+    manager = scoped(ws, Principal("m", "manager", team="大阪営業部"))
+    (quality,) = [f for f in views.findings(manager, period) if f.check == "import_quality"]
+    assert quality.severity == "info" and quality.evidence["status"] == "not_available"

@@ -19,6 +19,7 @@ import polars as pl
 
 from eigyo.base.currency import currency
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import NONE, UNKNOWN
 from eigyo.i18n import t
 from eigyo.metrics import Reason, unmet
 from eigyo.workspace import Workspace
@@ -38,6 +39,8 @@ COLORWAY = (
     "#F0E442",
     "#000000",
 )
+#: Group names the analyses give records without a value; charts show them as "(not set)".
+MISSING_GROUPS = frozenset({NONE, UNKNOWN})
 ACCENT = "#0072B2"
 ALERT = "#D55E00"
 
@@ -84,8 +87,10 @@ class Ctx:
         return [self.label(v) for v in series.to_list()]
 
     def label(self, value: object) -> str:
-        """A data value as a chart label: escaped, and a readable word for a missing value."""
-        if value is None or value == "":
+        """A data value as a chart label: escaped, and a readable word for a missing value —
+        the analyses' missing-value groups (``(none)``, ``(unknown)``) included, so a team the
+        chart data names ``(none)`` reads as it always did."""
+        if value is None or value == "" or (isinstance(value, str) and value in MISSING_GROUPS):
             return self.tr("report.common.none")
         return html.escape(str(value), quote=False)
 
