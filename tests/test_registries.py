@@ -89,6 +89,12 @@ def test_a_measure_is_read_from_the_sample_column_that_defines_it() -> None:
         parse_checks(text)
 
 
+def test_a_check_formats_its_number_in_the_unit_of_its_metric() -> None:
+    text = _broken('unit = "minutes"', 'unit = "days"')  # intervention_effect: response minutes
+    with pytest.raises(DeclarationError, match=r'unit = "days", but lead_response_minutes is in'):
+        parse_checks(text)
+
+
 def test_samples_of_the_checks_are_the_declared_ones() -> None:
     used = {c.sample for c in load_checks()}
     assert used <= {*SAMPLES, *KIND_SAMPLES.values()}

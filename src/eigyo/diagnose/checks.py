@@ -80,8 +80,9 @@ def _names(value: str | list[str] | None) -> tuple[str, ...]:
 Problem = tuple[str, dict[str, object]]
 
 #: Keys every check declares.
-REQUIRED = ("id", "step", "kind", "sample", "metric", "group", "value", "better", "min_n")
-REQUIRED_ALL = (*REQUIRED, "min_effect")
+REQUIRED = (
+    "id", "step", "kind", "sample", "metric", "group", "value", "better", "min_n", "min_effect",
+)  # fmt: skip
 #: Samples the kinds that do not compare groups read themselves (not from ``SAMPLES``).
 KIND_SAMPLES = {"did": "interventions", "regression": "snapshots", "quality": "import_warnings"}
 
@@ -153,7 +154,7 @@ def _unknown(where: str, key: str, value: object, known: Sequence[str], among: s
 
 
 def _parse(raw: dict[str, Any], where: str, problems: list[Problem]) -> Check | None:
-    missing = [k for k in REQUIRED_ALL if k not in raw]
+    missing = [k for k in REQUIRED if k not in raw]
     problems += [("declarations.missing", {"where": where, "key": k}) for k in missing]
     if missing:
         return None
@@ -218,6 +219,11 @@ def reference_problems(c: Check, refs: References) -> list[Problem]:
         out.append(_unknown(where, "metric", c.metric, known, among))
     elif measure is not None and c.sample in samples and not measure.defined_by(c):
         out.append(_mismatch(where, measure, c))  # (an unknown sample is reported above)
+    unit = measure.unit if measure else REGISTRY[c.metric].unit if c.metric in REGISTRY else None
+    if unit is not None and c.unit != unit:  # one number, one unit: the texts format it so
+        values: dict[str, object] = {"where": where, "value": c.unit, "metric": c.metric}
+        values["unit"] = unit
+        out.append(("declarations.unit_mismatch", values))
     if c.impact not in refs.impacts:
         out.append(_unknown(where, "impact", c.impact, refs.impacts, "playbook.toml [_impact]"))
     if c.chart is not None and c.chart not in refs.charts:
