@@ -54,8 +54,9 @@ def bookings_by_month(ctx: Ctx) -> Chart:
 
 
 def win_rate_by_team(ctx: Ctx) -> Chart:
-    """Win rate per team in the period; won and lost counts in the hover, and the win rate per
-    deal type (what the team check compares) when there are several types."""
+    """Win rate per team in the period; won and lost counts in the hover, and per deal type the
+    win rate in the period and in the one before: the groups and baselines the team checks
+    (against the other teams, against the team's own history) compare."""
     df = measure.win_rate_by_team(ctx.ws, ctx.period)
     fig = None
     if df.height:
@@ -65,7 +66,8 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
         )
         won, lost = ctx.tr("report.axis.won"), ctx.tr("report.axis.lost")
         by_type = measure.win_rate_by_team_type(ctx.ws, ctx.period)
-        extra, lines = breakdown(ctx, by_type, "team", "type", first=2)
+        before = measure.win_rate_by_team_type(ctx.ws, ctx.period.previous())
+        extra, lines = breakdown(ctx, by_type, "team", "type", first=2, previous=before)
         fig.add_trace(
             go.Bar(
                 x=ctx.labels(df.get_column("team")),

@@ -111,27 +111,43 @@ class Chart:
 
 
 def breakdown(
-    ctx: Ctx, detail: pl.DataFrame, key: str, by: str, *, first: int
+    ctx: Ctx,
+    detail: pl.DataFrame,
+    key: str,
+    by: str,
+    *,
+    first: int,
+    previous: pl.DataFrame | None = None,
 ) -> tuple[dict[object, list[object]], str]:
-    """Hover columns that break each bar or bubble down by ``by`` (a deal type …): the rate and
-    count the checks test per ``key`` and ``by``, so a finding about one of those groups finds
-    its number in the chart. Returns, per ``key`` value, the extra customdata (rate, n for each
-    ``by`` value) and the hover lines reading it from customdata index ``first`` on; nothing
-    when there is only one ``by`` value (the bar itself is then that group)."""
+    """Hover columns that break each bar or bubble down by ``by`` (a deal type …): the win rate
+    and count the checks test per ``key`` and ``by`` — and, with ``previous`` (the same frame for
+    the period before), the rate they are compared with — so a finding about one of those groups
+    finds its numbers in the chart. Returns, per ``key`` value, the extra customdata and the hover
+    lines reading it from customdata index ``first`` on; nothing when there is one ``by`` value
+    and no previous period (the bar itself is then that group)."""
     kinds = sorted({v for v in detail.get_column(by).to_list() if v is not None})
-    if len(kinds) < 2:
+    if len(kinds) < 2 and previous is None:
         return {}, ""
-    cells = {(r[key], r[by]): (r["win_rate"], r["closed"]) for r in detail.iter_rows(named=True)}
+    frames = [detail] if previous is None else [detail, previous]
+    cells = [
+        {(r[key], r[by]): (r["win_rate"], r["closed"]) for r in f.iter_rows(named=True)}
+        for f in frames
+    ]
     extra = {
-        k: [x for kind in kinds for x in cells.get((k, kind), (None, 0))]
+        k: [x for kind in kinds for c in cells for x in c.get((k, kind), (None, 0))]
         for k in dict.fromkeys(detail.get_column(key).to_list())
     }
-    lines = "".join(
-        f"<br>{ctx.label(kind)}: %{{customdata[{first + 2 * i}]:.1%}} "
-        f"(n=%{{customdata[{first + 2 * i + 1}]}})"
-        for i, kind in enumerate(kinds)
-    )
-    return extra, lines
+    width = 2 * len(frames)
+    before = ctx.tr("report.evidence.previous")
+
+    def line(i: int, kind: object) -> str:
+        at = first + width * i
+        text = f"<br>{ctx.label(kind)}: %{{customdata[{at}]:.1%}} (n=%{{customdata[{at + 1}]}})"
+        if previous is not None:
+            text += f" · {before} %{{customdata[{at + 2}]:.1%}} (n=%{{customdata[{at + 3}]}})"
+        return text
+
+    return extra, "".join(line(i, kind) for i, kind in enumerate(kinds))
 
 
 def new_figure(**layout: Any) -> go.Figure:
