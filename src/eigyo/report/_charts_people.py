@@ -295,13 +295,34 @@ def response_curve(ctx: Ctx) -> Chart:
 
 
 def capability_gaps(ctx: Ctx) -> Chart:
-    """Rep × capability shortfall against the role's required level."""
+    """Rep × capability shortfall against the role's required level; each cell's hover adds
+    the median gap points of the rep's team (the capability-gap check's number)."""
     df = enablement_skills.capability_gaps(ctx.ws, ctx.period)
     fig = None
     if df.height:
         df = df.with_columns(pl.col("team").map_elements(ctx.label, return_dtype=pl.String))
         fig = _untitled(figures_people.gap_heatmap_figure(df, ctx.lang))
+        _with_team_medians(ctx, fig)
     return chart(ctx, "capability-gaps", "report.chart.capability_gaps.title", fig)
+
+
+def _with_team_medians(ctx: Ctx, fig: go.Figure) -> None:
+    """Attach each row's team median gap points to the heatmap's cells (rows are labelled
+    "team name", so the longest team label that starts a row names its team)."""
+    med = enablement_charts.capability_gap_by_team(ctx.ws, ctx.period)
+    teams = {ctx.label(t): m for t, m in med.select("team", "median_gap_points").rows()}
+    heat = fig.data[0]
+    width = len(heat.x or ())
+
+    def of(row: object) -> float | None:
+        found = [t for t in teams if str(row).startswith(f"{t} ")]
+        return teams[max(found, key=len)] if found else None
+
+    heat.customdata = [[of(row)] * width for row in heat.y or ()]
+    heat.hovertemplate = (
+        f"%{{y}} / %{{x}}: %{{z}}<br>{ctx.tr('report.chart.capability_gaps.team_median')}"
+        ": %{customdata:.1f}<extra></extra>"
+    )
 
 
 def reclaimable_time(ctx: Ctx) -> Chart:

@@ -5,8 +5,9 @@ Ramp curves read :func:`~eigyo.analysis.enablement.ramp.new_hire_months` (the re
 months). The per-team medians read the samples the checks test —
 :func:`~eigyo.analysis.enablement.onboarding.admin_share_by_rep` (``admin_time``),
 :func:`~eigyo.analysis.enablement.onboarding.selling_hours_per_win` (``selling_hours_per_win``)
-and :func:`~eigyo.analysis.enablement.onboarding.new_rep_deals` (``untrained_new_reps``) — so
-the time chart and the ramp chart can show the numbers those findings name.
+and :func:`~eigyo.analysis.enablement.onboarding.new_rep_deals` (``untrained_new_reps``),
+:func:`~eigyo.analysis.enablement.training.capability_gap_by_rep` (``capability_gap``) — so the
+charts those findings link show the numbers the findings name.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from eigyo.analysis.enablement.onboarding import (
     selling_hours_per_win,
 )
 from eigyo.analysis.enablement.ramp import new_hire_months
+from eigyo.analysis.enablement.training import capability_gap_by_rep
 from eigyo.analysis.verdicts import frame
 from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
@@ -59,6 +61,14 @@ def new_rep_win_rates(ws: Workspace, period: Period) -> pl.DataFrame:
     g = by_team.union(overall)
     g = g.mutate(win_rate=(g.won / g.closed.nullif(0)).cast("float64"))
     return frame(g).sort(["team", "trained"], nulls_last=True)
+
+
+def capability_gap_by_team(ws: Workspace, period: Period) -> pl.DataFrame:
+    """Per team: assessed reps and the median of their gap points (the ``capability_gap``
+    check's groups and value)."""
+    s = capability_gap_by_rep(ws, period)
+    g = s.group_by("team").agg(reps=s.count(), median_gap_points=s.gap_points.median())
+    return frame(g.order_by("team"))
 
 
 def admin_share_by_team(ws: Workspace, period: Period) -> pl.DataFrame:
