@@ -96,6 +96,83 @@ class EventLogSettings:
 
 
 @dataclass(frozen=True)
+class ImportLimits:
+    """``[import]``: how much one input file may make the importer read (docs/security.md).
+
+    A file is hostile or damaged when it asks for far more work than its size suggests: a 7 MB
+    workbook that unzips to 1.5 GB of sheet XML, a 200 KB Parquet file of twenty million rows, a
+    "header" line of megabytes. Every limit is checked *before* the work (from a zip's directory,
+    Parquet metadata, the first line), so a refused file costs nothing; the defaults are far above
+    any real CRM export and can be raised here. Checked by :mod:`eigyo.ingest.limits`.
+    """
+
+    #: Uncompressed bytes of all members of one zip container (.xlsx) together.
+    max_unzipped_bytes: int = 1 << 30
+    #: Uncompressed / compressed size of one zip member (only checked for members above
+    #: :data:`ZIP_RATIO_FLOOR`): real sheet XML compresses about 5-30 times, bombs 1,000 times.
+    max_zip_ratio: float = 100.0
+    #: Uncompressed bytes a Parquet file's metadata declares.
+    max_parquet_bytes: int = 2 << 30
+    #: Rows of a file read whole into memory (.xlsx sheets, Parquet).
+    max_rows: int = 5_000_000
+    #: Bytes of a CSV header line (the first line, or the header row of a report).
+    max_header_bytes: int = 64 << 10
+    #: Columns of one file.
+    max_columns: int = 2_000
+    #: Cells (rows × columns) of a file read whole: each becomes a string in memory.
+    max_cells: int = 50_000_000
+    #: Bytes of one field (a cell): Salesforce's longest text field holds 131,072 characters.
+    max_field_bytes: int = 1 << 20
+
+
+#: Zip members smaller than this are never refused for their compression ratio (a tiny sheet of
+#: one repeated value compresses well and costs nothing).
+ZIP_RATIO_FLOOR = 8 << 20
+
+#: ``[import]`` in the template, with the defaults of :class:`ImportLimits`.
+IMPORT_TEMPLATE = f"""
+[import]
+# Limits on what one input file may make the importer read (docs/security.md). A file over a
+# limit is refused with a message naming the file and the limit; raise a limit here if a real
+# export needs it.
+max_unzipped_bytes = {ImportLimits.max_unzipped_bytes}     # .xlsx: all members, uncompressed
+max_zip_ratio = {ImportLimits.max_zip_ratio}                # .xlsx: uncompressed / compressed size
+max_parquet_bytes = {ImportLimits.max_parquet_bytes}      # Parquet: uncompressed size
+max_rows = {ImportLimits.max_rows}                  # rows of an .xlsx sheet or Parquet file
+max_header_bytes = {ImportLimits.max_header_bytes}            # one header line
+max_columns = {ImportLimits.max_columns}
+max_cells = {ImportLimits.max_cells}                # rows × columns, .xlsx sheet or Parquet
+max_field_bytes = {ImportLimits.max_field_bytes}           # one cell
+"""
+
+
+def import_limits(raw: object) -> tuple[ImportLimits, list[str]]:
+    """``[import]`` validated: the limits (the default where a value is wrong) and each problem.
+
+    Every limit must be a positive number (whole for byte and row counts): a limit of zero or a
+    typo would refuse every file, or none.
+    """
+    default = ImportLimits()
+    if not isinstance(raw, dict):
+        return default, [f"import: {raw!r} must be a table of limits"]
+    problems: list[str] = []
+    known = list(ImportLimits.__dataclass_fields__)
+    for key in sorted(set(raw) - set(known)):
+        problems.append(f"import.{key}: unknown limit (known: {', '.join(known)})")
+    values: dict[str, float | int] = {}
+    for key in known:
+        value = raw.get(key, getattr(default, key))
+        whole = key != "max_zip_ratio"
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+        if not ok or (whole and not isinstance(value, int)):
+            kind = "a positive whole number" if whole else "a positive number"
+            problems.append(f"import.{key}: {value!r} must be {kind}")
+            continue
+        values[key] = float(value) if not whole else int(value)
+    return ImportLimits(**values), problems  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated contents of ``eigyo.toml``."""
 
@@ -109,6 +186,7 @@ class Settings:
     stages: tuple[Stage, ...] = tuple(Stage(n, k) for n, k in DEFAULT_STAGES)
     targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     event_log: EventLogSettings = field(default_factory=EventLogSettings)
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -237,7 +315,7 @@ business_hours = [9, 18]
 {targets}
 
 # Optional sections, shown with their defaults: uncomment a section to change it.
-{_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}{_commented(EVENT_LOG_TEMPLATE)}'''
+{_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}{_commented(EVENT_LOG_TEMPLATE)}{_commented(IMPORT_TEMPLATE)}'''
 
 
 def event_log_settings(raw: object, lang: str = "en") -> tuple[EventLogSettings, list[str]]:
@@ -347,6 +425,8 @@ def load(path: Path) -> Settings:
             targets[k] = float(v)
     event_log, el_problems = event_log_settings(raw.get("event_log", {}))
     problems += el_problems
+    limits, limit_problems = import_limits(raw.get("import", {}))
+    problems += limit_problems
     if problems:
         raise WorkspaceError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))
     return Settings(
@@ -360,4 +440,5 @@ def load(path: Path) -> Settings:
         stages=tuple(stages) if stages else Settings().stages,
         targets=targets,
         event_log=event_log,
+        import_limits=limits,
     )

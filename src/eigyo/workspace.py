@@ -8,6 +8,7 @@ queries. Bookkeeping tables start with ``_``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -23,6 +24,8 @@ from eigyo.errors import WorkspaceError
 from eigyo.schema import TABLES, create_table_sql
 
 DB_FILE = "eigyo.duckdb"
+#: DuckDB's file header (the main header and two database headers, 4 KiB each) before its blocks.
+_DB_HEADER_BYTES = 3 * 4096
 
 #: Bookkeeping tables: one row per import, one row per rejected input row.
 META_DDL = (
@@ -51,8 +54,30 @@ class Workspace:
 
     @cached_property
     def con(self) -> Any:
-        """The Ibis backend of the workspace's own DuckDB file (where the data lives)."""
-        return ibis.duckdb.connect(str(self.path / DB_FILE), read_only=self.read_only)
+        """The Ibis backend of the workspace's own DuckDB file (where the data lives).
+
+        A file DuckDB cannot open — truncated, damaged, not a database, or on a read-only disk —
+        is one :class:`WorkspaceError` saying which, never DuckDB's traceback.
+        """
+        db = self.path / DB_FILE
+        try:
+            con = ibis.duckdb.connect(str(db), read_only=self.read_only)
+            size = con.con.execute(
+                "SELECT block_size FROM pragma_database_size() "
+                "WHERE database_name = current_database()"
+            ).fetchall()
+        except duckdb.Error as e:
+            raise db_error(db, e) from None
+        # A truncated file opens, and fails only at the first query that reads its end. DuckDB
+        # writes its file as a header and whole blocks, so a length between blocks is a cut.
+        # (The count of blocks is no test: a connection of this process may hold blocks that
+        # are not on disk yet.)
+        have = db.stat().st_size
+        if size and (have - _DB_HEADER_BYTES) % int(size[0][0]):
+            con.disconnect()
+            detail = f"{have:,} bytes, not whole blocks of {int(size[0][0]):,}: truncated"
+            raise WorkspaceError(key="input.workspace.corrupt", db=str(db), detail=detail)
+        return con
 
     @cached_property
     def engine(self) -> engines.Engine:
@@ -79,10 +104,15 @@ class Workspace:
         raw.execute("BEGIN TRANSACTION")
         try:
             yield raw
-        except BaseException:
+        except BaseException as e:
             raw.execute("ROLLBACK")
+            if isinstance(e, duckdb.IOException):  # a full or read-only disk, a damaged file
+                raise db_error(self.path / DB_FILE, e) from None
             raise
-        raw.execute("COMMIT")
+        try:
+            raw.execute("COMMIT")
+        except duckdb.IOException as e:
+            raise db_error(self.path / DB_FILE, e) from None
 
     def close(self) -> None:
         if "engine" in self.__dict__:
@@ -97,6 +127,18 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def db_error(db: Path, e: BaseException) -> WorkspaceError:
+    """DuckDB's failure on the workspace file as one sentence: read-only, or damaged."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    low = text.lower()
+    if "read-only" in low or "permission denied" in low or "readonly" in low:
+        return WorkspaceError(key="input.workspace.read_only", path=str(db.parent))
+    if "no space" in low or "disk is full" in low:
+        return WorkspaceError(key="input.workspace.disk_full", db=str(db))
+    detail = re.sub(r'"[^"]*"', db.name, text)[:200]  # DuckDB quotes the file's full path
+    return WorkspaceError(key="input.workspace.corrupt", db=str(db), detail=detail)
 
 
 def _create_tables(db: Path) -> None:

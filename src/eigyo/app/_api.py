@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from eigyo.app import _views as views
 from eigyo.app._imports import _JOBS, job_json
 from eigyo.app._web import ApiUser, lang_of, require_role, scoped_ws, state
+from eigyo.base.csv_safe import safe_cell
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
 
@@ -56,8 +57,6 @@ PeriodQ = Annotated[
     str | None,
     Query(max_length=40, description="2025-04, 2025-Q1 or FY2025 (default: latest FY)"),
 ]
-#: A spreadsheet opens a cell starting with one of these as a formula; exports defuse them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Me(BaseModel):
@@ -228,11 +227,6 @@ def record(request: Request, s: ApiUser, table: IdTable, record_id: str) -> dict
     return row
 
 
-def _cell(v: Any) -> str:
-    text = "" if v is None else str(v)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 @router.get("/export/{table}", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
 def export(request: Request, s: ApiUser, table: TableName, filter: Filters = None) -> Response:
@@ -243,7 +237,7 @@ def export(request: Request, s: ApiUser, table: TableName, filter: Filters = Non
     w = csv.writer(buf)
     w.writerow(data["columns"])
     for row in data["rows"]:
-        w.writerow([_cell(row[c]) for c in data["columns"]])
+        w.writerow([safe_cell(row[c]) for c in data["columns"]])
     return Response(
         "\ufeff" + buf.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -23,6 +23,11 @@ _FY = re.compile(r"^FY(\d{4})$", re.IGNORECASE)
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 HELP = "Use 2025-04 (month), 2025-Q1 (quarter), FY2025 (fiscal year) or 2025-04-01..2025-06-30."
+#: The first and last day a period may cover. Analyses step outside a period (the previous one of
+#: the same length, the day after its end, a year's history), so ``0001-01`` or ``9999-12`` would
+#: overflow the calendar there; no sales record is dated outside these years.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
 
 
 @dataclass(frozen=True, order=True)
@@ -54,19 +59,7 @@ class Period:
 
     def months(self) -> list[Period]:
         """Calendar months overlapping the period, clipped to it."""
-        out: list[Period] = []
-        d = self.start.replace(day=1)
-        while d <= self.end:
-            nxt = _add_months(d, 1)
-            out.append(
-                Period(
-                    max(d, self.start),
-                    min(nxt - timedelta(days=1), self.end),
-                    f"{d.year:04d}-{d.month:02d}",
-                )
-            )
-            d = nxt
-        return out
+        return months_between(self.start, self.end)
 
 
 def _add_months(d: date, n: int) -> date:
@@ -74,29 +67,91 @@ def _add_months(d: date, n: int) -> date:
     return date(d.year + m // 12, m % 12 + 1, 1)
 
 
+# --- months: the one month iteration every analysis, series and forecast uses ----------------
+
+
+def month_index(d: date) -> int:
+    """Months since year 0 (``year × 12 + month − 1``): month arithmetic as integer steps, the
+    same number the engines compute with ``year() * 12 + month() - 1``."""
+    return d.year * 12 + d.month - 1
+
+
+def month_start(index: int) -> date:
+    """The first day of the month :func:`month_index` numbers ``index``."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_label(d: date) -> str:
+    """``2025-04``: how a calendar month is named in tables, charts and JSON."""
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def months_between(first: date, last: date) -> list[Period]:
+    """The calendar months from the one holding ``first`` to the one holding ``last``, each
+    clipped to ``first .. last`` and labelled ``YYYY-MM``; empty when ``last < first``."""
+    out: list[Period] = []
+    if last < first:
+        return out
+    for m in range(month_index(first), month_index(last) + 1):
+        d = month_start(m)
+        end = _add_months(d, 1) - timedelta(days=1)
+        out.append(Period(max(d, first), min(end, last), month_label(d)))
+    return out
+
+
+def months_until(end: date, n: int) -> list[Period]:
+    """The last ``n`` complete calendar months ending on or before ``end`` (a month still in
+    progress is left out: it would look like a drop)."""
+    last = month_index(end + timedelta(days=1)) - 1  # the month that ends on or before ``end``
+    last_day = _add_months(month_start(last), 1) - timedelta(days=1)
+    return months_between(month_start(last - n + 1), last_day)
+
+
 def parse_period(text: str, fiscal_year_start_month: int = 4) -> Period:
     """Parse a period string; an unknown form raises :class:`PeriodError` saying what works."""
     s = text.strip()
     try:
         if m := _MONTH.match(s):
-            start = date(int(m[1]), int(m[2]), 1)
-            return Period(start, _add_months(start, 1) - timedelta(days=1), s)
+            start = _bounded_start(date(int(m[1]), int(m[2]), 1), text)
+            return _bounded(Period(start, _add_months(start, 1) - timedelta(days=1), s), text)
         if m := _QUARTER.match(s):
-            start = date(int(m[1]), 3 * int(m[2]) - 2, 1)
-            return Period(start, _add_months(start, 3) - timedelta(days=1), s.upper())
+            start = _bounded_start(date(int(m[1]), 3 * int(m[2]) - 2, 1), text)
+            return _bounded(
+                Period(start, _add_months(start, 3) - timedelta(days=1), s.upper()), text
+            )
         if m := _FY.match(s):
-            start = date(int(m[1]), fiscal_year_start_month, 1)
-            return Period(start, _add_months(start, 12) - timedelta(days=1), s.upper())
+            start = _bounded_start(date(int(m[1]), fiscal_year_start_month, 1), text)
+            return _bounded(
+                Period(start, _add_months(start, 12) - timedelta(days=1), s.upper()), text
+            )
         if m := _RANGE.match(s):
             a, b = date.fromisoformat(m[1]), date.fromisoformat(m[2])
             if b < a:
                 raise PeriodError(key="errors.period.reversed", text=repr(text))
-            return Period(a, b, s)
+            return _bounded(Period(a, b, s), text)
     except ValueError as e:
         if isinstance(e, PeriodError):
             raise
         raise PeriodError(key="errors.period.bad", text=repr(text), detail=str(e)) from None
     raise PeriodError(key="errors.period.unknown", text=repr(text))
+
+
+def _bounded_start(start: date, text: str) -> date:
+    """``start`` when it lies within the supported years (so that its end can be computed)."""
+    if not FIRST_DAY <= start <= LAST_DAY:
+        raise PeriodError(
+            key="errors.period.range", text=repr(text), first=FIRST_DAY.year, last=LAST_DAY.year
+        )
+    return start
+
+
+def _bounded(period: Period, text: str) -> Period:
+    """``period`` when it lies within :data:`FIRST_DAY` .. :data:`LAST_DAY`."""
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
+        raise PeriodError(
+            key="errors.period.range", text=repr(text), first=FIRST_DAY.year, last=LAST_DAY.year
+        )
+    return period
 
 
 def fiscal_year_of(d: date, fiscal_year_start_month: int = 4) -> int:

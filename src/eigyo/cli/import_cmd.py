@@ -82,6 +82,9 @@ def _render(report: ImportReport, lang: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        if f.encoding:  # which encoding was used (given or detected) is never left implicit
+            line = "    " + t("input.read.encoding_used", lang, enc=f.encoding)
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
         for reason, count in f.top_reasons():
             ex = f.example_for(reason)
             msg = ex.message(lang) if ex else reason
@@ -145,7 +148,11 @@ def import_cmd(
         Path | None, typer.Option(help="Mapping file (TOML) for the export.")
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option(help="Text encoding of CSV files (default: detected).")
+        str | None,
+        typer.Option(
+            help="Text encoding of CSV files, e.g. cp932 or utf-8 (default: detected; an "
+            "uncertain guess stops the import and names the candidates)."
+        ),
     ] = None,
     sheet: Annotated[
         str | None, typer.Option(help="Sheet of an .xlsx file (default: first).")

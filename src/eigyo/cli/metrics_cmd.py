@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from eigyo.base.csv_safe import safe_cell
 from eigyo.base.periods import parse_period
 from eigyo.cli._app import (
     FormatOpt,
@@ -101,7 +102,10 @@ def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
         group = [v.by.get(by, "")] if by else []
         value = "" if v.value is None else repr(v.value)
         reason = "" if v.reason is None else v.reason.text(lang)
-        w.writerow([v.id, REGISTRY[v.id].label(lang), *group, value, v.unit, reason])
+        # the group is a value from the data (a rep's or team's name): neutralized like text
+        w.writerow(
+            [v.id, REGISTRY[v.id].label(lang), *map(safe_cell, group), value, v.unit, reason]
+        )
 
 
 def _print_table(

@@ -20,8 +20,8 @@ import polars as pl
 
 from eigyo.errors import InputError
 from eigyo.i18n import t
+from eigyo.ingest import garbled, limits, stream
 from eigyo.ingest import mapping as mp
-from eigyo.ingest import stream
 from eigyo.ingest.import_report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.layout import header_line
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
@@ -42,9 +42,9 @@ from eigyo.ingest.stream import (
     streamable,
     sweep_leftovers,
 )
-from eigyo.ingest.validate import ROW, Checked, Rules, check
+from eigyo.ingest.validate import ROW, Checked, Rules, check, is_id
 from eigyo.ingest.values import Notice
-from eigyo.schema import TABLES, Table, table
+from eigyo.schema import EXTRA_COLUMN, TABLES, Table, table
 from eigyo.workspace import Workspace
 
 _EXAMPLES_PER_REASON = 1
@@ -67,8 +67,21 @@ def _canonical_file(folder: Path, name: str) -> Path | None:
     for suffix in SUFFIXES:
         p = folder / f"{name}{suffix}"
         if p.is_file():
-            return p
+            return inside(folder, p)
     return None
+
+
+def inside(folder: Path, p: Path) -> Path:
+    """``p`` when it lies in ``folder`` once links are followed; a symbolic link (of the file or
+    a folder on its way) that leads out of ``folder`` is refused before anything is read.
+
+    An import folder is what a person chose to load; a link in it to ``/etc/shadow`` or another
+    user's files is not, and a refused import must not print a line of what it points to.
+    """
+    real, root = p.resolve(), folder.resolve()
+    if real != root and root not in real.parents:
+        raise InputError(key="input.symlink.outside", path=p.name, target=str(real))
+    return p
 
 
 def _plan_canonical(path: Path) -> list[Job]:
@@ -156,7 +169,7 @@ def _plan_mapped(
     jobs: list[Job] = []
     claimed: set[Path] = set()
     for e in spec.files:
-        hits = sorted(path.glob(e.match)) if e.match != "*" else []
+        hits = sorted(inside(path, h) for h in path.glob(e.match)) if e.match != "*" else []
         jobs += [Job(p, table(e.table), e) for p in hits if p.suffix.lower() in SUFFIXES]
         claimed |= set(hits)
     skipped: list[str] = []
@@ -164,6 +177,7 @@ def _plan_mapped(
         for p in sorted(path.iterdir()):
             if p in claimed or not p.is_file() or p.suffix.lower() not in SUFFIXES:
                 continue
+            inside(path, p)
             found = _wild_jobs(p, spec, _headers(p, spec, encoding, sheet))
             if not found:
                 skipped.append(p.name)
@@ -193,6 +207,7 @@ def _mapped(job: Job, raw: RawTable, encoding: str | None) -> tuple[RawTable, Ru
     spec = job.spec
     rules = Rules()
     notices: list[Notice] = [(f"skipped_{k}", {"n": n}) for k, n in raw.skipped.items()]
+    notices += raw.notices
     headers = [c for c in raw.frame.columns if not c.startswith("_")]
     if spec is not None:
         frame = _join(raw.frame, job.path, spec, encoding)
@@ -239,7 +254,8 @@ def _join(frame: pl.DataFrame, path: Path, spec: mp.FileSpec, enc: str | None) -
     """Add the columns of another file by a key that is unique there (row count unchanged)."""
     if spec.join is None:
         return frame
-    other = read_file(path.parent / spec.join.file, encoding=enc).frame.drop(ROW)
+    joined = inside(path.parent, path.parent / spec.join.file)
+    other = read_file(joined, encoding=enc).frame.drop(ROW)
     right = spec.join.right_on or spec.join.on
     if other.get_column(right).is_duplicated().any():
         raise InputError(f"{spec.join.file}: column {right} must be unique to join on it")
@@ -390,7 +406,38 @@ def import_path(
     transaction. With ``strict`` any rejected row, or any value read through a value map's
     ``"*"``, refuses the whole import (nothing changes). An import that loads nothing, or rejects
     more than ``max_reject_rate`` of its rows, is refused too.
+
+    Every file is read within the workspace's limits (``[import]``, :mod:`eigyo.ingest.limits`),
+    and an import that would replace rows with garbled text is refused (:func:`_garbled`).
     """
+    with limits.in_force(ws.settings.import_limits):
+        return _import_path(
+            ws,
+            path,
+            preset=preset,
+            mapping=mapping,
+            encoding=encoding,
+            strict=strict,
+            progress=progress,
+            sheet=sheet,
+            lang=lang,
+            max_reject_rate=max_reject_rate,
+        )
+
+
+def _import_path(
+    ws: Workspace,
+    path: Path,
+    *,
+    preset: str | None,
+    mapping: Path | None,
+    encoding: str | None,
+    strict: bool,
+    progress: Progress | None,
+    sheet: str | None,
+    lang: str,
+    max_reject_rate: float,
+) -> ImportReport:
     if not path.exists():
         raise InputError(key="ingest.error.not_found", path=str(path))
     if not 0 <= max_reject_rate <= 1:
@@ -442,6 +489,8 @@ def import_path(
             refused = _refusal(staged, max_reject_rate)
             if refused is not None:
                 raise refused
+            for st in staged:
+                _garbled(con, st)
             report = load(
                 con,
                 staged,
@@ -456,6 +505,51 @@ def import_path(
             for st in staged:
                 if st.stage is not None:
                     st.stage.discard()
+
+
+def _garbled(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
+    """Refuse to replace existing rows' text with text that looks garbled (mojibake).
+
+    For each free-text column of a file read whole — names and notes, and ``extra`` (the
+    columns the schema does not list, such as an opportunity's name), not ids or coded values:
+    when its new values look garbled (:func:`eigyo.ingest.garbled.looks_garbled`) and the rows
+    they would replace did not, the import stops (a wrong ``--encoding``, or a file cut inside a
+    character and read another way, must not overwrite good names). When they replace nothing,
+    or replace text as garbled, they load with a notice. A streamed file is decoded strictly as
+    UTF-8 or CP932 and is not checked.
+    """
+    if st.stage is not None or st.good.is_empty() or not st.table.key:
+        return
+    keys = list(st.table.key)
+    free = [
+        c.name
+        for c in st.table.columns
+        if c.type == "string" and not c.allowed and not is_id(c) and c.name not in keys
+    ]
+    for col in [*free, EXTRA_COLUMN]:
+        if col not in st.good.columns:
+            continue
+        new = st.good.get_column(col)
+        if not garbled.looks_garbled(new):
+            continue
+        view = "__eigyo_garbled"
+        con.register(view, st.good.select([*keys, col]).to_arrow())
+        try:
+            using = ", ".join(f'"{k}"' for k in keys)
+            sql = f'SELECT t."{col}" FROM "{st.table.name}" t JOIN {view} USING ({using})'
+            old = [r[0] for r in con.execute(sql).fetchall()]
+        finally:
+            con.unregister(view)
+        values = {
+            "col": col,
+            "examples": garbled.examples(new),
+            "enc": st.report.encoding or "-",
+        }
+        if old and not garbled.looks_garbled(old):
+            raise InputError(
+                key="input.garbled.refused", file=st.report.file, n=f"{len(old):,}", **values
+            )
+        st.report.notices.append({"code": "input.garbled.warned", **values})
 
 
 def _size(path: Path) -> int:

@@ -3,7 +3,9 @@
 Rejected rows go back to the people who own the source data, who open them in Excel: the CSV is
 UTF-8 *with a BOM* (without one, Excel on Japanese Windows reads UTF-8 as CP932 and garbles every
 name), one row per rejected row with file, row, column, value and reason, followed by the original
-record spread back into its own columns so it can be fixed in place and imported again.
+record spread back into its own columns so it can be fixed in place and imported again. A text
+cell a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM(1)``) is written
+with a ``'`` in front (:mod:`eigyo.base.csv_safe`): rejected rows are the least trusted data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from eigyo.base.csv_safe import safe_frame
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.ingest.import_report import ImportReport, reason_text
@@ -105,5 +108,5 @@ def export_rejects(
         *REJECT_CSV_COLUMNS, *(pl.col(f"c{i}").alias(n) for i, n in enumerate(names))
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(out, include_bom=True)
+    safe_frame(frame).write_csv(out, include_bom=True)
     return int(frame.height)

@@ -19,6 +19,7 @@ REASONS = (
     "allowed",
     "below_min",
     "above_max",
+    "hidden_chars",
     "duplicate",
     "duplicate_file",
     "malformed",

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from eigyo.errors import InputError
+from eigyo.ingest import limits
 from eigyo.ingest.layout import (
+    HEAD_LINES,
     WHITESPACE,
     drop_lines,
     grid_header,
@@ -61,12 +64,20 @@ class RawTable:
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
     #: Lines that are not data and were skipped, by kind (``title``, ``footer``, ``total``).
     skipped: dict[str, int] = field(default_factory=dict)
+    #: What reading noticed that a person should know (code, details): duplicate headers.
+    notices: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Bytes → text and the encoding used: strict UTF-8 (BOM or not), strict CP932, then a guess.
+    """Bytes → text and the encoding used: strict UTF-8 (BOM or not), strict CP932, then a guess
+    accepted only when it is certain.
 
-    ``encoding`` overrides detection; Shift_JIS aliases are read as CP932, its superset.
+    ``encoding`` overrides detection; Shift_JIS aliases are read as CP932, its superset. A wrong
+    guess is silent damage (a CP932 file cut inside a character, guessed as cp1251, loads every
+    name garbled), so a guess is refused — the error names the candidates and asks for
+    ``--encoding`` — when the file is *nearly* UTF-8 or CP932 (it is that encoding, cut off or
+    damaged: :func:`_near_miss`), when the guess reads the text as disordered, or when another
+    candidate about as likely reads it differently.
     """
     if encoding:
         enc = "cp932" if encoding.strip().lower() in _SJIS_ALIASES else encoding
@@ -84,17 +95,83 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
                 at=f"{e.start:,}",
                 bytes=repr(data[e.start : e.start + 4]),
             ) from None
+    if b"\x1b$B" in data or b"\x1b$@" in data:  # ISO-2022-JP (JIS) is 7-bit: it says so too
+        try:
+            return data.decode("iso2022_jp"), "iso2022_jp"
+        except UnicodeDecodeError:
+            pass
+    first_error: dict[str, int] = {}
     for enc in ("utf-8-sig", "cp932"):
         try:
             return data.decode(enc), enc
+        except UnicodeDecodeError as e:
+            first_error[enc] = e.start
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 says so with its BOM
+        try:
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            continue
+            pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    found = [str(m.encoding) for m in matches]
+    guesses = sorted(found[:5], key=lambda g: (g not in _COMMON, found.index(g)))
+    near = _near_miss(data)
+    if near is not None:
+        enc, bad = near
+        others = [g for g in guesses if g != enc]
+        raise InputError(
+            key="input.read.damaged",
+            file=name,
+            enc=enc,
+            bad=f"{bad:,}",
+            at=f"{first_error.get('utf-8-sig' if enc == 'utf-8' else enc, 0):,}",
+            others=", ".join(others) or "-",
+        )
+    if not matches:
         raise InputError(key="errors.read.no_encoding", file=name)
-    return str(best), str(best.encoding)
+    best = matches[0]
+    text = str(best)
+    rivals = [m for m in matches[1:4] if m.chaos <= best.chaos + CHAOS_MARGIN]
+    if best.chaos > MAX_CHAOS or any(str(m) != text for m in rivals):
+        raise InputError(
+            key="input.read.unsure", file=name, candidates=", ".join(guesses), first=guesses[0]
+        )
+    return text, str(best.encoding)
+
+
+#: Encodings named first among the candidates of an uncertain guess (the likely ones).
+_COMMON = ("cp932", "utf_8", "euc_jp", "euc_jis_2004", "iso2022_jp", "cp1252", "latin_1")
+#: A guessed encoding is accepted only when it reads the text with at most this "chaos"
+#: (charset_normalizer's share of characters out of place: mojibake scores high).
+MAX_CHAOS = 0.1
+#: Candidates whose chaos is within this of the best one are as likely: when any of them reads
+#: the bytes differently, the guess is not certain.
+CHAOS_MARGIN = 0.05
+#: A file is *nearly* UTF-8 or CP932 when that encoding cannot read at most this many places
+#: (a cut, a damaged byte) …
+NEAR_MISS_PLACES = 3
+#: … or reads at least this many characters beyond ASCII for each place it cannot read.
+NEAR_MISS_READ = 1000
+
+
+def _near_miss(data: bytes) -> tuple[str, int] | None:
+    """``(encoding, undecodable places)`` when ``data`` is UTF-8 or CP932 but for a few bytes.
+
+    A file cut inside a two-byte character, or with one damaged byte, is still that encoding;
+    any other reading of it is garbled. "A few": at most :data:`NEAR_MISS_PLACES`, or one per
+    :data:`NEAR_MISS_READ` characters beyond ASCII it reads (a Latin-1 or EUC-JP file read as
+    CP932 fails every few characters, so it is never near).
+    """
+    for enc in ("utf-8", "cp932"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd") - (data.count(b"\xef\xbf\xbd") if enc == "utf-8" else 0)
+        if bad <= 0:
+            continue
+        read = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+        if bad <= NEAR_MISS_PLACES or read >= NEAR_MISS_READ * bad:
+            return enc, bad
+    return None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -109,6 +186,27 @@ def sniff_delimiter(text: str) -> str:
     if counts[best] > 0:
         return best
     return WHITESPACE if whitespace_table(text) else ","
+
+
+#: How the CSV and workbook readers rename a repeated header (``a_duplicated_0``, ``a_1``).
+_RENAMED = re.compile(r"^(.*?)(?:_duplicated_\d+|_\d+)$")
+
+
+def duplicate_headers(columns: list[str]) -> list[tuple[str, str]]:
+    """``(header, new name)`` for each column whose header repeats an earlier one.
+
+    Read from the names the readers gave: polars and the workbook reader rename a repeat as
+    ``a_duplicated_0`` / ``a_1``, and :func:`_clean_header` as ``a_2`` when only padding differs.
+    """
+    seen: set[str] = set()
+    out = []
+    for c in columns:
+        m = _RENAMED.match(c)
+        base = m[1].strip() if m else None
+        if base and base in seen:
+            out.append((base, c))
+        seen.add(c.strip())
+    return out
 
 
 def _clean_header(frame: pl.DataFrame) -> pl.DataFrame:
@@ -128,6 +226,39 @@ def _with_rows(frame: pl.DataFrame, first: int = 2) -> pl.DataFrame:
     return frame.with_columns(pl.int_range(first, frame.height + first, dtype=pl.Int64).alias(ROW))
 
 
+def _checked(raw: RawTable, name: str) -> RawTable:
+    """``raw`` with its duplicate headers noticed, after its fields are checked against
+    ``max_field_bytes`` (a longer field is a quote left open, or a hostile file: refused)."""
+    lim = limits.current()
+    frame = raw.frame
+    text = [c for c, d in frame.schema.items() if d == pl.String]
+    if text and frame.height:
+        longest = frame.select(pl.col(text).str.len_bytes().max()).row(0)
+        for col, size in zip(text, longest, strict=True):
+            if size is not None and size > lim.max_field_bytes:
+                row = frame.filter(pl.col(col).str.len_bytes() > lim.max_field_bytes)[ROW][0]
+                raise InputError(
+                    key="input.limits.field",
+                    file=name,
+                    row=f"{row:,}",
+                    col=col,
+                    size=f"{size:,}",
+                    limit=f"{lim.max_field_bytes:,}",
+                )
+    dups = duplicate_headers([c for c in frame.columns if c != ROW])
+    if dups:
+        raw.notices.append(
+            (
+                "input.read.duplicate_header",
+                {
+                    "cols": ", ".join(dict.fromkeys(d[0] for d in dups)),
+                    "renamed": ", ".join(d[1] for d in dups),
+                },
+            )
+        )
+    return raw
+
+
 def trim_report(raw: RawTable) -> RawTable:
     """``raw`` without a report's footer lines and total rows, counted in ``raw.skipped``
     (:func:`eigyo.ingest.layout.report_tail`)."""
@@ -137,17 +268,21 @@ def trim_report(raw: RawTable) -> RawTable:
     skipped = dict(raw.skipped)
     for kind, n in counts.items():
         skipped[kind] = skipped.get(kind, 0) + n
-    return RawTable(frame, raw.encoding, raw.malformed, skipped)
+    return RawTable(frame, raw.encoding, raw.malformed, skipped, raw.notices)
 
 
 def _csv_fallback(
-    text: str, sep: str, names: tuple[str, ...] | None = None
+    text: str, sep: str, names: tuple[str, ...] | None = None, file: str = ""
 ) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
     """Python's csv module for files polars refuses (rows with more fields than the header).
 
     Only malformed files take this path; each over-long row becomes a rejected row.
     """
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    csv.field_size_limit(max(csv.field_size_limit(), limits.current().max_field_bytes))
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error as e:  # a NUL byte or an overlong field the checks above did not see
+        raise InputError(key="input.limits.csv", file=file, detail=str(e)) from None
     if names:
         rows = [list(names), *rows]
     header, body = (rows[0], rows[1:]) if rows else ([], [])
@@ -181,6 +316,7 @@ def read_csv_text(
         utf8 = None
     if not text or text.isspace():  # as ``not text.strip()``, without copying the text
         raise InputError(key="ingest.error.empty", file=name)
+    _check_text(text, name, opts)
     sep = opts.delimiter or sniff_delimiter(text)
     skipped: dict[str, int] = {}
     if sep == WHITESPACE:
@@ -199,12 +335,42 @@ def read_csv_text(
             new_columns=list(opts.header) if opts.header else None,
         )
     except pl.exceptions.PolarsError:
-        frame, bad = _csv_fallback(text, sep, opts.header)
+        frame, bad = _csv_fallback(text, sep, opts.header, name)
         raw = RawTable(frame.with_columns(pl.col(ROW) + (first - 2)), malformed=bad)
     else:
         raw = RawTable(_with_rows(frame, first))
     raw.skipped = skipped
+    raw = _checked(raw, name)
     return trim_report(raw) if opts.report else raw
+
+
+def _check_text(text: str, name: str, opts: ReadOptions) -> None:
+    """Refuse text no CSV reader should parse: a NUL byte (binary data, or UTF-16 read as a
+    one-byte encoding), a header line over ``max_header_bytes`` or with more columns than
+    ``max_columns`` (a report's first lines, where its header may sit, are each checked)."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InputError(
+            key="input.read.nul", file=name, line=f"{text.count(chr(10), 0, nul) + 1:,}"
+        )
+    lim = limits.current()
+    start = 0
+    for _ in range(HEAD_LINES if opts.report else 1):
+        end = text.find("\n", start)
+        line = text[start : end if end >= 0 else None]
+        limits.check_header(name, line, lim)
+        if opts.header is None:
+            widest = max(line.count(d) for d in (*_DELIMITERS, " ")) + 1
+            if widest > lim.max_columns:
+                raise InputError(
+                    key="input.limits.columns",
+                    file=name,
+                    n=f"{widest:,}",
+                    limit=f"{lim.max_columns:,}",
+                )
+        if end < 0:
+            break
+        start = end + 1
 
 
 def read_file(
@@ -218,11 +384,12 @@ def read_file(
     suffix = path.suffix.lower()
     opts = options or ReadOptions()
     if suffix == ".parquet":
-        return RawTable(_with_rows(pl.read_parquet(path)))
+        limits.check_parquet(path)
+        return _checked(RawTable(_with_rows(_read_parquet(path))), path.name)
     if suffix == ".xlsx":
         if opts.report or opts.header:
-            return _report_xlsx(path, sheet, opts)
-        return RawTable(_with_rows(_read_xlsx(path, sheet)))
+            return _checked(_report_xlsx(path, sheet, opts), path.name)
+        return _checked(RawTable(_with_rows(_read_xlsx(path, sheet))), path.name)
     if suffix not in SUFFIXES:
         raise InputError(
             key="errors.read.suffix",
@@ -270,18 +437,37 @@ def utf8_bytes(data: bytes, enc: str) -> bytes | None:
     return data if name in ("utf-8", "utf8") else None
 
 
+def _read_parquet(path: Path) -> pl.DataFrame:
+    """A Parquet file whose metadata passed the limits (:func:`limits.check_parquet`)."""
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError):
+        raise InputError(key="input.limits.not_parquet", file=path.name) from None
+
+
 def _read_xlsx(path: Path, sheet: str | None, *, header: bool = True) -> pl.DataFrame:
-    """First sheet (or ``sheet``), every cell as text."""
+    """First sheet (or ``sheet``), every cell as text.
+
+    The zip is checked first (:func:`limits.check_zip`: not a zip, damaged, or unzipping to more
+    than the limits allow → refused before the workbook reader expands anything), and the sheet's
+    shape after. A reader's error is shown without its text, which names the file's full path (on
+    the dashboard, the server's temporary folder).
+    """
     try:
         import fastexcel  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the installation
         raise InputError("Reading .xlsx needs fastexcel: pip install fastexcel") from None
+    limits.check_zip(path)
     try:
         if sheet:
-            return pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, has_header=header)
-        return pl.read_excel(path, sheet_id=1, infer_schema_length=0, has_header=header)
-    except (ValueError, pl.exceptions.PolarsError) as e:
-        raise InputError(key="errors.read.workbook", file=path.name, detail=str(e)) from None
+            frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0, has_header=header)
+        else:
+            frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0, has_header=header)
+    except Exception as e:  # calamine's own error types are not importable: any reader failure
+        detail = str(e).replace(str(path), path.name).splitlines()[0][:200]
+        raise InputError(key="errors.read.workbook", file=path.name, detail=detail) from None
+    limits.check_shape(path.name, frame.height, frame.width)
+    return frame
 
 
 #: How much of a CSV is read to learn its header (a report's title rows included).
@@ -301,6 +487,7 @@ def peek_headers(
         return list(opts.header)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
+        limits.check_parquet(path)
         return list(pl.read_parquet_schema(path))
     if suffix not in (".csv", ".tsv", ".txt"):
         return [

@@ -20,6 +20,7 @@ read whole, as before.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import shutil
 import tempfile
@@ -145,11 +146,14 @@ def ahead(items: Iterator[_T]) -> Iterator[_T]:
     the one before, on another core. At most one item is produced ahead, so memory holds one
     more block; the worker resumes the generator only after the previous step returned, so it is
     never run twice at once. An exception raised while producing an item is raised here.
+    The worker runs in a copy of the caller's context, so the import's limits
+    (:mod:`eigyo.ingest.limits`) hold there too.
     """
+    ctx = contextvars.copy_context()
     with ThreadPoolExecutor(1, thread_name_prefix="eigyo-read") as pool:
-        nxt = pool.submit(_step, items)
+        nxt = pool.submit(ctx.run, _step, items)
         while step := nxt.result():
-            nxt = pool.submit(_step, items)
+            nxt = pool.submit(ctx.run, _step, items)
             yield step[0]
 
 

@@ -24,6 +24,39 @@ _T = "__t_"
 #: Columns of the rejects frame (the ``_rejects`` table adds import id, file and table).
 REJECT_COLUMNS = ("row", "column", "value", "code", "detail", "problems", "record")
 
+#: Characters a person cannot see: C0 and C1 controls, bidi embeddings, overrides and isolates
+#: (U+202A–U+202E, U+2066–U+2069: "Trojan Source"), zero-width space, joiners and the byte order
+#: mark inside a value. In an id they make two ids that look the same (rejected:
+#: ``hidden_chars``); in other text they load, with a notice (``input.hidden.warned``).
+_INVISIBLE = r"\x7f-\x9f\x{200B}-\x{200D}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{FEFF}"
+HIDDEN = rf"[\x00-\x1f{_INVISIBLE}]"
+#: :data:`HIDDEN` less tab and line ends, which a note may hold (noticed in text, not in ids).
+HIDDEN_IN_TEXT = rf"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE}]"
+#: What the ``hidden_chars`` reason names.
+HIDDEN_DETAIL = "U+0000–U+001F, U+007F–U+009F, U+200B–U+200D, U+202A–U+202E, U+2066–U+2069, U+FEFF"
+
+
+def is_id(c: Column) -> bool:
+    """A column that identifies a row or points to one (``rep_id``, ``owner_rep_id``)."""
+    return c.type == "string" and not c.allowed and c.name.endswith("_id")
+
+
+def hidden_notices(df: pl.DataFrame, table: Table) -> list[Notice]:
+    """One notice per text column (not an id) whose values hold hidden characters: the
+    schema's text columns and the file's own columns kept in ``extra``."""
+    known = {c.name for c in table.columns}
+    cols = [c.name for c in table.columns if c.type == "string" and not is_id(c)]
+    cols += [c for c in df.columns if c not in known and not c.startswith("_")]
+    out: list[Notice] = []
+    for col in cols:
+        if col not in df.columns or df.schema[col] != pl.String:
+            continue
+        hits = df.get_column(col).filter(df.get_column(col).str.contains(HIDDEN_IN_TEXT))
+        if hits.len():
+            examples = ", ".join(ascii(v) for v in hits.head(3).to_list())
+            out.append(("input.hidden.warned", {"col": col, "n": hits.len(), "examples": examples}))
+    return out
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -185,6 +218,8 @@ def _breaks(c: Column, typed: pl.Series, blank: pl.Series, rest: pl.Series | Non
         out = out | (typed < c.min_value).fill_null(False)
     if c.max_value is not None:
         out = out | (typed > c.max_value).fill_null(False)
+    if is_id(c):
+        out = out | typed.str.contains(HIDDEN).fill_null(False)
     return out
 
 
@@ -205,6 +240,8 @@ def _problem(c: Column) -> pl.Expr:
         rules.append((typed < c.min_value, tag("below_min", f"{c.min_value:g}")))
     if c.max_value is not None:
         rules.append((typed > c.max_value, tag("above_max", f"{c.max_value:g}")))
+    if is_id(c):
+        rules.append((typed.str.contains(HIDDEN), tag("hidden_chars", HIDDEN_DETAIL)))
     # First broken rule wins: later rules only apply where the earlier ones held.
     out: pl.Expr = pl.lit(None, pl.String)
     for cond, value in reversed(rules):
@@ -287,6 +324,7 @@ def check(df: pl.DataFrame, table: Table, rules: Rules | None = None) -> Checked
     rules = rules or Rules()
     original = df
     df, notices = _prepare(df, table, rules)
+    notices += hidden_notices(df, table)
     typed: list[pl.Series] = []
     blank: dict[str, pl.Series] = {}
     breaks: list[pl.Series] = []

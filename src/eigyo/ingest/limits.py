@@ -1,0 +1,160 @@
+"""Limits on what one input file may make the importer read, checked before the work.
+
+A file is small on disk and large in memory when it is compressed (.xlsx is a zip of XML,
+Parquet pages are compressed and dictionary-encoded) or when its structure is broken (a file
+with no line ends is one "header" line). Each check here reads only a zip's directory, a Parquet
+file's metadata or the first lines of a text, so a refused file costs next to nothing; each
+refusal is an :class:`~eigyo.errors.InputError` that names the file and the limit
+(``i18n/input.toml``). The limits are :class:`eigyo.settings.ImportLimits` (``[import]`` in
+``eigyo.toml``): :func:`in_force` sets a workspace's limits for one import, and the readers read
+them with :func:`current` (a context variable, so that deep readers need no extra argument; a
+worker thread is given them explicitly).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from eigyo.errors import InputError
+from eigyo.settings import ZIP_RATIO_FLOOR, ImportLimits
+
+#: ``ImportLimits`` is frozen: the shared default cannot be changed through the variable.
+_LIMITS: ContextVar[ImportLimits] = ContextVar(
+    "eigyo_import_limits",
+    default=ImportLimits(),  # noqa: B039
+)
+#: How much of a worksheet's XML is read to find its ``<dimension ref="A1:K123"/>``.
+_DIMENSION_HEAD = 4096
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+def current() -> ImportLimits:
+    """The limits of the import in progress (the defaults outside one)."""
+    return _LIMITS.get()
+
+
+@contextmanager
+def in_force(limits: ImportLimits) -> Iterator[None]:
+    """Apply ``limits`` to every file read in this block (this thread)."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def check_zip(path: Path, limits: ImportLimits | None = None) -> None:
+    """Refuse a zip container (.xlsx) that is not one, is damaged, or unzips to too much.
+
+    The sizes come from the zip's directory; each member is then read through once (and thrown
+    away) so that a directory that understates a size fails its CRC check here instead of
+    expanding further in the workbook reader. A member may expand by at most ``max_zip_ratio``
+    (members under :data:`~eigyo.settings.ZIP_RATIO_FLOOR` excepted) and all together to at most
+    ``max_unzipped_bytes``; no worksheet may declare more than ``max_rows`` rows.
+    """
+    lim = limits or current()
+    name, suffix = path.name, path.suffix.lower() or ".zip"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > lim.max_unzipped_bytes:
+                raise InputError(
+                    key="input.limits.unzipped",
+                    file=name,
+                    size=_n(total),
+                    limit=_n(lim.max_unzipped_bytes),
+                )
+            for i in infos:
+                ratio = i.file_size / max(i.compress_size, 1)
+                if i.file_size > ZIP_RATIO_FLOOR and ratio > lim.max_zip_ratio:
+                    raise InputError(
+                        key="input.limits.ratio",
+                        file=name,
+                        member=i.filename,
+                        ratio=f"{ratio:,.0f}",
+                        limit=f"{lim.max_zip_ratio:g}",
+                    )
+            for i in infos:
+                _check_member(zf, i, name, lim)
+    except InputError:  # a ValueError too: raised above, not a damaged zip
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
+        raise InputError(key="input.limits.not_zip", file=name, suffix=suffix) from None
+    except OSError as e:
+        raise InputError(key="errors.read.workbook", file=name, detail=e.strerror or "") from None
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, lim: ImportLimits) -> None:
+    """Read one member through (its CRC is checked at its end); a worksheet's declared rows."""
+    with zf.open(info) as f:
+        head = f.read(_DIMENSION_HEAD)
+        while f.read(1 << 20):
+            pass
+    if info.filename.startswith("xl/worksheets/") and (m := _DIMENSION.search(head)):
+        rows = int(m[1])
+        if rows > lim.max_rows:
+            raise InputError(
+                key="input.limits.rows", file=name, rows=_n(rows), limit=_n(lim.max_rows)
+            )
+
+
+def check_parquet(path: Path, limits: ImportLimits | None = None) -> None:
+    """Refuse a Parquet file whose metadata declares too many rows, cells or bytes.
+
+    Only the footer is read: row count, columns and each row group's uncompressed size.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lim = limits or current()
+    try:
+        meta = pq.read_metadata(path)
+    except (pa.ArrowException, OSError, ValueError):
+        raise InputError(key="input.limits.not_parquet", file=path.name) from None
+    rows, cols = int(meta.num_rows), int(meta.num_columns)
+    size = sum(int(meta.row_group(i).total_byte_size) for i in range(meta.num_row_groups))
+    check_shape(path.name, rows, cols, lim)
+    if size > lim.max_parquet_bytes:
+        raise InputError(
+            key="input.limits.parquet_bytes",
+            file=path.name,
+            size=_n(size),
+            limit=_n(lim.max_parquet_bytes),
+        )
+
+
+def check_shape(name: str, rows: int, cols: int, limits: ImportLimits | None = None) -> None:
+    """Refuse a table of more rows, columns or cells than the limits allow."""
+    lim = limits or current()
+    if cols > lim.max_columns:
+        raise InputError(
+            key="input.limits.columns", file=name, n=_n(cols), limit=_n(lim.max_columns)
+        )
+    if rows > lim.max_rows:
+        raise InputError(key="input.limits.rows", file=name, rows=_n(rows), limit=_n(lim.max_rows))
+    if rows * cols > lim.max_cells:
+        raise InputError(
+            key="input.limits.cells", file=name, cells=_n(rows * cols), limit=_n(lim.max_cells)
+        )
+
+
+def check_header(name: str, line: str, limits: ImportLimits | None = None) -> None:
+    """Refuse a header line longer than ``max_header_bytes`` (UTF-8 bytes)."""
+    lim = limits or current()
+    if len(line) * 4 <= lim.max_header_bytes:  # no need to encode a short line
+        return
+    size = len(line.encode("utf-8", errors="replace"))
+    if size > lim.max_header_bytes:
+        raise InputError(
+            key="input.limits.header", file=name, size=_n(size), limit=_n(lim.max_header_bytes)
+        )
