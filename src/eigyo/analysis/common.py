@@ -6,6 +6,8 @@ these helpers attach those attributes with one join so no analysis re-implements
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import ibis
 import ibis.expr.types as ir
 
@@ -17,6 +19,28 @@ from eigyo.workspace import Workspace
 def in_period(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:
     """``col`` falls within the period (both end dates included)."""
     return (col >= ibis.timestamp(period.start_ts)) & (col < ibis.timestamp(period.end_ts))
+
+
+#: The timestamps that say how far the data reaches: deals created and closed, leads created,
+#: activities done. One list, so the monitor's series, the forecast's backtest, the simulator's
+#: window and the dashboard's default period all end on the same day.
+DATA_CLOCKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("opportunities", ("created_at", "closed_at")),
+    ("leads", ("created_at",)),
+    ("activities", ("occurred_at",)),
+)
+
+
+def data_end(ws: Workspace) -> date | None:
+    """The last day the data reaches (the latest of :data:`DATA_CLOCKS`), or None when the
+    workspace holds none of those records. Never today's date: an export from last March must
+    not be measured as if it ran until now."""
+    days: list[date] = []
+    for table, cols in DATA_CLOCKS:
+        t = ws.table(table)
+        row = t.aggregate(**{c: t[c].max() for c in cols}).to_pyarrow().to_pylist()[0]
+        days += [v.date() if isinstance(v, datetime) else v for v in row.values() if v is not None]
+    return max(days) if days else None
 
 
 def before(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:

@@ -14,6 +14,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from eigyo.analysis.common import data_end
 from eigyo.analysis.process.process_map import ProcessMap, process_map
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
 from eigyo.base.currency import DEFAULT_CURRENCY
@@ -38,10 +39,11 @@ EXPORT_ROWS = 1_000_000
 
 
 def default_period(ws: ScopedWorkspace) -> str:
-    """The fiscal year of the latest closed deal the person can see (else of today)."""
+    """The fiscal year of the latest closed deal the person can see, else of the day their data
+    reaches (:func:`~eigyo.analysis.common.data_end`); today only for a workspace without data."""
     t = ws.table("opportunities")
     latest = t.closed_at.max().to_pyarrow().as_py()
-    day = latest.date() if isinstance(latest, datetime) else date.today()
+    day = latest.date() if isinstance(latest, datetime) else data_end(ws) or date.today()
     return f"FY{fiscal_year_of(day, ws.settings.fiscal_year_start_month)}"
 
 

@@ -18,6 +18,8 @@ NONE = "(none)"
 UNKNOWN = "(unknown)"
 #: Team of the records whose rep is unknown or has no team.
 NO_TEAM = NONE
+#: The group that pools every record (the funnel without ``--by``, all training programs).
+ALL = "(all)"
 #: How a number that has no value reads in a table, tile or sentence (never ``0`` or ``nan``).
 DASH = "—"
 

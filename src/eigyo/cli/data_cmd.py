@@ -17,6 +17,7 @@ from eigyo.analysis.data import forecast as forecast_mod
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, money, number, percent
 from eigyo.base.periods import parse_period
+from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -247,8 +248,8 @@ def _print_winprob(doc: dict[str, Any], lang: str, top: int) -> None:
     table(
         t("data.winprob.title", lang, as_of=doc["as_of"], train=doc["train"]),
         [_w(k, lang) for k in ("opportunity", "rep", "stage", "amount", "close", "p")],
-        [[d["opportunity_id"], d["owner_rep_id"] or "—", d["stage"], money(d["amount"], cur),
-          str(d["expected_close_date"] or "—"), percent(d["p_win"])] for d in doc["deals"][:top]],
+        [[d["opportunity_id"], d["owner_rep_id"] or DASH, d["stage"], money(d["amount"], cur),
+          str(d["expected_close_date"] or DASH), percent(d["p_win"])] for d in doc["deals"][:top]],
     )  # fmt: skip
     table(
         t("data.winprob.drivers_title", lang),
@@ -348,7 +349,7 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
         [t(f"data.forecast.col_{k}", lang) for k in ("month", "actual", "forecast", "naive",
                                                      "error")],
         [[r["month"], money(r["actual"], cur), money(r["forecast"], cur), money(r["naive"], cur),
-          percent((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else "—"]
+          percent((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else DASH]
          for r in bt["months"]],
     )  # fmt: skip
     s = bt["summary"]

@@ -14,6 +14,7 @@ from rich.table import Table
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value, points
 from eigyo.base.periods import parse_period
+from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -294,7 +295,7 @@ def _print_effects(found: list[Effect], lang: str, cur: str = DEFAULT_CURRENCY) 
     table.add_column(t("monitor.cli.col_verdict", lang))
     for e in found:
         interval = (
-            "—" if e.low is None else f"{_num(e.low, e, lang, cur)} … {_num(e.high, e, lang, cur)}"
+            DASH if e.low is None else f"{_num(e.low, e, lang, cur)} … {_num(e.high, e, lang, cur)}"
         )
         table.add_row(
             e.intervention_id,

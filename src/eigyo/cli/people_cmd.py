@@ -111,7 +111,7 @@ def alignment_cmd(
     o = out["overall"]
     outside = count(o["outside_hours"])
     console.print(
-        t("people.title.overall", lang, mql=f"{o['mql'] or 0:,}",
+        t("people.title.overall", lang, mql=count(o["mql"] or 0),
           median=_cell("m", o["median_minutes"]), sla=_cell("sla_rate", o["sla_rate"]),
           outside=outside)
     )  # fmt: skip
@@ -147,7 +147,7 @@ def _print_curve(c: dict[str, Any], lang: str) -> None:
         t("people.title.curve_verdict", lang, verdict=t(f"people.verdict.{c['verdict']}", lang),
           r1=_cell("rate", c["within_sla_rate"]), r2=_cell("rate", c["beyond_sla_rate"]),
           effect=_cell("rate", c["effect"]),
-          p="—" if c["p_value"] is None else f"{c['p_value']:.3g}")
+          p=DASH if c["p_value"] is None else f"{c['p_value']:.3g}")
     )  # fmt: skip
 
 
@@ -238,7 +238,7 @@ def time_cmd(
         _print_best(out["call_windows"], lang)
     if logged:
         rc = out["reclaimable"]
-        target = f"{admin_target:.0%}"
+        target = percent(admin_target, 0)
         _table(
             rc,
             [*keys, "excess_admin_hours", "reclaimable_jpy"],
@@ -247,7 +247,7 @@ def time_cmd(
             cur,
         )
         console.print(
-            t("people.title.reclaim_total", lang, hours=f"{rc['excess_admin_hours'].sum():,.0f}",
+            t("people.title.reclaim_total", lang, hours=number(rc["excess_admin_hours"].sum(), 0),
               amount=money(rc["reclaimable_jpy"].sum(), cur))
         )  # fmt: skip
     for key, na in missing.items():
@@ -262,7 +262,7 @@ def _print_best(df: pl.DataFrame, lang: str) -> None:
     from eigyo.base.vocabulary import WEEKDAYS
 
     windows = ", ".join(
-        f"{t(f'people.weekday.{WEEKDAYS[d]}', lang)} {h}:00 ({r:.0%})"
+        f"{t(f'people.weekday.{WEEKDAYS[d]}', lang)} {h}:00 ({percent(r, 0)})"
         for d, h, r in best.select("weekday", "hour", "connect_rate").iter_rows()
     )
     console.print(t("people.title.best_calls", lang, windows=windows))

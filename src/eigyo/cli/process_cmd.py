@@ -20,6 +20,7 @@ from eigyo.analysis.process.process_map import ProcessMap
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, money, number, percent
 from eigyo.base.periods import parse_period
+from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -158,7 +159,7 @@ def funnel_cmd(
 
 def _print_funnel(doc: StepDocument, lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     _table(
-        t("process.cli.funnel_title", lang, by=doc["by"] or "—"),
+        t("process.cli.funnel_title", lang, by=doc["by"] or DASH),
         [
             _c("group", lang),
             _c("stage", lang),
@@ -231,7 +232,7 @@ def _print_funnel(doc: StepDocument, lang: str, cur: str = DEFAULT_CURRENCY) -> 
                 ("★ " if b["top"] else "") + b["stage"],
                 percent(b["conversion"]),
                 number(b["dwell_days"], 1),
-                t(f"process.baseline.{b['basis']}", lang) if b["basis"] else "—",
+                t(f"process.baseline.{b['basis']}", lang) if b["basis"] else DASH,
                 money(b["impact_jpy"], cur),
             ]
             for b in doc["bottlenecks"]
@@ -283,7 +284,7 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
         rows = [
             [
                 t("process.waterfall.start", lang),
-                f"{w['start']['deals']:,}",
+                count(w["start"]["deals"]),
                 money(w["start"]["amount"], cur),
             ]
         ]
@@ -294,7 +295,7 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
         rows.append(
             [
                 t("process.waterfall.end", lang),
-                f"{w['end']['deals']:,}",
+                count(w["end"]["deals"]),
                 money(w["end"]["amount"], cur),
             ]
         )

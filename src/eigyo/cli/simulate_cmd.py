@@ -18,6 +18,7 @@ from eigyo.analysis.specialization.skills import SKILLS, skill_matrix
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value
 from eigyo.base.periods import parse_period
+from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -113,7 +114,7 @@ def simulate_cmd(
 
 def _too_little(e: NotEnoughToSimulate, lang: str) -> str:
     """What the calibration window lacked, in the reader's language."""
-    return t(f"analysis_na.detail.sim_{e.what}", lang, window=e.window or "—")
+    return t(f"analysis_na.detail.sim_{e.what}", lang, window=e.window or DASH)
 
 
 def _interval(o: dict[str, Any], unit: str, lang: str, cur: str = DEFAULT_CURRENCY) -> str:
@@ -239,7 +240,7 @@ def _print_skills(rows: list[dict[str, Any]], period: str, lang: str) -> None:
         for s in SKILLS:
             c = cells.get(s)
             if c is None:
-                out.append("—")
+                out.append(DASH)
                 continue
             text = f"{c['mean'] * 100:.0f}% ({c['low'] * 100:.0f}–{c['high'] * 100:.0f})"
             out.append(

@@ -22,13 +22,13 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from eigyo.analysis.common import data_end
 from eigyo.analysis.monitor.interventions import Intervention, interventions, lead_cells, windows
 from eigyo.base import stats
 from eigyo.base.periods import Period
 from eigyo.diagnose import did
 from eigyo.errors import InputError
 from eigyo.metrics import REGISTRY
-from eigyo.monitor.series import data_end
 from eigyo.workspace import Workspace
 
 CELLS = ("treated_pre", "treated_post", "control_pre", "control_post")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from eigyo.base.periods import Period
+from eigyo.base.periods import Period, months_until
 from eigyo.metrics import REGISTRY, compute
 from eigyo.metrics._needs import present
 from eigyo.monitor.config import MonitorConfig
@@ -21,13 +21,6 @@ from eigyo.workspace import Workspace
 
 Tick = Callable[[str, int, int], None]
 ORG = ("", "")  # (dim, group) of the whole organization
-
-#: Tables and the timestamp that says how far the data reaches.
-_DATA_CLOCKS = (
-    ("opportunities", "created_at"),
-    ("leads", "created_at"),
-    ("activities", "occurred_at"),
-)
 
 
 @dataclass
@@ -50,16 +43,6 @@ class Series:
         return {self.dim: self.group} if self.dim else {}
 
 
-def data_end(ws: Workspace) -> date | None:
-    """The last day the data reaches (latest opportunity, lead or activity), or None if empty."""
-    days: list[date] = []
-    for table, col in _DATA_CLOCKS:
-        v = ws.table(table)[col].max().to_pyarrow().as_py()
-        if v is not None:
-            days.append(v.date())
-    return max(days) if days else None
-
-
 def weeks_until(end: date, n: int) -> list[Period]:
     """The last ``n`` complete Monday–Sunday weeks ending on or before ``end``."""
     sunday = end - timedelta(days=(end.weekday() + 1) % 7)
@@ -70,19 +53,6 @@ def weeks_until(end: date, n: int) -> list[Period]:
         iso = first.isocalendar()
         out.append(Period(first, last, f"{iso.year}-W{iso.week:02d}"))
     return out
-
-
-def months_until(end: date, n: int) -> list[Period]:
-    """The last ``n`` complete calendar months ending on or before ``end``."""
-    first_next = end + timedelta(days=1)
-    cur = first_next.replace(day=1) if first_next.day == 1 else end.replace(day=1)
-    out = []
-    for _ in range(n):
-        prev_end = cur - timedelta(days=1)
-        start = prev_end.replace(day=1)
-        out.append(Period(start, prev_end, f"{start.year:04d}-{start.month:02d}"))
-        cur = start
-    return out[::-1]
 
 
 def _values(

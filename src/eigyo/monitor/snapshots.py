@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from eigyo.analysis.common import data_end
 from eigyo.analysis.monitor import history as store
 from eigyo.base.periods import Period, fiscal_year_of, parse_period
 from eigyo.diagnose import Finding, diagnose
 from eigyo.metrics import compute
 from eigyo.monitor import config as config_mod
 from eigyo.monitor.alerts import Alert, finding_alerts, finding_key, limit_alerts, record
-from eigyo.monitor.series import Series, build_series, data_end
+from eigyo.monitor.series import Series, build_series
 from eigyo.workspace import Workspace
 
 Phase = Callable[[str], Callable[[str, int, int], None]]

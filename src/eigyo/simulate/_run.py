@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from eigyo.analysis.common import data_end
 from eigyo.base.periods import Period
 from eigyo.errors import InputError
 from eigyo.metrics import compute
@@ -102,17 +103,15 @@ def _actual(ws: Workspace, period: Period) -> dict[str, float | None]:
 
 
 def default_window(ws: Workspace) -> Period:
-    """The last twelve months of data (ending on the day of the latest deal or lead)."""
-    o, lead = ws.table("opportunities"), ws.table("leads")
-    last = [o.created_at.max().to_pyarrow().as_py(), lead.created_at.max().to_pyarrow().as_py()]
-    days = [d.date() for d in last if d is not None]
-    if not days:
+    """The last twelve months of data (ending on the day the data reaches:
+    :func:`~eigyo.analysis.common.data_end`)."""
+    end = data_end(ws)
+    if end is None:
         raise NotEnoughToSimulate(
             "Not enough data to simulate: the workspace has no deals and no leads.",
             "no_records",
             "",
         )
-    end: date = max(days)
     return Period(end - timedelta(days=364), end, f"{end - timedelta(days=364)}..{end}")
 
 

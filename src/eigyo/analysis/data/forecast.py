@@ -20,7 +20,7 @@ import polars as pl
 
 from eigyo.analysis.common import in_period
 from eigyo.analysis.data.winprob import MIN_TRAIN, Snapshots, data_span, fit, predict
-from eigyo.base.periods import Period, parse_period
+from eigyo.base.periods import Period, months_between
 from eigyo.workspace import Workspace
 
 #: Months of history behind the run rate and the naive baseline.
@@ -111,10 +111,6 @@ def forecast(
     }
 
 
-def _months(first: date, last: date) -> list[Period]:
-    return parse_period(f"{first.isoformat()}..{last.isoformat()}").months()
-
-
 def backtest(
     ws: Workspace, snaps: Snapshots | None = None, last_months: int | None = None
 ) -> dict[str, Any]:
@@ -125,7 +121,7 @@ def backtest(
     book = monthly_bookings(ws)
     actual = dict(zip(book["month"].to_list(), book["bookings"].to_list(), strict=True))
     rows = []
-    months = _months(first, last)[WARMUP_MONTHS:]
+    months = months_between(first, last)[WARMUP_MONTHS:]
     for m in months[-last_months:] if last_months else months:
         if m.days < 28:
             continue  # a clipped last month is not a month

@@ -24,10 +24,11 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from eigyo.analysis.common import days_between
+from eigyo.analysis.common import data_end, days_between
 from eigyo.analysis.data.segments import size_band
 from eigyo.analysis.process.pipeline import end_of, field_as_of, snapshot
 from eigyo.analysis.process.stages import stage_entries
+from eigyo.base.periods import months_between
 from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
@@ -180,14 +181,7 @@ def outcomes(ws: Workspace) -> pl.DataFrame:
 
 def month_ends(first: date, last: date) -> list[date]:
     """Last days of the months from ``first`` to ``last`` (inclusive)."""
-    out: list[date] = []
-    d = first.replace(day=1)
-    while True:
-        nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-        if nxt - timedelta(days=1) > last:
-            return out
-        out.append(nxt - timedelta(days=1))
-        d = nxt
+    return [m.end for m in months_between(first, last) if (m.end + timedelta(days=1)).day == 1]
 
 
 class Snapshots:
@@ -274,14 +268,14 @@ def stage_baseline(train: pl.DataFrame, test: pl.DataFrame) -> NDArray[np.float6
 
 
 def data_span(ws: Workspace) -> tuple[date, date]:
-    """First day an opportunity was created and the last day anything was created or closed."""
-    o = ws.table("opportunities")
-    r = o.aggregate(a=o.created_at.min(), b=o.created_at.max(), c=o.closed_at.max())
-    row = r.to_pyarrow().to_pylist()[0]
-    if row["a"] is None:
-        return date.today(), date.today()
-    last = max(x for x in (row["b"], row["c"]) if x is not None)
-    return row["a"].date(), last.date()
+    """First day an opportunity was created and the last day the data reaches
+    (:func:`~eigyo.analysis.common.data_end`); an empty workspace spans today alone."""
+    first = ws.table("opportunities").created_at.min().to_pyarrow().as_py()
+    last = data_end(ws)
+    if first is None or last is None:
+        day = last or date.today()  # no deals: nothing to train or backtest on
+        return day, day
+    return first.date(), last
 
 
 def default_cutoffs(ws: Workspace, every: int = 3, warmup: int = 9) -> list[date]:

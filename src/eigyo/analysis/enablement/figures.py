@@ -12,7 +12,8 @@ import polars as pl
 
 from eigyo.analysis.alignment.lead_value import ResponseCurve
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
-from eigyo.base.vocabulary import WEEKDAYS
+from eigyo.base.formatting import percent
+from eigyo.base.vocabulary import DASH, WEEKDAYS
 from eigyo.i18n import t
 
 
@@ -197,5 +198,5 @@ def call_windows_figure(df: pl.DataFrame, lang: str = "ja") -> go.Figure:
 def reclaimable_figure(df: pl.DataFrame, by: str = "team", lang: str = "ja") -> go.Figure:
     """Reclaimable bookings (``reclaimable_jpy``, in the workspace currency) per group."""
     fig = go.Figure(go.Bar(x=df[by].to_list(), y=df["reclaimable_jpy"].to_list()))
-    target = f"{float(df['target_share'][0]):.0%}" if df.height else "-"
+    target = percent(float(df["target_share"][0]), 0) if df.height else DASH
     return _layout(fig, t("people.title.reclaim", lang, target=target))

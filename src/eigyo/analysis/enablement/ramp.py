@@ -18,7 +18,6 @@ Definitions (all computed in the engine):
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import ibis
@@ -28,7 +27,7 @@ import polars as pl
 from eigyo.analysis.common import days_between, reps_with_known_hire_date
 from eigyo.analysis.enablement.onboarding import ONBOARDING_DAYS, new_rep_deals
 from eigyo.analysis.verdicts import frame
-from eigyo.base.periods import Period
+from eigyo.base.periods import Period, month_index
 from eigyo.base.stats import two_proportions
 from eigyo.base.vocabulary import NO_EVIDENCE, NO_TEAM, NOT_ENOUGH_DATA, SELLING_ROLES
 from eigyo.workspace import Workspace
@@ -41,7 +40,8 @@ MIN_NEW_REP_DEALS = 20
 
 
 def _month_index(d: ir.Value) -> ir.IntegerValue:
-    """Months since year 0 (year × 12 + month − 1), portable month arithmetic."""
+    """Months since year 0 (year × 12 + month − 1), portable month arithmetic: the engine's
+    side of :func:`eigyo.base.periods.month_index`."""
     return d.year() * 12 + d.month() - 1
 
 
@@ -50,7 +50,7 @@ def _months(ws: Workspace, period: Period) -> ir.Table:
     o = ws.table("opportunities")
     first = o.filter(o.status == "won").closed_at.min().to_pyarrow().as_py()
     start = min(first.date(), period.start) if first is not None else period.start
-    lo, hi = start.year * 12 + start.month - 1, period.end.year * 12 + period.end.month - 1
+    lo, hi = month_index(start), month_index(period.end)
     return ibis.memtable(pl.DataFrame({"m": list(range(lo, hi + 1))}, schema={"m": pl.Int64}))
 
 
@@ -103,7 +103,7 @@ def rep_months(ws: Workspace, period: Period) -> ir.Table:
 def tenured_median(ws: Workspace, period: Period) -> ir.Table:
     """Per role: the median monthly bookings of tenured rep-months inside the period."""
     rm = rep_months(ws, period)
-    lo = period.start.year * 12 + period.start.month - 1
+    lo = month_index(period.start)
     rm = rm.filter((rm.tenured == 1) & (rm.m >= lo))
     return rm.group_by(_role=rm.role).agg(
         role_median=rm.bookings.median(), tenured_months=rm.count()
@@ -186,8 +186,3 @@ def onboarding_comparison(ws: Workspace, period: Period) -> dict[str, Any]:
     if cmp.p_value < 0.05:
         verdict = "untrained_worse" if cmp.effect < 0 else "untrained_better"
     return out | {"effect": cmp.effect, "p_value": cmp.p_value, "verdict": verdict}
-
-
-def month_label(m: int) -> str:
-    """``YYYY-MM`` of a month index."""
-    return date(m // 12, m % 12 + 1, 1).strftime("%Y-%m")

@@ -38,6 +38,7 @@ from eigyo.analysis.enablement.ramp import TENURED_AFTER, rep_months
 from eigyo.analysis.verdicts import frame
 from eigyo.base.periods import Period
 from eigyo.base.stats import benjamini_hochberg, bootstrap_did
+from eigyo.base.vocabulary import ALL as ALL_PROGRAMS
 from eigyo.base.vocabulary import NO_EVIDENCE, NO_TEAM, NOT_ENOUGH_DATA, SELLING_ROLES
 from eigyo.errors import WorkspaceError
 from eigyo.settings import SETTINGS_FILE
@@ -45,7 +46,6 @@ from eigyo.workspace import Workspace
 
 MIN_TREATED_REPS = 5
 MIN_CELL = 10
-ALL_PROGRAMS = "(all)"
 CELLS = ("treated_pre", "treated_post", "control_pre", "control_post")
 
 

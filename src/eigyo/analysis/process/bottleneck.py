@@ -69,7 +69,7 @@ def _avg_won(ws: Workspace, period: Period) -> float:
     return float(v or 0.0)
 
 
-def _yen(
+def _gap_value(
     s: dict[str, Any], conv: float | None, dwell: float | None, value: float, days: int
 ) -> float:
     """Yen of closing the gap to one baseline (conversion and dwell parts added)."""
@@ -112,7 +112,7 @@ def bottlenecks(ws: Workspace, period: Period, *, min_n: int = 20) -> list[Bottl
             "peers": _peers(teams, s["stage"], min_n),
         }
         gaps = {
-            k: {"conversion": c, "dwell_days": d, "jpy": _yen(s, c, d, value, period.days)}
+            k: {"conversion": c, "dwell_days": d, "jpy": _gap_value(s, c, d, value, period.days)}
             for k, (c, d) in base.items()
         }
         basis = max(BASELINES, key=lambda k: gaps[k]["jpy"] or 0.0)

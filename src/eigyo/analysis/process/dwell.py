@@ -21,9 +21,10 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, with_rep
-from eigyo.analysis.process.funnel import ALL, check_dimension, cohort
+from eigyo.analysis.process.funnel import check_dimension, cohort
 from eigyo.analysis.process.stages import TERMINAL_KINDS, UNLISTED_ORDER, stage_entries
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import ALL
 from eigyo.workspace import Workspace
 
 

@@ -21,16 +21,20 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import in_period, with_account, with_rep
-from eigyo.analysis.process.stages import stage_entries, stage_exits
+from eigyo.analysis.process.stages import (
+    funnel_positions,
+    funnel_stages,
+    stage_entries,
+    stage_exits,
+)
 from eigyo.base.periods import Period
+from eigyo.base.vocabulary import ALL, UNKNOWN
 from eigyo.base.vocabulary import NONE as NO_STAGE
-from eigyo.base.vocabulary import UNKNOWN
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
 
 #: Dimensions a funnel can be split by (``None``: the whole organization).
 DIMENSIONS = ("team", "rep_id", "source", "industry", "region", "product", "type")
-ALL = "(all)"
 
 
 def check_dimension(by: str | None) -> str | None:
@@ -82,8 +86,8 @@ class Funnel:
 def funnel(ws: Workspace, period: Period, by: str | None = None) -> Funnel:
     """Cohort conversion per funnel stage, for the organization or each value of ``by``."""
     check_dimension(by)
-    names = [s.name for s in ws.settings.stages if s.kind != "lost"]
-    steps_t = ibis.memtable({"_step": names, "_pos": list(range(len(names)))})
+    names = funnel_stages(ws)
+    steps_t = funnel_positions(ws, "_step", "_pos")
     e = stage_entries(ws, period)
     e = e.filter(e.stage_order.notnull() & (e.kind != "lost"))
     far = e.group_by(_opp=e.opportunity_id).agg(_far=e.stage_order.max())
@@ -92,8 +96,8 @@ def funnel(ws: Workspace, period: Period, by: str | None = None) -> Funnel:
     c = c.left_join(far, c.opportunity_id == far._opp)
     created = c.group_by("group").agg(n=c.count()).to_pyarrow().to_pylist()
     # configured order → position among funnel stages (lost stages are not steps)
-    order = {s.name: i for i, s in enumerate(ws.settings.stages)}
-    pos = ibis.memtable({"_ord": [order[n] for n in names], "_p": list(range(len(names)))})
+    order = [ws.settings.stage_order(n) for n in names]
+    pos = ibis.memtable({"_ord": order, "_p": list(range(len(names)))})
     c = c.left_join(pos, c._far == pos._ord)
     j = c.cross_join(steps_t)
     g = j.group_by(["group", "_step", "_pos"]).agg(

@@ -18,22 +18,17 @@ import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_rep
 from eigyo.analysis.process.handoff import handoffs
-from eigyo.analysis.process.stages import TERMINAL_KINDS, stage_entries
+from eigyo.analysis.process.stages import TERMINAL_KINDS, funnel_positions, stage_entries
 from eigyo.base.periods import Period
 from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
-
-
-def _positions(ws: Workspace) -> ir.Table:
-    names = [s.name for s in ws.settings.stages if s.kind != "lost"]
-    return ibis.memtable({"_pstage": names, "_pos": list(range(len(names)))})
 
 
 def moves(ws: Workspace, period: Period) -> ir.Table:
     """Every move of opportunities created in the period with its ``move`` class."""
     e = stage_entries(ws, period)
     e = e.filter(e.next_stage.notnull())
-    pos = _positions(ws)
+    pos = funnel_positions(ws)
     a = pos.select(_a=pos._pstage, pos_from=pos._pos)
     b = pos.select(_b=pos._pstage, pos_to=pos._pos)
     e = e.left_join(a, e.stage == a._a).drop("_a")
@@ -71,7 +66,7 @@ def skipped_stages(ws: Workspace, period: Period) -> dict[str, int]:
     """How many moves jumped over each funnel stage."""
     m = moves(ws, period)
     m = m.filter(m.move == "skip")
-    pos = _positions(ws)
+    pos = funnel_positions(ws)
     j = m.join(pos, (pos._pos > m.pos_from) & (pos._pos < m.pos_to))
     g = j.group_by(["_pstage", "_pos"]).agg(n=j.count()).order_by("_pos")
     return {r["_pstage"]: r["n"] for r in g.to_pyarrow().to_pylist()}

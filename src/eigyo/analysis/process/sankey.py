@@ -12,6 +12,7 @@ import html
 import plotly.graph_objects as go
 
 from eigyo.analysis.process.process_map import ProcessMap
+from eigyo.base.formatting import count, number
 from eigyo.i18n import t
 
 
@@ -31,8 +32,8 @@ def process_figure(pm: ProcessMap, lang: str = "ja", *, top: int = 40) -> go.Fig
             lang,
             source=html.escape(tr.source, quote=False),
             target=html.escape(tr.target, quote=False),
-            count=f"{tr.count:,}",
-            days="—" if tr.median_days is None else f"{tr.median_days:,.1f}",
+            count=count(tr.count),
+            days=number(tr.median_days, 1),
         )
         for tr in links
     ]
@@ -40,7 +41,9 @@ def process_figure(pm: ProcessMap, lang: str = "ja", *, top: int = 40) -> go.Fig
         go.Sankey(
             arrangement="snap",
             node={
-                "label": [f"{html.escape(n, quote=False)} ({entered.get(n, 0):,})" for n in names],
+                "label": [
+                    f"{html.escape(n, quote=False)} ({count(entered.get(n, 0))})" for n in names
+                ],
                 "pad": 18,
             },
             link={

@@ -30,6 +30,20 @@ UNLISTED_ORDER = 10_000
 TERMINAL_KINDS = ("won", "lost")
 
 
+def funnel_stages(ws: Workspace) -> list[str]:
+    """The configured stages a deal advances through, in order: every stage but the lost ones
+    (a loss is not a step). A stage's funnel position is its index here; the funnel's steps and
+    rework's backward / skip classes both read it, so they can never number stages differently.
+    (The configured order of any stage, lost included, is ``ws.settings.stage_order``.)"""
+    return [s.name for s in ws.settings.stages if s.kind != "lost"]
+
+
+def funnel_positions(ws: Workspace, name: str = "_pstage", pos: str = "_pos") -> ir.Table:
+    """:func:`funnel_stages` as a table to join on: stage name ``name`` → position ``pos``."""
+    names = funnel_stages(ws)
+    return ibis.memtable({name: names, pos: list(range(len(names)))})
+
+
 @dataclass(frozen=True)
 class StageInfo:
     """One stage name as the analyses rank it."""
