@@ -13,8 +13,10 @@ import ast
 import math
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eigyo.base.formatting import (
@@ -127,6 +129,9 @@ def test_small_formatters() -> None:
     assert count(1234) == "1,234" and count(None) == "—"
     assert number(1234.5678, 2) == "1,234.57" and number(0.1 + 0.2) == "0.3"
     assert number(None, 1) == "—" and number(NAN) == "—"
+    # what engines return: NumPy scalars and decimals are numbers too
+    assert format_value(np.int64(1500), "count") == "1,500" and number(np.float64(3.25)) == "3.25"
+    assert money(Decimal("1234.5"), "USD") == "$1,234.50" and money(np.int64(-5000)) == "-¥5,000"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from eigyo.base.currency import DEFAULT_CURRENCY, currency
@@ -54,7 +55,7 @@ COMPACT_FROM = 1e6
 def is_missing(value: object) -> bool:
     """Not a number (None, NaN, a text in a numeric slot): a value that must read as a dash (or
     its reason), never ``0`` or ``nan``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         return True
     return math.isnan(float(value))
 
