@@ -549,3 +549,40 @@ def test_fuzz_clear_error_or_exact_load(
             assert got == [(name, _EXPECTED[amount])], (oid, name, amount, got)
     finally:
         ws.close()
+
+
+def test_xlsx_rows_are_refused_from_the_sheet_dimension(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xlsxwriter
+
+    ws = _limits(new_ws(tmp_path), max_rows=20)
+    src = write(tmp_path / "in", {"opportunities.csv": OPPS})
+    book = xlsxwriter.Workbook(str(src / "reps.xlsx"))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["rep_id", "name", "team", "role", "hire_date"])
+    for i in range(1, 50):
+        sheet.write_row(i, 0, [f"r{i}", "n", "t", "closer", "2024-04-01"])
+    book.close()
+    _no_workbook_reader(monkeypatch)
+    err = _refused(ws, src, "input.limits.rows")
+    assert "reps.xlsx" in str(err) and "50" in str(err)
+
+
+def test_metrics_csv_neutralizes_names_from_the_data(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    reps = REPS.replace("東京", "=HYPERLINK(1)")
+    import_path(ws, write(tmp_path / "in", {"reps.csv": reps, "opportunities.csv": OPPS}))
+    ws.close()
+    args = ["metrics", "--period", "FY2025", "--by", "team", "--format", "csv"]
+    code, out = _cli([*args, "--workspace", str(tmp_path / "ws")])
+    assert code == 0, out
+    cells = [c for r in csv.reader(io.StringIO(out)) for c in r]
+    assert "'=HYPERLINK(1)" in cells and "=HYPERLINK(1)" not in cells
+
+
+def test_full_disk_is_one_sentence(tmp_path: Path) -> None:
+    err = db_error(
+        tmp_path / "eigyo.duckdb", duckdb.IOException("IO Error: No space left on device")
+    )
+    assert err.key == "input.workspace.disk_full" and "unchanged" in str(err)

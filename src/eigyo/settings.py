@@ -146,27 +146,30 @@ max_field_bytes = {ImportLimits.max_field_bytes}           # one cell
 """
 
 
-def import_limits(raw: object) -> tuple[ImportLimits, list[str]]:
-    """``[import]`` validated: the limits (the default where a value is wrong) and each problem.
+def import_limits(raw: object, lang: str = "en") -> tuple[ImportLimits, list[str]]:
+    """``[import]`` validated: the limits (the default where a value is wrong) and each problem
+    as text in ``lang`` (``i18n/input.toml``).
 
     Every limit must be a positive number (whole for byte and row counts): a limit of zero or a
     typo would refuse every file, or none.
     """
+    from eigyo.i18n import t
+
     default = ImportLimits()
     if not isinstance(raw, dict):
-        return default, [f"import: {raw!r} must be a table of limits"]
+        return default, [t("input.settings.not_table", lang, value=repr(raw))]
     problems: list[str] = []
     known = list(ImportLimits.__dataclass_fields__)
     for key in sorted(set(raw) - set(known)):
-        problems.append(f"import.{key}: unknown limit (known: {', '.join(known)})")
+        problems.append(t("input.settings.unknown", lang, key=key, known=", ".join(known)))
     values: dict[str, float | int] = {}
     for key in known:
         value = raw.get(key, getattr(default, key))
         whole = key != "max_zip_ratio"
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
         if not ok or (whole and not isinstance(value, int)):
-            kind = "a positive whole number" if whole else "a positive number"
-            problems.append(f"import.{key}: {value!r} must be {kind}")
+            what = "input.settings.not_whole" if whole else "input.settings.not_positive"
+            problems.append(t(what, lang, key=key, value=repr(value)))
             continue
         values[key] = float(value) if not whole else int(value)
     return ImportLimits(**values), problems  # type: ignore[arg-type]
