@@ -231,7 +231,10 @@ def test_win_rate_by_team_numbers(ws: Workspace, page: str) -> None:
     (bar,) = _charts(page)["win-rate-by-team"]["data"]
     assert bar["x"] == ["東日本", "西日本"]
     assert bar["y"] == pytest.approx([2 / 3, 1 / 3])
-    assert bar["customdata"] == [[2, 1], [1, 2]]
+    # won, lost; then per deal type the rate and count, in the period and the one before
+    assert [row[:2] for row in bar["customdata"]] == [[2, 1], [1, 2]]
+    rates = [pytest.approx(2 / 3), pytest.approx(1 / 3)]
+    assert [row[2:4] for row in bar["customdata"]] == [[rates[0], 3], [rates[1], 3]]
 
 
 def test_funnel_and_stage_days_numbers(page: str) -> None:
