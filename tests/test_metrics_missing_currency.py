@@ -21,7 +21,7 @@ from eigyo.cli import main
 from eigyo.diagnose import diagnose
 from eigyo.ingest import import_path
 from eigyo.metrics import compute, format_metric
-from eigyo.report import render_html
+from eigyo.report import render_html, report_model
 from eigyo.runbook import kpi_tiles, report_input
 
 PERIOD = "2025-04"
@@ -217,7 +217,7 @@ def test_report_tiles_say_not_available_never_zero(jpy: Path) -> None:
     try:
         p = parse_period(PERIOD)
         tiles = {k.metric_id: k for k in kpi_tiles(ws, p)}
-        html = render_html(ws, report_input(ws, p, diagnose(ws, p)), lang="ja")
+        html = render_html(report_model(ws, report_input(ws, p, diagnose(ws, p)), "ja"))
     finally:
         ws.close()
     sla = tiles["lead_response_sla_rate"]
@@ -264,7 +264,7 @@ def test_usd_workspace_report_html(usd: Path) -> None:
     ws = workspace.open_workspace(usd, read_only=True)
     try:
         p = parse_period(PERIOD)
-        html = render_html(ws, report_input(ws, p, diagnose(ws, p)), lang="en")
+        html = render_html(report_model(ws, report_input(ws, p, diagnose(ws, p)), "en"))
     finally:
         ws.close()
     bookings = re.search(r'id="kpi-bookings".*?<div class="kpi-value">([^<]*)</div>', html, re.S)

@@ -23,7 +23,7 @@ from eigyo.base.periods import Period
 from eigyo.diagnose.model import STEPS, Finding
 from eigyo.errors import InputError
 from eigyo.i18n import catalogue, t
-from eigyo.report import KpiTile, ReportInput, render_html, write_report
+from eigyo.report import KpiTile, ReportInput, render_html, report_model, write_report
 from eigyo.workspace import Workspace, init
 
 FY2024 = Period(date(2024, 4, 1), date(2025, 3, 31), "FY2024")
@@ -166,11 +166,13 @@ def _section(page: str, step: str) -> str:
 
 @pytest.fixture
 def page(ws: Workspace) -> str:
-    return render_html(ws, _input())
+    return render_html(report_model(ws, _input(), formats=("html",)))
 
 
 def test_report_is_written_with_every_step_in_runbook_order(ws: Workspace, tmp_path: Path) -> None:
-    out = write_report(ws, _input(), tmp_path / "out" / "report.html")
+    out = write_report(
+        report_model(ws, _input(), formats=("html",)), tmp_path / "out" / "report.html"
+    )
     assert out == tmp_path / "out" / "report.html"
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
@@ -193,7 +195,8 @@ def test_report_is_self_contained(page: str) -> None:
 
 
 def test_findings_and_texts_follow_the_language(ws: Workspace) -> None:
-    ja, en = render_html(ws, _input()), render_html(ws, _input(), lang="en")
+    ja = render_html(report_model(ws, _input(), formats=("html",)))
+    en = render_html(report_model(ws, _input(), "en", formats=("html",)))
     assert '<html lang="en">' in en
     for text in ("リード対応SLA未達", "西日本のリード対応が遅い", "SLAを設定して毎朝確認する"):
         assert text in ja and text not in en
@@ -283,7 +286,9 @@ def test_kpi_tiles_are_formatted_and_coloured(page: str) -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_empty_workspace_renders_no_data_notes(empty_ws: Workspace, lang: str) -> None:
-    page = render_html(empty_ws, _input(findings=[], kpis=[]), lang=lang)
+    page = render_html(
+        report_model(empty_ws, _input(findings=[], kpis=[]), lang, formats=("html",))
+    )
     assert not _charts(page)
     n_charts = page.count('class="chart-card"')
     assert n_charts >= len(STEPS)
@@ -320,6 +325,6 @@ def test_every_report_text_exists_in_both_languages() -> None:
 
 def test_bad_inputs_are_refused(ws: Workspace) -> None:
     with pytest.raises(InputError, match="ja or en"):
-        render_html(ws, _input(), lang="fr")
+        report_model(ws, _input(), "fr")
     with pytest.raises(ValueError, match="unit"):
         KpiTile("x", {"ja": "x", "en": "x"}, "furlongs", 1.0)

@@ -27,6 +27,7 @@ from eigyo.report import (
     FORMATS,
     KpiTile,
     ReportInput,
+    report_model,
     write_format,
     write_pdf,
     write_pptx,
@@ -139,7 +140,9 @@ def files(ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     out = tmp_path_factory.mktemp("out")
     writers = {"pdf": write_pdf, "xlsx": write_xlsx, "pptx": write_pptx}
     return {
-        f"{fmt}-{lang}": writer(ws, _input(), out / f"r-{lang}.{fmt}", lang)
+        f"{fmt}-{lang}": writer(
+            report_model(ws, _input(), lang, formats=(fmt,)), out / f"r-{lang}.{fmt}"
+        )
         for fmt, writer in writers.items()
         for lang in ("ja", "en")
     }
@@ -281,7 +284,9 @@ def test_pptx_runs_carry_a_japanese_font(files: dict[str, Path]) -> None:
 def test_empty_workspace_writes_every_format(tmp_path: Path, fmt: str) -> None:
     empty = init(tmp_path / "empty")
     inp = _input(findings=[], kpis=[])
-    path = write_format(fmt, empty, inp, tmp_path / f"empty.{fmt}", "en")
+    path = write_format(
+        fmt, report_model(empty, inp, "en", formats=(fmt,)), tmp_path / f"empty.{fmt}"
+    )
     data = path.read_bytes()
     assert data[:4] in (b"%PDF", b"PK\x03\x04", b"<!DO")
     if fmt == "xlsx":
@@ -293,7 +298,7 @@ def test_empty_workspace_writes_every_format(tmp_path: Path, fmt: str) -> None:
 
 def test_unknown_format_is_refused(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(EigyoError, match="pdf, xlsx, pptx"):
-        write_format("docx", ws, _input(), tmp_path / "r.docx", "en")
+        write_format("docx", report_model(ws, _input(), "en", formats=()), tmp_path / "r.docx")
 
 
 def test_static_chart_draws_hostile_labels_as_text() -> None:

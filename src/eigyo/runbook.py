@@ -1,6 +1,8 @@
 """One call runs the whole runbook over a workspace and writes the report.
 
-generate (demo only) → import → metrics → diagnose → report. The CLI's ``eigyo demo`` and
+generate (demo only) → import → metrics → diagnose → report model → file. The model
+(:func:`eigyo.report.report_model`) is computed here, once, from the workspace; the file writers
+only render it. The CLI's ``eigyo demo`` and
 ``eigyo report`` are thin wrappers around :func:`run_demo` and :func:`build_report`.
 """
 
@@ -15,7 +17,7 @@ from eigyo import workspace as workspace_mod
 from eigyo.base.periods import Period, parse_period
 from eigyo.diagnose import Finding, diagnose
 from eigyo.metrics import REGISTRY, compare
-from eigyo.report import KpiTile, ReportInput, render_html, write_format
+from eigyo.report import KpiTile, ReportInput, render_html, report_model, write_format
 from eigyo.schema import TABLES
 from eigyo.workspace import Workspace
 
@@ -83,7 +85,8 @@ def report_input(
 
 def findings_html(ws: Workspace, period: Period, findings: list[Finding], lang: str) -> str:
     """The HTML report of findings already computed (``eigyo diagnose --format html``)."""
-    return render_html(ws, report_input(ws, period, findings), lang=lang)
+    inp = report_input(ws, period, findings)
+    return render_html(report_model(ws, inp, lang, formats=("html",)))
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ def build_report(
     tick("kpi", 1, 1)
     findings = diagnose(ws, period, progress=progress("diagnose"))
     inp = report_input(ws, period, findings, tiles)
-    path = write_format(fmt, ws, inp, out, lang, progress=progress("report"))
+    model = report_model(ws, inp, lang, formats=(fmt,))
+    path = write_format(fmt, model, out, progress=progress("report"))
     return RunResult(path, findings, period)
 
 

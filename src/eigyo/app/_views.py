@@ -1,9 +1,10 @@
 """What the pages and the API show, computed from a scoped workspace by the library.
 
 Nothing here filters by user: every function receives a :class:`ScopedWorkspace`, so scoping is
-already in the tables. The functions only call the library (metrics, diagnosis, analyses, the
-report's chart builders and view records) and shape the results for a template or JSON, so the
-dashboard shows the same numbers as the CLI and the reports.
+already in the tables. The functions only call the library's public names (metrics, diagnosis,
+the steps' documents, the report model and its view records) and shape the results for a
+template or JSON, so the dashboard shows the same findings, charts and numbers as the CLI and
+the reports: a step page is the report's section of that step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+<<<<<<< /tmp/merge.cur
 from eigyo.analysis.common import data_end
+=======
+from eigyo.analysis.process.document import process_document
+>>>>>>> /tmp/wt/src/eigyo/app/_views.py
 from eigyo.analysis.process.process_map import ProcessMap, process_map
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
 from eigyo.base.currency import DEFAULT_CURRENCY
@@ -22,13 +27,27 @@ from eigyo.base.periods import Period, fiscal_year_of, parse_period
 from eigyo.diagnose import Finding, diagnose
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS
 from eigyo.errors import InputError
-from eigyo.metrics import DIMENSIONS, REGISTRY, MetricValue, compute, format_metric
-from eigyo.metrics._groups import with_group  # the registry's own grouping, for drill-down
-from eigyo.metrics._vocab import POPULATIONS, Ctx  # named populations, for drill-down
-from eigyo.report import _charts_sales as sales_charts
-from eigyo.report._figures import Chart
-from eigyo.report._figures import Ctx as ChartCtx
-from eigyo.report._sections import STEP_CHARTS, FindingView, TileView, finding_view, tile_view
+from eigyo.metrics import (
+    DIMENSIONS,
+    POPULATIONS,
+    REGISTRY,
+    Ctx,
+    MetricValue,
+    compute,
+    format_metric,
+    with_group,
+)
+from eigyo.report import (
+    Chart,
+    FindingView,
+    KpiTile,
+    ReportInput,
+    ReportModel,
+    TileView,
+    document,
+    process_map_chart,
+    report_model,
+)
 from eigyo.runbook import kpi_tiles
 from eigyo.schema import table as schema_table
 
@@ -67,30 +86,47 @@ class Overview:
     counts: dict[str, int]
 
 
+def _model(
+    ws: ScopedWorkspace,
+    period: Period,
+    found: list[Finding],
+    lang: str,
+    *,
+    kpis: list[KpiTile] | None = None,
+    steps: tuple[str, ...] = (),
+) -> ReportModel:
+    """The report model of what one page shows: the KPI tiles given, the findings, and the
+    charts of ``steps`` (the report's own builders, on the person's rows)."""
+    inp = ReportInput(
+        company=ws.settings.name,
+        period=period,
+        generated_at=datetime.now(),
+        kpis=kpis or [],
+        findings=found,
+        currency=ws.settings.currency,
+    )
+    return report_model(ws, inp, lang, formats=("html",) if steps else (), steps=steps)
+
+
 def overview(ws: ScopedWorkspace, period: Period, found: list[Finding], lang: str) -> Overview:
-    tiles = kpi_tiles(ws, period)
-    units = {k.metric_id: k.unit for k in tiles}
+    """Page one of the report (KPI tiles, top findings) and the alarms per runbook step."""
+    doc = document(_model(ws, period, found, lang, kpis=kpi_tiles(ws, period)))
     alarms = [f for f in found if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"]]
-    alarms.sort(key=lambda f: f.sort_key())
     steps = [(s, sum(f.step == s for f in alarms)) for s in STEPS]
     counts = {n: ws.count(n) for n in ("reps", "opportunities", "leads", "activities")}
-    return Overview(
-        tiles=[tile_view(k, lang, ws.settings.currency) for k in tiles],
-        top=[finding_view(f, lang, units) for f in alarms[:5]],
-        steps=steps,
-        counts=counts,
-    )
+    return Overview(tiles=doc.tiles, top=doc.summary, steps=steps, counts=counts)
 
 
 def step_view(
     ws: ScopedWorkspace, period: Period, step: str, found: list[Finding], lang: str
 ) -> tuple[list[FindingView], list[Chart]]:
-    """One runbook step: its findings (most important first) and the report's charts for it."""
+    """One runbook step: the report's section of it, i.e. its findings (most important first)
+    and its charts. Findings are formatted without KPI units, as the page shows no tiles."""
     if step not in STEPS:
         raise InputError(f"Unknown step {step!r}. Use one of: {', '.join(STEPS)}.")
-    mine = sorted((f for f in found if f.step == step), key=lambda f: f.sort_key())
-    ctx = ChartCtx(ws, period, lang)
-    return [finding_view(f, lang, {}) for f in mine], [b(ctx) for b in STEP_CHARTS[step]]
+    section = _model(ws, period, found, lang, steps=(step,)).section(step)
+    assert section is not None  # the model was built with this step's section
+    return section.findings, section.charts
 
 
 def metric_rows(
@@ -197,7 +233,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def process(ws: ScopedWorkspace, period: Period | None, lang: str) -> tuple[ProcessMap, Chart]:
-    """The process map of ``eigyo process`` and the report's Sankey chart of it."""
-    pm = process_map(ws, period)
+    """The process map of ``eigyo process`` (its step document) and the report's Sankey chart
+    of it; without stage history the map is empty, as the chart says why."""
+    doc = process_document(ws, period, period.label if period else None)
+    pm = doc.source if isinstance(doc.source, ProcessMap) else process_map(ws, period)
     chart_period = period or period_of(ws, None)
-    return pm, sales_charts.process_map(ChartCtx(ws, chart_period, lang))
+    return pm, process_map_chart(ws, chart_period, lang)

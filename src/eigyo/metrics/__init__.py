@@ -15,16 +15,20 @@ from eigyo.metrics._compute import (
     same_period_last_year,
     select,
 )
+from eigyo.metrics._groups import with_group
 from eigyo.metrics._model import DIMENSIONS, NONE_GROUP, Comparison, Metric, MetricValue
 from eigyo.metrics._needs import Reason, readable, unmet
 from eigyo.metrics._registry import KINDS, REGISTRY, validate
+from eigyo.metrics._vocab import POPULATIONS, Ctx
 
 __all__ = [
     "DIMENSIONS",
     "KINDS",
     "NONE_GROUP",
+    "POPULATIONS",
     "REGISTRY",
     "Comparison",
+    "Ctx",
     "Metric",
     "MetricValue",
     "Reason",
@@ -40,4 +44,5 @@ __all__ = [
     "unit_name",
     "unmet",
     "validate",
+    "with_group",
 ]

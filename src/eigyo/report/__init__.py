@@ -1,11 +1,15 @@
 """Reports in Japanese or English: self-contained HTML (Plotly embedded, no network), PDF,
 Excel and PowerPoint.
 
-Public API: :class:`KpiTile` and :class:`ReportInput` describe what to show; :func:`render_html`
+Public API: :class:`KpiTile` and :class:`ReportInput` describe what to show;
+:func:`report_model` computes everything the report shows once from the workspace (a
+:class:`ReportModel`); the renderers take the model, never a workspace: :func:`render_html`
 returns the page and :func:`write_report` writes it; :func:`write_format` writes any of
-:data:`FORMATS`, and :func:`write_pdf`, :func:`write_xlsx`, :func:`write_pptx` one each. Charts
-are queried from the workspace by each step's ``chart_data`` (and :mod:`eigyo.analysis.measure`),
-which reads the samples the checks test. The PDF, Excel and PowerPoint
+:data:`FORMATS`, and :func:`write_pdf`, :func:`write_xlsx`, :func:`write_pptx` one each. The
+dashboard shows the model's sections and view records (:class:`SectionView`,
+:class:`FindingView`, :class:`TileView`). Charts are queried from the workspace by each
+step's ``chart_data`` (and :mod:`eigyo.analysis.measure`), which reads the samples the checks
+test. The PDF, Excel and PowerPoint
 writers load their libraries (matplotlib, reportlab, xlsxwriter, python-pptx) on first use.
 """
 
@@ -13,9 +17,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from eigyo.report._model import KpiTile, ReportInput
+from eigyo.report._document import (
+    Document,
+    ReportModel,
+    document,
+    process_map_chart,
+    report_model,
+)
+from eigyo.report._figures import Chart
+from eigyo.report._model import FORMATS, KpiTile, ReportInput
 from eigyo.report._render import render_html, write_report
-from eigyo.report._writers import FORMATS, default_name, write_format
+from eigyo.report._sections import (
+    TOP_FINDINGS,
+    FindingView,
+    SectionView,
+    TileView,
+    finding_view,
+    tile_view,
+)
+from eigyo.report._writers import default_name, write_format
 
 if TYPE_CHECKING:
     from eigyo.report.pdf import render_pdf, write_pdf
@@ -32,12 +52,24 @@ _LAZY = {
 
 __all__ = [
     "FORMATS",
+    "TOP_FINDINGS",
+    "Chart",
+    "Document",
+    "FindingView",
     "KpiTile",
     "ReportInput",
+    "ReportModel",
+    "SectionView",
+    "TileView",
     "default_name",
+    "document",
+    "finding_view",
+    "process_map_chart",
     "render_html",
     "render_pdf",
     "render_pptx",
+    "report_model",
+    "tile_view",
     "write_format",
     "write_pdf",
     "write_pptx",

@@ -8,6 +8,8 @@ joined in the engine.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import polars as pl
 
@@ -17,7 +19,9 @@ from eigyo.base.vocabulary import STALE_DAYS
 from eigyo.diagnose.checks import load_checks
 from eigyo.diagnose.evaluate import needs_of
 from eigyo.metrics import unmet
-from eigyo.workspace import Workspace
+
+if TYPE_CHECKING:
+    from eigyo.workspace import Workspace
 
 #: Columns of a deal list, in order (their headers are in ``report_files.deals``).
 COLUMNS = (

@@ -16,6 +16,9 @@ from eigyo.base.periods import Period
 from eigyo.diagnose.model import Finding
 from eigyo.metrics import Reason
 
+#: The file formats a report is written in.
+FORMATS: tuple[str, ...] = ("html", "pdf", "xlsx", "pptx")
+
 Unit = Literal["ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day"]
 UNITS: tuple[str, ...] = ("ratio", "yen", "yen/day", "days", "minutes", "count", "hours", "per_day")
 

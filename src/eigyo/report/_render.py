@@ -17,11 +17,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from eigyo import __version__
-from eigyo.i18n import check_lang, t
-from eigyo.report._figures import FONT_STACK, Ctx
-from eigyo.report._model import ReportInput
-from eigyo.report._sections import sections, tile_view, top_findings, unavailable_note
-from eigyo.workspace import Workspace
+from eigyo.i18n import t
+from eigyo.report._document import ReportModel
+from eigyo.report._figures import FONT_STACK
+from eigyo.report._sections import tile_view, top_findings, unavailable_note
 
 
 @cache
@@ -42,10 +41,9 @@ def _plotly_js() -> Markup:
     return Markup(js)
 
 
-def render_html(ws: Workspace, inp: ReportInput, lang: str = "ja") -> str:
-    """The whole report as one self-contained HTML document in ``lang`` (ja or en)."""
-    lang = check_lang(lang)
-    ctx = Ctx(ws, inp.period, lang)
+def render_html(model: ReportModel) -> str:
+    """The whole report as one self-contained HTML document in the model's language."""
+    inp, lang = model.inp, model.lang
 
     def tr(key: str, /, **values: object) -> str:
         return t(key, lang, **values)
@@ -66,7 +64,7 @@ def render_html(ws: Workspace, inp: ReportInput, lang: str = "ja") -> str:
             summary=top_findings(inp, lang),
             unavailable=unavailable_note(inp, lang),
             tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
-            sections=sections(ctx, inp),
+            sections=model.sections,
             data_summary=sorted(inp.data_summary.items()),
             font_stack=Markup(FONT_STACK),
             plotly_js=_plotly_js(),
@@ -74,10 +72,10 @@ def render_html(ws: Workspace, inp: ReportInput, lang: str = "ja") -> str:
     )
 
 
-def write_report(ws: Workspace, inp: ReportInput, out: Path, lang: str = "ja") -> Path:
+def write_report(model: ReportModel, out: Path) -> Path:
     """Render and write the report to ``out`` atomically (a half-written report never shows up
     where the user looks); returns the path written."""
-    page = render_html(ws, inp, lang)
+    page = render_html(model)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)

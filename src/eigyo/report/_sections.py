@@ -6,7 +6,7 @@ only lays it out (and escapes it) and the same views can later feed the dashboar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from eigyo.base.currency import DEFAULT_CURRENCY
@@ -180,28 +180,37 @@ def top_findings(inp: ReportInput, lang: str) -> list[FindingView]:
     return [finding_view(f, lang, units) for f in _sorted(serious)[:TOP_FINDINGS]]
 
 
-def sections(ctx: Ctx, inp: ReportInput) -> list[SectionView]:
-    """One section per runbook step, in runbook order, with its findings, charts and a note
-    when it has no problem to show (or no data to judge by)."""
+def step_charts(ctx: Ctx, steps: Iterable[str] = STEPS) -> dict[str, list[Chart]]:
+    """The charts of each of ``steps``, queried once (the only part of a section that reads
+    the workspace), in runbook order."""
+    wanted = set(steps)
+    return {s: [build(ctx) for build in STEP_CHARTS[s]] for s in STEPS if s in wanted}
+
+
+def sections(inp: ReportInput, lang: str, charts: dict[str, list[Chart]]) -> list[SectionView]:
+    """One section per runbook step that has its charts in ``charts``, in runbook order, with
+    its findings, charts and a note when it has no problem to show (or no data to judge by)."""
     units = {k.metric_id: k.unit for k in inp.kpis}
     out: list[SectionView] = []
     for step in STEPS:
+        if step not in charts:
+            continue
         found = _sorted([f for f in inp.findings if f.step == step])
-        charts = [build(ctx) for build in STEP_CHARTS[step]]
+        shown = charts[step]
         problems = sum(SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"] for f in found)
         note = None
-        if not found and not any(c.has_data for c in charts):
-            note = ctx.tr("report.section.not_enough_data")
+        if not found and not any(c.has_data for c in shown):
+            note = t("report.section.not_enough_data", lang)
         elif found and all(not_available(f) for f in found):
-            note = ctx.tr("report.section.not_available")
+            note = t("report.section.not_available", lang)
         elif problems == 0:
-            note = ctx.tr("report.section.no_problems")
+            note = t("report.section.no_problems", lang)
         out.append(
             SectionView(
                 step=step,
-                title=ctx.tr(f"steps.{step}.title"),
-                findings=[finding_view(f, ctx.lang, units) for f in found],
-                charts=charts,
+                title=t(f"steps.{step}.title", lang),
+                findings=[finding_view(f, lang, units) for f in found],
+                charts=shown,
                 note=note,
                 problems=problems,
             )

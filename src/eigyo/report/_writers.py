@@ -11,11 +11,10 @@ from pathlib import Path
 
 from eigyo.errors import EigyoError
 from eigyo.i18n import t
-from eigyo.report._document import Tick, no_tick
-from eigyo.report._model import ReportInput
-from eigyo.workspace import Workspace
+from eigyo.report._document import ReportModel, Tick, check_format, no_tick
+from eigyo.report._model import FORMATS
 
-FORMATS: tuple[str, ...] = ("html", "pdf", "xlsx", "pptx")
+__all__ = ["FORMATS", "PACKAGES", "default_name", "write_format"]
 #: Packages each format needs beyond eigyo's core (pip names).
 PACKAGES: dict[str, tuple[str, ...]] = {
     "html": (),
@@ -30,26 +29,16 @@ def default_name(label: str, lang: str, fmt: str) -> str:
     return f"report-{label}-{lang}.{fmt}"
 
 
-def write_format(
-    fmt: str,
-    ws: Workspace,
-    inp: ReportInput,
-    out: Path,
-    lang: str = "ja",
-    *,
-    progress: Tick = no_tick,
-) -> Path:
-    """Write the report in ``fmt`` (html, pdf, xlsx or pptx) to ``out``; returns the path."""
-    if fmt not in FORMATS:
-        raise EigyoError(
-            t("report_files.cli.bad_format", lang, formats=", ".join(FORMATS), got=repr(fmt))
-        )
+def write_format(fmt: str, model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Path:
+    """Write the model in ``fmt`` (html, pdf, xlsx or pptx) to ``out``; returns the path."""
+    lang = model.lang
+    check_format(fmt, lang)
     try:
         if fmt == "html":
             from eigyo.report._render import write_report
 
             progress("html", 0, 1)
-            path = write_report(ws, inp, out, lang=lang)
+            path = write_report(model, out)
             progress("html", 1, 1)
             return path
         if fmt == "pdf":
@@ -63,4 +52,4 @@ def write_format(
         raise EigyoError(
             t("report_files.cli.missing", lang, format=fmt.upper(), packages=names)
         ) from e
-    return writer(ws, inp, out, lang, progress=progress)
+    return writer(model, out, progress=progress)

@@ -34,12 +34,17 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from eigyo.report._document import Document, Tick, document, no_tick, render_charts
+from eigyo.report._document import (
+    Document,
+    ReportModel,
+    Tick,
+    document,
+    no_tick,
+    render_charts,
+)
 from eigyo.report._files import atomic_write
-from eigyo.report._model import ReportInput
 from eigyo.report._sections import FindingView, SectionView, TileView
 from eigyo.report._static import FONT_NAME, font_path
-from eigyo.workspace import Workspace
 
 _WIDTH = A4[0] - 3.6 * cm
 _SEVERITY_COLOR = {"error": "#B3261E", "warn": "#D55E00", "info": "#0072B2", "ok": "#2E7D32"}
@@ -212,11 +217,9 @@ def _data_used(doc: Document) -> list[Any]:
     return [_p(doc.tr("report.summary.data"), "h2"), _table(rows, [0.5 * _WIDTH, 0.2 * _WIDTH])]
 
 
-def render_pdf(
-    ws: Workspace, inp: ReportInput, lang: str = "ja", *, progress: Tick = no_tick
-) -> bytes:
-    """The whole report as PDF bytes in ``lang`` (ja or en)."""
-    doc = document(ws, inp, lang)
+def render_pdf(model: ReportModel, *, progress: Tick = no_tick) -> bytes:
+    """The whole report as PDF bytes in the model's language (ja or en)."""
+    doc = document(model)
     images = render_charts(
         (c for s in doc.sections for c in s.charts),
         progress,
@@ -255,9 +258,7 @@ def render_pdf(
     return buf.getvalue()
 
 
-def write_pdf(
-    ws: Workspace, inp: ReportInput, out: Path, lang: str = "ja", *, progress: Tick = no_tick
-) -> Path:
+def write_pdf(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Path:
     """Render the PDF report and write it to ``out`` atomically; returns the path written."""
-    data = render_pdf(ws, inp, lang, progress=progress)
+    data = render_pdf(model, progress=progress)
     return atomic_write(Path(out), lambda tmp: tmp.write_bytes(data))

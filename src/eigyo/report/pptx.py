@@ -21,11 +21,16 @@ from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from eigyo.report._document import Document, Tick, document, no_tick, render_charts
+from eigyo.report._document import (
+    Document,
+    ReportModel,
+    Tick,
+    document,
+    no_tick,
+    render_charts,
+)
 from eigyo.report._files import atomic_write
-from eigyo.report._model import ReportInput
 from eigyo.report._sections import FindingView, TileView
-from eigyo.workspace import Workspace
 
 #: Fonts set on every run: a Japanese UI font on Windows and macOS, Latin text too.
 FONTS = {"ja": "Yu Gothic", "en": "Calibri"}
@@ -170,11 +175,9 @@ def _finding_slide(prs: Any, doc: Document, f: FindingView, png: bytes | None) -
         )
 
 
-def render_pptx(
-    ws: Workspace, inp: ReportInput, lang: str = "ja", *, progress: Tick = no_tick
-) -> bytes:
-    """The slide deck as .pptx bytes in ``lang`` (ja or en)."""
-    doc = document(ws, inp, lang)
+def render_pptx(model: ReportModel, *, progress: Tick = no_tick) -> bytes:
+    """The slide deck as .pptx bytes in the model's language (ja or en)."""
+    doc = document(model)
     charts = [c for c in (doc.chart(f.chart) for f in doc.summary) if c is not None]
     images = render_charts(charts, progress, width=6.4, height=4.2)
     prs = Presentation()
@@ -197,9 +200,7 @@ def render_pptx(
     return buf.getvalue()
 
 
-def write_pptx(
-    ws: Workspace, inp: ReportInput, out: Path, lang: str = "ja", *, progress: Tick = no_tick
-) -> Path:
+def write_pptx(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Path:
     """Render the slide deck and write it to ``out`` atomically; returns the path written."""
-    data = render_pptx(ws, inp, lang, progress=progress)
+    data = render_pptx(model, progress=progress)
     return atomic_write(Path(out), lambda tmp: tmp.write_bytes(data))

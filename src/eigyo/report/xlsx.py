@@ -25,13 +25,12 @@ from xlsxwriter.worksheet import Worksheet
 from eigyo.base.currency import DEFAULT_CURRENCY, currency
 from eigyo.base.formatting import evidence_items, scope_text, target_met
 from eigyo.i18n import check_lang, t
-from eigyo.metrics import REGISTRY, compute
-from eigyo.report._deal_lists import COLUMNS, open_deals, stale_deals
-from eigyo.report._document import Tick, no_tick
+from eigyo.metrics import REGISTRY, MetricValue
+from eigyo.report._deal_lists import COLUMNS, stale_deals
+from eigyo.report._document import ReportModel, Tick, no_tick
 from eigyo.report._files import atomic_write
 from eigyo.report._model import KpiTile, ReportInput
 from eigyo.report._sections import finding_view
-from eigyo.workspace import Workspace
 
 #: Excel's limits: a cell holds at most 32,767 characters, a sheet 1,048,576 rows.
 MAX_CELL = 32_767
@@ -208,9 +207,8 @@ def _findings(s: _Sheets, inp: ReportInput) -> None:
     s.finish(ws, len(ordered), len(keys))
 
 
-def _by_team(s: _Sheets, xws: Workspace, inp: ReportInput) -> None:
+def _by_team(s: _Sheets, values: list[MetricValue]) -> None:
     """Every metric that can be grouped by team: teams down, metrics across."""
-    values = compute(xws, inp.period, None, by="team")
     ids = list(dict.fromkeys(v.id for v in values))
     teams = sorted({v.by["team"] for v in values})
     cell = {(v.by["team"], v.id): v for v in values}
@@ -260,12 +258,14 @@ def _about(s: _Sheets, inp: ReportInput) -> None:
     s.finish(ws, len(rows), 2)
 
 
-def write_xlsx(
-    ws: Workspace, inp: ReportInput, out: Path, lang: str = "ja", *, progress: Tick = no_tick
-) -> Path:
-    """Write the Excel report to ``out`` atomically; returns the path written."""
-    lang = check_lang(lang)
-    deals = open_deals(ws, inp.period)
+def write_xlsx(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Path:
+    """Write the Excel report to ``out`` atomically; returns the path written.
+
+    The model must hold the workbook's tables (built with ``formats`` including ``xlsx``)."""
+    inp, lang = model.inp, check_lang(model.lang)
+    deals = model.open_deals
+    if deals is None:
+        raise ValueError("the report model was built without the Excel tables (formats=xlsx)")
 
     def build(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), _WORKBOOK_OPTIONS)
@@ -273,7 +273,7 @@ def write_xlsx(
         steps: tuple[Callable[[], None], ...] = (
             lambda: _kpis(s, inp.kpis),
             lambda: _findings(s, inp),
-            lambda: _by_team(s, ws, inp),
+            lambda: _by_team(s, model.team_metrics),
             lambda: _deals(s, "report_files.sheet.open_deals", deals),
             lambda: _deals(s, "report_files.sheet.stale_deals", stale_deals(deals)),
             lambda: _about(s, inp),
