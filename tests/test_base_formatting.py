@@ -25,6 +25,7 @@ from eigyo.base.formatting import (
     format_value,
     money,
     number,
+    p_value,
     percent,
     points,
 )
@@ -127,6 +128,8 @@ def test_small_formatters() -> None:
     assert percent(0.5, 0) == "50%" and percent(None) == "—" and percent(0.1234) == "12.3%"
     assert points(0.052) == "+5.2pt" and points(-0.1) == "-10.0pt" and points(None) == "—"
     assert count(1234) == "1,234" and count(None) == "—"
+    assert p_value(0.01234) == "0.0123" and p_value(0.0004) == "<0.001" and p_value(None) == "—"
+    assert p_value(0.01234, 2) == "0.012"
     assert number(1234.5678, 2) == "1,234.57" and number(0.1 + 0.2) == "0.3"
     assert number(None, 1) == "—" and number(NAN) == "—"
     # what engines return: NumPy scalars and decimals are numbers too

@@ -102,6 +102,15 @@ def points(value: float | None, digits: int = 1) -> str:
     return f"{float(value) * 100:+.{digits}f}pt"  # type: ignore[arg-type]
 
 
+def p_value(value: float | None, digits: int = 3) -> str:
+    """A p- or q-value: ``0.0123``; below 0.001 a bound (``<0.001``), never ``1.2e-05`` or a
+    ``0`` that reads as certainty."""
+    if is_missing(value):
+        return DASH
+    v = float(value)  # type: ignore[arg-type]
+    return "<0.001" if v < 0.001 else f"{v:.{digits}g}"
+
+
 def _compact(amount: float, lang: str) -> tuple[str, str] | None:
     """``abs(amount)`` shortened (number text, suffix), or None when it is too small to."""
     if amount < COMPACT_FROM:
@@ -320,7 +329,7 @@ def fmt_evidence_value(
 
 def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str, currency: str) -> str:
     if key in ("q_value", "p_value") and isinstance(value, int | float):
-        return "<0.001" if value < 0.001 else f"{value:.3g}"
+        return p_value(value)
     if key == "effect" and unit == "ratio" and isinstance(value, int | float):
         return points(value)
     if isinstance(value, str):

@@ -19,7 +19,7 @@ from eigyo.analysis.document import StepDocument
 from eigyo.analysis.enablement.document import enablement_document
 from eigyo.analysis.organization.document import time_document
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
-from eigyo.base.formatting import count, is_missing, money, number, percent
+from eigyo.base.formatting import count, is_missing, money, number, p_value, percent
 from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
@@ -147,7 +147,7 @@ def _print_curve(c: dict[str, Any], lang: str) -> None:
         t("people.title.curve_verdict", lang, verdict=t(f"people.verdict.{c['verdict']}", lang),
           r1=_cell("rate", c["within_sla_rate"]), r2=_cell("rate", c["beyond_sla_rate"]),
           effect=_cell("rate", c["effect"]),
-          p=DASH if c["p_value"] is None else f"{c['p_value']:.3g}")
+          p=p_value(c["p_value"]))
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from string import Formatter
 from typing import Any
 
 from eigyo.base.currency import DEFAULT_CURRENCY
-from eigyo.base.formatting import format_value
+from eigyo.base.formatting import format_value, p_value
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS
@@ -48,9 +48,8 @@ def _labelled(values: dict[str, Any], lang: str) -> dict[str, Any]:
 
 def _q_text(q: object) -> str:
     """``q=0.0012`` or ``q<0.001``: tiny q-values read as a bound, not as zero."""
-    if not isinstance(q, int | float):
-        return "q=—"
-    return "q<0.001" if q < 0.001 else f"q={q:.2g}"
+    text = p_value(q if isinstance(q, int | float) else None, 2)
+    return "q" + (text if text.startswith("<") else "=" + text)
 
 
 class _Lenient(dict[str, Any]):
