@@ -15,11 +15,8 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-<<<<<<< /tmp/merge.cur
 from eigyo.analysis.common import data_end
-=======
 from eigyo.analysis.process.document import process_document
->>>>>>> /tmp/wt/src/eigyo/app/_views.py
 from eigyo.analysis.process.process_map import ProcessMap, process_map
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
 from eigyo.base.currency import DEFAULT_CURRENCY
