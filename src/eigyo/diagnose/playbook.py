@@ -14,6 +14,7 @@ from typing import Any
 
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value, p_value
+from eigyo.base.vocabulary import STALE_DAYS
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import LANGS
@@ -78,6 +79,7 @@ def finding_texts(
     for lang in LANGS:
         values = _labelled(
             {
+                "stale_days": STALE_DAYS,  # the one threshold the stale_deals sample uses
                 **evidence,
                 **scope,
                 "value": format_value(evidence.get("value"), unit or check.unit, lang, currency),
