@@ -24,7 +24,7 @@ import polars as pl
 from eigyo.analysis.common import days_between, in_period, minutes_between
 from eigyo.analysis.specialization import capacity, skills, structure
 from eigyo.base.periods import Period
-from eigyo.base.vocabulary import NO_TEAM
+from eigyo.base.vocabulary import MANAGER, NO_TEAM
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
 
@@ -183,7 +183,7 @@ def _fill(df: pl.DataFrame, col: str, default: float) -> pl.DataFrame:
 def _profiles(ws: Workspace, w: Period, leads: pl.DataFrame) -> tuple[list[RepProfile], F64]:
     df, mult = _rep_table(ws, w, leads)
     worked = pl.col("leads") + pl.col("opps_new") + pl.col("opps_existing") > 0
-    df = df.filter((pl.col("role") != "manager") & worked)
+    df = df.filter((pl.col("role") != MANAGER) & worked)
     for col, default in (
         ("lead_followup", 0.3),
         ("win_new", 0.25),
@@ -401,7 +401,7 @@ def _manager_cost(ws: Workspace, w: Period) -> float:
     """Monthly cost of the managers in post during the window (overhead of every structure)."""
     r = ws.table("reps")
     r = r.filter(
-        (r.role == "manager")
+        (r.role == MANAGER)
         & (r.hire_date <= ibis.literal(w.end))
         & (r.end_date.isnull() | (r.end_date >= ibis.literal(w.start)))
     )
