@@ -1,4 +1,12 @@
-"""Session fixtures for the engine tests: a real PostgreSQL server and a local Spark session.
+"""Session fixtures: the demo company, the public-data locator, PostgreSQL and Spark.
+
+The demo company (small, seed 0; planted and clean) is generated and imported once per session
+into a ``tmp_path_factory`` folder laid out as ``eigyo demo`` writes it (``data/``,
+``workspace/``, ``report.html``); tests read it and never write it (open it with
+``read_only=True``). A test that changes a workspace takes ``demo_copy``, a copy of its own.
+
+Tests that read the public data sets mark themselves with ``tests._data.needs_data``; the paths
+are checked here before the test's fixtures start (skipped locally, failed in CI).
 
 PostgreSQL: ``initdb`` and ``pg_ctl`` refuse to run as root, so as root (CI) they run as the
 ``postgres`` OS user, with the data folder and the unix socket in a temporary folder that user
@@ -24,9 +32,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests import _data
+
+if TYPE_CHECKING:
+    from eigyo.demo import DemoResult
+    from eigyo.runbook import RunResult
+    from eigyo.workspace import Workspace
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SETUP = "scripts/ci-setup.sh"
@@ -161,8 +176,136 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         session.stop()
 
 
+# ------------------------------------------------------------------ the demo company
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The small demo company (seed 0) as ``eigyo demo`` lays it out under ``root``."""
+
+    root: Path
+    data: DemoResult  # root/data: the canonical CSVs and truth.json
+    workspace: Path  # root/workspace: the CSVs imported; shared, so open it read-only
+
+    def open(self) -> Workspace:
+        from eigyo.workspace import open_workspace
+
+        return open_workspace(self.workspace, read_only=True)
+
+    def copy(self, dst: Path) -> Path:
+        """A writable copy of the workspace in ``dst``: its database and its eigyo.toml."""
+        from eigyo.settings import SETTINGS_FILE
+        from eigyo.workspace import DB_FILE
+
+        dst.mkdir(parents=True, exist_ok=True)
+        for name in (DB_FILE, SETTINGS_FILE):
+            shutil.copy2(self.workspace / name, dst / name)
+        return dst
+
+
+def _generate(tmp_path_factory: pytest.TempPathFactory, clean: bool) -> DemoResult:
+    from eigyo.demo import generate
+
+    started = time.perf_counter()
+    root = tmp_path_factory.mktemp("demo-clean" if clean else "demo")
+    gen = generate(root / "data", scale="small", seed=0, clean=clean)
+    STARTUP[f"demo generate{' (clean)' if clean else ''}"] = time.perf_counter() - started
+    return gen
+
+
+def _import(gen: DemoResult, clean: bool) -> Demo:
+    """Import the generated CSVs as ``run_demo`` does (workspace named after the company)."""
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+
+    started = time.perf_counter()
+    root = gen.out_dir.parent
+    ws = workspace.init(root / "workspace", name=gen.company)
+    try:
+        import_path(ws, gen.out_dir)
+    finally:
+        ws.close()
+    STARTUP[f"demo import{' (clean)' if clean else ''}"] = time.perf_counter() - started
+    return Demo(root, gen, root / "workspace")
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The demo company's CSVs (small, seed 0, problems planted); read them, never write."""
+    return _generate(tmp_path_factory, clean=False)
+
+
+@pytest.fixture(scope="session")
+def clean_demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The same company with nothing planted (small, seed 0, ``clean=True``)."""
+    return _generate(tmp_path_factory, clean=True)
+
+
+def _stamp(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def _shared(demo: Demo) -> Iterator[Demo]:
+    """Hand out a shared workspace; at the end, fail if a test wrote into it."""
+    before = _stamp(demo.workspace)
+    yield demo
+    assert _stamp(demo.workspace) == before, (
+        f"a test wrote into the shared demo workspace {demo.workspace}: take demo_copy instead"
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_company(demo_data: DemoResult) -> Iterator[Demo]:
+    """The planted demo company imported into a workspace shared by the whole session."""
+    yield from _shared(_import(demo_data, clean=False))
+
+
+@pytest.fixture(scope="session")
+def clean_demo_company(clean_demo_data: DemoResult) -> Iterator[Demo]:
+    """The clean demo company imported into a workspace shared by the whole session."""
+    yield from _shared(_import(clean_demo_data, clean=True))
+
+
+@pytest.fixture(scope="session")
+def demo_runbook(demo_company: Demo) -> RunResult:
+    """The runbook on the demo company, as ``run_demo`` ends: FY2025 diagnosis and the
+    Japanese report in ``root/report.html``."""
+    from eigyo.base.periods import parse_period
+    from eigyo.runbook import build_report
+
+    started = time.perf_counter()
+    with demo_company.open() as ws:
+        period = parse_period("FY2025", ws.settings.fiscal_year_start_month)
+        res = build_report(ws, period, demo_company.root / "report.html", lang="ja")
+    STARTUP["demo runbook"] = time.perf_counter() - started
+    return res
+
+
+@pytest.fixture
+def demo_copy(demo_company: Demo, tmp_path: Path) -> Path:
+    """A writable copy of the demo company's workspace, for a test that changes it."""
+    return demo_company.copy(tmp_path / "demo-ws")
+
+
+# ------------------------------------------------------------------ the public data sets
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{_data.MARKER}(*paths): reads these paths under the public data folder"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (locally) or fail (in CI) a test whose public data is missing, before its
+    fixtures import anything."""
+    for mark in item.iter_markers(_data.MARKER):
+        _data.require(*mark.args)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Report how long each engine fixture and the timed engine tests took."""
+    """Report how long each session fixture (engines, the demo company) took to start."""
     if STARTUP:
         parts = ", ".join(f"{k} {v:.1f} s" for k, v in STARTUP.items())
-        terminalreporter.write_line(f"engine timings: {parts}")
+        terminalreporter.write_line(f"session fixture timings: {parts}")

@@ -15,11 +15,12 @@ from eigyo.base.periods import parse_period
 from eigyo.errors import InputError
 from eigyo.ingest import import_path
 from eigyo.workspace import Workspace
-from tests._people_demo import demo_ws
+from tests._data import DATA, needs_data
 from tests._rows import insert, new_ws
+from tests.conftest import Demo
 
 MAY = parse_period("2025-05")
-OLIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist-marketing-funnel"
+OLIST = DATA / "olist-marketing-funnel"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "olist-funnel.toml"
 
 
@@ -160,8 +161,8 @@ def test_logistic_counts_matches_sklearn() -> None:
     assert 0 < se < abs(b)
 
 
-def test_demo_company_shows_slow_tokyo1_and_untouched_trade_show() -> None:
-    with demo_ws() as w:
+def test_demo_company_shows_slow_tokyo1_and_untouched_trade_show(demo_company: Demo) -> None:
+    with demo_company.open() as w:
         p = parse_period("FY2025")
         team = al.response_times(w, p, "team")
         t1 = team.filter(pl.col("team") == "東京第一営業部").row(0, named=True)
@@ -176,8 +177,8 @@ def test_demo_company_shows_slow_tokyo1_and_untouched_trade_show() -> None:
         assert av.response_curve(w, p).verdict == "faster_better"
 
 
-def test_clean_demo_has_no_response_gaps() -> None:
-    with demo_ws(clean=True) as w:
+def test_clean_demo_has_no_response_gaps(clean_demo_company: Demo) -> None:
+    with clean_demo_company.open() as w:
         p = parse_period("FY2025")
         team = al.response_times(w, p, "team")
         assert team["median_minutes"].max() < 40 and team["sla_rate"].min() > 0.65
@@ -185,7 +186,7 @@ def test_clean_demo_has_no_response_gaps() -> None:
         assert src["untouched_rate"].max() < 0.1
 
 
-@pytest.mark.skipif(not OLIST.exists(), reason="Olist funnel data not present")
+@needs_data("olist-marketing-funnel")
 def test_olist_funnel_by_origin_and_landing_page(tmp_path: Path) -> None:
     w = workspace.init(tmp_path / "olist")
     import_path(w, OLIST, mapping=EXAMPLE)

@@ -1,14 +1,14 @@
 """The analysis commands write amounts in the workspace currency (``[workspace] currency``).
 
 eigyo never converts: an amount is a number in the currency ``eigyo.toml`` declares, and only
-how it reads changes. These tests import the demo company's canonical CSVs into a workspace
-declared in US dollars and run every analysis command that shows money through the real entry
-point (:func:`eigyo.cli.main`), in text (ja and en) and JSON: amounts read ``$1,234.50`` (two
-decimals), no ``¥`` or 円 is left anywhere, and each JSON document names its ``currency`` while
-keeping the ``*_jpy`` keys its readers rely on. A yen workspace still prints ``¥`` and 円 as it
-always did. The demo company is used (not a handful of hand-written rows) because each command
-answers only when its inputs are present: leads, activities, time entries, assessments, orders,
-stage history and quotas.
+how it reads changes. These tests take a copy of the demo company's workspace (its canonical
+CSVs imported), declare it in US dollars and run every analysis command that shows money through
+the real entry point (:func:`eigyo.cli.main`), in text (ja and en) and JSON: amounts read
+``$1,234.50`` (two decimals), no ``¥`` or 円 is left anywhere, and each JSON document names its
+``currency`` while keeping the ``*_jpy`` keys its readers rely on. A yen workspace still prints
+``¥`` and 円 as it always did. The demo company is used (not a handful of hand-written rows)
+because each command answers only when its inputs are present: leads, activities, time entries,
+assessments, orders, stage history and quotas.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ import pytest
 from eigyo.analysis.alignment.lead_value import load_costs
 from eigyo.base.currency import unit_label
 from eigyo.cli import _app, main
-from eigyo.demo import generate
 from eigyo.i18n import t
-from eigyo.ingest import import_path
 from eigyo.workspace import open_workspace
-from tests._ingest_util import new_ws, write
-from tests._people_demo import demo_path
+from tests._ingest_util import write
+from tests.conftest import Demo
 
 #: ``$1,234.50`` (or ``-$5.00``): the dollar sign and two decimals.
 DOLLARS = re.compile(r"-?\$\d{1,3}(?:,\d{3})*\.\d{2}\b")
@@ -68,21 +66,17 @@ def wide_console() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def usd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo company's canonical CSVs imported into a workspace declared in US dollars."""
-    root = tmp_path_factory.mktemp("usd")
-    generate(root / "csv")
-    ws = new_ws(root)
-    path = ws.path
-    ws.close()
+def usd(demo_company: Demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo company's workspace declared in US dollars (eigyo never converts,
+    so the imported amounts are the same numbers; only how they read changes)."""
+    path = demo_company.copy(tmp_path_factory.mktemp("usd") / "ws")
     toml = path / "eigyo.toml"
     text, n = re.subn(r'(?m)^currency = ".*"$', 'currency = "USD"', toml.read_text("utf-8"))
     assert n == 1
     # short control-chart series: the monitor's alerts are under test, not its charts
     toml.write_text(text + "\n[monitor]\nweeks = 8\nmonths = 6\n", encoding="utf-8")
-    with open_workspace(path) as ws:
+    with open_workspace(path, read_only=True) as ws:
         assert ws.settings.currency == "USD"
-        import_path(ws, root / "csv")
     return path
 
 
@@ -141,9 +135,11 @@ def test_usd_monitor_alerts_and_effects(usd: Path, capsys: pytest.CaptureFixture
     assert doc["currency"] == "USD"
 
 
-def test_jpy_workspace_still_prints_yen(capsys: pytest.CaptureFixture[str]) -> None:
+def test_jpy_workspace_still_prints_yen(
+    demo_company: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The default currency reads as before: ¥ without decimals, 円 in Japanese headers."""
-    w = ["-w", str(demo_path(False)), "--lang"]
+    w = ["-w", str(demo_company.workspace), "--lang"]
     out = _run(capsys, [*COMMANDS["funnel"], *w, "en"])
     assert YEN.search(out) and "Lost ¥" in out and "Bottlenecks (by ¥ impact)" in out
     assert "$" not in out
@@ -155,7 +151,9 @@ def test_jpy_workspace_still_prints_yen(capsys: pytest.CaptureFixture[str]) -> N
     assert "速度（円/日）" in out and YEN.search(out)
     out = _run(capsys, [*COMMANDS["customers"], *w, "ja"])
     assert re.search(r"累計\s*¥[\d,]+", out)
-    doc = json.loads(_run(capsys, [*COMMANDS["time"], "-w", str(demo_path(False)), "-f", "json"]))
+    doc = json.loads(
+        _run(capsys, [*COMMANDS["time"], "-w", str(demo_company.workspace), "-f", "json"])
+    )
     assert doc["currency"] == "JPY" and "reclaimable_jpy" in doc["reclaimable"][0]
 
 

@@ -15,16 +15,20 @@ import pytest
 from eigyo.analysis.data import clv
 from eigyo.cli import main
 from eigyo.errors import InputError
+from tests._data import DATA as SHARED_DATA
+from tests._data import needs_data as needs
 from tests._rows import insert, new_ws
 
-DATA = Path("/work/shared/data/cdnow-clv")
+DATA = SHARED_DATA / "cdnow-clv"
 SAMPLE = DATA / "CDNOW_sample.txt"
 SUMMARY = DATA / "cdnow_customers_summary_with_transactions.csv"
 # Fader, Hardie & Lee (2005); Fader & Hardie (2013): 39-week calibration, weekly units.
 BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
 
-needs_data = pytest.mark.skipif(not SAMPLE.exists(), reason="CDNOW data not present")
+needs_data = needs(
+    "cdnow-clv/CDNOW_sample.txt", "cdnow-clv/cdnow_customers_summary_with_transactions.csv"
+)
 
 
 def _close(got: dict[str, float], want: dict[str, float]) -> None:

@@ -3,41 +3,24 @@ baseline in a time-split backtest, and the commands keep their JSON shapes. Fixe
 
 from __future__ import annotations
 
-import atexit
 import json
-import shutil
-import tempfile
+from collections.abc import Iterator
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import pytest
 
-from eigyo import workspace
 from eigyo.analysis.data import customers, forecast, icp, segments, winprob
 from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.workspace import Workspace
-
-
-@cache
-def demo_workspace() -> Path:
-    """The small demo company (seed 0), generated and imported once per test process."""
-    from eigyo.demo import generate
-    from eigyo.ingest import import_path
-
-    root = Path(tempfile.mkdtemp(prefix="eigyo-data-demo-"))
-    atexit.register(shutil.rmtree, root, True)
-    gen = generate(root / "data", scale="small", seed=0)
-    ws = workspace.init(root / "ws")
-    import_path(ws, gen.out_dir)
-    ws.close()
-    return root / "ws"
+from tests.conftest import Demo
 
 
 @pytest.fixture
-def ws() -> Workspace:
-    return workspace.open_workspace(demo_workspace(), read_only=True)
+def ws(demo_company: Demo) -> Iterator[Workspace]:
+    """The session's small demo company (seed 0), read-only."""
+    with demo_company.open() as w:
+        yield w
 
 
 def test_segments_find_the_planted_segments(ws: Workspace) -> None:
@@ -100,16 +83,18 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     ],
 )
 def test_commands_print_one_json_document(
-    capsys: pytest.CaptureFixture[str], args: list[str], keys: set[str]
+    demo_company: Demo, capsys: pytest.CaptureFixture[str], args: list[str], keys: set[str]
 ) -> None:
-    code, out = run(capsys, *args, "-w", str(demo_workspace()), "--format", "json")
+    code, out = run(capsys, *args, "-w", str(demo_company.workspace), "--format", "json")
     assert code == 0
     assert keys <= set(json.loads(out))
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_text_output_in_both_languages(capsys: pytest.CaptureFixture[str], lang: str) -> None:
-    w = str(demo_workspace())
+def test_text_output_in_both_languages(
+    demo_company: Demo, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    w = str(demo_company.workspace)
     code, out = run(capsys, "icp", "-w", w, "--lang", lang, "--top", "2")
     assert code == 0 and ("ROAD" in out)
     code, out = run(capsys, "forecast", "-p", "2026-03", "--as-of", "2026-02-28", "-w", w,

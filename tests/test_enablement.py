@@ -11,8 +11,8 @@ from eigyo.analysis.enablement import ramp as en
 from eigyo.analysis.enablement import training as es
 from eigyo.base.periods import parse_period
 from eigyo.workspace import Workspace
-from tests._people_demo import demo_ws
 from tests._rows import insert, new_ws
+from tests.conftest import Demo
 
 Q2 = parse_period("2025-Q2")
 VET = {"role": "generalist", "hire_date": "2020-01-01", "team": "A"}
@@ -131,8 +131,8 @@ def test_did_says_not_enough_data_on_small_samples(did_ws: Workspace) -> None:
     assert set(df["verdict"]) == {"not_enough_data"} and df["effect"].null_count() == df.height
 
 
-def test_demo_fukuoka_untrained_new_reps_ramp_slowly() -> None:
-    with demo_ws() as w:
+def test_demo_fukuoka_untrained_new_reps_ramp_slowly(demo_company: Demo) -> None:
+    with demo_company.open() as w:
         p = parse_period("FY2025")
         ob = en.onboarding_comparison(w, p)
         assert ob["verdict"] == "untrained_worse"
@@ -147,8 +147,8 @@ def test_demo_fukuoka_untrained_new_reps_ramp_slowly() -> None:
         assert fk > gaps["gap"].mean()
 
 
-def test_clean_demo_shows_no_training_effect() -> None:
-    with demo_ws(clean=True) as w:
+def test_clean_demo_shows_no_training_effect(clean_demo_company: Demo) -> None:
+    with clean_demo_company.open() as w:
         p = parse_period("FY2025")
         te = es.training_effect(w, p)
         assert not set(te["verdict"]) & {"improved", "worsened"}

@@ -14,17 +14,20 @@ import pytest
 from eigyo.cli import main
 from eigyo.diagnose import Finding
 from eigyo.runbook import RunResult, run_demo
+from tests.conftest import Demo
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult]:
-    out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out, seed=0)
+def planted(demo_company: Demo, demo_runbook: RunResult) -> tuple[Path, RunResult]:
+    """The session's demo company (seed 0) after the runbook: its folder and the result."""
+    return demo_company.root, demo_runbook
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3])
 def clean(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    """The same company with nothing planted, over several seeds."""
+    """The same company with nothing planted, over several seeds. Its own fixture, not the
+    session's demo: no false alarm must hold for other random streams than seed 0's, and
+    ``run_demo`` itself is what runs here."""
     return run_demo(tmp_path_factory.mktemp("clean"), seed=request.param, clean=True)
 
 

@@ -18,9 +18,9 @@ import pytest
 from eigyo import engines
 from eigyo.base.periods import parse_period
 from eigyo.diagnose import diagnose
-from eigyo.runbook import RunResult, build_report, run_demo
+from eigyo.runbook import RunResult, build_report
 from eigyo.workspace import open_workspace
-from tests.conftest import PgServer
+from tests.conftest import Demo, PgServer
 
 REL = 1e-9
 
@@ -46,10 +46,10 @@ def _close(a: Any, b: Any, where: str = "") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult]:
-    """The small demo company, imported and diagnosed on DuckDB (its report written too)."""
-    out = tmp_path_factory.mktemp("engines-runbook")
-    return out / "workspace", run_demo(out)
+def demo(demo_company: Demo, demo_runbook: RunResult) -> tuple[Path, RunResult]:
+    """The session's small demo company, imported and diagnosed on DuckDB (its report written
+    too); pushing it to an engine only reads it."""
+    return demo_company.workspace, demo_runbook
 
 
 def _same_runbook(demo: tuple[Path, RunResult], url: str, tmp_path: Path) -> None:

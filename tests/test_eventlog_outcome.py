@@ -28,9 +28,10 @@ from eigyo.ingest.mapping import load_preset
 from eigyo.metrics import compute
 from eigyo.settings import EventLogSettings, Settings, event_log_settings, load, template
 from eigyo.workspace import Workspace
+from tests._data import DATA, ROOT, needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
-BPI = ROOT.parent / "shared/data/bpi-challenge-2012/BPI_Challenge_2012.xes.zip"
+BPI_FILE = "bpi-challenge-2012/BPI_Challenge_2012.xes.zip"
+BPI = DATA / BPI_FILE
 BPI_SETTINGS = ROOT / "examples" / "bpi2012.eigyo.toml"
 
 CONFIGURED = """
@@ -414,7 +415,7 @@ def _independent_bpi() -> duckdb.DuckDBPyConnection:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not BPI.exists(), reason="BPI Challenge 2012 log not present")
+@needs_data(BPI_FILE)
 def test_bpi_2012_win_rate_against_an_independent_query(tmp_path: Path) -> None:
     con = _independent_bpi()
     # outcome: the first completed end activity of each case (A_APPROVED won; A_DECLINED,

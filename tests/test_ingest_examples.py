@@ -14,14 +14,13 @@ import polars as pl
 import pytest
 
 from eigyo.ingest import import_path
+from tests._data import DATA, ROOT, needs_data
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _ingest_util import new_ws, rows
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "examples"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="real data sets not present")
+pytestmark = needs_data()
 
 
 def _csv(path: Path) -> pl.DataFrame:

@@ -586,3 +586,16 @@ def test_full_disk_is_one_sentence(tmp_path: Path) -> None:
         tmp_path / "eigyo.duckdb", duckdb.IOException("IO Error: No space left on device")
     )
     assert err.key == "input.workspace.disk_full" and "unchanged" in str(err)
+
+
+def test_too_many_columns_and_long_values_below_the_limits(tmp_path: Path) -> None:
+    ws = _limits(new_ws(tmp_path), max_columns=10)
+    wide = "rep_id,name,team,role,hire_date," + ",".join(f"x{i}" for i in range(20))
+    src = write(tmp_path / "wide", {"reps.csv": wide + "\n", "opportunities.csv": OPPS})
+    err = _refused(ws, src, "input.limits.columns")
+    assert "25" in str(err) and "max_columns" in str(err)
+    # a long value (200 KiB, over Python's csv field limit) within max_field_bytes loads
+    note = "長い説明 " * 20_000
+    opps = OPP_HEADER + f'o1,r1,100,2025-04-01,open,"{note}"\n'
+    rep = import_path(ws, write(tmp_path / "long", {"reps.csv": REPS, "opportunities.csv": opps}))
+    assert rep.loaded == 3

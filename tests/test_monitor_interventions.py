@@ -14,15 +14,14 @@ from typer.testing import CliRunner
 from eigyo.cli import app
 from eigyo.diagnose.did import verdict
 from eigyo.monitor import add_intervention, effects
-from eigyo.runbook import run_demo
 from eigyo.workspace import open_workspace
+from tests.conftest import Demo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out)
-    return out / "workspace"
+def demo(demo_company: Demo) -> Path:
+    """The session's demo company: read-only here; the tests that add interventions copy it."""
+    return demo_company.workspace
 
 
 @pytest.mark.slow
@@ -41,11 +40,8 @@ def test_demo_inside_sales_worked_with_an_interval_excluding_zero(demo: Path) ->
 
 
 @pytest.mark.slow
-def test_cli_add_list_effect_on_the_demo(demo: Path, tmp_path: Path) -> None:
-    import shutil
-
-    ws_path = tmp_path / "ws"
-    shutil.copytree(demo, ws_path)
+def test_cli_add_list_effect_on_the_demo(demo_copy: Path) -> None:
+    ws_path = demo_copy
     runner = CliRunner()
     add = runner.invoke(
         app,
@@ -98,13 +94,10 @@ def test_cli_add_list_effect_on_the_demo(demo: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "東京第二営業部" in str(bad.exception)
 
 
-def test_add_rejects_bad_dates_and_metrics(demo: Path, tmp_path: Path) -> None:
-    import shutil
-
+def test_add_rejects_bad_dates_and_metrics(demo_copy: Path) -> None:
     from eigyo.errors import InputError
 
-    shutil.copytree(demo, tmp_path / "ws")
-    with open_workspace(tmp_path / "ws") as ws:
+    with open_workspace(demo_copy) as ws:
         with pytest.raises(InputError, match="2025-04-01"):
             add_intervention(ws, "X", "x", "4月から", "大阪営業部")
         with pytest.raises(InputError, match="win_rate"):

@@ -20,12 +20,11 @@ from eigyo.analysis.process.process_map import process_map
 from eigyo.cli import main
 from eigyo.ingest import import_path, stream
 from eigyo.workspace import Workspace
+from tests._data import DATA, needs_data
 from tests._rows import new_ws
 
-BPI = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/bpi-challenge-2012/BPI_Challenge_2012.xes.zip"
-)
+BPI_FILE = "bpi-challenge-2012/BPI_Challenge_2012.xes.zip"
+BPI = DATA / BPI_FILE
 
 SMALL_XES = """<?xml version="1.0" encoding="UTF-8" ?>
 <log xes.version="1.0" xmlns="http://www.xes-standard.org/">
@@ -227,7 +226,7 @@ def _independent_bpi() -> tuple[
     return traces, events, complete, dfg, gaps
 
 
-@pytest.mark.skipif(not BPI.exists(), reason="BPI Challenge 2012 log not present")
+@needs_data(BPI_FILE)
 def test_bpi_challenge_2012(tmp_path: Path) -> None:
     ws = new_ws(tmp_path)
     rep = import_path(ws, BPI, preset="xes")

@@ -7,8 +7,9 @@ shipped example mapping or preset, exactly as the examples' headers tell a user 
 analysis command runs through the real entry point (:func:`eigyo.cli.main`) in text and JSON.
 Each run must exit 0 without a traceback and give either an answer or a one-line "not
 available: needs X" (JSON: ``"not_available": {"code", "needs", "text"}``); no diagnosis check
-may say "ok" when the data it needs is absent. The data sets live in ``../shared/data`` beside
-the checkout (CI has it); without that folder the module is skipped with the reason.
+may say "ok" when the data it needs is absent. The data sets are found by ``tests/_data.py``
+(``$EIGYO_SHARED_DATA``, else ``../shared/data`` beside the checkout); a missing data set skips
+its tests with the reason locally and fails them in CI.
 
 Full files are imported (each import takes under 20 s here); simulations run 2 replications
 over 1 month and the monitor charts 8 weeks and 6 months, since only the commands' ability to
@@ -31,13 +32,10 @@ from eigyo.diagnose.checks import load_checks
 from eigyo.diagnose.evaluate import needs_of
 from eigyo.metrics._needs import unmet
 from eigyo.workspace import open_workspace
+from tests._data import DATA, ROOT, needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 EXAMPLES = ROOT / "examples"
-pytestmark = pytest.mark.skipif(
-    not DATA.is_dir(), reason=f"public data sets not present ({DATA} is absent)"
-)
+pytestmark = needs_data()
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,11 @@ def _run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str,
     return code, out, err
 
 
-@pytest.fixture(scope="module", params=SETS, ids=[d.name for d in SETS])
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(d, marks=needs_data(d.source)) for d in SETS],
+    ids=[d.name for d in SETS],
+)
 def ws(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[DataSet, Path]]:

@@ -17,9 +17,7 @@ import pytest
 from eigyo import workspace
 from eigyo.base.periods import parse_period
 from eigyo.cli import main
-from eigyo.demo import generate
 from eigyo.errors import InputError
-from eigyo.ingest import import_path
 from eigyo.simulate import (
     OUTCOMES,
     SIM_ROLES,
@@ -35,18 +33,15 @@ from eigyo.simulate import (
 )
 from eigyo.workspace import Workspace
 from tests._rows import new_ws
+from tests.conftest import Demo
 
 BACKTEST_TOLERANCE = 0.10
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("sim")
-    generate(root / "csv", scale="small", seed=0)
-    ws = workspace.init(root / "ws")
-    import_path(ws, root / "csv")
-    ws.close()
-    return root / "ws"
+def demo(demo_company: Demo) -> Path:
+    """The session's small demo company (seed 0); every test here opens it read-only."""
+    return demo_company.workspace
 
 
 @pytest.fixture(scope="module")

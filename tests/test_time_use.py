@@ -10,8 +10,8 @@ import pytest
 from eigyo.analysis.organization import time_use as tu
 from eigyo.base.periods import parse_period
 from eigyo.workspace import Workspace
-from tests._people_demo import demo_ws
 from tests._rows import insert, new_ws
+from tests.conftest import Demo
 
 MAY = parse_period("2025-05")
 
@@ -87,8 +87,8 @@ def test_reclaimable_time(ws: Workspace) -> None:
     assert (team["excess_admin_hours"], team["reclaimable_jpy"]) == (2.0, 40.0)
 
 
-def test_demo_nagoya_admin_time() -> None:
-    with demo_ws() as w:
+def test_demo_nagoya_admin_time(demo_company: Demo) -> None:
+    with demo_company.open() as w:
         p = parse_period("FY2025")
         sh = tu.time_shares(w, p, "team")
         nagoya = sh.filter(pl.col("team") == "名古屋営業部")["admin_share"].item()
@@ -102,7 +102,7 @@ def test_demo_nagoya_admin_time() -> None:
         )
 
 
-def test_clean_demo_has_no_admin_problem() -> None:
-    with demo_ws(clean=True) as w:
+def test_clean_demo_has_no_admin_problem(clean_demo_company: Demo) -> None:
+    with clean_demo_company.open() as w:
         sh = tu.time_shares(w, parse_period("FY2025"), "team")
         assert sh["admin_share"].max() < 0.25

@@ -19,7 +19,6 @@ import polars as pl
 from eigyo.errors import InputError
 from eigyo.ingest import limits
 from eigyo.ingest.layout import (
-    HEAD_LINES,
     WHITESPACE,
     drop_lines,
     grid_header,
@@ -278,7 +277,6 @@ def _csv_fallback(
 
     Only malformed files take this path; each over-long row becomes a rejected row.
     """
-    csv.field_size_limit(max(csv.field_size_limit(), limits.current().max_field_bytes))
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=sep))
     except csv.Error as e:  # a NUL byte or an overlong field the checks above did not see
@@ -325,6 +323,8 @@ def read_csv_text(
     if top:
         text, utf8 = drop_lines(text, top), None
         skipped["title"] = top
+    if opts.header is None:
+        _check_header(text, name, sep)
     first = 2 + top if opts.header is None else 1
     try:
         frame = pl.read_csv(
@@ -346,31 +346,38 @@ def read_csv_text(
 
 def _check_text(text: str, name: str, opts: ReadOptions) -> None:
     """Refuse text no CSV reader should parse: a NUL byte (binary data, or UTF-16 read as a
-    one-byte encoding), a header line over ``max_header_bytes`` or with more columns than
-    ``max_columns`` (a report's first lines, where its header may sit, are each checked)."""
+    one-byte encoding), or a first line over ``max_header_bytes`` (when it is a header).
+
+    Checked before the delimiter is sniffed: a file without line ends is one huge "header".
+    Python's csv module refuses fields over 128 KiB with its own error; its limit is raised to
+    eigyo's, which the checks here and in :func:`_checked` enforce with a clear message.
+    """
     nul = text.find("\x00")
     if nul >= 0:
         raise InputError(
             key="input.read.nul", file=name, line=f"{text.count(chr(10), 0, nul) + 1:,}"
         )
     lim = limits.current()
-    start = 0
-    for _ in range(HEAD_LINES if opts.report else 1):
-        end = text.find("\n", start)
-        line = text[start : end if end >= 0 else None]
-        limits.check_header(name, line, lim)
-        if opts.header is None:
-            widest = max(line.count(d) for d in (*_DELIMITERS, " ")) + 1
-            if widest > lim.max_columns:
-                raise InputError(
-                    key="input.limits.columns",
-                    file=name,
-                    n=f"{widest:,}",
-                    limit=f"{lim.max_columns:,}",
-                )
-        if end < 0:
-            break
-        start = end + 1
+    need = max(lim.max_field_bytes, lim.max_header_bytes, PEEK_BYTES) + 1
+    if csv.field_size_limit() < need:
+        csv.field_size_limit(need)
+    if opts.header is None:
+        end = text.find("\n")
+        limits.check_header(name, text[: end if end >= 0 else None], lim)
+
+
+def _check_header(text: str, name: str, sep: str) -> None:
+    """The header line (the first of ``text``, title rows dropped): its bytes and its columns
+    against ``max_header_bytes`` and ``max_columns``."""
+    lim = limits.current()
+    end = text.find("\n")
+    line = text[: end if end >= 0 else None]
+    limits.check_header(name, line, lim)
+    n = line.count(sep) + 1
+    if n > lim.max_columns:
+        raise InputError(
+            key="input.limits.columns", file=name, n=f"{n:,}", limit=f"{lim.max_columns:,}"
+        )
 
 
 def read_file(
