@@ -32,7 +32,7 @@ from eigyo.base.csv_safe import safe_cell, safe_frame
 from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.errors import EigyoError, InputError, PeriodError, WorkspaceError
-from eigyo.ingest import import_path
+from eigyo.ingest import import_path, readers
 from eigyo.ingest.readers import decode
 from eigyo.schema import NUMBER_BOUND
 from eigyo.workspace import Workspace, db_error
@@ -150,7 +150,7 @@ def test_parquet_with_many_rows_is_refused_from_its_metadata(
     def refuse(*a: object, **k: object) -> None:
         raise AssertionError("the rows must not be read")
 
-    monkeypatch.setattr(pl, "read_parquet", refuse)
+    monkeypatch.setattr(readers, "_read_parquet", refuse)
     err = _refused(ws, src, "input.limits.rows")
     assert "opportunities.parquet" in str(err) and "50,000" in str(err)
 
@@ -599,3 +599,13 @@ def test_too_many_columns_and_long_values_below_the_limits(tmp_path: Path) -> No
     opps = OPP_HEADER + f'o1,r1,100,2025-04-01,open,"{note}"\n'
     rep = import_path(ws, write(tmp_path / "long", {"reps.csv": REPS, "opportunities.csv": opps}))
     assert rep.loaded == 3
+
+
+def test_parquet_of_repeated_values_stops_at_its_decoded_size(tmp_path: Path) -> None:
+    ws = _limits(new_ws(tmp_path), max_parquet_bytes=1 << 20)
+    src = write(tmp_path / "in", {"reps.csv": REPS})
+    long = pl.DataFrame({"opportunity_id": pl.repeat("x" * 1000, 20_000, eager=True)})
+    long.write_parquet(src / "opportunities.parquet")  # a few KB on disk, 20 MB decoded
+    assert (src / "opportunities.parquet").stat().st_size < 20_000
+    err = _refused(ws, src, "input.limits.parquet_read")
+    assert "1,048,576" in str(err)

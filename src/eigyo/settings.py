@@ -111,8 +111,9 @@ class ImportLimits:
     #: Uncompressed / compressed size of one zip member (only checked for members above
     #: :data:`ZIP_RATIO_FLOOR`): real sheet XML compresses about 5-30 times, bombs 1,000 times.
     max_zip_ratio: float = 100.0
-    #: Uncompressed bytes a Parquet file's metadata declares.
-    max_parquet_bytes: int = 2 << 30
+    #: Bytes of a Parquet file: uncompressed, as its metadata declares, and decoded, as its rows
+    #: are read (a value repeated by dictionary encoding is small on disk, not in memory).
+    max_parquet_bytes: int = 1 << 30
     #: Rows of a file read whole into memory (.xlsx sheets, Parquet).
     max_rows: int = 5_000_000
     #: Bytes of a CSV header line (the first line, or the header row of a report).
@@ -137,7 +138,7 @@ IMPORT_TEMPLATE = f"""
 # export needs it.
 max_unzipped_bytes = {ImportLimits.max_unzipped_bytes}     # .xlsx: all members, uncompressed
 max_zip_ratio = {ImportLimits.max_zip_ratio}                # .xlsx: uncompressed / compressed size
-max_parquet_bytes = {ImportLimits.max_parquet_bytes}      # Parquet: uncompressed size
+max_parquet_bytes = {ImportLimits.max_parquet_bytes}      # Parquet: uncompressed and decoded
 max_rows = {ImportLimits.max_rows}                  # rows of an .xlsx sheet or Parquet file
 max_header_bytes = {ImportLimits.max_header_bytes}            # one header line
 max_columns = {ImportLimits.max_columns}

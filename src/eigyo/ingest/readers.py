@@ -445,11 +445,33 @@ def utf8_bytes(data: bytes, enc: str) -> bytes | None:
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
-    """A Parquet file whose metadata passed the limits (:func:`limits.check_parquet`)."""
+    """A Parquet file whose metadata passed the limits (:func:`limits.check_parquet`), read in
+    batches whose decoded size is counted against ``max_parquet_bytes``.
+
+    The metadata cannot tell the size of the decoded text: a 2 KB file of one long value
+    repeated by dictionary encoding holds hundreds of MB, and the statistics keep only a prefix
+    of each value. So the rows are read a batch at a time and the reading stops at the limit.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lim = limits.current()
     try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError):
+        pf = pq.ParquetFile(path)
+        batches, total = [], 0
+        for batch in pf.iter_batches(batch_size=65_536):
+            total += batch.nbytes
+            if total > lim.max_parquet_bytes:
+                raise InputError(
+                    key="input.limits.parquet_read",
+                    file=path.name,
+                    limit=f"{lim.max_parquet_bytes:,}",
+                )
+            batches.append(batch)
+        table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
+    except (pa.ArrowException, OSError):
         raise InputError(key="input.limits.not_parquet", file=path.name) from None
+    return pl.DataFrame(pl.from_arrow(table))
 
 
 def _read_xlsx(path: Path, sheet: str | None, *, header: bool = True) -> pl.DataFrame:
