@@ -2,7 +2,10 @@
 
 The login form is protected by a double-submit token (cookie + hidden field) because there is no
 session yet; after login the session's own CSRF token takes over. A failed login says only that
-the name or password is wrong — never which — and takes as long either way.
+the name or password is wrong — never which — and takes as long either way. Failed logins are
+counted per account and per address (:class:`~eigyo.app._limits.LoginThrottle`): past the limit
+the login is refused (429) before any password is checked, and each failure is written to the
+workspace's ``login-failures.log``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from eigyo.app._limits import LockedOut
 from eigyo.app._security import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -60,9 +64,18 @@ def login(
     if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return _login_page(request, safe_next(next), t("app.login.expired", lang), 403)
     st = state(request)
-    user = authenticate(st.ws(), username, password)
+    address = request.client.host if request.client else "?"
+    try:
+        st.logins.check(username, address)  # locked: refused before the password is checked
+    except LockedOut as e:
+        resp = _login_page(request, safe_next(next), e.localized(lang), 429)
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+    user = authenticate(st.ws(), username, password, st.hashes.run)
     if user is None:
+        st.logins.failed(username, address)
         return _login_page(request, safe_next(next), t("app.login.failed", lang), 401)
+    st.logins.succeeded(username)
     resp = RedirectResponse(safe_next(next), status_code=303)
     resp.set_cookie(SESSION_COOKIE, st.sessions.create(user), httponly=True, samesite="strict",
                     secure=_secure(request), path="/")  # fmt: skip

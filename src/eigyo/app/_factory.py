@@ -3,7 +3,13 @@
 Static files are the package's own (``static/``: HTMX, the page script, the style sheet) plus
 Plotly's bundle read from the installed ``plotly`` package, so the dashboard never loads anything
 from the network. FastAPI's Swagger/ReDoc pages are turned off for the same reason (they load
-from a CDN); the OpenAPI description itself is at ``/api/openapi.json``.
+from a CDN); the OpenAPI description itself is at ``/api/openapi.json``, for signed-in users only
+(it maps the whole API surface, which an anonymous visitor has no use for).
+
+Safety nets at the door (:class:`_Door`, docs/security.md): who is asking (for the fair gate of
+:mod:`eigyo.app._limits`), the request body limit counted while the body is read (413 before
+anything is spooled), and HSTS when served over TLS. Errors are one sentence in the reader's
+language: "busy" is 503 with ``Retry-After``, a lockout 429, a period out of range 400.
 """
 
 from __future__ import annotations
@@ -14,18 +20,20 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import anyio.to_thread
 import plotly.offline
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
 from eigyo.app import _api, _auth, _imports, _pages
+from eigyo.app._limits import DEFAULT_LIMITS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
-from eigyo.app._security import SECURITY_HEADERS
+from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
 from eigyo.app._state import AppState
-from eigyo.app._web import LoginRequired, lang_of, render, session_of
+from eigyo.app._web import ApiUser, LoginRequired, lang_of, render, session_of
 from eigyo.errors import InputError
 from eigyo.i18n import t
 
@@ -43,13 +51,84 @@ class _Headers:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))  # type: ignore[call-overload]
                 present = {k.lower() for k, _ in headers}
-                for k, v in SECURITY_HEADERS.items():
+                extra = dict(SECURITY_HEADERS)
+                if scope.get("scheme") == "https":  # only over TLS (RFC 6797 §7.2)
+                    extra["Strict-Transport-Security"] = HSTS
+                for k, v in extra.items():
                     if k.lower().encode() not in present:
                         headers.append((k.lower().encode(), v.encode()))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)  # type: ignore[arg-type]
+
+
+class _TooLarge(HTTPException):
+    """The body went over its limit while being read (answered 413 by the app's handler)."""
+
+
+class _Door:
+    """Per request, before the app: who is asking, and the body-size limit.
+
+    Who: the signed-in user's name, else ``@address`` — set in :data:`REQUESTER` for the fair
+    gate. The body: a declared ``Content-Length`` over the limit is answered 413 at once; a
+    streamed body is counted chunk by chunk and stops with 413 at the first byte over, so a
+    1 GiB upload is never spooled. The larger upload limit applies only to ``POST /import`` by a
+    signed-in admin; everyone else, the login form included, has :attr:`max_body_bytes`.
+    """
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.st = state
+
+    def _limit(self, request: Request, session_user: object) -> int:
+        lim = self.st.limits
+        role = getattr(session_user, "role", None)
+        if request.method == "POST" and request.url.path == "/import" and role == "admin":
+            return lim.max_upload_bytes
+        return lim.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        session = self.st.sessions.get(request.cookies.get(SESSION_COOKIE))
+        user = session.user if session else None
+        client = request.client.host if request.client else "?"
+        token = REQUESTER.set(user.username if user else f"@{client}")
+        limit = self._limit(request, user)
+        message = t("app.error.too_large", lang_of(request), mib=max(1, limit // 2**20))
+        try:
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                await _error(request, 413, message)(scope, receive, send)
+                return
+            seen = 0
+
+            async def counted() -> Message:
+                nonlocal seen
+                msg = await receive()
+                if msg["type"] == "http.request":
+                    seen += len(msg.get("body", b""))
+                    if seen > limit:
+                        raise _TooLarge(413, message)
+                return msg
+
+            started = False
+
+            async def watch(msg: Message) -> None:
+                nonlocal started
+                started = started or msg["type"] == "http.response.start"
+                await send(msg)
+
+            try:
+                await self.app(scope, counted, watch)
+            except _TooLarge:
+                if not started:
+                    await _error(request, 413, message)(scope, receive, send)
+        finally:
+            REQUESTER.reset(token)
 
 
 @cache
@@ -88,6 +167,18 @@ def _handlers(app: FastAPI) -> None:
     def _http(request: Request, exc: HTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
+    @app.exception_handler(Busy)
+    def _busy(request: Request, exc: Busy) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return _error(request, 503, exc.localized(lang_of(request)), headers)
+
+    @app.exception_handler(OverflowError)
+    def _overflow(request: Request, exc: OverflowError) -> Response:
+        """A date or number out of every range (``9999-12-31`` plus a day): bad input, not a
+        crash. Periods are bounded by :mod:`eigyo.base.periods`; this is the guard at the door
+        for whatever still overflows."""
+        return _error(request, 400, t("app.error.out_of_range", lang_of(request)))
+
 
 def _error(
     request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
@@ -98,12 +189,20 @@ def _error(
     return render(request, "error.html.j2", session_of(request), status, message=message)
 
 
-def create_app(workspace: Path) -> FastAPI:
-    """The dashboard of one workspace (``eigyo serve``); the folder must already be one."""
-    st = AppState(workspace)
+def _health() -> Response:
+    """Liveness for a proxy or a supervisor: no session, no data, never waits."""
+    return PlainTextResponse("ok")
+
+
+def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAPI:
+    """The dashboard of one workspace (``eigyo serve``); the folder must already be one.
+    ``limits``: the server's limits (:class:`~eigyo.app._limits.ServerLimits`)."""
+    st = AppState(workspace, limits)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Enough worker threads that light requests never queue behind the (bounded) heavy ones.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = limits.worker_threads
         yield
         st.close()
 
@@ -114,9 +213,15 @@ def create_app(workspace: Path) -> FastAPI:
         description="Sales-organization diagnosis; every response is limited to the caller's rows.",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served below, to signed-in users only
     )
     app.state.eigyo = st
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_: ApiUser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.add_middleware(_Door, state=st)
     app.add_middleware(_Headers)
     _handlers(app)
     app.include_router(_auth.router)
@@ -124,4 +229,5 @@ def create_app(workspace: Path) -> FastAPI:
     app.include_router(_imports.router)
     app.include_router(_api.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)
+    app.add_api_route("/health", _health, include_in_schema=False)
     return app

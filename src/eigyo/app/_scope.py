@@ -24,6 +24,7 @@ writes, so code that bypasses :meth:`table` fails loudly instead of leaking rows
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,10 +82,13 @@ class Principal:
 
     @property
     def key(self) -> str:
-        """A stable key of what this person can see, for caches shared between users."""
+        """A stable key of what this person can see, for caches shared between users.
+
+        JSON-encoded, so no rep id or team name can make two scopes' keys equal (a team named
+        ``A|x`` once shared a manager's cache entry with another scope)."""
         if self.role == "admin":
             return "admin"
-        return f"{self.role}|{self.rep_id or ''}|{self.team or ''}"
+        return json.dumps([self.role, self.rep_id, self.team], ensure_ascii=False)
 
 
 class ScopedWorkspace(Workspace):

@@ -34,6 +34,9 @@ CSP = (
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+#: Sent only over TLS (``serve --certfile``, or a proxy that says ``X-Forwarded-Proto: https``):
+#: browsers then refuse plain HTTP to this host for a year.
+HSTS = "max-age=31536000"
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

@@ -13,8 +13,11 @@ Why one computation at a time (:meth:`AppState.exclusive`): the analyses build s
 memory (``ibis.memtable``), and an expression made only of those runs on ibis's *default* DuckDB
 connection, one per process, which refuses a second thread while it is busy — concurrent cold
 pages failed with 500 (bench/dashboard_load.py). The heavy computations are CPU-bound on the GIL
-anyway; holding the lock also means users of one scope wait for one computation instead of each
-starting their own. Cache hits and the plain queries (records, metrics) never take the lock.
+anyway; one at a time also means users of one scope wait for one computation instead of each
+starting their own. Why not a plain lock: one user with 45 requests held it for 74 s while
+everyone waited; the turns are now given by :class:`~eigyo.app._limits.FairGate` (per-person
+limits, round-robin, a bounded queue answering "busy, try again"). Cache hits and the plain
+queries (records, metrics) never enter the gate.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eigyo.app._limits import DEFAULT_LIMITS, FairGate, HashGate, LoginThrottle, ServerLimits
 from eigyo.app._scope import Principal, ScopedWorkspace
 from eigyo.app._security import SessionStore
 from eigyo.app._users import data_version, ensure_table
@@ -33,21 +37,26 @@ from eigyo.workspace import Workspace, open_workspace
 T = TypeVar("T")
 CACHE_SIZE = 1024
 _MISS = object()
+#: The failed-login log, in the workspace folder (docs/security.md).
+AUDIT_LOG = "login-failures.log"
 
 
 class AppState:
     """Shared by every request of one app instance."""
 
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> None:
         self.workspace = Path(workspace)
+        self.limits = limits
         self.sessions = SessionStore()
+        self.gate = FairGate(limits)
+        self.hashes = HashGate(limits)
+        self.logins = LoginThrottle(self.workspace / AUDIT_LOG, limits)
         self._local = threading.local()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._all: list[Workspace] = []
         self._all_lock = threading.Lock()
         self.import_lock = threading.Lock()
-        self._compute_lock = threading.RLock()
         with open_workspace(self.workspace) as ws:
             ensure_table(ws)  # fails early, at start-up, when the folder is not a workspace
 
@@ -65,9 +74,9 @@ class AppState:
         return ScopedWorkspace(self.ws(), who)
 
     def exclusive(self, compute: Callable[[], T]) -> T:
-        """``compute()`` while no other analysis runs (see the module docstring)."""
-        with self._compute_lock:
-            return compute()
+        """``compute()`` while no other analysis runs, in the requester's fair turn (see the
+        module docstring); :class:`~eigyo.app._limits.Busy` when it cannot have one."""
+        return self.gate.run(compute)
 
     def _get(self, full: tuple[Any, ...]) -> Any:
         with self._cache_lock:
@@ -82,14 +91,18 @@ class AppState:
         full = (data_version(self.ws()), *key)
         value = self._get(full)
         if value is _MISS:
-            with self._compute_lock:
-                value = self._get(full)
-                if value is _MISS:
-                    value = compute()
+
+            def fill() -> Any:
+                found = self._get(full)
+                if found is _MISS:
+                    found = compute()
                     with self._cache_lock:
-                        self._cache[full] = value
+                        self._cache[full] = found
                         while len(self._cache) > CACHE_SIZE:
                             self._cache.popitem(last=False)
+                return found
+
+            value = self.exclusive(fill)
         return value  # type: ignore[no-any-return]
 
     def close(self) -> None:

@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import duckdb
 
 from eigyo.app._scope import ROLES, Principal, Role
 from eigyo.errors import InputError
@@ -153,16 +156,56 @@ def remove_user(ws: Workspace, username: str) -> bool:
     return bool(found[0][0])
 
 
-def authenticate(ws: Workspace, username: str, password: str) -> User | None:
-    """The user when the password matches; None otherwise, taking the same time either way."""
+def authenticate(
+    ws: Workspace,
+    username: str,
+    password: str,
+    gate: Callable[[Callable[[], bool]], bool] | None = None,
+) -> User | None:
+    """The user when the password matches; None otherwise, taking the same time either way.
+
+    ``gate`` runs the password check (the server's :class:`~eigyo.app._limits.HashGate`, which
+    bounds how many 32 MiB checks run at once); without it the check runs directly.
+    """
     ensure_table(ws)
     rows = ws.raw.execute(
         "SELECT username, role, rep_id, team, password_hash FROM _users WHERE username = ?",
         [username],
     ).fetchall()
     stored = str(rows[0][4]) if rows else _DUMMY
-    ok = verify_password(password, stored)
+
+    def check() -> bool:
+        return verify_password(password, stored)
+
+    ok = gate(check) if gate is not None else check()
     return _row_user(rows[0]) if rows and ok else None
+
+
+def check_scope_values(ws: Workspace, rep_id: str | None, team: str | None) -> None:
+    """Refuse a ``--rep-id`` or ``--team`` that the workspace's ``reps`` table does not hold.
+
+    Why: a mistyped scope gives a user an empty dashboard that looks like "no sales", and a
+    scope meant for data not yet imported is better added after the import.
+    """
+    checks = (("rep_id", rep_id, "app.cli.unknown_rep"), ("team", team, "app.cli.unknown_team"))
+    for column, value, key in checks:
+        if value is None:
+            continue
+        try:
+            found = ws.raw.execute(
+                f"SELECT count(*) FROM reps WHERE {column} = ?", [value]
+            ).fetchall()[0][0]
+            known = [
+                str(r[0])
+                for r in ws.raw.execute(
+                    f"SELECT DISTINCT {column} FROM reps WHERE {column} IS NOT NULL "
+                    f"ORDER BY 1 LIMIT 5"
+                ).fetchall()
+            ]
+        except duckdb.Error:  # no reps table yet: nothing can be in scope
+            found, known = 0, []
+        if not found:
+            raise InputError(key=key, value=value, known=", ".join(known) or "-")
 
 
 def data_version(ws: Workspace) -> int:

@@ -121,7 +121,7 @@ def render(
             user=session.user if session else None,
             csrf=session.csrf if session else "",
             steps=STEPS,
-            here=quote(here, safe="/?=&"),
+            here=quote(here, safe="/"),  # one ``next`` value: its own ? and & stay inside it
             path=request.url.path,
             **context,
         )

@@ -7,7 +7,10 @@ without it installed.
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +43,27 @@ def serve_cmd(
     workspace: WorkspaceOpt = Path("."),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    certfile: Annotated[
+        Path | None, typer.Option("--certfile", help="TLS certificate (PEM): serve https.")
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option("--keyfile", help="TLS private key (PEM) of --certfile.")
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Proxies trusted for X-Forwarded-For/-Proto (comma-separated; docs/security.md).",
+        ),
+    ] = "127.0.0.1",
+    max_body_mib: Annotated[
+        int | None,
+        typer.Option("--max-body-mib", min=1, max=1024, help="Request body limit, MiB (1)."),
+    ] = None,
+    max_upload_mib: Annotated[
+        int | None,
+        typer.Option("--max-upload-mib", min=1, max=16384, help="Upload limit, MiB (256)."),
+    ] = None,
     lang: LangOpt = "ja",
 ) -> None:
     """Serve the dashboard (login required; each user sees only their scope)."""
@@ -48,14 +72,52 @@ def serve_cmd(
         import uvicorn
 
         from eigyo.app import create_app, list_users
+        from eigyo.app._limits import DEFAULT_LIMITS, MiB
     except ImportError as e:
         msg = f"The dashboard needs the web packages ({e.name}). Run: {WEB_EXTRA}"
         raise InputError(msg) from None
+    if (certfile is None) != (keyfile is None):
+        raise InputError(key="app.cli.tls_pair")
     with open_workspace(workspace) as ws:
         if not list_users(ws):
             err_console.print(t("app.cli.no_users", lang, ws=workspace), highlight=False)
-    err_console.print(t("app.cli.serving", lang, host=host, port=port), highlight=False)
-    uvicorn.run(create_app(workspace), host=host, port=port, log_level="warning")
+    limits = replace(
+        DEFAULT_LIMITS,
+        max_body_bytes=(max_body_mib * MiB) if max_body_mib else DEFAULT_LIMITS.max_body_bytes,
+        max_upload_bytes=(max_upload_mib * MiB)
+        if max_upload_mib
+        else DEFAULT_LIMITS.max_upload_bytes,
+    )
+    serving = "app.cli.serving_tls" if certfile else "app.cli.serving"
+    err_console.print(t(serving, lang, host=host, port=port), highlight=False)
+    config = uvicorn.Config(
+        create_app(workspace, limits),
+        host=host,
+        port=port,
+        log_level="warning",
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        timeout_graceful_shutdown=GRACE_S,
+    )
+    uvicorn.Server(config).run()
+    _exit_when_threads_linger()
+
+
+#: Seconds that SIGTERM (or Ctrl+C) leaves running requests to finish before the server closes.
+GRACE_S = 10
+
+
+def _exit_when_threads_linger() -> None:
+    """After the server stopped: when a request's worker thread is still computing (threads of
+    the pool are not daemons, so Python would wait for them), end the process now — SIGTERM must
+    stop the server within :data:`GRACE_S` seconds, whatever a request is doing."""
+    main = threading.main_thread()
+    if any(th is not main and th.is_alive() and not th.daemon for th in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _password(from_stdin: bool, lang: str) -> str:
@@ -84,8 +146,11 @@ def users_add(
 ) -> None:
     """Add a dashboard user (the password is prompted, or read with --password-stdin)."""
     from eigyo.app import add_user
+    from eigyo.app._users import check_scope_values
 
     lang = lang_of(lang)
+    with open_workspace(workspace) as ws:  # a scope the data does not hold: refused at once
+        check_scope_values(ws, rep_id, team)
     password = _password(password_stdin, lang)
     with open_workspace(workspace) as ws:
         user = add_user(ws, username, password, role, rep_id=rep_id, team=team, replace=replace)

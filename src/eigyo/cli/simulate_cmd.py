@@ -34,8 +34,10 @@ from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
 from eigyo.simulate import (
     OUTCOMES,
+    STRUCTURES,
     NotEnoughToSimulate,
     Options,
+    check_limits,
     compare,
     default_window,
     parse_headcount,
@@ -85,6 +87,7 @@ def simulate_cmd(
     try:
         p = parse_period(backtest, ws.settings.fiscal_year_start_month) if backtest else None
         opts = Options(structure, parse_headcount(headcount), horizon, seed, replications, p)
+        check_limits(opts, len(STRUCTURES) if all_structures else 1)  # before any work
         missing = unavailable(
             ws, ["simulate", "simulate.cost_per_won_deal", "simulate.lead_response_minutes"]
         )

@@ -10,10 +10,27 @@ backtest, the actual figures of the period.
 
 from eigyo.simulate._assign import SIM_ROLES, Assignment, Economics, assign, role_values
 from eigyo.simulate._calibrate import Calibration, NotEnoughToSimulate, RepProfile, calibrate
-from eigyo.simulate._plan import STRUCTURES, Plan, build_plan, default_headcount, parse_headcount
-from eigyo.simulate._run import OUTCOMES, Options, compare, default_window, replicate, simulate
+from eigyo.simulate._plan import (
+    LIMITS,
+    STRUCTURES,
+    Plan,
+    SimLimits,
+    build_plan,
+    default_headcount,
+    parse_headcount,
+)
+from eigyo.simulate._run import (
+    OUTCOMES,
+    Options,
+    check_limits,
+    compare,
+    default_window,
+    replicate,
+    simulate,
+)
 
 __all__ = [
+    "LIMITS",
     "OUTCOMES",
     "SIM_ROLES",
     "STRUCTURES",
@@ -24,9 +41,11 @@ __all__ = [
     "Options",
     "Plan",
     "RepProfile",
+    "SimLimits",
     "assign",
     "build_plan",
     "calibrate",
+    "check_limits",
     "compare",
     "default_headcount",
     "default_window",

@@ -54,6 +54,39 @@ POD_HANDOFF_FACTOR = 0.5
 NEW_BUSINESS = ("sdr", "closer", "generalist")
 
 
+@dataclass(frozen=True)
+class SimLimits:
+    """What one simulation may ask for (docs/security.md, "Limits of work").
+
+    Why: the model's cost grows with seats × simulated days × replications, and a request can
+    choose all three; ``sdr=100000,closer=100000`` once took a server past 15 GB. Each limit is
+    checked before anything is calibrated or run, so a refusal costs nothing. The defaults leave
+    room for a large sales organization (500 requested seats) and a five-year horizon.
+    """
+
+    #: Seats a ``--headcount`` may ask for, all roles together.
+    max_seats: int = 500
+    #: Months simulated (``--horizon``).
+    max_horizon_months: int = 60
+    #: Replications behind each interval (``--replications``).
+    max_replications: int = 100
+    #: Replications × horizon months of one call (``--compare`` counts every structure).
+    max_replication_months: int = 1200
+    #: Largest ``--seed`` (numpy's seed sequences take any non-negative integer; 2**63 is plenty).
+    max_seed: int = 2**63 - 1
+
+
+#: The limits in force (one place: docs/security.md lists these defaults).
+LIMITS = SimLimits()
+
+
+def check_headcount_size(hc: dict[str, int], limits: SimLimits = LIMITS) -> None:
+    """Refuse a requested headcount over :attr:`SimLimits.max_seats` (before any work)."""
+    total = sum(hc.values())
+    if total > limits.max_seats:
+        raise InputError(key="simulate.limits.seats", n=total, max=limits.max_seats)
+
+
 @dataclass
 class Seat:
     profile: RepProfile
@@ -96,12 +129,13 @@ def parse_headcount(text: str | None) -> dict[str, int]:
             continue
         name, _, num = part.partition("=")
         role = ROLE_ALIASES.get(name.strip().lower())
-        if role is None or not num.strip().isdigit():
+        if role is None or not num.strip().isdecimal():
             raise InputError(
                 f"--headcount {part.strip()!r} must be ROLE=N with ROLE one of "
                 f"{', '.join(sorted(ROLE_ALIASES))}, e.g. sdr=3,closer=6,am=2."
             )
-        out[role] = out.get(role, 0) + int(num)
+        out[role] = out.get(role, 0) + int(num.strip()[:20])  # 20 digits: over any limit
+        check_headcount_size(out)
     return out
 
 

@@ -8,7 +8,7 @@ same seed gives the same document, and replications are independent. Intervals a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -23,12 +23,15 @@ from eigyo.simulate._calibrate import Calibration, NotEnoughToSimulate, calibrat
 from eigyo.simulate._model import Model, Tally
 from eigyo.simulate._plan import (
     HIRE_RAMP,
+    LIMITS,
     MOVED_RAMP,
     POD_HANDOFF_FACTOR,
     RAMP_DAYS,
     STRUCTURES,
     Plan,
+    SimLimits,
     build_plan,
+    check_headcount_size,
 )
 from eigyo.workspace import Workspace
 
@@ -141,6 +144,25 @@ def _assumptions(cal: Calibration, plan: Plan) -> dict[str, Any]:
     }
 
 
+def check_limits(opts: Options, structures: int = 1, limits: SimLimits = LIMITS) -> None:
+    """Refuse options over :class:`~eigyo.simulate._plan.SimLimits` before any work is done
+    (the dashboard and the CLI both come here first; ``structures``: how many are simulated)."""
+    if not 1 <= opts.horizon_months <= limits.max_horizon_months:
+        raise InputError(
+            key="simulate.limits.horizon", n=opts.horizon_months, max=limits.max_horizon_months
+        )
+    if not 2 <= opts.replications <= limits.max_replications:
+        raise InputError(
+            key="simulate.limits.replications", n=opts.replications, max=limits.max_replications
+        )
+    work = opts.replications * opts.horizon_months * structures
+    if work > limits.max_replication_months:
+        raise InputError(key="simulate.limits.work", n=work, max=limits.max_replication_months)
+    if not 0 <= opts.seed <= limits.max_seed:
+        raise InputError(key="simulate.limits.seed", n=opts.seed, max=limits.max_seed)
+    check_headcount_size(opts.headcount or {}, limits)
+
+
 def simulate(
     ws: Workspace, opts: Options, tick: Tick | None = None, cal: Calibration | None = None
 ) -> dict[str, Any]:
@@ -154,9 +176,10 @@ def simulate(
         )
     if opts.backtest is not None and opts.structure != "current":
         raise InputError("--backtest works with --structure current only.")
-    if opts.replications < 2 or opts.horizon_months < 1:
-        raise InputError("--replications must be at least 2 and --horizon at least 1 month.")
+    check_limits(opts)
     if opts.backtest is not None:
+        months = round(opts.backtest.days / DAYS_PER_MONTH)
+        check_limits(replace(opts, horizon_months=max(months, 1)))
         cal = calibrate(ws, opts.backtest, start=opts.backtest.start)
         horizon_days = float(opts.backtest.days)
     else:
@@ -196,6 +219,7 @@ def simulate(
 
 def compare(ws: Workspace, opts: Options, tick: Tick | None = None) -> dict[str, Any]:
     """Every structure (default headcounts) against the current one, same seed and horizon."""
+    check_limits(opts, len(STRUCTURES))
     cal = calibrate(ws, default_window(ws))
     docs = [
         simulate(ws, Options(s, None, opts.horizon_months, opts.seed, opts.replications), tick, cal)
