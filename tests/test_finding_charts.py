@@ -1,9 +1,9 @@
 """A finding and the chart it links to show the same numbers (issue 16: one sample per number).
 
-The small demo company is generated and imported once for the module (as ``eigyo demo`` does),
-with one addition that real CRMs have and the demo lacks: the SDR logs a meeting on the day it
-hands a deal over. The hand-off check counts only the *owner's* meeting or demo; a chart that
-counted any rep's meeting would draw those SDR meetings and disagree with the finding beside it.
+The session's demo company (``demo_company``), copied once for the module, with one addition
+that real CRMs have and the demo lacks: the SDR logs a meeting on the day it hands a deal over.
+The hand-off check counts only the *owner's* meeting or demo; a chart that counted any rep's
+meeting would draw those SDR meetings and disagree with the finding beside it.
 
 For every warn/error finding that names a chart, the finding's headline number — its group's
 ``value`` — must be one of the numbers in that chart's data (the figure JSON the report embeds:
@@ -27,7 +27,8 @@ from eigyo.diagnose.checks import load_checks
 from eigyo.diagnose.model import STEPS
 from eigyo.report._figures import Chart, Ctx
 from eigyo.report._sections import STEP_CHARTS
-from eigyo.workspace import Workspace, init
+from eigyo.workspace import Workspace, open_workspace
+from tests.conftest import Demo
 
 PERIOD = "FY2025"
 #: Evidence values are rounded to 4 decimals; chart data carries the unrounded number.
@@ -44,15 +45,11 @@ FROM opportunities WHERE sdr_rep_id IS NOT NULL
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Period]]:
-    """The small demo company imported through the normal importer, plus SDR meetings."""
-    from eigyo.demo import generate
-    from eigyo.ingest import import_path
-
-    out = tmp_path_factory.mktemp("finding-charts")
-    gen = generate(out / "data", scale="small", seed=0)
-    ws = init(out / "workspace", name=gen.company)
-    import_path(ws, gen.out_dir)
+def demo(
+    demo_company: Demo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Workspace, Period]]:
+    """A copy of the session's demo company, plus the SDRs' meetings on hand-off day."""
+    ws = open_workspace(demo_company.copy(tmp_path_factory.mktemp("finding-charts") / "ws"))
     ws.raw.execute(SDR_MEETINGS)
     yield ws, parse_period(PERIOD, ws.settings.fiscal_year_start_month)
     ws.close()
@@ -61,7 +58,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, 
 @pytest.fixture(scope="module")
 def findings(demo: tuple[Workspace, Period]) -> list[Finding]:
     ws, period = demo
-    return diagnose(ws, period)
+    found: list[Finding] = diagnose(ws, period)
+    return found
 
 
 @pytest.fixture(scope="module")
