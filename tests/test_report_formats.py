@@ -224,7 +224,9 @@ def test_pdf_page_one_is_the_summary(files: dict[str, Path], lang: str) -> None:
     for f in FINDINGS[:2]:  # the serious ones, with their ¥ impact
         assert f.title[lang] in first
     assert "¥12,300,000" in first and FINDINGS[2].title[lang] not in first
-    for value in ("¥3,500,000", "¥5,000,000", "50.0%", "25.0%", "+16.7%", "-5.0pt"):
+    # KPI tiles are headlines: amounts from a million in 万 / M (the Excel sheet keeps them exact)
+    amounts = ("¥350万", "¥500万") if lang == "ja" else ("¥3.5M", "¥5M")
+    for value in (*amounts, "50.0%", "25.0%", "+16.7%", "-5.0pt"):
         assert value in first
     assert FINDINGS[0].cause[lang] in text
 
@@ -256,7 +258,8 @@ def test_pptx_has_a_kpi_slide_and_one_slide_per_top_finding(
     slides = list(prs.slides)
     assert len(slides) == 1 + 2  # the KPI summary, then the warn and error findings
     kpi = _slide_texts(slides[0])
-    for value in ("¥3,500,000", "50.0%", "¥5,000,000", KPIS[0].label[lang]):
+    amounts = ("¥350万", "¥500万") if lang == "ja" else ("¥3.5M", "¥5M")  # headline amounts
+    for value in (*amounts, "50.0%", KPIS[0].label[lang]):
         assert value in kpi
     first = _slide_texts(slides[1])
     assert FINDINGS[0].title[lang] in first and "¥12,300,000" in first
