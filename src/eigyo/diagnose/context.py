@@ -11,7 +11,6 @@ import ibis.expr.types as ir
 
 from eigyo.analysis import deals
 from eigyo.analysis.alignment import leads
-from eigyo.analysis.common import in_period
 from eigyo.analysis.enablement import onboarding as people
 from eigyo.analysis.enablement import training
 from eigyo.analysis.process import handoff, stages
@@ -73,13 +72,14 @@ class Context:
 
     @cached_property
     def _won(self) -> dict[str, float]:
-        o = self.ws.table("opportunities")
-        closed = o.filter(o.status.isin(["won", "lost"]) & in_period(o.closed_at, self.period))
+        """Deals closed in the period, won, and the amount won — counted on the
+        ``closed_deals`` sample the win-rate checks test, not on a second "closed in P"."""
+        closed = self.sample("closed_deals")
         row = (
             closed.aggregate(
                 n=closed.count(),
-                won=(closed.status == "won").cast("int64").sum(),
-                won_amount=(closed.amount * (closed.status == "won").cast("float64")).sum(),
+                won=closed.won.sum(),
+                won_amount=(closed.amount * closed.won.cast("float64")).sum(),
             )
             .to_pyarrow()
             .to_pylist()[0]
