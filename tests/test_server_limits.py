@@ -455,8 +455,19 @@ def test_serve_stops_on_sigterm(ws_path: Path) -> None:
                 time.sleep(0.2)
         else:
             pytest.fail("the server did not start")
+        # a request in flight that never ends: its body announced but not sent
+        stuck = socket.create_connection(("127.0.0.1", port), timeout=5)
+        head = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+        form = "Content-Type: application/x-www-form-urlencoded\r\n\r\nusername="
+        stuck.sendall((head + form).encode())
+        time.sleep(0.5)
+        t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) is not None
+        try:
+            proc.wait(timeout=30)
+        finally:
+            stuck.close()
+        assert time.monotonic() - t0 < 20  # the grace period (10 s), not the request, decides
     finally:
         if proc.poll() is None:
             proc.kill()

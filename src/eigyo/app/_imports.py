@@ -83,9 +83,11 @@ def _run(st: AppState, job: Job, folder: Path, strict: bool, lang: str) -> None:
             rep = import_path(ws, target, strict=strict, progress=tick, lang=lang)
         job.report = rep.to_json()
     except EigyoError as e:
-        job.error = e.localized(lang)
-    except Exception as e:  # the page must always end; the message names the failure
-        job.error = f"{type(e).__name__}: {e}"
+        job.error = e.localized(lang).replace(f"{folder}/", "").replace(str(folder), "")
+    except Exception as e:  # the page must always end; the message names the failure, never
+        # the server's temporary folder (issue 19)
+        text = f"{type(e).__name__}: {e}".replace(f"{folder}/", "").replace(str(folder), "")
+        job.error = text
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         job.finished = True
