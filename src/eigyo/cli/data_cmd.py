@@ -11,12 +11,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from eigyo.analysis.availability import check, not_enough, unavailable
-from eigyo.analysis.data import clv, customers, icp, segments, winprob
-from eigyo.analysis.data import forecast as forecast_mod
+from eigyo.analysis.data import clv, segments
+from eigyo.analysis.data.document import (
+    customers_document,
+    forecast_document,
+    icp_document,
+    ltv_document,
+    segments_document,
+    winprob_document,
+)
+from eigyo.analysis.document import StepDocument
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, money, number, percent
-from eigyo.base.periods import parse_period
 from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
@@ -29,51 +35,26 @@ from eigyo.cli._app import (
     lang_of,
     parse_day,
 )
-from eigyo.cli._unavailable import say_not_available, sections_json
+from eigyo.cli._unavailable import say_not_available
 from eigyo.i18n import t
 from eigyo.workspace import Workspace, open_workspace
 
 
-def _run(workspace: Path, fn: Callable[[Workspace], dict[str, Any]]) -> dict[str, Any]:
-    """Open the workspace read-only, compute, close: the commands never hold it open."""
-    ws = open_workspace(workspace, read_only=True)
-    try:
-        return fn(ws)
-    finally:
-        ws.close()
-
-
-#: Analyses whose results hold no amount (so no ``currency`` key either).
-NO_AMOUNTS = frozenset({"icp"})
-
-
 def _run_or_say(
-    workspace: Path,
-    name: str,
-    fmt: str,
-    lang: str,
-    fn: Callable[[Workspace], dict[str, Any]],
-    **context: Any,
+    workspace: Path, fmt: str, lang: str, build: Callable[[Workspace], StepDocument]
 ) -> dict[str, Any] | None:
-    """:func:`_run` when the analysis ``name`` has its data; else say "not available: needs X"
-    (one line or one JSON document, exit 0) and return None.
-
-    A result whose ``status`` is ``not_enough_data`` gains the same ``not_available`` entry,
-    so a JSON reader tests one key in every command. A result with amounts (any analysis not in
-    :data:`NO_AMOUNTS`) gains ``currency``, the unit of its amounts and of keys named ``*_jpy``."""
+    """Open the workspace read-only, build the step document (:mod:`eigyo.analysis.data.
+    document`), close: the commands never hold it open. The document as JSON-ready data, or
+    None after saying "not available: needs X" (one line or one JSON document, exit 0)."""
     ws = open_workspace(workspace, read_only=True)
     try:
-        if na := check(ws, name):
-            say_not_available(na, fmt, lang, **context)
-            return None
-        doc = fn(ws)
-        if name not in NO_AMOUNTS:
-            doc.setdefault("currency", ws.settings.currency)
+        doc = build(ws)
     finally:
         ws.close()
-    if doc.get("status") == "not_enough_data":
-        doc["not_available"] = not_enough(name, None).to_json(lang)
-    return doc
+    if doc.not_available is not None:
+        say_not_available(doc.not_available, fmt, lang, **doc.context)
+        return None
+    return doc.to_json(lang)
 
 
 def table(title: str, heads: list[str], rows: list[list[str]]) -> None:
@@ -106,17 +87,9 @@ def ltv_cmd(
     if unit not in clv.UNIT_DAYS:
         raise typer.BadParameter(f"must be week or day; got {unit!r}", param_hint="--unit")
     day = parse_day(until, "--until")
-    ctx = {"until": day.isoformat(), "unit": unit}
-    try:
-        doc = _run_or_say(
-            workspace, "ltv", fmt, lang,
-            lambda ws: clv.ltv_report(ws, day, unit, months, rate, top), **ctx,
-        )  # fmt: skip
-    except clv.NotEnoughOrders as e:
-        detail = t("analysis_na.detail.ltv", lang, customers=e.customers, repeaters=e.repeaters,
-                   min_customers=clv.MIN_CUSTOMERS, min_repeaters=clv.MIN_REPEATERS)  # fmt: skip
-        say_not_available(not_enough("ltv", detail), fmt, lang, **ctx)
-        return
+    doc = _run_or_say(
+        workspace, fmt, lang, lambda ws: ltv_document(ws, day, unit, months, rate, top, lang)
+    )
     if doc is None:
         return
     if fmt == "json":
@@ -175,12 +148,7 @@ def segments_cmd(
     lang = lang_of(lang)
     dims = tuple(by) if by else segments.DIMENSIONS
 
-    def go(ws: Workspace) -> dict[str, Any]:
-        return segments.segments(
-            ws, parse_period(period, ws.settings.fiscal_year_start_month), dims
-        )
-
-    doc = _run_or_say(workspace, "segments", fmt, lang, go, period=period)
+    doc = _run_or_say(workspace, fmt, lang, lambda ws: segments_document(ws, period, dims, lang))
     if doc is None:
         return
     if fmt == "json":
@@ -219,14 +187,7 @@ def winprob_cmd(
     lang = lang_of(lang)
     day = parse_day(as_of, "--as-of")
 
-    def go(ws: Workspace) -> dict[str, Any]:
-        snaps = winprob.Snapshots(ws)
-        doc = winprob.score_open(ws, day, snaps)
-        if backtest:
-            doc["backtest"] = winprob.backtest(ws, snaps=snaps)
-        return doc
-
-    doc = _run_or_say(workspace, "winprob", fmt, lang, go, as_of=day.isoformat())
+    doc = _run_or_say(workspace, fmt, lang, lambda ws: winprob_document(ws, day, backtest, lang))
     if doc is None:
         return
     if fmt == "json":
@@ -304,20 +265,9 @@ def forecast_cmd(
     lang = lang_of(lang)
     day = parse_day(as_of, "--as-of")
 
-    def go(ws: Workspace) -> dict[str, Any]:
-        snaps = winprob.Snapshots(ws)
-        p = parse_period(period, ws.settings.fiscal_year_start_month)
-        doc = forecast_mod.forecast(ws, p, day, snaps)
-        if backtest:
-            doc["backtest"] = forecast_mod.backtest(ws, snaps)
-        missing = unavailable(ws, ["forecast.quota"])
-        if missing:  # no quota: coverage unknown, not 0
-            doc.update(quota=None, coverage=None, coverage_of_remaining=None)
-            doc.update(sections_json(missing, lang))
-        return doc
-
-    ctx = {"period": period, "as_of": day.isoformat()}
-    doc = _run_or_say(workspace, "forecast", fmt, lang, go, **ctx)
+    doc = _run_or_say(
+        workspace, fmt, lang, lambda ws: forecast_document(ws, period, day, backtest, lang)
+    )
     if doc is None:
         return
     if fmt == "json":
@@ -372,11 +322,9 @@ def icp_cmd(
     """ICP fit score validated on a later window, its drivers, and ROAD coverage classes."""
     check_format(fmt)
     lang = lang_of(lang)
-    doc = _run_or_say(workspace, "icp", fmt, lang, lambda ws: icp.icp_report(ws, top))
+    doc = _run_or_say(workspace, fmt, lang, lambda ws: icp_document(ws, top, lang))
     if doc is None:
         return
-    for r in doc["road"]:
-        r["coverage"] = t(f"data.road_coverage.{r['class']}", lang)
     if fmt == "json":
         emit_json(doc)
         return
@@ -439,10 +387,7 @@ def customers_cmd(
     check_format(fmt)
     lang = lang_of(lang)
     day = parse_day(until, "--until")
-    doc = _run_or_say(
-        workspace, "customers", fmt, lang,
-        lambda ws: customers.segment_customers(ws, day, lang), until=day.isoformat(),
-    )  # fmt: skip
+    doc = _run_or_say(workspace, fmt, lang, lambda ws: customers_document(ws, day, lang))
     if doc is None:
         return
     if fmt == "json":
