@@ -18,6 +18,12 @@ What it does, all on 127.0.0.1 and bounded in time:
    seed, with ``--think`` seconds (mean, exponential) between clicks.
 7. **Saturation**: the same with no think time, so all users have a request in flight always.
 
+``--flood N`` (issue 19) replaces steps 5–7: every scope's pages are first computed one after
+another (retrying on 503, as a browser's reload would), then for ``--seconds`` one rep keeps
+``N`` heavy requests in flight (``/api/process``, computed anew each time) while the other users
+click as in step 6; it reports the others' latency (target: p95 < 1 s) and how the flooder was
+answered (mostly 503 "busy" once over the per-user limit).
+
 It prints a markdown section (for ``bench/RESULTS.md``): per page, requests, p50/p95/p99 latency
 and errors, cold and warm apart. ``--profile`` also profiles one cold and one warm overview in
 process (cProfile) and prints the top functions. Timings depend on the machine and on what else
@@ -233,6 +239,80 @@ def warm_phase(clients: list[httpx.Client], seconds: float, seed: int, think: fl
     return rec
 
 
+def prime(clients: list[httpx.Client]) -> float:
+    """Every scope's overview and step pages computed once, one after another (a 503 "busy" is
+    retried after a second, as a person would reload), so the flood phase starts warm."""
+    t0 = time.perf_counter()
+    for client in clients:
+        for url in ["/", *(f"/steps/{s}" for s in STEPS)]:
+            while client.get(url).status_code == 503:
+                time.sleep(1)
+    return time.perf_counter() - t0
+
+
+FLOOD_URL = "/api/process"
+FLOOD_PAGE = "flooder: api process"
+
+
+def flood_phase(
+    clients: list[httpx.Client], flooder: httpx.Client, n: int, seconds: float, seed: int,
+    think: float,
+) -> tuple[Recorder, Recorder]:  # fmt: skip
+    """``n`` threads of one user sending heavy requests back to back while the others click."""
+    flood = Recorder()
+    deadline = time.monotonic() + seconds
+
+    def hammer() -> None:
+        while time.monotonic() < deadline:
+            flood.get(flooder, FLOOD_PAGE, FLOOD_URL)
+
+    others = Recorder()
+
+    def loop(i: int, client: httpx.Client) -> None:
+        rng = random.Random(seed * 1000 + i)
+        names = list(PAGES)
+        while time.monotonic() < deadline:
+            page = rng.choice(names)
+            others.get(client, page, PAGES[page])
+            if think:
+                time.sleep(min(rng.expovariate(1 / think), max(0.0, deadline - time.monotonic())))
+
+    jobs: list[Any] = [hammer for _ in range(n)]
+    jobs += [lambda i=i, c=c: loop(i, c) for i, c in enumerate(clients)]
+    run_threads(jobs)
+    return others, flood
+
+
+def flood_report(
+    users: list[BenchUser], others: Recorder, flood: Recorder, n: int, seconds: float,
+    think: float, primed_s: float, argv: list[str],
+) -> str:  # fmt: skip
+    ms = [s.seconds * 1000 for s in others.samples]
+    p95 = pct(ms, 95) if ms else float("nan")
+    errors = sum(s.status != 200 for s in others.samples)
+    verdict = "meets" if p95 < 1000 and not errors else "misses"
+    codes: dict[int, int] = defaultdict(int)
+    for s in flood.samples:
+        codes[s.status] += 1
+    answered = ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
+    head = [
+        f"## One user flooding heavy requests, {len(users) - 1} others clicking (issue 19)",
+        "",
+        f"`.venv/bin/python bench/dashboard_load.py {' '.join(argv)}`".replace(" `", "`"),
+        f"on {datetime.now():%Y-%m-%d %H:%M}, {platform.machine()}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} cores shared by the server, the client "
+        f"threads and other jobs. Every scope's pages were computed first ({primed_s:.0f} s, "
+        f"one after another). Then for {seconds:.0f} s one rep kept {n} requests to "
+        f"`{FLOOD_URL}` in flight (each a new process-map computation) while the "
+        f"{len(users) - 1} others clicked through the pages with {think:g} s mean think time.",
+        "",
+        f"**Others' p95 over all pages: {p95:.0f} ms, {errors} errors — {verdict} the 1 s "
+        f"target.** The flooder's {len(flood.samples)} requests were answered {answered}.",
+        "",
+    ]
+    return "\n".join([*head, *table(others, list(PAGES)), "", *table(flood, [FLOOD_PAGE])])
+
+
 def run_threads(jobs: list[Any]) -> None:
     threads = [threading.Thread(target=j, daemon=True) for j in jobs]
     for t in threads:
@@ -365,6 +445,9 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=CACHE, help="where the workspace is kept")
     ap.add_argument("--profile", action="store_true", help="also profile one overview")
+    ap.add_argument(
+        "--flood", type=int, default=0, help="one user's heavy requests in flight (issue 19)"
+    )
     args = ap.parse_args(argv)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the server is stopped too
@@ -380,6 +463,17 @@ def main(argv: list[str]) -> None:
         for u in users:
             clients.append(login(base, u))
         log(f"{len(clients)} users signed in ({time.perf_counter() - t0:.1f} s)")
+        if args.flood:
+            primed_s = prime(clients)
+            log(f"every scope computed in {primed_s:.0f} s")
+            flooder = login(base, next(u for u in reversed(users) if u.role == "rep"))
+            others, flood = flood_phase(
+                clients[:-1], flooder, args.flood, args.seconds, args.seed, args.think
+            )
+            log(f"flood phase done: {len(others.samples)} + {len(flood.samples)} requests")
+            print(flood_report(users, others, flood, args.flood, args.seconds, args.think,
+                               primed_s, argv))  # fmt: skip
+            return
         cold = cold_phase(clients)
         log(f"cold phase done in {cold[2]:.0f} s")
         warm = warm_phase(clients, args.seconds, args.seed, args.think)

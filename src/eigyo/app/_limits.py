@@ -259,11 +259,9 @@ class LoginThrottle:
     def check(self, username: str, address: str) -> None:
         """Raise :class:`LockedOut` while the account or the address is locked."""
         now = self._clock()
-        with self._lock:
-            left = max(
-                self._record(f"u:{username.lower()}").locked_until - now,
-                self._record(f"a:{address}").locked_until - now,
-            )
+        with self._lock:  # .get: a mere attempt must not push real records out of the table
+            recs = [self._records.get(f"u:{username.lower()}"), self._records.get(f"a:{address}")]
+            left = max((r.locked_until - now for r in recs if r is not None), default=0.0)
         if left > 0:
             self._log(username, address, "locked")
             raise LockedOut(left)
