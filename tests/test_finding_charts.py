@@ -148,6 +148,20 @@ def test_every_tested_group_is_in_the_chart(
     assert not problems, "\n".join(problems)
 
 
+def test_intervention_chart_carries_the_did_estimate(
+    findings: list[Finding], charts: dict[str, Chart]
+) -> None:
+    """The intervention check's estimate (difference in differences of median response) is on
+    its chart, whatever the verdict (the demo's intervention worked: an "info" finding)."""
+    found = [f for f in findings if f.check == "intervention_effect" and "estimate" in f.evidence]
+    assert found
+    figure = charts["intervention"].figure
+    assert figure is not None
+    numbers = list(_numbers(json.loads(figure)["data"]))
+    for f in found:
+        assert _shows(numbers, float(f.evidence["estimate"])), f.evidence
+
+
 def test_dashboard_step_pages_show_the_findings_of_diagnose(
     demo: tuple[Workspace, Period], findings: list[Finding]
 ) -> None:

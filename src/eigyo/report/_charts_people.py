@@ -15,6 +15,7 @@ from eigyo.analysis.enablement import chart_data as enablement_charts
 from eigyo.analysis.enablement import figures as figures_people
 from eigyo.analysis.enablement import training as enablement_skills
 from eigyo.analysis.monitor import chart_data as monitor_charts
+from eigyo.analysis.monitor.interventions import Intervention
 from eigyo.analysis.organization import chart_data as organization_charts
 from eigyo.analysis.organization import time_use
 from eigyo.report._figures import (
@@ -273,10 +274,45 @@ def intervention(ctx: Ctx) -> Chart:
                         "<extra>%{fullData.name}</extra>",
                     )
                 )
+        _window_medians(ctx, fig, iv)
         shade_period(fig, ctx.period)
         label = ctx.tr("report.chart.intervention.start", name=ctx.label(iv.name))
         vertical_marker(fig, iv.started_at, label)
     return chart(ctx, "intervention", "report.chart.intervention.title", fig)
+
+
+def _window_medians(ctx: Ctx, fig: go.Figure, iv: Intervention) -> None:
+    """Dotted segments at the median response of the scope and the rest before and after the
+    start, over the windows the intervention check compares, with its difference-in-differences
+    estimate in the hover: the finding's number on its chart."""
+    df = monitor_charts.window_medians(ctx.ws, iv, ctx.period)
+    if not iv.scope or df.height != 4 or df.get_column("median_minutes").null_count():
+        return
+    med = {(r["treated"], r["post"]): (r["median_minutes"], r["leads"]) for r in df.to_dicts()}
+    est = (med[True, True][0] - med[True, False][0]) - (med[False, True][0] - med[False, False][0])
+    bounds = df.row(0, named=True)
+    window, did = (
+        ctx.tr("report.chart.intervention.window"),
+        ctx.tr("report.chart.intervention.did"),
+    )
+    for (treated, post), (value, n) in med.items():
+        x = (
+            [bounds["start"], bounds["post_end"]]
+            if post
+            else [bounds["pre_start"], bounds["start"]]
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[value, value],
+                customdata=[[est, n]] * 2,
+                mode="lines",
+                line={"color": ALERT if treated else "#7b8794", "dash": "dot", "width": 3},
+                showlegend=False,
+                hovertemplate=f"{window} %{{y:.1f}} (n=%{{customdata[1]}})<br>{did} "
+                "%{customdata[0]:+.1f}<extra></extra>",
+            )
+        )
 
 
 def _untitled(fig: go.Figure) -> go.Figure:

@@ -2,7 +2,9 @@
 
 The intervention and the reps it touched come from
 :func:`~eigyo.analysis.monitor.interventions.interventions`, the list the ``intervention_effect``
-check reads, so the chart's "scope" is the check's treated group.
+check reads, so the chart's "scope" is the check's treated group; the window medians come from
+:func:`~eigyo.analysis.monitor.interventions.lead_sample`, the leads its difference in
+differences is computed on, so the chart carries the finding's estimate.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import ibis
 import polars as pl
 
 from eigyo.analysis.common import minutes_between
-from eigyo.analysis.monitor.interventions import Intervention, interventions
+from eigyo.analysis.monitor.interventions import Intervention, interventions, lead_sample, windows
 from eigyo.analysis.verdicts import frame
 from eigyo.base.periods import Period
 from eigyo.workspace import Workspace
@@ -38,3 +40,20 @@ def response_by_scope(ws: Workspace, iv: Intervention) -> pl.DataFrame:
     g = lead.group_by(month=lead.created_at.truncate("M").cast("date"), in_scope=lead.in_scope)
     g = g.agg(leads=lead.count(), median_minutes=lead.minutes.median())
     return frame(g.order_by(["in_scope", "month"]))
+
+
+def window_medians(ws: Workspace, iv: Intervention, period: Period) -> pl.DataFrame:
+    """Median response minutes of the answered leads in the DiD's four cells — ``treated`` ×
+    ``post`` — with the windows' bounds (``pre_start``, ``start``, ``post_end``); empty when the
+    period ends before the intervention starts. The intervention check's estimate is
+    (treated post − treated pre) − (control post − control pre) of these medians."""
+    sample = lead_sample(ws, iv, period)
+    w = windows(iv, period)
+    if sample is None or w is None:
+        return pl.DataFrame()
+    s = sample.filter(sample.minutes.notnull())
+    g = s.group_by(["treated", "post"]).agg(leads=s.count(), median_minutes=s.minutes.median())
+    pre_start, start, post_end = w
+    return frame(g.order_by(["treated", "post"])).with_columns(
+        pre_start=pl.lit(pre_start), start=pl.lit(start), post_end=pl.lit(post_end)
+    )

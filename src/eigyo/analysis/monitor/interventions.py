@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 
 from eigyo.analysis.common import minutes_between
@@ -51,15 +52,14 @@ def windows(iv: Intervention, period: Period) -> tuple[datetime, datetime, datet
     return iv.started_at - (post_end - iv.started_at), iv.started_at, post_end
 
 
-def lead_cells(ws: Workspace, iv: Intervention, period: Period) -> dict[str, dict[str, np.ndarray]]:
-    """Per metric, the four DiD cells of lead-level values (MQL leads by creation time):
-    ``lead_response_minutes`` (answered leads) and ``lead_response_sla_rate`` (0/1)."""
+def lead_sample(ws: Workspace, iv: Intervention, period: Period) -> ir.Table | None:
+    """MQL leads created in the intervention's windows (None when the period ends before it
+    starts): ``treated`` (owned by a treated rep), ``post`` (created after the start),
+    response ``minutes`` (null when unanswered) and ``ok`` (answered within the SLA, 0/1).
+    The DiD cells and the intervention chart's window medians both read it."""
     w = windows(iv, period)
-    empty = {
-        k: np.array([]) for k in ("treated_pre", "treated_post", "control_pre", "control_post")
-    }
     if w is None:
-        return {"lead_response_minutes": empty, "lead_response_sla_rate": dict(empty)}
+        return None
     pre_start, start, post_end = w
     lead = ws.table("leads")
     lead = lead.filter(
@@ -69,12 +69,24 @@ def lead_cells(ws: Workspace, iv: Intervention, period: Period) -> dict[str, dic
     )
     mins = minutes_between(lead.mql_at, lead.first_response_at)
     sla = ws.settings.lead_sla_minutes
-    t = lead.select(
+    return lead.select(
         treated=lead.owner_rep_id.isin(list(iv.treated_reps) or [""]),
         post=lead.created_at >= ibis.timestamp(start),
         minutes=mins,
         ok=(mins.notnull() & (mins <= sla)).cast("float64"),
-    ).to_pyarrow()
+    )
+
+
+def lead_cells(ws: Workspace, iv: Intervention, period: Period) -> dict[str, dict[str, np.ndarray]]:
+    """Per metric, the four DiD cells of lead-level values (MQL leads by creation time):
+    ``lead_response_minutes`` (answered leads) and ``lead_response_sla_rate`` (0/1)."""
+    sample = lead_sample(ws, iv, period)
+    empty = {
+        k: np.array([]) for k in ("treated_pre", "treated_post", "control_pre", "control_post")
+    }
+    if sample is None:
+        return {"lead_response_minutes": empty, "lead_response_sla_rate": dict(empty)}
+    t = sample.to_pyarrow()
     treated = t["treated"].to_numpy(zero_copy_only=False).astype(bool)
     post = t["post"].to_numpy(zero_copy_only=False).astype(bool)
     minutes = t["minutes"].to_numpy(zero_copy_only=False).astype(float)
