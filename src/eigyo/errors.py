@@ -7,7 +7,8 @@ so logs, tests and callers that only read the message keep working.
 
 from __future__ import annotations
 
-from eigyo.i18n import t
+from eigyo.i18n import Lang, UnknownLanguage, t
+from eigyo.i18n import check_lang as _check_lang
 
 
 class EigyoError(Exception):
@@ -57,3 +58,12 @@ class DeclarationError(EigyoError, ValueError):
 
     def localized(self, lang: str) -> str:
         return self._text(lang)
+
+
+def check_lang(lang: str) -> Lang:
+    """``lang`` when it is ja or en, else an :class:`InputError` (which the CLI and the report
+    turn into one sentence). :mod:`eigyo.i18n` cannot raise it itself: it is the lowest layer."""
+    try:
+        return _check_lang(lang)
+    except UnknownLanguage as e:
+        raise InputError(str(e)) from None

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from eigyo.base.periods import Period, parse_period
-from eigyo.i18n import UnknownLanguage, check_lang
+from eigyo.errors import InputError, check_lang
 from eigyo.workspace import Workspace, open_workspace
 
 app = typer.Typer(
@@ -60,7 +60,7 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
 def lang_of(lang: str) -> str:
     try:
         return check_lang(lang)
-    except UnknownLanguage as e:
+    except InputError as e:
         raise typer.BadParameter(str(e), param_hint="--lang") from None
 
 

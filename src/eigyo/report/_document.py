@@ -22,8 +22,8 @@ import polars as pl
 from eigyo import __version__
 from eigyo.base.periods import Period
 from eigyo.diagnose.model import STEPS
-from eigyo.errors import EigyoError
-from eigyo.i18n import check_lang, t
+from eigyo.errors import EigyoError, check_lang
+from eigyo.i18n import t
 from eigyo.metrics import MetricValue, compute
 from eigyo.report import _charts_sales as sales
 from eigyo.report._deal_lists import open_deals

@@ -24,7 +24,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from eigyo.base.currency import DEFAULT_CURRENCY, currency
 from eigyo.base.formatting import evidence_items, scope_text, target_met
-from eigyo.i18n import check_lang, t
+from eigyo.errors import check_lang
+from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, MetricValue
 from eigyo.report._deal_lists import COLUMNS, stale_deals
 from eigyo.report._document import ReportModel, Tick, no_tick
