@@ -7,7 +7,8 @@
 - Each runbook step page of the dashboard shows the same findings (check, severity, title) as
   ``eigyo diagnose --format json`` on the same workspace and period.
 - ``eigyo process --format json`` prints the step document of
-  :mod:`eigyo.analysis.process.document`, the one the dashboard shows.
+  :mod:`eigyo.analysis.process.document`, the one the dashboard's API answers, and
+  ``/api/findings`` answers what ``eigyo diagnose --format json`` prints.
 """
 
 from __future__ import annotations
@@ -176,6 +177,14 @@ def test_step_page_shows_the_findings_of_diagnose(
         if m["step"] == step
     }
     assert shown == diagnosed[step]
+
+
+def test_findings_api_is_the_diagnose_document(
+    cli_docs: dict[str, Any], client: TestClient
+) -> None:
+    r = client.get("/api/findings", params={"period": PERIOD, "lang": "ja"})
+    assert r.status_code == 200, r.text
+    assert r.json() == cli_docs["diagnose"]
 
 
 def test_the_demo_has_findings_on_several_steps(

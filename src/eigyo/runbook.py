@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from eigyo import workspace as workspace_mod
 from eigyo.base.periods import Period, parse_period
@@ -81,6 +82,19 @@ def report_input(
         data_summary=data_summary(ws),
         currency=ws.settings.currency,
     )
+
+
+def findings_document(
+    label: str, currency: str, findings: list[Finding], lang: str = "ja"
+) -> dict[str, Any]:
+    """The diagnosis as ``eigyo diagnose --format json`` prints it and ``/api/findings``
+    answers (docs/cli-json.md): the period as the caller named it (``label``), the currency of
+    the impacts, and every finding in ``lang``."""
+    return {
+        "period": label,
+        "currency": currency,
+        "findings": [f.to_json(lang) for f in findings],
+    }
 
 
 def findings_html(ws: Workspace, period: Period, findings: list[Finding], lang: str) -> str:

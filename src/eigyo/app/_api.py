@@ -23,6 +23,7 @@ from eigyo.app._web import ApiUser, lang_of, require_role, scoped_ws, state
 from eigyo.base.csv_safe import safe_cell
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
+from eigyo.runbook import findings_document
 
 
 class ErrorOut(BaseModel):
@@ -175,12 +176,7 @@ def findings(
     found = state(request).cached(
         ("findings", s.user.principal().key, p.label), lambda: views.findings(ws, p)
     )
-    out_lang = lang or lang_of(request)
-    return {
-        "period": p.label,
-        "currency": ws.settings.currency,
-        "findings": [f.to_json(out_lang) for f in found],
-    }
+    return findings_document(p.label, ws.settings.currency, found, lang or lang_of(request))
 
 
 @router.get("/process", response_model=ProcessOut)

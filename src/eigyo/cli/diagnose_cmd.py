@@ -26,7 +26,7 @@ from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
 from eigyo.metrics import readable
-from eigyo.runbook import findings_html
+from eigyo.runbook import findings_document, findings_html
 from eigyo.workspace import open_workspace
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}
@@ -56,13 +56,7 @@ def diagnose_cmd(
         with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
             findings = diagnose(ws, p, progress=tick)
         if fmt == "json":
-            emit_json(
-                {
-                    "period": period,
-                    "currency": ws.settings.currency,
-                    "findings": [f.to_json(lang) for f in findings],
-                }
-            )
+            emit_json(findings_document(period, ws.settings.currency, findings, lang))
             return
         if fmt == "html":
             sys.stdout.write(findings_html(ws, p, findings, lang))

@@ -3,7 +3,10 @@
 The rows come from the same sample the ``stale_deals`` check tests
 (:func:`eigyo.analysis.deals.open_deals_at_end`), so the list a manager filters in Excel is
 exactly the population behind the finding; account, owner and stage as of the period's end are
-joined in the engine.
+joined in the engine. The stage is the last entry before the period's end as the process step
+orders entries (:func:`eigyo.analysis.process.stages.stage_entries`, as the pipeline snapshot
+reads it), not an ordering of its own. Only :func:`eigyo.report.report_model` calls this: the
+Excel writer lays out the model's rows and queries nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import ibis
 import polars as pl
 
 from eigyo.analysis.deals import open_deals_at_end
+from eigyo.analysis.process.stages import stage_entries
 from eigyo.base.periods import Period
 from eigyo.base.vocabulary import STALE_DAYS
 from eigyo.diagnose.checks import load_checks
@@ -51,13 +55,8 @@ def open_deals(ws: Workspace, period: Period, stale_days: int = STALE_DAYS) -> p
     )
     acc = ws.table("accounts").select(_aid=ibis._.account_id, account=ibis._.name)
     reps = ws.table("reps").select(_rid=ibis._.rep_id, _rep_name=ibis._.name)
-    sh = ws.table("stage_history")
-    sh = sh.filter(sh.entered_at < ibis.timestamp(period.end_ts))
-    w = ibis.window(
-        group_by=sh.opportunity_id, order_by=[ibis.desc(sh.entered_at), ibis.desc(sh.stage)]
-    )
-    sh = sh.mutate(_n=ibis.row_number().over(w))
-    sh = sh.filter(sh._n == 0).select(_sid=sh.opportunity_id, stage=sh.stage)
+    sh = stage_entries(ws, until=ibis.timestamp(period.end_ts))
+    sh = sh.filter(sh.is_last).select(_sid=sh.opportunity_id, stage=sh.stage)
     j = od.join(o, od.opportunity_id == o._opp)
     j = j.left_join(acc, j._acc == acc._aid)
     j = j.left_join(reps, j._owner == reps._rid)
