@@ -214,9 +214,10 @@ def test_bottleneck_is_a_stage_worse_than_the_teams_own_level(tmp_path: Path) ->
     assert ev["peer_rate"] == pytest.approx(peer_stage2, abs=1e-4)
     assert ev["own_level"] == pytest.approx(level, abs=1e-4)
     assert ev["baseline"] == pytest.approx(peer_stage2 * level, abs=1e-4)
-    assert ev["p_value"] == pytest.approx(
-        sps.binomtest(24, 80, peer_stage2 * level).pvalue, rel=1e-2
-    )
+    # an intersection–union test: worse than the team's usual AND than the peers at the stage
+    against_usual = sps.binomtest(24, 80, peer_stage2 * level).pvalue
+    against_peers = st.two_proportions(24, 80, 164, 220).p_value
+    assert ev["p_value"] == pytest.approx(max(against_usual, against_peers), rel=1e-2)
 
 
 #: Checks pinned by a hand-made fixture (here and in test_diagnose_checks.py). A new check
@@ -240,6 +241,14 @@ PINNED = {
     "intervention_effect",
     "kpi_regression",
     "import_quality",
+    # pinned by the synthetic companies of tests/test_diagnosis_levels.py (issue 17)
+    "process_constraint",
+    "rep_win_rate",
+    "lead_source_conversion",
+    "stale_pipeline",
+    "close_date_coverage",
+    "revenue_concentration",
+    "data_coverage",
 }
 
 

@@ -48,8 +48,9 @@ def test_the_packaged_checks_load() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "check", "key", "nearest"),
     [
-        ('sample = "stage_exits"', 'sample = "stage_exit"', "stage_bottleneck", "sample",
-         "stage_exits"),
+        ('sample = "stage_exits"\nmetric = "stage_conversion"\ngroup = ["team"',
+         'sample = "stage_exit"\nmetric = "stage_conversion"\ngroup = ["team"',
+         "stage_bottleneck", "sample", "stage_exits"),
         ('metric = "slippage_rate"', 'metric = "slipage_rate"', "slippage_by_rep", "metric",
          "slippage_rate"),
         ('impact = "stage_leak"', 'impact = "stage_leaks"', "stage_bottleneck", "impact",

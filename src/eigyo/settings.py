@@ -64,6 +64,32 @@ DEFAULT_TARGETS: dict[str, float] = {
     "quota_attainment_rate": 0.60,
     "slippage_rate": 0.30,
     "sales_cycle_days": 90.0,
+    "stage_conversion": 0.70,
+    "stage_dwell_days": 21.0,
+    "stale_open_deals": 0.20,
+    "missing_close_date_rate": 0.05,
+}
+
+#: Where each default target comes from: printed above it in the ``eigyo.toml`` template, so a
+#: reader knows which numbers are conventions to replace with the organization's own.
+TARGET_SOURCES: dict[str, str] = {
+    "stage_conversion": (
+        "share of deals entering a stage that move on (every stage; per stage: [targets.conversion]"
+        " 提案 = 0.6). eigyo's convention, not a benchmark: with five stages at 0.70 about one deal"
+        " in six that enters the funnel is won — replace it with your funnel's own rates."
+    ),
+    "stage_dwell_days": (
+        "median days in a stage of the deals that move on (per stage: [targets.dwell_days])."
+        " eigyo's convention: five stages of three weeks make the 90-day sales_cycle_days above."
+    ),
+    "stale_open_deals": (
+        "share of open deals idle more than 60 days (the stale threshold of eigyo's vocabulary)."
+        " eigyo's convention: at most one open deal in five without any activity in two months."
+    ),
+    "missing_close_date_rate": (
+        "share of open deals without an expected close date. eigyo's convention: a forecast"
+        " needs a date on (almost) every deal; 5% leaves room for deals created this week."
+    ),
 }
 
 
@@ -282,10 +308,25 @@ def _commented(block: str) -> str:
     return "".join(f"# {line}\n" if line.strip() else "\n" for line in block.splitlines())
 
 
+def _flat_targets(raw: dict[str, object], prefix: str = "") -> dict[str, object]:
+    """``[targets.conversion] 提案 = 0.6`` (or ``"conversion.提案" = 0.6``) as the key
+    ``conversion.提案``: per-stage targets read the same however the file nests them."""
+    out: dict[str, object] = {}
+    for k, v in raw.items():
+        if isinstance(v, dict):
+            out.update(_flat_targets(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def template(name: str = "eigyo workspace") -> str:
     """The commented ``eigyo.toml`` that ``eigyo init`` writes."""
     stages = "\n".join(f'[[stages]]\nname = "{n}"\nkind = "{k}"\n' for n, k in DEFAULT_STAGES)
-    targets = "\n".join(f"{k} = {v}" for k, v in DEFAULT_TARGETS.items())
+    targets = "\n".join(
+        (f"# {k}: {TARGET_SOURCES[k]}\n" if k in TARGET_SOURCES else "") + f"{k} = {v}"
+        for k, v in DEFAULT_TARGETS.items()
+    )
     return f'''# eigyo workspace settings / eigyo ワークスペース設定
 # Edit freely; `eigyo` validates this file on every command and names any wrong value.
 
@@ -422,8 +463,8 @@ def load(path: Path) -> Settings:
             continue
         stages.append(Stage(str(s["name"]), str(kind)))
     targets = dict(DEFAULT_TARGETS)
-    for k, v in raw.get("targets", {}).items():
-        if not isinstance(v, int | float):
+    for k, v in _flat_targets(raw.get("targets", {})).items():
+        if not isinstance(v, int | float) or isinstance(v, bool):
             problems.append(f"targets.{k}: {v!r} must be a number")
         else:
             targets[k] = float(v)

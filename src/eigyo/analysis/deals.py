@@ -108,8 +108,9 @@ def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = STALE_DAY
 
 
 def closed_deals_vs_previous(ws: Workspace, period: Period) -> ir.Table:
-    """Closed deals of the period (``current`` = 1) and of the same-length period before it
-    (``current`` = 0): a team's own history as its baseline."""
+    """Closed deals of the period (``current`` = 1) and of the previous calendar period
+    (``current`` = 0, :meth:`Period.previous_aligned`: a month against the month before, not
+    the previous 31 days): a team's own history as its baseline."""
     now = closed_deals(ws, period).mutate(current=ibis.literal(1, "int64"))
-    before = closed_deals(ws, period.previous()).mutate(current=ibis.literal(0, "int64"))
+    before = closed_deals(ws, period.previous_aligned()).mutate(current=ibis.literal(0, "int64"))
     return now.union(before)

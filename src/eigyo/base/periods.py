@@ -57,6 +57,18 @@ class Period:
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end, f"{self.label}-prev")
 
+    def previous_aligned(self) -> Period:
+        """The previous period on the calendar: whole months give the same number of whole months
+        before (March after February, a quarter after the quarter before, FY2024 before
+        FY2025), anything else the same-length period just before. A month is never compared
+        with "the previous 31 days"."""
+        whole = self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+        if not whole:
+            return self.previous()
+        n = month_index(self.end) - month_index(self.start) + 1
+        start = _add_months(self.start, -n)
+        return Period(start, self.start - timedelta(days=1), f"{self.label}-prev")
+
     def months(self) -> list[Period]:
         """Calendar months overlapping the period, clipped to it."""
         return months_between(self.start, self.end)

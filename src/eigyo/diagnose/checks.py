@@ -18,12 +18,22 @@ from importlib import resources
 from typing import Any
 
 from eigyo.diagnose.context import SAMPLES
-from eigyo.diagnose.model import STEPS
+from eigyo.diagnose.model import STEPS, Severity
 from eigyo.errors import DeclarationError
 from eigyo.metrics import REGISTRY
 from eigyo.metrics._needs import problems as need_problems
 
-KINDS = ("proportion", "median", "did", "regression", "quality")
+#: The evidence rule's q-value bounds (docs/evidence-rule.md): below Q_WARN with a gap of at least
+#: ``min_effect`` is a warning; below Q_ERROR with twice that gap an error.
+Q_WARN, Q_ERROR = 0.05, 0.01
+
+KINDS = (
+    "proportion", "median", "did", "regression", "quality", "constraint", "concentration",
+    "coverage",
+)  # fmt: skip
+#: What a finding's baseline is (``evidence.baseline_kind``): the other groups, a target of
+#: ``eigyo.toml``, the group's own previous period, or the typical stage of the same funnel.
+AGAINST = ("peers", "target", "history", "typical_stage")
 BETTER = ("higher", "lower")
 
 
@@ -63,11 +73,34 @@ class Check:
     #: Data the check cannot judge without (``table``, ``table.column``, ``a | b``: the metric
     #: registry's notation); ``None`` takes the needs its metric declares in the registry.
     needs: tuple[str, ...] | None = None
+    #: Pseudo-records of the baseline's rate added to a group before its gap is measured
+    #: (empirical-Bayes shrinkage): a rep with 6 closed deals is not judged on 6 coin flips.
+    shrink: float = 0.0
+    #: The baseline a finding states (``AGAINST``); ``target`` tests the whole sample (or each
+    #: group) against the ``target`` of ``eigyo.toml`` instead of against peers.
+    against: str = "peers"
+    #: An organization-wide finding needs at least half of these groups (each with ``min_n``
+    #: records) to show the gap themselves; otherwise the group check reports it at its level.
+    shared_by: str | None = None
+    #: ``constraint``: how much longer than the typical stage (relative: 1.0 = twice its median
+    #: time) the stage must also keep deals, by the same evidence rule — the constraint is the
+    #: stage whose conversion AND time in stage stand out.
+    time_effect: float = 0.0
 
     @property
     def sign(self) -> int:
         """+1 when higher values are better: a gap in the bad direction is ``sign * (base - g)``."""
         return 1 if self.better == "higher" else -1
+
+
+def evidence_rule(check: Check, gap: float, q: float) -> Severity | None:
+    """The evidence rule for one gap in the check's unit and its q-value; ``None``: no alarm.
+    Opportunities (``flag = "better"``) are never raised above a warning."""
+    if gap >= 2 * check.min_effect and q < Q_ERROR and check.flag != "better":
+        return "error"
+    if gap >= check.min_effect and q < Q_WARN:
+        return "warn"
+    return None
 
 
 def _names(value: str | list[str] | None) -> tuple[str, ...]:
@@ -84,7 +117,12 @@ REQUIRED = (
     "id", "step", "kind", "sample", "metric", "group", "value", "better", "min_n", "min_effect",
 )  # fmt: skip
 #: Samples the kinds that do not compare groups read themselves (not from ``SAMPLES``).
-KIND_SAMPLES = {"did": "interventions", "regression": "snapshots", "quality": "import_warnings"}
+KIND_SAMPLES = {
+    "did": "interventions",
+    "regression": "snapshots",
+    "quality": "import_warnings",
+    "coverage": "findings",
+}
 
 
 @dataclass(frozen=True)
@@ -158,7 +196,10 @@ def _parse(raw: dict[str, Any], where: str, problems: list[Problem]) -> Check | 
     problems += [("declarations.missing", {"where": where, "key": k}) for k in missing]
     if missing:
         return None
-    for key, allowed in (("step", STEPS), ("kind", KINDS), ("better", BETTER)):
+    checked = (("step", STEPS), ("kind", KINDS), ("better", BETTER))
+    for key, allowed in (*checked, ("against", AGAINST)):
+        if key not in raw:
+            continue
         if raw[key] not in allowed:
             problems.append(
                 (
@@ -193,6 +234,10 @@ def _parse(raw: dict[str, Any], where: str, problems: list[Problem]) -> Check | 
         chart=raw.get("chart"),
         relative=bool(raw.get("relative", False)),
         needs=None if "needs" not in raw else _names(raw["needs"]),
+        shrink=float(raw.get("shrink", 0.0)),
+        against=raw.get("against", "peers"),
+        shared_by=raw.get("shared_by"),
+        time_effect=float(raw.get("time_effect", 0.0)),
     )
 
 

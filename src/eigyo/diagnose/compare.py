@@ -108,7 +108,7 @@ def _isolate(
     A team that converts worse at every stage is a win-rate problem, not a bottleneck. The
     expected rate at stage S is the peers' rate at S times the team's own level elsewhere
     (its successes ÷ what the peers' rates predict at its other stages); the team's count at S
-    is then tested against that expectation (exact binomial test).
+    is then tested against that expectation (exact binomial test) and against the peers at S.
     """
     assert check.isolate is not None
     level_col = check.isolate
@@ -125,9 +125,15 @@ def _isolate(
         n, k = int(r["n"]), int(r["k"])
         if n == 0 or p0 != p0:
             continue
-        t.p_value = float(stats.binomial(k, n, p0))
+        # An intersection–union test: the stage must be worse than the team's usual (exact
+        # binomial against p0, which treats p0 as known) AND than the peers at the stage (the
+        # two-proportion test, which carries the peers' own noise); the larger p-value and the
+        # smaller gap count. A team better than its peers elsewhere gets a p0 near 1 at a stage
+        # that converts ~90% (rate × level), and ordinary noise there read as a bottleneck in a
+        # company without one (tests/test_diagnosis_levels.py, clean seeds).
+        t.p_value = max(float(stats.binomial(k, n, p0)), t.p_value)
         t.effect = k / n - p0
-        t.gap = _directed_gap(check, k / n, p0)
+        t.gap = min(_directed_gap(check, k / n, p0), t.gap)
         t.gap_info = replace(t.gap_info, baseline=p0)
         t.extra.update(peer_rate=peer, own_level=level)
 
@@ -153,16 +159,54 @@ def _test_rate(check: Check, r: dict[str, Any], base: dict[str, Any], total_n: i
         hours=float(r.get("hours", 0)),
     )
     low, high = stats.wilson(k, n)
+    extra: dict[str, Any] = {"successes": k, "ci_low": low, "ci_high": high}
+    judged = value
+    if check.shrink and n and bn:
+        # Empirical-Bayes shrinkage toward the baseline: the gap is measured on
+        # (k + m × baseline) ÷ (n + m), so a small group needs a larger raw gap to count.
+        judged = (k + check.shrink * baseline) / (n + check.shrink)
+        extra.update(shrunk_value=judged, shrink=check.shrink)
     return Tested(
         key={g: str(r[g]) for g in check.group},
         gap_info=gap_info,
         base_n=bn,
         effect=cmp.effect,
-        gap=_directed_gap(check, value, baseline),
+        gap=_directed_gap(check, judged, baseline),
         p_value=cmp.p_value,
         share=n / total_n if total_n else 0.0,
-        extra={"successes": k, "ci_low": low, "ci_high": high},
+        extra=extra,
     )
+
+
+def against_target(check: Check, sample: ir.Table, target: float) -> list[Tested]:
+    """Each group's (or, without ``group``, the whole sample's) rate against a fixed target,
+    exact binomial test: an organization-wide problem has no peers to differ from, but it can
+    miss the level the organization set itself (``eigyo.toml`` ``[targets]``)."""
+    t = sample.filter(sample[check.value].notnull())
+    rows = _rows(_where(t, check.subject), list(check.group), check)
+    total_n = sum(int(r["n"]) for r in rows)
+    out = []
+    for r in rows:
+        n, k = int(r["n"]), int(r["k"])
+        if n == 0:
+            continue
+        value = k / n
+        p0 = min(max(target, 1e-6), 1 - 1e-6)
+        low, high = stats.wilson(k, n)
+        gap_info = Gap(n=n, value=value, baseline=target, amount=float(r.get("amount", 0)))
+        out.append(
+            Tested(
+                key={g: str(r[g]) for g in check.group},
+                gap_info=gap_info,
+                base_n=n,  # a target is no sample: the group's own size is what the test rests on
+                effect=value - target,
+                gap=_directed_gap(check, value, target),
+                p_value=float(stats.binomial(k, n, p0)),
+                share=n / total_n if total_n else 0.0,
+                extra={"successes": k, "ci_low": low, "ci_high": high},
+            )
+        )
+    return out
 
 
 def _directed_gap(check: Check, value: float, baseline: float) -> float:

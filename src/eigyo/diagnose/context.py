@@ -5,12 +5,14 @@ workspace currency."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cached_property
 
 import ibis.expr.types as ir
 
 from eigyo.analysis import deals
-from eigyo.analysis.alignment import leads
+from eigyo.analysis.alignment import leads, source_conversion
+from eigyo.analysis.data import concentration
 from eigyo.analysis.enablement import onboarding as people
 from eigyo.analysis.enablement import training
 from eigyo.analysis.process import handoff, stages
@@ -34,6 +36,8 @@ SAMPLES: dict[str, SampleFn] = {
     "sdr_sourced_deals": handoff.sdr_sourced_deals,
     "selling_hours_per_win": people.selling_hours_per_win,
     "capability_gaps": training.capability_gap_by_rep,
+    "bookings_by_account": concentration.bookings_by_account,
+    "leads_by_source": source_conversion.leads_by_source,
 }
 
 
@@ -105,3 +109,22 @@ class Context:
     @cached_property
     def lead_value(self) -> dict[str, float]:
         return leads.lead_value(self.ws, self.period)
+
+    @cached_property
+    def rep_names(self) -> dict[str, str]:
+        """Rep id → name: findings name people, the id second (one query per diagnosis)."""
+        r = self.ws.table("reps").select("rep_id", "name")
+        return {
+            str(row["rep_id"]): str(row["name"])
+            for row in r.to_pyarrow().to_pylist()
+            if row["name"] is not None
+        }
+
+    @cached_property
+    def data_start(self) -> date | None:
+        """The first day any opportunity was created or closed: a history baseline that starts
+        before it is only partly covered by data and is not compared with."""
+        o = self.ws.table("opportunities")
+        row = o.aggregate(c=o.created_at.min(), d=o.closed_at.min()).to_pyarrow().to_pylist()[0]
+        days = [v.date() for v in (row["c"], row["d"]) if v is not None]
+        return min(days) if days else None

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import ibis.expr.types as ir
+
 from eigyo.base import stats
+from eigyo.base.formatting import format_value
 from eigyo.base.periods import Period
-from eigyo.diagnose.checks import Check, load_checks
-from eigyo.diagnose.compare import Tested, median, proportion
+from eigyo.diagnose.checks import Q_ERROR, Q_WARN, Check, evidence_rule, load_checks
+from eigyo.diagnose.compare import Tested, against_target, median, proportion
+from eigyo.diagnose.concentration import run_concentration
+from eigyo.diagnose.constraint import run_constraint
 from eigyo.diagnose.context import Context
+from eigyo.diagnose.coverage import run_coverage
 from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
@@ -23,17 +29,13 @@ from eigyo.diagnose.regression import run_regressions
 from eigyo.metrics import REGISTRY
 from eigyo.workspace import Workspace
 
-Q_WARN, Q_ERROR = 0.05, 0.01
+__all__ = ["Q_ERROR", "Q_WARN", "diagnose", "run_check", "severity"]
 Progress = Callable[[str, int, int], None]
 
 
 def severity(check: Check, t: Tested) -> Severity | None:
     """The evidence rule; ``None`` when the group raises nothing."""
-    if t.gap >= 2 * check.min_effect and t.q_value < Q_ERROR and check.flag != "better":
-        return "error"
-    if t.gap >= check.min_effect and t.q_value < Q_WARN:
-        return "warn"
-    return None
+    return evidence_rule(check, t.gap, t.q_value)
 
 
 def _eligible(check: Check, t: Tested, targets: dict[str, float]) -> bool:
@@ -47,12 +49,13 @@ def _eligible(check: Check, t: Tested, targets: dict[str, float]) -> bool:
     return True
 
 
-def _evidence(check: Check, t: Tested) -> dict[str, object]:
+def _evidence(check: Check, t: Tested, ctx: Context) -> dict[str, object]:
     g = t.gap_info
     ev: dict[str, object] = {
         "n": g.n,
         "value": round(g.value, 4),
         "baseline": round(g.baseline, 4),
+        "baseline_kind": check.against,
         "baseline_n": t.base_n,
         "effect": round(t.effect, 4),
         "p_value": float(f"{t.p_value:.3g}"),
@@ -60,7 +63,66 @@ def _evidence(check: Check, t: Tested) -> dict[str, object]:
         "share": round(t.share, 4),
     }
     ev.update({k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.extra.items()})
+    if check.target and check.target in ctx.ws.settings.targets:
+        ev["target"] = ctx.ws.settings.targets[check.target]
+    if "rep_id" in t.key:  # people are named, the id second
+        ev["rep_name"] = ctx.rep_names.get(t.key["rep_id"], t.key["rep_id"])
+    if check.against == "history":
+        prev = ctx.period.previous_aligned()
+        ev["baseline_period"] = f"{prev.start.isoformat()}..{prev.end.isoformat()}"
     return ev
+
+
+def _readable(ev: dict[str, object]) -> dict[str, object]:
+    """The evidence plus the few derived figures the texts quote (a shrunk rate as %, how many
+    teams share an organization-wide gap); the finding's evidence keeps the numbers only."""
+    out = dict(ev)
+    shrunk = ev.get("shrunk_value")
+    if isinstance(shrunk, float):
+        out["shrunk_value_text"] = format_value(shrunk, "ratio", "en")
+    below = ev.get("teams_below")
+    if isinstance(below, list):
+        out["teams_below_count"] = len(below)
+    return out
+
+
+#: The share of a previous period the data may miss at its start before it is no baseline: a
+#: CRM whose first deal is dated a few days into the year still has that year's history.
+HISTORY_GRACE = 0.10
+
+
+def _partial_history(check: Check, ctx: Context) -> Finding | None:
+    """A history baseline the data covers only in part is no baseline: say why, judge nothing
+    (a quarter against a previous quarter holding one month of data raises false alarms). The
+    data counts from the first deal created or closed; missing up to ``HISTORY_GRACE`` of the
+    previous period at its start is tolerated."""
+    prev = ctx.period.previous_aligned()
+    start = ctx.data_start
+    if start is None or (start - prev.start).days <= HISTORY_GRACE * prev.days:
+        return None
+    ev = {"baseline_period": f"{prev.start.isoformat()}..{prev.end.isoformat()}"}
+    ev["data_start"] = start.isoformat()
+    return plain_finding(check, "partial_baseline", ev)
+
+
+def _shared(check: Check, sample: ir.Table, target: float) -> tuple[list[str], int]:
+    """The ``shared_by`` groups (each with ``min_n`` records) that miss ``target`` by
+    ``min_effect`` themselves, and how many were counted: one GROUP BY in the engine."""
+    assert check.shared_by is not None
+    t = sample.filter(sample[check.value].notnull())
+    rows = (
+        t.group_by(check.shared_by)
+        .agg(n=t.count(), k=t[check.value].sum())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    counted = [r for r in rows if r["n"] >= check.min_n]
+    below = [
+        str(r[check.shared_by])
+        for r in counted
+        if check.sign * (target - r["k"] / r["n"]) >= check.min_effect
+    ]
+    return sorted(below), len(counted)
 
 
 def needs_of(check: Check) -> tuple[str, ...]:
@@ -83,9 +145,26 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
         return run_regressions(check, ctx)
     if check.kind == "quality":
         return run_quality(check, ctx)
+    if check.kind == "constraint":
+        return run_constraint(check, ctx)
+    if check.kind == "concentration":
+        return run_concentration(check, ctx)
+    if check.kind == "coverage":
+        return [run_coverage(check, [])]
+    if check.against == "history" and (why := _partial_history(check, ctx)) is not None:
+        return [why]
     sample = ctx.sample(check.sample)
-    tested = proportion(check, sample) if check.kind == "proportion" else median(check, sample)
     targets = ctx.ws.settings.targets
+    shared: tuple[list[str], int] | None = None
+    if check.against == "target":
+        target = targets[check.target or check.metric]
+        tested = against_target(check, sample, target)
+        if check.shared_by:
+            shared = _shared(check, sample, target)
+    elif check.kind == "proportion":
+        tested = proportion(check, sample)
+    else:
+        tested = median(check, sample)
     eligible = [t for t in tested if _eligible(check, t, targets)]
     if not any(t.gap_info.n >= check.min_n and t.base_n >= check.min_n for t in tested):
         return [plain_finding(check, "insufficient", {"groups": len(tested), "min_n": check.min_n})]
@@ -96,9 +175,14 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
         sev = severity(check, t)
         if sev is None:
             continue
+        if shared is not None and shared[1] and 2 * len(shared[0]) < shared[1]:
+            continue  # one team's problem: the team check reports it at its own level
         scope = {k: v for k, v in t.key.items() if k in check.scope}
-        ev = {**{k: v for k, v in t.key.items() if k not in check.scope}, **_evidence(check, t)}
-        title, cause, actions = finding_texts(check, t.key, ev, currency=ctx.currency)
+        ev: dict[str, object] = {k: v for k, v in t.key.items() if k not in check.scope}
+        ev.update(_evidence(check, t, ctx))
+        if shared is not None:
+            ev[f"{check.shared_by}s_below"], ev[f"{check.shared_by}s_counted"] = shared
+        title, cause, actions = finding_texts(check, t.key, _readable(ev), currency=ctx.currency)
         yen, inputs = estimate(check.impact, t.gap_info, ctx)
         findings.append(
             Finding(
@@ -138,7 +222,10 @@ def diagnose(
     for i, check in enumerate(checks):
         if progress:
             progress(check.id, i, len(checks))
+        if check.kind == "coverage":  # judges the other checks: runs once they have
+            continue
         findings.extend(run_check(check, ctx))
+    findings += [run_coverage(c, findings) for c in checks if c.kind == "coverage"]
     for f in findings:  # every finding says which currency its amounts are in
         f.currency = ctx.currency
     if progress:

@@ -106,6 +106,9 @@ IMPACTS: dict[str, ImpactFn | None] = {
     "stale_pipeline": _stale_pipeline,
     "handoff_losses": _handoff_losses,
     "admin_hours": _admin_hours,
+    # the constraint's yen comes with its stage profile (analysis.process.bottleneck: conversion
+    # and time-in-stage gaps to the typical stage), computed by eigyo.diagnose.constraint
+    "constraint": None,
     "none": None,
 }
 

@@ -142,6 +142,7 @@ _INPUT_UNITS = {
     "avg_won": "yen",
     "amount": "yen",
     "per_hour": "yen",
+    "deal_value": "yen",
 }
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.process.stages import stage_exits
@@ -132,4 +133,109 @@ def bottlenecks(ws: Workspace, period: Period, *, min_n: int = 20) -> list[Bottl
     out.sort(key=lambda b: -b.impact_jpy)
     if out and out[0].impact_jpy > 0:
         out[0] = Bottleneck(**{**out[0].__dict__, "top": True})
+    return out
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """One stage against the typical stage of the same funnel: the constraint's sample.
+
+    ``typical_conversion`` and ``typical_dwell`` are the medians over the *other* stages (so the
+    stage does not pull its own baseline), and ``impact_jpy`` is :func:`_gap_value` against them:
+    the yen of closing the gap to the typical stage.
+    """
+
+    stage: str
+    order: int | None
+    decided: int
+    advanced: int
+    conversion: float
+    dwell_days: float | None
+    win_after: float
+    #: What one more deal moving on from the stage is worth: win_after × the average won deal.
+    deal_value: float
+    typical_conversion: float | None
+    typical_dwell: float | None
+    impact_jpy: float
+    #: Entries that moved on with a known time in stage, and how many of them took longer than
+    #: the typical stage's median: a sign test of "this stage takes longer" needs no record rows.
+    dwell_n: int = 0
+    dwell_above: int = 0
+    #: Each team's decided entries and conversion at the stage: whether the organization shares
+    #: the gap or one team carries it (then the team check reports it, at its own level).
+    teams: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def _median(values: list[float]) -> float | None:
+    v = sorted(values)
+    if not v:
+        return None
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def _dwell_signs(ex: ir.Table, typical: dict[str, float]) -> dict[str, tuple[int, int]]:
+    """Per stage: entries that moved on with a time in stage other than the typical stage's
+    median, and how many of them took longer (one GROUP BY against a small table of medians)."""
+    if not typical:
+        return {}
+    med = ibis.memtable({"_stage": list(typical), "_typical": list(typical.values())})
+    d = ex.filter((ex.advanced == 1) & ex.dwell_days.notnull())
+    j = d.join(med, d.stage == med._stage)
+    j = j.filter(j.dwell_days != j._typical)
+    g = j.group_by("stage").agg(n=j.count(), above=(j.dwell_days > j._typical).cast("int64").sum())
+    rows = g.to_pyarrow().to_pylist()
+    return {str(r["stage"]): (int(r["n"]), int(r["above"] or 0)) for r in rows}
+
+
+def stage_profiles(
+    ws: Workspace, period: Period, exits: ir.Table | None = None
+) -> list[StageProfile]:
+    """Every stage of the organization's funnel against the typical stage (org-wide, not per team).
+
+    Conversion and dwell are those of :func:`bottlenecks` (``_stats`` over
+    :func:`~eigyo.analysis.process.stages.stage_exits`, the sample the bottleneck check reads),
+    so the constraint, the funnel's ★ and the team check count the same entries. ``exits`` lets
+    the diagnosis pass the sample it already built.
+    """
+    ex = stage_exits(ws, period) if exits is None else exits
+    rows = [r for r in _stats(ex, ["stage"]) if r["decided"]]
+    by_team: dict[str, dict[str, tuple[int, float]]] = {}
+    for r in _stats(ex, ["stage", "team"]):
+        if r["decided"]:
+            team = by_team.setdefault(str(r["stage"]), {})
+            team[str(r["team"])] = (int(r["decided"]), r["advanced"] / r["decided"])
+    won = ex.filter(ex.won == 1).select("opportunity_id", "amount").distinct()
+    avg_won = float(won.amount.mean().to_pyarrow().as_py() or 0.0)
+    typical: dict[str, tuple[float | None, float | None]] = {}
+    for s in rows:
+        others = [r for r in rows if r is not s]
+        typical[str(s["stage"])] = (
+            _median([r["advanced"] / r["decided"] for r in others]),
+            _median([float(r["dwell"]) for r in others if r["dwell"] is not None]),
+        )
+    signs = _dwell_signs(ex, {k: v[1] for k, v in typical.items() if v[1] is not None})
+    out: list[StageProfile] = []
+    for s in sorted(rows, key=lambda r: (r["_order"] is None, r["_order"] or 0, r["stage"])):
+        conv, dwell = typical[str(s["stage"])]
+        win_after = s["won_after"] / s["closed_after"] if s["closed_after"] else 0.0
+        yen = _gap_value(s, conv, dwell, win_after * avg_won, period.days)
+        out.append(
+            StageProfile(
+                stage=str(s["stage"]),
+                order=s["_order"],
+                decided=int(s["decided"]),
+                advanced=int(s["advanced"] or 0),
+                conversion=s["advanced"] / s["decided"],
+                dwell_days=None if s["dwell"] is None else float(s["dwell"]),
+                win_after=win_after,
+                deal_value=win_after * avg_won,
+                typical_conversion=conv,
+                typical_dwell=dwell,
+                impact_jpy=float(yen),
+                teams=by_team.get(str(s["stage"]), {}),
+                dwell_n=signs.get(str(s["stage"]), (0, 0))[0],
+                dwell_above=signs.get(str(s["stage"]), (0, 0))[1],
+            )
+        )
     return out

@@ -1,0 +1,35 @@
+"""Lead conversion by source and campaign: the sample of the ``lead_source_conversion`` check.
+
+One row per lead created in the period (every lead, not only MQLs: the registry's
+``lead_conversion_rate`` counts them so, and the check tests that metric), with ``won`` from
+:func:`~eigyo.analysis.alignment.leads.lead_outcomes` — the one definition of a converted lead.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from eigyo.analysis.alignment.leads import lead_outcomes
+from eigyo.analysis.common import in_period, with_rep
+from eigyo.base.periods import Period
+from eigyo.base.vocabulary import UNKNOWN
+from eigyo.workspace import Workspace
+
+
+def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
+    """Leads created in ``period``: ``source``, ``campaign``, ``team``, ``untouched`` and ``won``
+    (0/1: the lead's opportunity is won by now)."""
+    lead = ws.table("leads")
+    lead = lead.filter(in_period(lead.created_at, period))
+    out = lead_outcomes(ws)
+    j = lead.left_join(out, lead.lead_id == out.lead_id)
+    j = with_rep(ws, j)
+    return j.select(
+        "lead_id",
+        rep_id=j.owner_rep_id,
+        team=j.team,
+        source=j.source.fill_null(UNKNOWN),
+        campaign=j.campaign.fill_null(UNKNOWN),
+        untouched=j.first_response_at.isnull().cast("int64"),
+        won=j.won.fill_null(0),
+    )
