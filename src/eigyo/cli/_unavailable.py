@@ -13,8 +13,11 @@ from typing import Any
 from rich.markup import escape
 
 from eigyo.analysis.availability import NotAvailable
+from eigyo.analysis.document import sections_json
 from eigyo.cli._app import console, emit_json
 from eigyo.i18n import t
+
+__all__ = ["say_not_available", "say_section", "sections_json"]
 
 
 def say_not_available(na: NotAvailable, fmt: str, lang: str, **context: Any) -> None:
@@ -29,12 +32,3 @@ def say_section(na: NotAvailable, section: str, lang: str) -> None:
     """One section's "… — not available: needs X" line in a text report."""
     name = t(f"analysis_na.section_name.{section}", lang)
     console.print(escape(na.section_line(name, lang)), highlight=False, soft_wrap=True)
-
-
-def sections_json(missing: dict[str, NotAvailable], lang: str) -> dict[str, Any]:
-    """``{"sections_not_available": {section: {...}}}`` for the sections a document lacks."""
-    if not missing:
-        return {}
-    return {
-        "sections_not_available": {k.split(".", 1)[-1]: v.to_json(lang) for k, v in missing.items()}
-    }

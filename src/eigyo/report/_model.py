@@ -2,7 +2,8 @@
 
 The report computes no metric itself (the metrics registry and the diagnosis do); it only queries
 the chart data (each step's ``chart_data``, read from the checks' samples), so that the numbers
-on page one are exactly the ones the CLI prints.
+on page one are exactly the ones the CLI prints. :func:`eigyo.report.report_model` adds those
+queries to this input once, into the :class:`~eigyo.report.ReportModel` every format renders.
 """
 
 from __future__ import annotations
