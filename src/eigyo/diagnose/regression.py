@@ -50,6 +50,7 @@ def run_regressions(check: Check, ctx: Context) -> list[Finding]:
             "points": r.points,
             "value": r.value,
             "baseline": r.center,
+            "baseline_kind": "history",  # the metric's own control limits over past snapshots
             "limit": r.limit,
             "z": round(r.z, 2),
             "rule": r.rule,

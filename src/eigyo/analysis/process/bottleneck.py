@@ -5,7 +5,9 @@ first is the one worth the most.
 Per stage (from :func:`~eigyo.analysis.process.stages.stage_exits`, opportunities created in P):
 conversion = advanced ÷ decided entries; dwell = median days of the entries that advanced.
 Baselines: ``target`` (``eigyo.toml`` ``[targets]`` keys ``"conversion.<stage>"`` and
-``"dwell_days.<stage>"``), ``history`` (the same-length period just before P) and ``peers`` (the
+``"dwell_days.<stage>"``, else the defaults ``stage_conversion`` / ``stage_dwell_days`` are shown
+beside the constraint), ``history`` (the previous calendar period: a month against the month
+before, :meth:`~eigyo.base.periods.Period.previous_aligned`) and ``peers`` (the
 best team with at least ``min_n`` decided entries: highest conversion, lowest dwell).
 
 Yen, for one baseline:
@@ -95,7 +97,7 @@ def _peers(rows: list[dict[str, Any]], stage: str, min_n: int) -> tuple[float | 
 def bottlenecks(ws: Workspace, period: Period, *, min_n: int = 20) -> list[Bottleneck]:
     """Stages ranked by the yen their conversion and dwell gaps cost in the period."""
     now = _stats(stage_exits(ws, period), ["stage"])
-    prev = {r["stage"]: r for r in _stats(stage_exits(ws, period.previous()), ["stage"])}
+    prev = {r["stage"]: r for r in _stats(stage_exits(ws, period.previous_aligned()), ["stage"])}
     teams = _stats(stage_exits(ws, period), ["stage", "team"])
     avg_won = _avg_won(ws, period)
     targets = ws.settings.targets
