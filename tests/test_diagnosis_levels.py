@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eigyo import workspace
+from eigyo import settings, workspace
 from eigyo.base.periods import parse_period
 from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
 from eigyo.ingest import import_path
+from tests._rows import insert, new_ws
 
 FY = parse_period("FY2025")
 START = datetime(2024, 4, 1, 9)
@@ -251,3 +252,85 @@ def test_e_a_clean_company_raises_no_alarm(tmp_path: Path, seed: int) -> None:
     coverage = next(f for f in findings if f.check == "data_coverage")
     not_checked = {m["check"] for m in coverage.evidence["not_checked"]}
     assert "handoff_delay" in not_checked and "admin_time" in not_checked
+
+
+# --- the baselines, on hand-made rows ----------------------------------------------------------
+
+
+def test_history_is_the_previous_calendar_period() -> None:
+    month, quarter, year = (
+        parse_period(p).previous_aligned() for p in ("2025-03", "2025-Q1", "FY2025")
+    )
+    assert (month.start.isoformat(), month.end.isoformat()) == ("2025-02-01", "2025-02-28")
+    assert (quarter.start.isoformat(), quarter.end.isoformat()) == ("2024-10-01", "2024-12-31")
+    assert (year.start.isoformat(), year.end.isoformat()) == ("2024-04-01", "2025-03-31")
+    odd = parse_period("2025-03-05..2025-03-20").previous_aligned()  # not whole months
+    assert (odd.start.isoformat(), odd.end.isoformat()) == ("2025-02-17", "2025-03-04")
+
+
+def _closed(
+    ws: workspace.Workspace, created: str, closed: str, n: int, won: int, team: str
+) -> None:
+    insert(
+        ws,
+        "opportunities",
+        [
+            {"opportunity_id": f"{team}{created}{i}", "owner_rep_id": f"{team}0", "amount": 100,
+             "type": "new", "created_at": f"{created} 10:00:00", "closed_at": f"{closed} 10:00:00",
+             "status": "won" if i < won else "lost"}
+            for i in range(n)
+        ],
+    )  # fmt: skip
+
+
+def test_a_partly_covered_previous_period_is_no_baseline(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    insert(ws, "reps", [{"rep_id": f"{t}0", "team": t, "role": "closer",
+                         "hire_date": "2020-04-01"} for t in "AB"])  # fmt: skip
+    # data from mid-May: the quarter before 2025-Q3 (April–June) is half missing
+    for team, before, now in (("A", 20, 4), ("B", 12, 12)):
+        _closed(ws, "2025-05-15", "2025-06-10", 40, before, team)
+        _closed(ws, "2025-07-01", "2025-08-10", 40, now, team)
+    (f,) = diagnose(ws, parse_period("2025-Q3"), check_ids=["kpi_trend_by_team"])
+    assert (f.severity, f.evidence["status"]) == ("info", "partial_baseline")
+    assert f.evidence["data_start"] == "2025-05-15"
+    assert f.evidence["baseline_period"] == "2025-04-01..2025-06-30"
+    assert "2025-05-15" in f.title["ja"] and "2025-05-15" in f.title["en"]
+
+
+def test_one_customer_dominating_bookings_is_a_concentration(tmp_path: Path) -> None:
+    ws = new_ws(tmp_path)
+    insert(ws, "reps", [{"rep_id": "R1", "name": "田中", "team": "A", "role": "closer",
+                         "hire_date": "2020-04-01"}])  # fmt: skip
+    insert(ws, "accounts", [{"account_id": f"C{i}", "name": f"顧客{i}"} for i in range(30)])
+    rows = [
+        {"opportunity_id": f"O{i}", "account_id": f"C{i}", "owner_rep_id": "R1",
+         "amount": 6_000_000 if i == 0 else 100_000, "created_at": "2025-05-01 10:00:00",
+         "closed_at": "2025-06-01 10:00:00", "status": "won"}
+        for i in range(30)
+    ]  # fmt: skip
+    insert(ws, "opportunities", rows)
+    (f,) = diagnose(ws, FY, check_ids=["revenue_concentration"])
+    assert f.severity == "error" and f.scope == {"account": "顧客0"}  # 6M of 8.9M: 67%
+    assert f.evidence["value"] == pytest.approx(6 / 8.9, abs=1e-3)
+    assert "顧客0" in f.title["ja"]
+    ws.raw.execute("UPDATE opportunities SET amount = 100000")
+    (ok,) = diagnose(ws, FY, check_ids=["revenue_concentration"])
+    assert ok.severity == "ok"
+
+
+def test_an_organization_within_its_target_reads_so(tmp_path: Path) -> None:
+    findings = _diagnose(tmp_path, Plan(seed=31, leads=200))
+    (f,) = [f for f in findings if f.check == "stale_pipeline"]
+    assert f.severity == "ok" and f.evidence["target"] == 0.20 and f.evidence["value"] < 0.2
+    assert "20.0%" in f.title["en"]
+
+
+def test_stage_targets_nest_per_stage(tmp_path: Path) -> None:
+    (tmp_path / "eigyo.toml").write_text(
+        '[targets]\nstale_open_deals = 0.3\n[targets.conversion]\n"提案" = 0.6\n', encoding="utf-8"
+    )
+    targets = settings.load(tmp_path / "eigyo.toml").targets
+    assert targets["conversion.提案"] == 0.6 and targets["stale_open_deals"] == 0.3
+    assert targets["missing_close_date_rate"] == 0.05  # the defaults stay
+    assert "stale_open_deals: share of open deals idle" in settings.template()

@@ -8,6 +8,7 @@ below 0.01 is an error. Nothing else raises an alarm, so noise and small samples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import ibis.expr.types as ir
 
@@ -26,6 +27,7 @@ from eigyo.diagnose.model import Finding, Severity
 from eigyo.diagnose.playbook import finding_texts, impact_formula, not_available, plain_finding
 from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
+from eigyo.i18n import LANGS
 from eigyo.metrics import REGISTRY
 from eigyo.workspace import Workspace
 
@@ -202,9 +204,29 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
                 currency=ctx.currency,
             )
         )
-    if not findings:
+    if not findings and check.against == "target" and not check.group:
+        findings.append(_within_target(check, tested[0], targets[check.target or check.metric]))
+    elif not findings:
         findings.append(plain_finding(check, "ok", {"groups_tested": len(eligible)}))
     return findings
+
+
+def _within_target(check: Check, t: Tested, target: float) -> Finding:
+    """The organization's "ok" against a target says where it stands: the value and the target
+    (meeting the target, or missing it by less than the rule asks), not "0 groups tested"."""
+    ev: dict[str, Any] = {"value": round(t.gap_info.value, 4), "target": target}
+    ev["n"] = t.gap_info.n
+    ev.update(baseline_kind="target", q_value=float(f"{t.q_value:.3g}"))
+    texts: dict[str, Any] = {
+        lang: {
+            "value_text": format_value(t.gap_info.value, check.unit, lang),
+            "target_text": format_value(target, check.unit, lang),
+        }
+        for lang in LANGS
+    }
+    f = plain_finding(check, "ok_target", ev, texts)
+    f.severity, f.evidence["status"] = "ok", "ok"  # tested and fine: an "ok", not information
+    return f
 
 
 def diagnose(
