@@ -167,6 +167,25 @@ def test_fair_gate_limits_each_person_and_takes_turns() -> None:
     assert order == ["a0", "a1", "b0", "b1"] or order == ["a0", "b0", "a1", "b1"]
 
 
+def test_fair_gate_holds_each_person_to_a_share_of_the_minute() -> None:
+    now = [0.0]
+    gate = FairGate(ServerLimits(heavy_seconds_per_minute=5), clock=lambda: now[0])
+
+    def compute(seconds: float) -> None:
+        now[0] += seconds
+
+    gate.run(lambda: compute(4), user="a")
+    gate.run(lambda: compute(2), user="a")  # 4 s used: still under 5
+    with pytest.raises(Busy) as busy:
+        gate.run(lambda: compute(1), user="a")  # 6 s used
+    assert busy.value.retry_after == 58  # the first one (ended at 4 s) leaves at 64 s; now: 6 s
+    assert gate.penalized("a") and not gate.penalized("b")
+    gate.run(lambda: compute(1), user="b")  # another person is not affected
+    now[0] = 65.0
+    assert not gate.penalized("a")
+    gate.run(lambda: compute(1), user="a")
+
+
 def test_one_user_flooding_heavy_requests_does_not_stall_others(
     ws_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,6 +236,9 @@ def test_busy_answer_is_one_sentence_in_the_readers_language(ws_path: Path) -> N
         c.cookies.set("eigyo_lang", "en")
         assert "busy" in c.get("/api/process").json()["detail"]
         assert c.get("/api/me").status_code == 200 and c.get("/health").text == "ok"
+        t0 = time.perf_counter()  # just told "busy": refused at the door, after a pause
+        assert c.get("/api/records/reps").status_code == 503
+        assert time.perf_counter() - t0 >= 0.9
 
 
 # -- 3. login protection -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 import plotly.offline
 from fastapi import FastAPI, Request
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
 from eigyo.app import _api, _auth, _imports, _pages
-from eigyo.app._limits import DEFAULT_LIMITS, REQUESTER, Busy, ServerLimits
+from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
 from eigyo.app._state import AppState
@@ -68,7 +69,7 @@ class _TooLarge(HTTPException):
 
 
 class _Door:
-    """Per request, before the app: who is asking, and the body-size limit.
+    """Per request, before the app: who is asking, a person just told "busy", the body limit.
 
     Who: the signed-in user's name, else ``@address`` — set in :data:`REQUESTER` for the fair
     gate. The body: a declared ``Content-Length`` over the limit is answered 413 at once; a
@@ -100,6 +101,15 @@ class _Door:
         limit = self._limit(request, user)
         message = t("app.error.too_large", lang_of(request), mib=max(1, limit // 2**20))
         try:
+            path = request.url.path
+            if not path.startswith(LIGHT_PATHS) and self.st.gate.penalized(REQUESTER.get()):
+                # told "busy" a moment ago: refused here, slowly, before any route or thread
+                await anyio.sleep(self.st.limits.tarpit_s)
+                busy = Busy(self.st.limits.retry_after_s)
+                headers = {"Retry-After": str(busy.retry_after)}
+                resp = _error(request, 503, busy.localized(lang_of(request)), headers)
+                await resp(scope, receive, send)
+                return
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 await _error(request, 413, message)(scope, receive, send)

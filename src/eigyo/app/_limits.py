@@ -12,8 +12,14 @@ at the door, before the work:
   :attr:`ServerLimits.heavy_per_user` heavy requests admitted, the waiting room holds at most
   :attr:`ServerLimits.heavy_queue`, turns go round-robin between people (not first come), and a
   wait longer than :attr:`ServerLimits.heavy_wait_s` ends with "busy, try again" (503 with
-  ``Retry-After``). Light requests (``/api/me``, static files, login, ``/health``) never enter it,
-  and since waiting threads are bounded, they always find a free worker thread.
+  ``Retry-After``). Each person may also use at most
+  :attr:`ServerLimits.heavy_seconds_per_minute` of heavy computation per minute, so one script
+  asking for new process maps back to back cannot hold the GIL the others' pages need; and a
+  person just told "busy" is refused at the door for :attr:`ServerLimits.penalty_s` (after an
+  async :attr:`ServerLimits.tarpit_s`), so ignoring ``Retry-After`` only slows the flood down.
+  Light requests (:data:`LIGHT_PATHS`: ``/api/me``, static files, login, ``/health``) never
+  enter the gate and are never refused as busy; since waiting threads are bounded, they always
+  find a free worker thread.
 * :class:`LoginThrottle` — failed logins per account and per address; after
   :attr:`ServerLimits.login_failures` failures within :attr:`ServerLimits.login_window_s` the
   account (or address) is locked for :attr:`ServerLimits.lockout_s`, doubled at each new lockout
@@ -62,6 +68,16 @@ class ServerLimits:
     heavy_queue: int = 16
     #: Seconds a heavy request waits for its turn before it is answered 503.
     heavy_wait_s: float = 30.0
+    #: Seconds of heavy computation one person may use per minute (a third of the one slot):
+    #: beyond, 503 until enough of the minute has passed. A person opening cold pages uses a few
+    #: seconds; a script asking for new process maps back to back is held to this share.
+    heavy_seconds_per_minute: float = 20.0
+    #: After a person was told "busy", their further requests (light ones excepted) are answered
+    #: 503 at the door for this many seconds, without reaching a route or a worker thread ...
+    penalty_s: float = 2.0
+    #: ... and only after this many seconds (an async wait: no thread, no CPU), so a client that
+    #: ignores ``Retry-After`` cannot turn fast refusals into a request flood of its own.
+    tarpit_s: float = 1.0
     #: ``Retry-After`` seconds of a 503 "busy" answer.
     retry_after_s: int = 10
     #: Worker threads for the app's plain (sync) routes; more than ``heavy_queue + 1``, so light
@@ -89,6 +105,11 @@ class ServerLimits:
 
 
 DEFAULT_LIMITS = ServerLimits()
+#: Paths that never wait for heavy work and are never refused as "busy" (a person over their
+#: limit can still sign out, switch language, load the page's scripts; a proxy can check health).
+LIGHT_PATHS = ("/static/", "/health", "/login", "/logout", "/lang/", "/api/me")
+#: The window of :attr:`ServerLimits.heavy_seconds_per_minute`.
+BUDGET_WINDOW_S = 60.0
 #: Who is asking, set per request by the app's middleware (user name, else ``@address``), so the
 #: gate can count per person without every route passing it along.
 REQUESTER: contextvars.ContextVar[str] = contextvars.ContextVar("eigyo_requester", default="?")
@@ -120,13 +141,54 @@ class _Ticket:
 class FairGate:
     """One heavy computation at a time, turns shared round-robin between people (see above)."""
 
-    def __init__(self, limits: ServerLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, limits: ServerLimits = DEFAULT_LIMITS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limits = limits
+        self._clock = clock
         self._cond = threading.Condition()
         self._admitted: dict[str, int] = {}
+        self._used: dict[str, deque[tuple[float, float]]] = {}  # (ended at, seconds) per person
+        self._penalty: dict[str, float] = {}
         self._waiting: OrderedDict[str, deque[_Ticket]] = OrderedDict()
         self._busy = False
         self._holder = threading.local()
+
+    def penalized(self, user: str) -> bool:
+        """Whether ``user`` was told "busy" within the last :attr:`ServerLimits.penalty_s`."""
+        until = self._penalty.get(user)
+        if until is None:
+            return False
+        if until <= self._clock():
+            self._penalty.pop(user, None)
+            return False
+        return True
+
+    def _refuse(self, user: str, retry_after: float | None = None) -> Busy:
+        """A :class:`Busy` for ``user``, who is then refused at the door for a moment."""
+        self._penalty[user] = self._clock() + self.limits.penalty_s
+        wait = self.limits.retry_after_s if retry_after is None else retry_after
+        return Busy(max(1, int(wait + 0.999)))
+
+    def _budget_left(self, user: str, now: float) -> float:
+        """Seconds until ``user``'s use of the last minute is back under the budget (0: now)."""
+        used = self._used.get(user)
+        if not used:
+            return 0.0
+        while used and used[0][0] < now - BUDGET_WINDOW_S:
+            used.popleft()
+        total = sum(sec for _, sec in used)
+        over = total - self.limits.heavy_seconds_per_minute
+        if over < 0:
+            if not used:
+                self._used.pop(user, None)
+            return 0.0
+        freed = 0.0
+        for ended, sec in used:  # the oldest computations leave the window first
+            freed += sec
+            if freed > over:
+                return max(0.0, ended + BUDGET_WINDOW_S - now)
+        return BUDGET_WINDOW_S
 
     def waiting(self) -> int:
         with self._cond:
@@ -164,9 +226,11 @@ class FairGate:
         lim = self.limits
         with self._cond:
             if self._admitted.get(who, 0) >= lim.heavy_per_user:
-                raise Busy(lim.retry_after_s)
+                raise self._refuse(who)
+            if left := self._budget_left(who, self._clock()):
+                raise self._refuse(who, left)
             if sum(len(q) for q in self._waiting.values()) >= lim.heavy_queue:
-                raise Busy(lim.retry_after_s)
+                raise Busy(lim.retry_after_s)  # everyone's queue: not this person's doing
             ticket = _Ticket(who)
             self._admitted[who] = self._admitted.get(who, 0) + 1
             self._waiting.setdefault(who, deque()).append(ticket)
@@ -184,11 +248,14 @@ class FairGate:
                     raise Busy(lim.retry_after_s)
                 self._cond.wait(left)
         self._holder.inside = True
+        started = self._clock()
         try:
             return compute()
         finally:
             self._holder.inside = False
             with self._cond:
+                ended = self._clock()
+                self._used.setdefault(who, deque()).append((ended, ended - started))
                 self._busy = False
                 self._leave(who)
                 self._grant_next()
