@@ -2,12 +2,15 @@
 
 The evidence rule (documented in checks.toml): a gap in the flagged direction of at least
 ``min_effect`` with a Benjamini–Hochberg q-value below 0.05 is a warning; twice that with q
-below 0.01 is an error. Nothing else raises an alarm, so noise and small samples stay quiet.
+below 0.01 is an error. Nothing else raises an alarm, so noise and small samples stay quiet. The
+q-values are adjusted over every group the comparing checks of one diagnosis test
+(:func:`prepare` → :func:`adjust` → :func:`judge`), not check by check.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis.expr.types as ir
@@ -135,9 +138,20 @@ def needs_of(check: Check) -> tuple[str, ...]:
     return metric.needs if metric is not None else ()
 
 
-def run_check(check: Check, ctx: Context) -> list[Finding]:
-    """All findings of one check (at least one: an alarm, "ok", "not enough data" or — when
-    the data it needs is absent — "not available", never judged against a target)."""
+@dataclass
+class Pending:
+    """A comparing check whose groups are tested but not yet judged: the q-values come from one
+    Benjamini–Hochberg adjustment over every group of every comparing check of the diagnosis."""
+
+    check: Check
+    tested: list[Tested]
+    eligible: list[Tested]
+    shared: tuple[list[str], int] | None = None
+
+
+def prepare(check: Check, ctx: Context) -> list[Finding] | Pending:
+    """Test one check's groups (p-values), or its findings when it judges on its own: "not
+    available", "not enough data", a partial history, and the kinds with their own rule."""
     unmet = ctx.unmet(needs_of(check))
     if unmet:
         return [not_available(check, unmet)]
@@ -170,10 +184,23 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
     eligible = [t for t in tested if _eligible(check, t, targets)]
     if not any(t.gap_info.n >= check.min_n and t.base_n >= check.min_n for t in tested):
         return [plain_finding(check, "insufficient", {"groups": len(tested), "min_n": check.min_n})]
-    for t, q in zip(eligible, stats.benjamini_hochberg([t.p_value for t in eligible]), strict=True):
+    return Pending(check, tested, eligible, shared)
+
+
+def adjust(pending: Sequence[Pending]) -> None:
+    """One Benjamini–Hochberg adjustment over every group the comparing checks test: a
+    diagnosis runs a hundred tests or more, and adjusting within each check alone let one of
+    them cross q < 0.05 by chance in most clean companies (tests/test_diagnosis_levels.py)."""
+    groups = [t for p in pending for t in p.eligible]
+    for t, q in zip(groups, stats.benjamini_hochberg([t.p_value for t in groups]), strict=True):
         t.q_value = q
+
+
+def judge(p: Pending, ctx: Context) -> list[Finding]:
+    """The findings of one tested check, by the evidence rule on the adjusted q-values."""
+    check, shared, targets = p.check, p.shared, ctx.ws.settings.targets
     findings = []
-    for t in eligible:
+    for t in p.eligible:
         sev = severity(check, t)
         if sev is None:
             continue
@@ -205,10 +232,22 @@ def run_check(check: Check, ctx: Context) -> list[Finding]:
             )
         )
     if not findings and check.against == "target" and not check.group:
-        findings.append(_within_target(check, tested[0], targets[check.target or check.metric]))
+        target = targets[check.target or check.metric]
+        findings.append(_within_target(check, p.tested[0], target))
     elif not findings:
-        findings.append(plain_finding(check, "ok", {"groups_tested": len(eligible)}))
+        findings.append(plain_finding(check, "ok", {"groups_tested": len(p.eligible)}))
     return findings
+
+
+def run_check(check: Check, ctx: Context) -> list[Finding]:
+    """All findings of one check run alone (at least one: an alarm, "ok", "not enough data" or
+    — when the data it needs is absent — "not available", never judged against a target); its
+    groups are adjusted among themselves."""
+    p = prepare(check, ctx)
+    if not isinstance(p, Pending):
+        return p
+    adjust([p])
+    return judge(p, ctx)
 
 
 def _within_target(check: Check, t: Tested, target: float) -> Finding:
@@ -241,12 +280,20 @@ def diagnose(
     ctx = Context(ws, period)
     ctx.check_needs(n for c in checks for n in needs_of(c))
     findings: list[Finding] = []
+    pending: list[Pending] = []
     for i, check in enumerate(checks):
         if progress:
             progress(check.id, i, len(checks))
         if check.kind == "coverage":  # judges the other checks: runs once they have
             continue
-        findings.extend(run_check(check, ctx))
+        p = prepare(check, ctx)
+        if isinstance(p, Pending):
+            pending.append(p)
+        else:
+            findings.extend(p)
+    adjust(pending)
+    for p in pending:
+        findings.extend(judge(p, ctx))
     findings += [run_coverage(c, findings) for c in checks if c.kind == "coverage"]
     for f in findings:  # every finding says which currency its amounts are in
         f.currency = ctx.currency

@@ -57,12 +57,21 @@ def _stats(ex: ir.Table, by: list[str]) -> list[dict[str, Any]]:
     g = d.group_by(by).agg(
         decided=d.count(),
         advanced=d.advanced.sum(),
-        dwell=d.dwell_days.median(where=adv),
         won_after=d.won.sum(where=closed),
         closed_after=closed.cast("int64").sum(),
         _order=d.stage_order.min(),
     )
-    return g.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+    # The median of the entries that moved on, filtered first: Spark cannot take a percentile
+    # with a row condition (median(where=…)), and every engine computes it the same this way.
+    a = d.filter(adv)
+    medians = {
+        tuple(r[k] for k in by): r["dwell"]
+        for r in a.group_by(by).agg(dwell=a.dwell_days.median()).to_pyarrow().to_pylist()
+    }
+    rows: list[dict[str, Any]] = g.to_pyarrow().to_pylist()
+    for r in rows:
+        r["dwell"] = medians.get(tuple(r[k] for k in by))
+    return rows
 
 
 def _avg_won(ws: Workspace, period: Period) -> float:
