@@ -5,7 +5,7 @@ as canonical CSVs with a seeded NumPy generator and imported with eigyo's own im
 (b) one rep wins ~15% against ~50% for the team's others → the per-rep finding, by name;
 (c) e-mail leads convert ~3% against ~12% → the lead-source finding;
 (d) ~90% of the open pipeline idle for months in every team → the org-wide stale finding;
-(e) clean companies (several seeds) → no warning or error from any check.
+(e) clean companies (ten seeds) → no warning or error from any check.
 
 Each company holds a few thousand rows; the thresholds are the declared ones (checks.toml),
 never tuned here.
@@ -238,7 +238,7 @@ def test_d_an_idle_pipeline_in_every_team_is_an_organization_finding(tmp_path: P
     assert len(dates) == 1 and dates[0].evidence["value"] == 1.0
 
 
-@pytest.mark.parametrize("seed", [21, 22, 23, 24, 25])
+@pytest.mark.parametrize("seed", range(21, 31))
 def test_e_a_clean_company_raises_no_alarm(tmp_path: Path, seed: int) -> None:
     findings = _diagnose(tmp_path, Plan(seed=seed))
     assert not _alarms(findings), _describe(findings)
