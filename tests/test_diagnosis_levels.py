@@ -4,7 +4,8 @@ as canonical CSVs with a seeded NumPy generator and imported with eigyo's own im
 (a) every team converts ~45% at 提案 and waits ~26 days there → the organization's constraint;
 (b) one rep wins ~15% against ~50% for the team's others → the per-rep finding, by name;
 (c) e-mail leads convert ~3% against ~12% → the lead-source finding;
-(d) ~90% of the open pipeline idle for months in every team → the org-wide stale finding;
+(d) a quarter of the deals abandoned open in every team (about two thirds of the open pipeline idle
+    over 60 days, no close dates) → the org-wide stale and close-date findings;
 (e) clean companies (ten seeds) → no warning or error from any check.
 
 Each company holds a few thousand rows; the thresholds are the declared ones (checks.toml),
