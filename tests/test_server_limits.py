@@ -107,6 +107,14 @@ def test_dashboard_refuses_a_huge_simulation_fast(
     assert "上限 500 席" in r.text
 
 
+def test_dashboard_form_over_its_range_is_one_sentence(client: TestClient) -> None:
+    assert _login(client, "boss").status_code == 303
+    token = _csrf(client.get("/simulate").text)
+    r = client.post("/simulate", data={"csrf_token": token, "horizon": "100000"})
+    assert r.status_code == 422 and "horizon" in r.text and "範囲外" in r.text
+    assert "<html" in r.text and '"loc"' not in r.text
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -24,6 +24,8 @@ import anyio
 import anyio.to_thread
 import plotly.offline
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -176,6 +178,16 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     def _http(request: Request, exc: HTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """The API keeps FastAPI's 422 (its OpenAPI description declares it); a page or form
+        (``horizon=100`` on ``/simulate``) gets one sentence naming the fields instead."""
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        message = t("app.error.invalid", lang_of(request), fields=", ".join(names) or "?")
+        return _error(request, 422, message)
 
     @app.exception_handler(Busy)
     def _busy(request: Request, exc: Busy) -> Response:
