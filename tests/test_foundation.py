@@ -158,7 +158,7 @@ def test_fiscal_year_follows_the_configured_start_month() -> None:
     assert (p.start, p.end) == (date(2025, 1, 1), date(2025, 12, 31))
 
 
-@pytest.mark.parametrize("bad", ["FY25", "2025-13", "2025-Q5", "2025-05-01..2025-04-01", ""])
+@pytest.mark.parametrize("bad", ["FY2025-Q5", "2025-13", "2025-Q5", "2025-05-01..2025-04-01", ""])
 def test_unknown_periods_say_what_works(bad: str) -> None:
     with pytest.raises(PeriodError, match="FY2025"):
         parse_period(bad)
@@ -191,7 +191,7 @@ def test_cli_init_then_errors_have_exit_codes(
         main(["init", str(tmp_path / "w"), "--lang", "en"])
     assert "already a workspace" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
-        main(["diagnose", "--workspace", str(tmp_path / "w"), "--period", "FY25"])
+        main(["diagnose", "--workspace", str(tmp_path / "w"), "--period", "FY2025-Q5"])
     assert e.value.code == 1
     with pytest.raises(SystemExit) as e:
         main(
