@@ -96,8 +96,8 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["-p", "FY25"], 1, "期間 'FY25' を読めません"),
-        (["-p", "FY25", "--lang", "en"], 1, "Unknown period 'FY25'"),
+        (["-p", "FY2025-Q5"], 1, "期間 'FY2025-Q5' を読めません"),
+        (["-p", "FY2025-Q5", "--lang", "en"], 1, "Unknown period 'FY2025-Q5'"),
         (["-p", "2025-04", "-m", "bookingz"], 1, "Known metrics: bookings"),
         (["-p", "2025-04", "--by", "planet"], 1, "Unknown grouping 'planet'"),
         (["-p", "2025-04", "-m", "nrr", "--by", "team"], 1, "Cannot group nrr by team"),

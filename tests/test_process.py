@@ -146,7 +146,7 @@ def test_cli_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str)
 def test_cli_errors(tmp_path: Path) -> None:
     company(tmp_path).close()
     with pytest.raises(SystemExit) as e:
-        main(["process", "-w", str(tmp_path / "w"), "--period", "FY25"])
+        main(["process", "-w", str(tmp_path / "w"), "--period", "FY2025-Q5"])
     assert e.value.code == 1
     with pytest.raises(SystemExit) as e:
         main(["process", "-w", str(tmp_path / "w"), "--format", "xml"])

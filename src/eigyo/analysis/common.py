@@ -43,6 +43,18 @@ def data_end(ws: Workspace) -> date | None:
     return max(days) if days else None
 
 
+def data_start(ws: Workspace) -> date | None:
+    """The first day the data reaches (the earliest of :data:`DATA_CLOCKS`), or None when the
+    workspace holds none of those records: with :func:`data_end`, the span a period must meet
+    to hold any data (the CLI says "no data in FY2030" instead of printing ¥0)."""
+    days: list[date] = []
+    for table, cols in DATA_CLOCKS:
+        t = ws.table(table)
+        row = t.aggregate(**{c: t[c].min() for c in cols}).to_pyarrow().to_pylist()[0]
+        days += [v.date() if isinstance(v, datetime) else v for v in row.values() if v is not None]
+    return min(days) if days else None
+
+
 def before(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:
     """``col`` is earlier than the first instant of the period."""
     return col < ibis.timestamp(period.start_ts)
