@@ -46,10 +46,13 @@ def _close(a: Any, b: Any, where: str = "") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_company: Demo, demo_runbook: RunResult) -> tuple[Path, RunResult]:
-    """The session's small demo company, imported and diagnosed on DuckDB (its report written
-    too); pushing it to an engine only reads it."""
-    return demo_company.workspace, demo_runbook
+def demo(
+    demo_company: Demo, demo_runbook: RunResult, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, RunResult]:
+    """A copy of the session's small demo company with its DuckDB diagnosis: pushing to Spark
+    writes the published tables into the workspace folder (``spark-tables``), and the shared
+    workspace must stay as imported."""
+    return demo_company.copy(tmp_path_factory.mktemp("engines-demo")), demo_runbook
 
 
 def _same_runbook(demo: tuple[Path, RunResult], url: str, tmp_path: Path) -> None:
