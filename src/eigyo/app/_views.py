@@ -64,8 +64,12 @@ def default_period(ws: ScopedWorkspace) -> str:
 
 
 def period_of(ws: ScopedWorkspace, label: str | None) -> Period:
-    """Parse a period label with the workspace's fiscal year (InputError says what is allowed)."""
-    return parse_period(label or default_period(ws), ws.settings.fiscal_year_start_month)
+    """Parse a period label with the workspace's fiscal year (InputError says what is allowed);
+    the relative forms (今期, last-month) count from today in the workspace's time zone."""
+    today = datetime.now(ws.settings.tz).date()
+    return parse_period(
+        label or default_period(ws), ws.settings.fiscal_year_start_month, today=today
+    )
 
 
 def findings(ws: ScopedWorkspace, period: Period) -> list[Finding]:

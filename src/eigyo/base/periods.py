@@ -47,7 +47,8 @@ _JA_QUARTER = re.compile(r"^(\d{4})年(?:第([1-4])四半期|Q([1-4])|([1-4])Q)$
 _RANGE = re.compile(r"^(.+?)(?:\.\.|〜|~)(.+)$")
 
 #: Relative forms: (unit, step) against the period holding ``today``; a half is (``h``, 1 or 2)
-#: of the current fiscal year. Keys are compared after NFKC, lower case, ``_``/space → ``-``.
+#: of the current fiscal year. Compared after NFKC in lower case, without spaces, ``-`` or ``_``
+#: (``Last FY``, ``last_fy`` and ``lastfy`` are ``last-fy``).
 RELATIVE: dict[str, tuple[str, int]] = {
     "今期": ("fy", 0),
     "今年度": ("fy", 0),
@@ -81,6 +82,7 @@ RELATIVE: dict[str, tuple[str, int]] = {
     "h2": ("h", 2),
     "this-h2": ("h", 2),
 }
+_RELATIVE_KEYS = {k.replace("-", ""): v for k, v in RELATIVE.items()}
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 HELP = (
@@ -278,11 +280,11 @@ def _parse_one(s: str, fym: int, today: date | None, text: str, *, in_range: boo
         return _fiscal(int(m[1]), fym, text, quarter=int(m[2] or m[3] or m[4]))
     if m := _NENDO_HALF.match(s):
         return _fiscal(int(m[1]), fym, text, half=1 if m[2] == "上" else 2)
-    key = s.lower().replace("_", "-")
-    if key in RELATIVE:
+    key = s.lower().replace("_", "").replace("-", "")
+    if key in _RELATIVE_KEYS:
         if today is None:
             raise PeriodError(key="periods.errors.needs_today", text=repr(text))
-        return _relative(*RELATIVE[key], today, fym, text)
+        return _relative(*_RELATIVE_KEYS[key], today, fym, text)
     return None
 
 

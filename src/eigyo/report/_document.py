@@ -146,7 +146,7 @@ def document(model: ReportModel) -> Document:
         lang=lang,
         title=t("report.title", lang),
         company=inp.company,
-        period_text=t("report.meta.period", lang, label=p.label, start=p.start, end=p.end),
+        period_text=t("report.meta.period", lang, period=p.describe(lang)),
         generated_text=t(
             "report.meta.generated", lang, at=inp.generated_at.strftime("%Y-%m-%d %H:%M")
         ),

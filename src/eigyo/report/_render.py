@@ -56,7 +56,7 @@ def render_html(model: ReportModel) -> str:
             lang=lang,
             tr=tr,
             company=inp.company,
-            period_text=tr("report.meta.period", label=p.label, start=p.start, end=p.end),
+            period_text=tr("report.meta.period", period=p.describe(lang)),
             generated_text=tr(
                 "report.meta.generated", at=inp.generated_at.strftime("%Y-%m-%d %H:%M")
             ),
