@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from eigyo.base.periods import Period, parse_period
 from eigyo.errors import InputError, check_lang
-from eigyo.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:  # the workspace (DuckDB, Ibis) and periods load inside the commands that use them
+    from eigyo.base.periods import Period
+    from eigyo.workspace import Workspace
 
 app = typer.Typer(
     name="eigyo",
@@ -66,6 +67,8 @@ def lang_of(lang: str) -> str:
 
 def emit_json(doc: Any) -> None:
     """Print exactly one JSON document on standard output."""
+    import json
+
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
@@ -87,6 +90,9 @@ def parse_day(text: str, flag: str) -> date:
 
 def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period | None]:
     """Open the workspace read-only and parse the optional period with its fiscal year."""
+    from eigyo.base.periods import parse_period
+    from eigyo.workspace import open_workspace
+
     ws = open_workspace(workspace, read_only=True)
     p = parse_period(period, ws.settings.fiscal_year_start_month) if period else None
     return ws, p
@@ -94,5 +100,8 @@ def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period 
 
 def open_required_period(workspace: Path, period: str) -> tuple[Workspace, Period]:
     """Open the workspace read-only and parse a required period with its fiscal year."""
+    from eigyo.base.periods import parse_period
+    from eigyo.workspace import open_workspace
+
     ws = open_workspace(workspace, read_only=True)
     return ws, parse_period(period, ws.settings.fiscal_year_start_month)

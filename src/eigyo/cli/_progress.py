@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from eigyo.cli._app import err_console, progress_enabled
 
 Tick = Callable[[str, int, int], None]
@@ -18,6 +16,8 @@ def progress_bar(fmt: str, label: str) -> Iterator[Tick]:
     if not progress_enabled(fmt):
         yield lambda item, done, total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -41,6 +41,8 @@ def phase_bars(fmt: str, labels: dict[str, str]) -> Iterator[Callable[[str], Tic
     if not progress_enabled(fmt):
         yield lambda name: lambda item, done, total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description:<14}"),
         BarColumn(),

@@ -8,16 +8,25 @@ keeps the command's context keys (period, as_of …) and adds ``"not_available":
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from eigyo.analysis.availability import NotAvailable
-from eigyo.analysis.document import sections_json
 from eigyo.cli._app import console, emit_json
 from eigyo.i18n import t
 
+if TYPE_CHECKING:
+    from eigyo.analysis.availability import NotAvailable
+
 __all__ = ["say_not_available", "say_section", "sections_json"]
+
+
+def sections_json(missing: dict[str, NotAvailable], lang: str) -> dict[str, Any]:
+    """:func:`eigyo.analysis.document.sections_json`, imported when a command needs it (the
+    analysis package loads Polars and the workspace: ``eigyo --help`` must not)."""
+    from eigyo.analysis.document import sections_json as of_document
+
+    return of_document(missing, lang)
 
 
 def say_not_available(na: NotAvailable, fmt: str, lang: str, **context: Any) -> None:

@@ -6,21 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from eigyo.analysis.data import clv, segments
-from eigyo.analysis.data.document import (
-    customers_document,
-    forecast_document,
-    icp_document,
-    ltv_document,
-    segments_document,
-    winprob_document,
-)
-from eigyo.analysis.document import StepDocument
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, money, number, percent
 from eigyo.base.vocabulary import DASH
@@ -37,7 +27,10 @@ from eigyo.cli._app import (
 )
 from eigyo.cli._unavailable import say_not_available
 from eigyo.i18n import t
-from eigyo.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:  # the models (scikit-learn, SciPy, Polars) load when a command runs, not --help
+    from eigyo.analysis.document import StepDocument
+    from eigyo.workspace import Workspace
 
 
 def _run_or_say(
@@ -46,6 +39,8 @@ def _run_or_say(
     """Open the workspace read-only, build the step document (:mod:`eigyo.analysis.data.
     document`), close: the commands never hold it open. The document as JSON-ready data, or
     None after saying "not available: needs X" (one line or one JSON document, exit 0)."""
+    from eigyo.workspace import open_workspace
+
     ws = open_workspace(workspace, read_only=True)
     try:
         doc = build(ws)
@@ -82,6 +77,9 @@ def ltv_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Customer value: BG/NBD + Gamma-Gamma, discounted CLV per account, cohort LTV and NRR."""
+    from eigyo.analysis.data import clv
+    from eigyo.analysis.data.document import ltv_document
+
     check_format(fmt)
     lang = lang_of(lang)
     if unit not in clv.UNIT_DAYS:
@@ -144,6 +142,9 @@ def segments_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Win rate (Wilson 95%), cycle, deal size and velocity per segment, BH-flagged."""
+    from eigyo.analysis.data import segments
+    from eigyo.analysis.data.document import segments_document
+
     check_format(fmt)
     lang = lang_of(lang)
     dims = tuple(by) if by else segments.DIMENSIONS
@@ -183,6 +184,8 @@ def winprob_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Win probability of the deals open on --as-of, from what was known that day."""
+    from eigyo.analysis.data.document import winprob_document
+
     check_format(fmt)
     lang = lang_of(lang)
     day = parse_day(as_of, "--as-of")
@@ -261,6 +264,8 @@ def forecast_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Forecast = won so far + Σ p(win) × amount + run rate; coverage; monthly backtest."""
+    from eigyo.analysis.data.document import forecast_document
+
     check_format(fmt)
     lang = lang_of(lang)
     day = parse_day(as_of, "--as-of")
@@ -320,6 +325,8 @@ def icp_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """ICP fit score validated on a later window, its drivers, and ROAD coverage classes."""
+    from eigyo.analysis.data.document import icp_document
+
     check_format(fmt)
     lang = lang_of(lang)
     doc = _run_or_say(workspace, fmt, lang, lambda ws: icp_document(ws, top, lang))
@@ -384,6 +391,8 @@ def customers_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Customer segments: RFM from orders, k-means with k chosen by silhouette."""
+    from eigyo.analysis.data.document import customers_document
+
     check_format(fmt)
     lang = lang_of(lang)
     day = parse_day(until, "--until")

@@ -10,7 +10,6 @@ import typer
 from eigyo.cli._app import FormatOpt, LangOpt, app, check_format, console, emit_json, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
-from eigyo.runbook import run_demo
 
 SCALES = ("small", "medium", "large")
 PHASES = ("generate", "import", "metrics", "diagnose", "report")
@@ -31,6 +30,8 @@ def demo_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Generate the demo company, import it, measure, diagnose and write the HTML report."""
+    from eigyo.runbook import run_demo
+
     check_format(fmt)
     lang = lang_of(lang)
     if scale not in SCALES:

@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from eigyo import engines
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -25,7 +24,6 @@ from eigyo.cli._app import (
     lang_of,
 )
 from eigyo.i18n import t
-from eigyo.workspace import open_workspace
 
 engine_app = typer.Typer(help="Query engines: publish the workspace to PostgreSQL or Spark.")
 app.add_typer(engine_app, name="engine")
@@ -49,6 +47,9 @@ def push_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Copy every canonical table to the engine, replacing its previous copy (all or nothing)."""
+    from eigyo import engines
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True, engine=engine)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from eigyo import workspace
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -24,13 +23,25 @@ from eigyo.cli._app import (
     progress_enabled,
 )
 from eigyo.i18n import t
-from eigyo.ingest import FileReport, ImportReport, import_path
-from eigyo.ingest.api import MAX_REJECT_RATE
-from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
-from eigyo.ingest.import_report import notice_text
-from eigyo.ingest.load import Progress as ProgressFn
-from eigyo.ingest.mapping import presets
-from eigyo.ingest.quality import warning_text
+
+if TYPE_CHECKING:  # the importer (Polars, DuckDB) loads when a command runs, never for --help
+    from rich.progress import TaskID
+
+    from eigyo.ingest import FileReport, ImportReport
+    from eigyo.ingest.load import Progress as ProgressFn
+
+#: :data:`eigyo.ingest.api.MAX_REJECT_RATE`, the option's default: stated here so that the
+#: option's help needs no import of the importer (tests/test_cli_startup.py checks they agree).
+MAX_REJECT_RATE = 0.5
+
+
+def presets() -> list[str]:
+    """:func:`eigyo.ingest.mapping.presets` (the TOML files in ``eigyo/ingest/presets``), read
+    without importing the importer (tests/test_cli_startup.py checks they agree)."""
+    folder = resources.files("eigyo") / "ingest" / "presets"
+    return sorted(
+        e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")
+    )
 
 
 @contextmanager
@@ -39,6 +50,8 @@ def _progress(enabled: bool, lang: str) -> Iterator[ProgressFn | None]:
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -63,6 +76,8 @@ def _progress(enabled: bool, lang: str) -> Iterator[ProgressFn | None]:
 
 
 def _render(report: ImportReport, lang: str) -> None:
+    from eigyo.ingest.import_report import notice_text
+
     console.print(
         t("ingest.cli.header", lang, id=report.import_id, source=report.source), soft_wrap=True
     )
@@ -118,6 +133,8 @@ def _render(report: ImportReport, lang: str) -> None:
 def _render_warnings(f: FileReport, lang: str) -> None:
     if not f.warnings:
         return
+    from eigyo.ingest.quality import warning_text
+
     console.print(t("ingest.cli.warnings", lang, n=f"{f.warnings:,}"), highlight=False)
     for reason, count in f.top_warnings():
         msg = f"{f.table}.{warning_text(f.table, reason, lang)}"
@@ -190,6 +207,9 @@ def import_cmd(
     `eigyo import report` reprints a saved import report; `eigyo import rejects` writes the
     rejected rows (with their original records) to a CSV that Excel opens (UTF-8 with BOM).
     """
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+
     check_format(fmt)
     lang = lang_of(lang)
     if path in ACTIONS:
@@ -226,6 +246,9 @@ def _action(
     name: str, ws_path: Path, import_id: int | None, out: Path | None, fmt: str, lang: str
 ) -> None:
     """``report``: reprint a saved report; ``rejects``: export rejected rows as CSV."""
+    from eigyo import workspace
+    from eigyo.ingest.exports import export_rejects, resolve_import, saved_report
+
     with workspace.open_workspace(ws_path, read_only=True) as ws:
         if name == "report":
             _show(saved_report(ws, import_id, lang), fmt, lang)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from eigyo import workspace
 from eigyo.cli._app import FormatOpt, LangOpt, app, check_format, console, emit_json, lang_of
 from eigyo.i18n import t
 
@@ -20,6 +19,8 @@ def init_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Create a workspace: a commented eigyo.toml and an empty DuckDB database."""
+    from eigyo import workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     ws = workspace.init(path, name=name)

@@ -6,14 +6,13 @@ Thin: each command calls :mod:`eigyo.monitor` and renders (text in ja/en, or one
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value, points
-from eigyo.base.periods import parse_period
 from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
@@ -28,20 +27,9 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import phase_bars
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY
-from eigyo.monitor import (
-    Alert,
-    Effect,
-    MonitorRun,
-    add_intervention,
-    deliver,
-    effects,
-    list_alerts,
-    load_config,
-    take_snapshot,
-)
-from eigyo.monitor.snapshots import default_period
-from eigyo.workspace import open_workspace
+
+if TYPE_CHECKING:
+    from eigyo.monitor import Alert, Effect, MonitorRun
 
 intervention_app = typer.Typer(help="Record interventions and measure whether they worked.")
 app.add_typer(intervention_app, name="intervention")
@@ -65,6 +53,11 @@ def monitor_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Store a snapshot of metrics, findings and control charts; raise and send new alerts."""
+    from eigyo.base.periods import parse_period
+    from eigyo.monitor import deliver, load_config, take_snapshot
+    from eigyo.monitor.snapshots import default_period
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     if since not in (None, "last"):
@@ -149,6 +142,9 @@ def alerts_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """List the alerts raised so far, newest first (each is raised once)."""
+    from eigyo.monitor import deliver, list_alerts, load_config
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     with open_workspace(workspace) as ws:
@@ -178,6 +174,9 @@ def intervention_add(
     lang: LangOpt = "ja",
 ) -> None:
     """Record an intervention (replaces one with the same id)."""
+    from eigyo.monitor import add_intervention
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     with open_workspace(workspace) as ws:
@@ -212,6 +211,7 @@ def intervention_list(
     check_format(fmt)
     lang = lang_of(lang)
     from eigyo.analysis.monitor.interventions import interventions
+    from eigyo.workspace import open_workspace
 
     with open_workspace(workspace, read_only=True) as ws:
         ivs = interventions(ws)
@@ -261,6 +261,9 @@ def intervention_effect(
     lang: LangOpt = "ja",
 ) -> None:
     """Did the fix work? Difference-in-differences against untouched reps, with a verdict."""
+    from eigyo.monitor import effects
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     ids = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
@@ -284,6 +287,8 @@ def _num(v: float | None, e: Effect, lang: str = "ja", cur: str = DEFAULT_CURREN
 
 
 def _print_effects(found: list[Effect], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+    from eigyo.metrics import REGISTRY
+
     if not found:
         console.print(t("monitor.cli.no_interventions", lang))
         return

@@ -7,17 +7,11 @@ whose sections are the analyses' frames as lists of rows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich.table import Table
 
-from eigyo.analysis.alignment import lead_value as av
-from eigyo.analysis.alignment.document import alignment_document
-from eigyo.analysis.document import StepDocument
-from eigyo.analysis.enablement.document import enablement_document
-from eigyo.analysis.organization.document import time_document
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, is_missing, money, number, p_value, percent
 from eigyo.base.vocabulary import DASH
@@ -34,6 +28,11 @@ from eigyo.cli._app import (
 )
 from eigyo.cli._unavailable import say_not_available, say_section
 from eigyo.i18n import t
+
+if TYPE_CHECKING:  # the analyses (Polars, DuckDB) load when a command runs, never for --help
+    import polars as pl
+
+    from eigyo.analysis.document import StepDocument
 
 PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 …")]
 ByOpt = Annotated[str, typer.Option("--by", help="Grouping (team, rep_id, source …).")]
@@ -56,6 +55,8 @@ def _table(
     df: pl.DataFrame, cols: list[str], title: str, lang: str, cur: str = DEFAULT_CURRENCY
 ) -> None:
     """A Rich table of ``cols``; headers that name the currency (``Won $``) get ``cur``'s."""
+    import polars as pl
+
     if df.is_empty():
         console.print(t("people.title.empty", lang))
         return
@@ -95,6 +96,9 @@ def alignment_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Sales–marketing alignment: lead funnel, response time and SLA, speed vs conversion, value."""
+    from eigyo.analysis.alignment import lead_value as av
+    from eigyo.analysis.alignment.document import alignment_document
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
@@ -139,6 +143,10 @@ def alignment_cmd(
 
 
 def _print_curve(c: dict[str, Any], lang: str) -> None:
+    import polars as pl
+
+    from eigyo.analysis.alignment import lead_value as av
+
     unanswered = t("people.col.untouched", lang)
     df = pl.DataFrame(c["bins"]).with_columns(pl.col("bin").replace(av.UNANSWERED, unanswered))
     title = t("people.title.curve", lang, outcome=t(f"people.outcome.{c['outcome']}", lang))
@@ -159,6 +167,10 @@ def enablement_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Enablement: new-rep ramp, onboarding, training effect (DiD), skill gaps, coaching list."""
+    import polars as pl
+
+    from eigyo.analysis.enablement.document import enablement_document
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
@@ -212,6 +224,8 @@ def time_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Time use: selling / admin shares, time per win, best call windows, reclaimable bookings."""
+    from eigyo.analysis.organization.document import time_document
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_required_period(workspace, period)
@@ -255,6 +269,8 @@ def time_cmd(
 
 
 def _print_best(df: pl.DataFrame, lang: str) -> None:
+    import polars as pl
+
     best = df.filter(pl.col("best") == 1) if df.height else df
     if best.is_empty():
         console.print(t("people.title.no_best_calls", lang))

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from eigyo.analysis.document import StepDocument
-from eigyo.analysis.process.document import (
-    TOP_VARIANTS,
-    funnel_document,
-    pipeline_document,
-    process_document,
-)
-from eigyo.analysis.process.funnel import check_dimension
-from eigyo.analysis.process.process_map import ProcessMap
 from eigyo.base.currency import DEFAULT_CURRENCY, unit_label
 from eigyo.base.formatting import count, money, number, percent
-from eigyo.base.periods import parse_period
 from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
@@ -36,11 +26,18 @@ from eigyo.cli._app import (
 from eigyo.cli._unavailable import say_not_available, say_section
 from eigyo.i18n import t
 
+if TYPE_CHECKING:  # the analysis (Polars, DuckDB) loads when a command runs, never for --help
+    from eigyo.analysis.document import StepDocument
+    from eigyo.analysis.process.process_map import ProcessMap
+
 PeriodOpt = Annotated[
     str | None,
     typer.Option("--period", "-p", help="Opportunities created in: 2025-04, 2025-Q1, FY2025…"),
 ]
 TOP_TRANSITIONS = 20
+#: :data:`eigyo.analysis.process.document.TOP_VARIANTS`, the default of ``--variants``: stated
+#: here so that the option's help needs no import of the analysis (tests/test_cli_startup.py).
+TOP_VARIANTS = 10
 
 
 @app.command("process")
@@ -54,6 +51,8 @@ def process_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Process map: stage entries, transitions with median days, and the top variants."""
+    from eigyo.analysis.process.document import process_document
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
@@ -141,6 +140,9 @@ def funnel_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Cohort funnel, leakage (count, amount, lost reasons), time in stage, bottlenecks, rework."""
+    from eigyo.analysis.process.document import funnel_document
+    from eigyo.analysis.process.funnel import check_dimension
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
@@ -255,6 +257,9 @@ def pipeline_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Pipeline as of a day, its change waterfall, stuck deals, close-date pushes in a period."""
+    from eigyo.analysis.process.document import pipeline_document
+    from eigyo.base.periods import parse_period
+
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)

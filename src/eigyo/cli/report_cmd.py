@@ -7,13 +7,9 @@ from typing import Annotated
 
 import typer
 
-from eigyo.base.periods import parse_period
 from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
-from eigyo.report import FORMATS, default_name
-from eigyo.runbook import build_report
-from eigyo.workspace import open_workspace
 
 
 def _size(n: int) -> str:
@@ -34,13 +30,18 @@ def report_cmd(
 ) -> None:
     """Measure, diagnose and write a report (Japanese by default): a self-contained HTML page,
     a PDF, an Excel workbook or a PowerPoint deck."""
+    from eigyo.cli._period import command_period
+    from eigyo.report import FORMATS, default_name
+    from eigyo.runbook import build_report
+    from eigyo.workspace import open_workspace
+
     lang = lang_of(lang)
     if fmt not in FORMATS:
         raise typer.BadParameter(
             f"must be one of {', '.join(FORMATS)}; got {fmt!r}", param_hint="--format"
         )
     ws = open_workspace(workspace, read_only=True)
-    p = parse_period(period, ws.settings.fiscal_year_start_month)
+    p = command_period(ws, period, lang)
     target = out or workspace / default_name(p.label, lang, fmt)
     labels = {k: t(f"cli.demo.phase_{k}", lang) for k in ("metrics", "diagnose", "report")}
     with phase_bars("text", labels) as phase:

@@ -30,7 +30,6 @@ from eigyo.cli._app import (
 )
 from eigyo.errors import InputError
 from eigyo.i18n import t
-from eigyo.workspace import open_workspace
 
 users_app = typer.Typer(help="Dashboard accounts: add, list, remove.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -78,6 +77,8 @@ def serve_cmd(
         raise InputError(msg) from None
     if (certfile is None) != (keyfile is None):
         raise InputError(key="app.cli.tls_pair")
+    from eigyo.workspace import open_workspace
+
     with open_workspace(workspace) as ws:
         if not list_users(ws):
             err_console.print(t("app.cli.no_users", lang, ws=workspace), highlight=False)
@@ -147,6 +148,7 @@ def users_add(
     """Add a dashboard user (the password is prompted, or read with --password-stdin)."""
     from eigyo.app import add_user
     from eigyo.app._users import check_scope_values
+    from eigyo.workspace import open_workspace
 
     lang = lang_of(lang)
     with open_workspace(workspace) as ws:  # a scope the data does not hold: refused at once
@@ -163,6 +165,7 @@ def users_list(
 ) -> None:
     """List dashboard users with their role and scope (never their password hashes)."""
     from eigyo.app import list_users
+    from eigyo.workspace import open_workspace
 
     check_format(fmt)
     lang = lang_of(lang)
@@ -187,6 +190,7 @@ def users_remove(
 ) -> None:
     """Remove a dashboard user."""
     from eigyo.app import remove_user
+    from eigyo.workspace import open_workspace
 
     lang = lang_of(lang)
     with open_workspace(workspace) as ws:

@@ -8,16 +8,13 @@ Thin: parse the options, call :mod:`eigyo.simulate` or
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from eigyo.analysis.availability import check, not_enough, unavailable
-from eigyo.analysis.specialization.skills import SKILLS, skill_matrix
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value
-from eigyo.base.periods import parse_period
 from eigyo.base.vocabulary import DASH
 from eigyo.cli._app import (
     FormatOpt,
@@ -32,18 +29,9 @@ from eigyo.cli._app import (
 from eigyo.cli._progress import progress_bar
 from eigyo.cli._unavailable import say_not_available, say_section, sections_json
 from eigyo.i18n import t
-from eigyo.simulate import (
-    OUTCOMES,
-    STRUCTURES,
-    NotEnoughToSimulate,
-    Options,
-    check_limits,
-    compare,
-    default_window,
-    parse_headcount,
-    simulate,
-)
-from eigyo.workspace import open_workspace
+
+if TYPE_CHECKING:  # the simulation (SimPy, NumPy) loads when a command runs, never for --help
+    from eigyo.simulate import NotEnoughToSimulate
 
 UNITS = {
     "bookings": "yen",
@@ -81,6 +69,19 @@ def simulate_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Simulate a sales structure on the organization's own data (90% intervals)."""
+    from eigyo.analysis.availability import not_enough, unavailable
+    from eigyo.base.periods import parse_period
+    from eigyo.simulate import (
+        STRUCTURES,
+        NotEnoughToSimulate,
+        Options,
+        check_limits,
+        compare,
+        parse_headcount,
+        simulate,
+    )
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True)
@@ -175,6 +176,8 @@ def _print_one(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> N
 
 
 def _print_compare(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+    from eigyo.simulate import OUTCOMES
+
     table = Table(title=t("simulate.sim.compare_title", lang, months=doc["horizon_months"]))
     table.add_column(t("simulate.sim.col_structure", lang))
     for k in OUTCOMES:
@@ -202,6 +205,12 @@ def skills_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Each rep's conversion at every step, shrunk toward the team, with credible intervals."""
+    from eigyo.analysis.availability import check, not_enough
+    from eigyo.analysis.specialization.skills import skill_matrix
+    from eigyo.base.periods import parse_period
+    from eigyo.simulate import NotEnoughToSimulate, default_window
+    from eigyo.workspace import open_workspace
+
     check_format(fmt)
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True)
@@ -229,6 +238,8 @@ def skills_cmd(
 
 
 def _print_skills(rows: list[dict[str, Any]], period: str, lang: str) -> None:
+    from eigyo.analysis.specialization.skills import SKILLS
+
     table = Table(title=t("simulate.skills.title", lang, period=period), show_lines=False)
     table.add_column(t("simulate.skills.col_rep", lang))
     table.add_column(t("simulate.skills.col_team", lang))

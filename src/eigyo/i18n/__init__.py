@@ -7,9 +7,7 @@ that texts are edited without touching code; every key must carry both ``ja`` an
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 Lang = Literal["ja", "en"]
@@ -32,6 +30,9 @@ def _flatten(prefix: str, node: dict[str, Any], out: dict[str, dict[str, str]], 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     """All texts, keyed ``file_stem.section.key`` → {ja, en}; validated once per process."""
+    import tomllib  # here, not at the top: ``eigyo --help`` reads no catalogue
+    from importlib import resources
+
     out: dict[str, dict[str, str]] = {}
     for entry in sorted(resources.files(__package__).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
