@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,14 +20,11 @@ from eigyo.cli._app import (
     emit_json,
     lang_of,
 )
-from eigyo.cli._period import command_period
 from eigyo.cli._progress import progress_bar
-from eigyo.diagnose import diagnose
-from eigyo.diagnose.model import Finding
 from eigyo.i18n import t
-from eigyo.metrics import readable
-from eigyo.runbook import findings_document, findings_html
-from eigyo.workspace import open_workspace
+
+if TYPE_CHECKING:
+    from eigyo.diagnose.model import Finding
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}
 
@@ -48,6 +45,11 @@ def diagnose_cmd(
     (in the workspace currency).
 
     --format html prints the self-contained HTML report on standard output."""
+    from eigyo.cli._period import command_period
+    from eigyo.diagnose import diagnose
+    from eigyo.runbook import findings_document, findings_html
+    from eigyo.workspace import open_workspace
+
     check_format(fmt, ("text", "json", "html"))
     lang = lang_of(lang)
     # closed on every path: an in-process caller (tests, the monitor) may open it for writing next
@@ -65,6 +67,8 @@ def diagnose_cmd(
 
 
 def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
+    from eigyo.metrics import readable
+
     shown = [f for f in findings if show_all or f.severity in ("warn", "error")]
     # "No problem found" covers only what the data allowed to check: say what could not be.
     missing = [f for f in findings if f.evidence.get("status") == "not_available"]

@@ -7,15 +7,13 @@ renders; JSON output is the contract in docs/cli-json.md.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from eigyo.base.csv_safe import safe_cell
 from eigyo.cli._app import (
     FormatOpt,
     LangOpt,
@@ -26,11 +24,11 @@ from eigyo.cli._app import (
     emit_json,
     lang_of,
 )
-from eigyo.cli._period import command_period
 from eigyo.cli.engine_cmd import EngineOpt
 from eigyo.i18n import t
-from eigyo.metrics import REGISTRY, MetricValue, compute, format_metric, unit_name
-from eigyo.workspace import open_workspace
+
+if TYPE_CHECKING:
+    from eigyo.metrics import MetricValue
 
 metrics_app = typer.Typer(
     help="Compute KPIs for a period (--period), or list them (metrics list).",
@@ -68,6 +66,10 @@ def metrics_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from eigyo.cli._period import command_period
+    from eigyo.metrics import compute
+    from eigyo.workspace import open_workspace
+
     check_format(fmt, ("text", "json", "csv"))
     lang = lang_of(lang)
     if period is None:
@@ -96,6 +98,11 @@ def metrics_cmd(
 def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
     """One row per metric and group; ``value`` unformatted so spreadsheets can compute, and
     empty with its ``reason`` when the metric is not available."""
+    import csv
+
+    from eigyo.base.csv_safe import safe_cell
+    from eigyo.metrics import REGISTRY
+
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["id", "label", *([by] if by else []), "value", "unit", "reason"])
     for v in values:
@@ -111,6 +118,8 @@ def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
 def _print_table(
     values: list[MetricValue], period: str, by: str | None, lang: str, currency: str
 ) -> None:
+    from eigyo.metrics import REGISTRY, format_metric
+
     table = Table(title=t("metrics.table.title", lang, period=period))
     table.add_column(t("metrics.table.metric", lang))
     if by:
@@ -128,6 +137,8 @@ def _print_table(
 @metrics_app.command("list")
 def list_cmd(fmt: FormatOpt = "text", lang: LangOpt = "ja") -> None:
     """The metric catalogue with definitions, in the chosen language."""
+    from eigyo.metrics import REGISTRY, unit_name
+
     check_format(fmt)
     lang = lang_of(lang)
     if fmt == "json":

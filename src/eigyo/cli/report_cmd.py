@@ -8,12 +8,8 @@ from typing import Annotated
 import typer
 
 from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
-from eigyo.cli._period import command_period
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
-from eigyo.report import FORMATS, default_name
-from eigyo.runbook import build_report
-from eigyo.workspace import open_workspace
 
 
 def _size(n: int) -> str:
@@ -34,6 +30,11 @@ def report_cmd(
 ) -> None:
     """Measure, diagnose and write a report (Japanese by default): a self-contained HTML page,
     a PDF, an Excel workbook or a PowerPoint deck."""
+    from eigyo.cli._period import command_period
+    from eigyo.report import FORMATS, default_name
+    from eigyo.runbook import build_report
+    from eigyo.workspace import open_workspace
+
     lang = lang_of(lang)
     if fmt not in FORMATS:
         raise typer.BadParameter(
