@@ -54,6 +54,7 @@ def monitor_cmd(
 ) -> None:
     """Store a snapshot of metrics, findings and control charts; raise and send new alerts."""
     from eigyo.base.periods import parse_period
+    from eigyo.cli._period import workspace_today
     from eigyo.monitor import deliver, load_config, take_snapshot
     from eigyo.monitor.snapshots import default_period
     from eigyo.workspace import open_workspace
@@ -65,7 +66,7 @@ def monitor_cmd(
     with open_workspace(workspace) as ws:
         cfg = load_config(ws)
         p = (
-            parse_period(period, ws.settings.fiscal_year_start_month)
+            parse_period(period, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
             if period
             else default_period(ws)
         )

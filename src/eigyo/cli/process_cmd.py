@@ -259,13 +259,18 @@ def pipeline_cmd(
     """Pipeline as of a day, its change waterfall, stuck deals, close-date pushes in a period."""
     from eigyo.analysis.process.document import pipeline_document
     from eigyo.base.periods import parse_period
+    from eigyo.cli._period import workspace_today
 
     check_format(fmt)
     lang = lang_of(lang)
     ws, p = open_period(workspace, period)
     day, start = parse_day(as_of, "--as-of"), parse_day(since, "--from") if since else None
     with ws:
-        win = parse_period(window, ws.settings.fiscal_year_start_month) if window else None
+        win = (
+            parse_period(window, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
+            if window
+            else None
+        )
         doc = pipeline_document(ws, day, start, win, p)
         cur = ws.settings.currency
     if _said_not_available(doc, fmt, lang):
