@@ -311,3 +311,12 @@ def test_command_period_resolves_relative_forms_against_today(demo_company: Demo
 def test_the_report_title_states_the_dates(demo_runbook: object, demo_company: Demo) -> None:
     html = (demo_company.root / "report.html").read_text(encoding="utf-8")
     assert "対象期間: FY2025（2025-04-01〜2026-03-31）" in html
+
+
+def test_the_metrics_table_states_the_dates(
+    demo_company: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = str(demo_company.workspace)
+    code, out, _ = _run(capsys, "metrics", "-w", w, "-p", "2025年度上期", "-m", "bookings")
+    # Rich wraps the title to the table's width: compare without the line breaks
+    assert code == 0 and "指標FY2025-H1（2025-04-01〜2025-09-30）" in "".join(out.split())

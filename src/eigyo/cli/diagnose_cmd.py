@@ -32,7 +32,10 @@ SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "
 @app.command("diagnose")
 def diagnose_cmd(
     period: Annotated[
-        str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or a range.")
+        str,
+        typer.Option(
+            "--period", "-p", help="2025-04, FY2025, FY2025-Q1, 今期, last-month or a range."
+        ),
     ],
     workspace: WorkspaceOpt = Path("."),
     fmt: FormatOpt = "text",

@@ -38,7 +38,11 @@ app.add_typer(metrics_app, name="metrics")
 
 PeriodOpt = Annotated[
     str | None,
-    typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or 2025-04-01..2025-06-30."),
+    typer.Option(
+        "--period",
+        "-p",
+        help="2025-04, FY2025, FY2025-Q1, 2025年度上期, 今期, last-month or 2025-04..2025-06.",
+    ),
 ]
 ByOpt = Annotated[
     str | None, typer.Option("--by", help="Group by team, rep_id, role, source, month, …")
@@ -92,7 +96,7 @@ def metrics_cmd(
     elif fmt == "csv":
         _write_csv(values, by, lang)
     else:
-        _print_table(values, period, by, lang, currency)
+        _print_table(values, p.describe(lang), by, lang, currency)
 
 
 def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:

@@ -19,7 +19,10 @@ def _size(n: int) -> str:
 @app.command("report")
 def report_cmd(
     period: Annotated[
-        str, typer.Option("--period", "-p", help="2025-04, 2025-Q1, FY2025 or a range.")
+        str,
+        typer.Option(
+            "--period", "-p", help="2025-04, FY2025, FY2025-Q1, 今期, last-month or a range."
+        ),
     ],
     workspace: WorkspaceOpt = Path("."),
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file.")] = None,
