@@ -2,7 +2,9 @@
 ``customers``. Each parses its options, calls :mod:`eigyo.analysis` and renders a Rich table in
 ja/en or one JSON document; ``eigyo ltv --format json`` is the contract in docs/cli-json.md."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +36,7 @@ if TYPE_CHECKING:  # the models (scikit-learn, SciPy, Polars) load when a comman
 
 
 def _run_or_say(
-    workspace: Path, fmt: str, lang: str, build: Callable[[Workspace], StepDocument]
+    workspace: Path, fmt: str, lang: str, build: "Callable[[Workspace], StepDocument]"
 ) -> dict[str, Any] | None:
     """Open the workspace read-only, build the step document (:mod:`eigyo.analysis.data.
     document`), close: the commands never hold it open. The document as JSON-ready data, or

@@ -1,6 +1,8 @@
 """``eigyo demo``: generate the demo company and run it through the whole runbook."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import Annotated

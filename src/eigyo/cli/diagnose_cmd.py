@@ -1,6 +1,8 @@
 """``eigyo diagnose``: run the runbook's checks and print the findings."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 import sys
 from pathlib import Path
@@ -69,7 +71,7 @@ def diagnose_cmd(
     _print(findings, lang, show_all=all_)
 
 
-def _print(findings: list[Finding], lang: str, *, show_all: bool) -> None:
+def _print(findings: "list[Finding]", lang: str, *, show_all: bool) -> None:
     from eigyo.metrics import readable
 
     shown = [f for f in findings if show_all or f.severity in ("warn", "error")]

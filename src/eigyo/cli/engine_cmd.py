@@ -5,7 +5,9 @@ The data stays in the workspace's DuckDB file; this copies it to the engine name
 every other command can run their queries there. See ``docs/engines.md``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import Annotated

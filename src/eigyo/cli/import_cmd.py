@@ -1,6 +1,8 @@
 """``eigyo import PATH``: load canonical files, or an export mapped by a preset or mapping file."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +47,7 @@ def presets() -> list[str]:
 
 
 @contextmanager
-def _progress(enabled: bool, lang: str) -> Iterator[ProgressFn | None]:
+def _progress(enabled: bool, lang: str) -> "Iterator[ProgressFn | None]":
     """Bars on standard error, for people only: bytes read (total = file sizes), files written."""
     if not enabled:
         yield None
@@ -75,7 +77,7 @@ def _progress(enabled: bool, lang: str) -> Iterator[ProgressFn | None]:
         yield update
 
 
-def _render(report: ImportReport, lang: str) -> None:
+def _render(report: "ImportReport", lang: str) -> None:
     from eigyo.ingest.import_report import notice_text
 
     console.print(
@@ -130,7 +132,7 @@ def _render(report: ImportReport, lang: str) -> None:
     )
 
 
-def _render_warnings(f: FileReport, lang: str) -> None:
+def _render_warnings(f: "FileReport", lang: str) -> None:
     if not f.warnings:
         return
     from eigyo.ingest.quality import warning_text
@@ -235,7 +237,7 @@ def import_cmd(
     _show(report, fmt, lang)
 
 
-def _show(report: ImportReport, fmt: str, lang: str) -> None:
+def _show(report: "ImportReport", fmt: str, lang: str) -> None:
     if fmt == "json":
         emit_json(report.to_json())
     else:

@@ -5,7 +5,9 @@ and ``eigyo metrics list`` coexist. The command only parses, calls :mod:`eigyo.m
 renders; JSON output is the contract in docs/cli-json.md.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 import sys
 from pathlib import Path
@@ -99,7 +101,7 @@ def metrics_cmd(
         _print_table(values, p.describe(lang), by, lang, currency)
 
 
-def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
+def _write_csv(values: "list[MetricValue]", by: str | None, lang: str) -> None:
     """One row per metric and group; ``value`` unformatted so spreadsheets can compute, and
     empty with its ``reason`` when the metric is not available."""
     import csv
@@ -120,7 +122,7 @@ def _write_csv(values: list[MetricValue], by: str | None, lang: str) -> None:
 
 
 def _print_table(
-    values: list[MetricValue], period: str, by: str | None, lang: str, currency: str
+    values: "list[MetricValue]", period: str, by: str | None, lang: str, currency: str
 ) -> None:
     from eigyo.metrics import REGISTRY, format_metric
 

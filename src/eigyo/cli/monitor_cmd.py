@@ -3,7 +3,9 @@
 Thin: each command calls :mod:`eigyo.monitor` and renders (text in ja/en, or one JSON document).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -83,7 +85,7 @@ def monitor_cmd(
 
 
 def _run_json(
-    run: MonitorRun, sent: dict[str, int], lang: str, cur: str = DEFAULT_CURRENCY
+    run: "MonitorRun", sent: dict[str, int], lang: str, cur: str = DEFAULT_CURRENCY
 ) -> dict[str, Any]:
     """The run as JSON; ``currency`` is the unit of the amounts in the alerts' evidence."""
     return {
@@ -95,7 +97,7 @@ def _run_json(
     }
 
 
-def _print_run(run: MonitorRun, sent: dict[str, int], lang: str) -> None:
+def _print_run(run: "MonitorRun", sent: dict[str, int], lang: str) -> None:
     s = run.snapshot
     if not run.created:
         console.print(t("monitor.cli.unchanged", lang, id=s.snapshot_id, run_at=s.run_at))
@@ -118,7 +120,7 @@ def _print_run(run: MonitorRun, sent: dict[str, int], lang: str) -> None:
         console.print(t("monitor.cli.sent", lang, sink=sink, n=n))
 
 
-def _print_alerts(alerts: list[Alert], lang: str, empty: str) -> None:
+def _print_alerts(alerts: "list[Alert]", lang: str, empty: str) -> None:
     if not alerts:
         console.print(empty)
         return
@@ -279,7 +281,7 @@ def intervention_effect(
     _print_effects(found, lang, cur)
 
 
-def _num(v: float | None, e: Effect, lang: str = "ja", cur: str = DEFAULT_CURRENCY) -> str:
+def _num(v: float | None, e: "Effect", lang: str = "ja", cur: str = DEFAULT_CURRENCY) -> str:
     """An effect in the metric's unit (amounts in the workspace currency ``cur``); ratio
     differences read as percentage points."""
     if e.unit == "ratio":
@@ -287,7 +289,7 @@ def _num(v: float | None, e: Effect, lang: str = "ja", cur: str = DEFAULT_CURREN
     return format_value(v, e.unit, lang, cur)
 
 
-def _print_effects(found: list[Effect], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+def _print_effects(found: "list[Effect]", lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     from eigyo.metrics import REGISTRY
 
     if not found:

@@ -4,7 +4,9 @@ Thin: each command calls the analyses, then prints Rich tables (ja/en) or one JS
 whose sections are the analyses' frames as lists of rows.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -52,7 +54,7 @@ def _cell(col: str, v: Any, cur: str = DEFAULT_CURRENCY) -> str:
 
 
 def _table(
-    df: pl.DataFrame, cols: list[str], title: str, lang: str, cur: str = DEFAULT_CURRENCY
+    df: "pl.DataFrame", cols: list[str], title: str, lang: str, cur: str = DEFAULT_CURRENCY
 ) -> None:
     """A Rich table of ``cols``; headers that name the currency (``Won $``) get ``cur``'s."""
     import polars as pl
@@ -71,7 +73,7 @@ def _table(
     console.print(tb)
 
 
-def _said(doc: StepDocument, fmt: str, lang: str) -> bool:
+def _said(doc: "StepDocument", fmt: str, lang: str) -> bool:
     """Print the document when it is all there is to print: "not available: needs X" (line or
     JSON), or the JSON document itself; ``currency`` in it says what the ``*_jpy`` amounts are
     in (the key names stay as readers know them, the amounts are in the workspace currency)."""
@@ -268,7 +270,7 @@ def time_cmd(
         say_section(na, key.split(".", 1)[1], lang)
 
 
-def _print_best(df: pl.DataFrame, lang: str) -> None:
+def _print_best(df: "pl.DataFrame", lang: str) -> None:
     import polars as pl
 
     best = df.filter(pl.col("best") == 1) if df.height else df

@@ -1,6 +1,8 @@
 """``eigyo process``: the process map of stage history (stages, transitions, variants)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -66,7 +68,7 @@ def process_cmd(
     _print(doc.source, lang)
 
 
-def _said_not_available(doc: StepDocument, fmt: str, lang: str) -> bool:
+def _said_not_available(doc: "StepDocument", fmt: str, lang: str) -> bool:
     """Print the document's "not available: needs X" (line or JSON) when it has one."""
     if doc.not_available is None:
         return False
@@ -74,7 +76,7 @@ def _said_not_available(doc: StepDocument, fmt: str, lang: str) -> bool:
     return True
 
 
-def _print(pm: ProcessMap, lang: str) -> None:
+def _print(pm: "ProcessMap", lang: str) -> None:
     if not pm.stages:
         console.print(t("process.cli.empty", lang))
         return
@@ -159,7 +161,7 @@ def funnel_cmd(
     _print_funnel(doc, lang, cur)
 
 
-def _print_funnel(doc: StepDocument, lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+def _print_funnel(doc: "StepDocument", lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     _table(
         t("process.cli.funnel_title", lang, by=doc["by"] or DASH),
         [

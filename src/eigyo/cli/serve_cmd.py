@@ -5,7 +5,9 @@ workspace itself. The web stack is imported only when serving, so the rest of th
 without it installed.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 import os
 import sys

@@ -5,7 +5,9 @@ Thin: parse the options, call :mod:`eigyo.simulate` or
 ``--format json`` prints the document of docs/cli-json.md; replications show a progress bar.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads the commands' annotations on every
+# start-up, and string annotations would make it compile and evaluate each twice (issue 20);
+# types imported only for checking are written in quotes.
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -121,7 +123,7 @@ def simulate_cmd(
         say_section(na, key.split(".", 1)[1], lang)
 
 
-def _too_little(e: NotEnoughToSimulate, lang: str) -> str:
+def _too_little(e: "NotEnoughToSimulate", lang: str) -> str:
     """What the calibration window lacked, in the reader's language."""
     return t(f"analysis_na.detail.sim_{e.what}", lang, window=e.window or DASH)
 
