@@ -6,7 +6,6 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,10 +39,8 @@ MAX_REJECT_RATE = 0.5
 def presets() -> list[str]:
     """:func:`eigyo.ingest.mapping.presets` (the TOML files in ``eigyo/ingest/presets``), read
     without importing the importer (tests/test_cli_startup.py checks they agree)."""
-    folder = resources.files("eigyo") / "ingest" / "presets"
-    return sorted(
-        e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")
-    )
+    folder = Path(__file__).parents[1] / "ingest" / "presets"
+    return sorted(p.stem for p in folder.glob("*.toml"))
 
 
 @contextmanager
