@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 
 #: (title, script and arguments); the script prints its own figures (JSON lines or markdown).
 BENCHES: tuple[tuple[str, list[str]], ...] = (
+    ("CLI start-up: eigyo --help vs python -c 'import typer, rich'", ["cli_startup.py"]),
     ("Demo generator, medium scale", ["gen_demo.py", "medium"]),
     (
         "Whole runbook (import → metrics → diagnose → report), medium scale",
