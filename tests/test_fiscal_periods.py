@@ -242,11 +242,24 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def _span(demo: Demo) -> tuple[date, date]:
-    from eigyo.analysis.common import data_end, data_start
+    """The first and last day of any dated record, by an independent query on the DuckDB file."""
+    import duckdb
 
-    with demo.open() as ws:
-        first, last = data_start(ws), data_end(ws)
-    assert first is not None and last is not None
+    clocks = {
+        "opportunities": ("created_at", "closed_at"),
+        "leads": ("created_at",),
+        "activities": ("occurred_at",),
+        "stage_history": ("entered_at",),
+        "orders": ("ordered_at",),
+        "time_entries": ("date",),
+    }
+    parts = [f"SELECT CAST({c} AS DATE) AS d FROM {t}" for t, cs in clocks.items() for c in cs]
+    con = duckdb.connect(str(demo.workspace / "eigyo.duckdb"), read_only=True)
+    try:
+        union = " UNION ALL ".join(parts)
+        ((first, last),) = con.sql(f"SELECT min(d), max(d) FROM ({union})").fetchall()
+    finally:
+        con.close()
     return first, last
 
 

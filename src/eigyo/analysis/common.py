@@ -43,16 +43,33 @@ def data_end(ws: Workspace) -> date | None:
     return max(days) if days else None
 
 
-def data_start(ws: Workspace) -> date | None:
-    """The first day the data reaches (the earliest of :data:`DATA_CLOCKS`), or None when the
-    workspace holds none of those records: with :func:`data_end`, the span a period must meet
-    to hold any data (the CLI says "no data in FY2030" instead of printing ¥0)."""
-    days: list[date] = []
-    for table, cols in DATA_CLOCKS:
+#: Every dated fact a period can measure: the span the CLI checks a period against. Wider
+#: than :data:`DATA_CLOCKS` — a workspace of orders only (a retailer's transactions, CDNOW)
+#: has data although it holds no deals, leads or activities.
+RECORD_CLOCKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    *DATA_CLOCKS,
+    ("stage_history", ("entered_at",)),
+    ("orders", ("ordered_at",)),
+    ("time_entries", ("date",)),
+)
+
+
+def record_span(ws: Workspace) -> tuple[date, date] | None:
+    """The first and last day of any dated record (:data:`RECORD_CLOCKS`), or None when the
+    workspace holds none: a period outside it holds no data, and the CLI says so ("no data in
+    FY2030") instead of printing ¥0."""
+    firsts: list[date] = []
+    lasts: list[date] = []
+    for table, cols in RECORD_CLOCKS:
         t = ws.table(table)
-        row = t.aggregate(**{c: t[c].min() for c in cols}).to_pyarrow().to_pylist()[0]
-        days += [v.date() if isinstance(v, datetime) else v for v in row.values() if v is not None]
-    return min(days) if days else None
+        aggs = {f"{c}_min": t[c].min() for c in cols} | {f"{c}_max": t[c].max() for c in cols}
+        row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+        for key, v in row.items():
+            if v is None:
+                continue
+            day = v.date() if isinstance(v, datetime) else v
+            (firsts if key.endswith("_min") else lasts).append(day)
+    return (min(firsts), max(lasts)) if firsts and lasts else None
 
 
 def before(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:

@@ -37,16 +37,16 @@ def command_period(
     ``stop_when_empty``, the command ends there with status 0: a table of ¥0 would read as a
     quarter without sales. JSON callers pass ``stop_when_empty=False`` and still get their one
     document (the line goes to standard error, never into the JSON)."""
-    from eigyo.analysis.common import data_end, data_start
+    from eigyo.analysis.common import record_span
     from eigyo.base.periods import format_day, parse_period
 
     p = parse_period(text, ws.settings.fiscal_year_start_month, today=today or workspace_today(ws))
     if note := p.note(lang):
         _say(note)
-    first, last = data_start(ws), data_end(ws)
-    if first is None or last is None:
+    span = record_span(ws)
+    if span is None:
         _say(t("periods.empty_workspace", lang, period=p.describe(lang)))
-    elif p.end < first or p.start > last:
+    elif p.end < (first := span[0]) or p.start > (last := span[1]):
         first_s, last_s = format_day(first, lang), format_day(last, lang)
         _say(t("periods.empty", lang, period=p.describe(lang), first=first_s, last=last_s))
     else:
