@@ -14,7 +14,7 @@ from eigyo.base.formatting import format_value
 from eigyo.diagnose.checks import Check
 from eigyo.diagnose.context import Context
 from eigyo.diagnose.model import Finding, Severity
-from eigyo.diagnose.playbook import finding_texts, plain_finding
+from eigyo.diagnose.playbook import check_finding, plain_finding
 
 
 def run_concentration(check: Check, ctx: Context) -> list[Finding]:
@@ -51,21 +51,4 @@ def run_concentration(check: Check, ctx: Context) -> list[Finding]:
         return [ok]
     scope = {"account": str(top["account"])}
     texts = {**ev, "top_deal_share_text": format_value(biggest / amount, "ratio", "en")}
-    title, cause, actions = finding_texts(check, scope, texts, currency=ctx.currency)
-    return [
-        Finding(
-            step=check.step,
-            check=check.id,
-            severity=sev,
-            metric=check.metric,
-            scope=scope,
-            evidence=ev,
-            cause=cause,
-            actions=actions,
-            title=title,
-            impact_jpy=None,
-            unit=check.unit,
-            chart=check.chart,
-            currency=ctx.currency,
-        )
-    ]
+    return [check_finding(check, sev, scope, ev, texts=texts, currency=ctx.currency)]

@@ -28,7 +28,7 @@ from eigyo.base import stats
 from eigyo.diagnose.checks import Check, evidence_rule
 from eigyo.diagnose.context import Context
 from eigyo.diagnose.model import Finding
-from eigyo.diagnose.playbook import finding_texts, impact_formula, plain_finding
+from eigyo.diagnose.playbook import check_finding, plain_finding
 
 
 def _teams_below(check: Check, p: StageProfile) -> tuple[list[str], int]:
@@ -117,23 +117,16 @@ def run_constraint(check: Check, ctx: Context) -> list[Finding]:
         ev["time_q_value"] = float(f"{tqv:.3g}")
         scope = {"stage": p.stage}
         texts = {**ev, "teams_below_count": len(below)}
-        title, cause, actions = finding_texts(check, scope, texts, currency=ctx.currency)
         findings.append(
-            Finding(
-                step=check.step,
-                check=check.id,
-                severity=sev,
-                metric=check.metric,
-                scope=scope,
-                evidence=ev,
-                cause=cause,
-                actions=actions,
-                title=title,
-                impact_jpy=p.impact_jpy,
-                unit=check.unit,
-                impact_formula=impact_formula(check.impact, _inputs(p, ctx), ctx.currency),
-                chart=check.chart,
+            check_finding(
+                check,
+                sev,
+                scope,
+                ev,
+                texts=texts,
                 currency=ctx.currency,
+                impact_jpy=p.impact_jpy,
+                impact_inputs=_inputs(p, ctx),
             )
         )
     if findings:
@@ -143,24 +136,9 @@ def run_constraint(check: Check, ctx: Context) -> list[Finding]:
     for k in ("p_value", "q_value", "effect"):  # the tightest stage is named, not judged
         ev.pop(k)
     scope = {"stage": top.stage}
-    title, cause, actions = finding_texts(check, scope, ev, variant="ok", currency=ctx.currency)
-    return [
-        Finding(
-            step=check.step,
-            check=check.id,
-            severity="ok",
-            metric=check.metric,
-            scope={},
-            evidence={**ev, "constraint_stage": top.stage},
-            cause=cause,
-            actions=actions,
-            title=title,
-            impact_jpy=None,
-            unit=check.unit,
-            chart=check.chart,
-            currency=ctx.currency,
-        )
-    ]
+    ok = check_finding(check, "ok", {}, ev, text_scope=scope, variant="ok", currency=ctx.currency)
+    ok.evidence["constraint_stage"] = top.stage
+    return [ok]
 
 
 def _time_gap(p: StageProfile) -> float:

@@ -27,7 +27,11 @@ from eigyo.diagnose.coverage import run_coverage
 from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
-from eigyo.diagnose.playbook import finding_texts, impact_formula, not_available, plain_finding
+from eigyo.diagnose.playbook import (
+    check_finding,
+    not_available,
+    plain_finding,
+)
 from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
 from eigyo.i18n import LANGS
@@ -211,24 +215,18 @@ def judge(p: Pending, ctx: Context) -> list[Finding]:
         ev.update(_evidence(check, t, ctx))
         if shared is not None:
             ev[f"{check.shared_by}s_below"], ev[f"{check.shared_by}s_counted"] = shared
-        title, cause, actions = finding_texts(check, t.key, _readable(ev), currency=ctx.currency)
         yen, inputs = estimate(check.impact, t.gap_info, ctx)
         findings.append(
-            Finding(
-                step=check.step,
-                check=check.id,
-                severity=sev,
-                metric=check.metric,
-                scope=scope,
-                evidence=ev,
-                cause=cause,
-                actions=actions,
-                title=title,
-                impact_jpy=yen,
-                unit=check.unit,
-                impact_formula=impact_formula(check.impact, inputs, ctx.currency),
-                chart=check.chart,
+            check_finding(
+                check,
+                sev,
+                scope,
+                ev,
+                texts=_readable(ev),
+                text_scope=t.key,
                 currency=ctx.currency,
+                impact_jpy=yen,
+                impact_inputs=inputs,
             )
         )
     if not findings and check.against == "target" and not check.group:

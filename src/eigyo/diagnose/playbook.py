@@ -16,7 +16,7 @@ from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.formatting import format_value, p_value
 from eigyo.base.vocabulary import STALE_DAYS
 from eigyo.diagnose.checks import Check
-from eigyo.diagnose.model import Finding
+from eigyo.diagnose.model import Finding, Severity
 from eigyo.i18n import LANGS
 from eigyo.metrics import Reason
 
@@ -122,6 +122,49 @@ def plain_finding(
         title=title,
         impact_jpy=None,
         chart=check.chart,
+    )
+
+
+def check_finding(
+    check: Check,
+    severity: Severity,
+    scope: dict[str, str],
+    evidence: dict[str, Any],
+    *,
+    currency: str,
+    texts: dict[str, Any] | None = None,
+    text_scope: dict[str, str] | None = None,
+    variant: str | None = None,
+    impact_jpy: float | None = None,
+    impact_inputs: dict[str, float] | None = None,
+) -> Finding:
+    """A finding of ``check`` with its playbook title, cause and actions: the one place a check's
+    finding is assembled, so every kind of check (compared, constraint, concentration) fills the
+    same fields the same way. ``texts`` fills the placeholders (default: the evidence);
+    ``text_scope`` names the group in the texts when it is wider than the finding's scope."""
+    title, cause, actions = finding_texts(
+        check,
+        scope if text_scope is None else text_scope,
+        evidence if texts is None else texts,
+        variant=variant,
+        currency=currency,
+    )
+    formula = {} if impact_inputs is None else impact_formula(check.impact, impact_inputs, currency)
+    return Finding(
+        step=check.step,
+        check=check.id,
+        severity=severity,
+        metric=check.metric,
+        scope=scope,
+        evidence=evidence,
+        cause=cause,
+        actions=actions,
+        title=title,
+        impact_jpy=impact_jpy,
+        unit=check.unit,
+        impact_formula=formula,
+        chart=check.chart,
+        currency=currency,
     )
 
 
