@@ -10,7 +10,8 @@ import pytest
 
 from eigyo.errors import InputError
 from eigyo.ingest import import_path
-from eigyo.ingest.readers import decode, read_csv_text, read_file, sniff_delimiter
+from eigyo.ingest.encoding import decode
+from eigyo.ingest.readers import read_csv_text, read_file, sniff_delimiter
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _ingest_util import OPPS, REPS, new_ws, rows, write

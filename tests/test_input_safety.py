@@ -33,7 +33,7 @@ from eigyo.base.periods import parse_period
 from eigyo.cli import main
 from eigyo.errors import EigyoError, InputError, PeriodError, WorkspaceError
 from eigyo.ingest import import_path, readers
-from eigyo.ingest.readers import decode
+from eigyo.ingest.encoding import decode
 from eigyo.schema import NUMBER_BOUND
 from eigyo.workspace import Workspace, db_error
 

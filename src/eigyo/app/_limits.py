@@ -42,6 +42,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -366,12 +367,10 @@ class LoginThrottle:
              "address": address, "result": reason},
             ensure_ascii=False,
         )  # fmt: skip
-        try:
-            with self._lock:
-                path = self.log_path
-                if path.exists() and path.stat().st_size > self.limits.audit_log_bytes:
-                    path.replace(path.with_name(path.name + ".1"))
-                with path.open("a", encoding="utf-8") as f:
-                    f.write(line + "\n")
-        except OSError:  # a read-only or full disk must not turn a login into a 500
-            pass
+        # a read-only or full disk must not turn a login into a 500
+        with suppress(OSError), self._lock:
+            path = self.log_path
+            if path.exists() and path.stat().st_size > self.limits.audit_log_bytes:
+                path.replace(path.with_name(path.name + ".1"))
+            with path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 
 from eigyo.errors import InputError
@@ -98,8 +100,7 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, lim: Im
     """Read one member through (its CRC is checked at its end); a worksheet's declared rows."""
     with zf.open(info) as f:
         head = f.read(_DIMENSION_HEAD)
-        while f.read(1 << 20):
-            pass
+        deque(iter(partial(f.read, 1 << 20), b""), maxlen=0)  # read through to the CRC check
     if info.filename.startswith("xl/worksheets/") and (m := _DIMENSION.search(head)):
         rows = int(m[1])
         if rows > lim.max_rows:

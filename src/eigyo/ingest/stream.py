@@ -34,7 +34,8 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from eigyo.ingest.readers import RawTable, decode, read_csv_text, utf8_bytes
+from eigyo.ingest.encoding import decode, utf8_bytes
+from eigyo.ingest.readers import RawTable, read_csv_text
 from eigyo.ingest.validate import ROW
 from eigyo.schema import Table
 
