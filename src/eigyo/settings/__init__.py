@@ -15,6 +15,13 @@ from eigyo.base.currency import is_code as is_currency_code
 from eigyo.engines._spec import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.schema import STAGE_KINDS
+from eigyo.settings._event_log import (
+    EVENT_LOG_OWNER_RULES,
+    EVENT_LOG_TEMPLATE,
+    EventLogSettings,
+    event_log_settings,
+)
+from eigyo.settings._import import IMPORT_TEMPLATE, ZIP_RATIO_FLOOR, ImportLimits, import_limits
 
 SETTINGS_FILE = "eigyo.toml"
 
@@ -99,109 +106,6 @@ class Stage:
     kind: str
 
 
-#: How an event log names an opportunity's owner: a rule, or ``case:<attribute>``.
-EVENT_LOG_OWNER_RULES = ("first_resource", "most_frequent_resource")
-
-
-@dataclass(frozen=True)
-class EventLogSettings:
-    """``[event_log]``: how ``eigyo import --preset xes`` turns cases into opportunities.
-
-    A process log has no status column: the outcome is read from the activities a case reached
-    (``won_activities`` / ``lost_activities``; none reached means *unknown*, never lost), only the
-    ``lifecycle`` transitions listed become stage entries (so a start/complete pair is one entry),
-    and ``owner`` picks the rep among a case's resources (``exclude_resources`` never own a case:
-    system users that touch every case). :mod:`eigyo.ingest.xes` applies it.
-    """
-
-    won_activities: tuple[str, ...] = ()
-    lost_activities: tuple[str, ...] = ()
-    lifecycle: tuple[str, ...] = ("complete",)
-    owner: str = "first_resource"
-    exclude_resources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """``[import]``: how much one input file may make the importer read (docs/security.md).
-
-    A file is hostile or damaged when it asks for far more work than its size suggests: a 7 MB
-    workbook that unzips to 1.5 GB of sheet XML, a 200 KB Parquet file of twenty million rows, a
-    "header" line of megabytes. Every limit is checked *before* the work (from a zip's directory,
-    Parquet metadata, the first line), so a refused file costs nothing; the defaults are far above
-    any real CRM export and can be raised here. Checked by :mod:`eigyo.ingest.limits`.
-    """
-
-    #: Uncompressed bytes of all members of one zip container (.xlsx) together.
-    max_unzipped_bytes: int = 1 << 30
-    #: Uncompressed / compressed size of one zip member (only checked for members above
-    #: :data:`ZIP_RATIO_FLOOR`): real sheet XML compresses about 5-30 times, bombs 1,000 times.
-    max_zip_ratio: float = 100.0
-    #: Bytes of a Parquet file: uncompressed, as its metadata declares, and decoded, as its rows
-    #: are read (a value repeated by dictionary encoding is small on disk, not in memory).
-    max_parquet_bytes: int = 1 << 30
-    #: Rows of a file read whole into memory (.xlsx sheets, Parquet).
-    max_rows: int = 5_000_000
-    #: Bytes of a CSV header line (the first line, or the header row of a report).
-    max_header_bytes: int = 64 << 10
-    #: Columns of one file.
-    max_columns: int = 2_000
-    #: Cells (rows × columns) of a file read whole: each becomes a string in memory.
-    max_cells: int = 50_000_000
-    #: Bytes of one field (a cell): Salesforce's longest text field holds 131,072 characters.
-    max_field_bytes: int = 1 << 20
-
-
-#: Zip members smaller than this are never refused for their compression ratio (a tiny sheet of
-#: one repeated value compresses well and costs nothing).
-ZIP_RATIO_FLOOR = 8 << 20
-
-#: ``[import]`` in the template, with the defaults of :class:`ImportLimits`.
-IMPORT_TEMPLATE = f"""
-[import]
-# Limits on what one input file may make the importer read (docs/security.md). A file over a
-# limit is refused with a message naming the file and the limit; raise a limit here if a real
-# export needs it.
-max_unzipped_bytes = {ImportLimits.max_unzipped_bytes}     # .xlsx: all members, uncompressed
-max_zip_ratio = {ImportLimits.max_zip_ratio}                # .xlsx: uncompressed / compressed size
-max_parquet_bytes = {ImportLimits.max_parquet_bytes}      # Parquet: uncompressed and decoded
-max_rows = {ImportLimits.max_rows}                  # rows of an .xlsx sheet or Parquet file
-max_header_bytes = {ImportLimits.max_header_bytes}            # one header line
-max_columns = {ImportLimits.max_columns}
-max_cells = {ImportLimits.max_cells}                # rows × columns, .xlsx sheet or Parquet
-max_field_bytes = {ImportLimits.max_field_bytes}           # one cell
-"""
-
-
-def import_limits(raw: object, lang: str = "en") -> tuple[ImportLimits, list[str]]:
-    """``[import]`` validated: the limits (the default where a value is wrong) and each problem
-    as text in ``lang`` (``i18n/input.toml``).
-
-    Every limit must be a positive number (whole for byte and row counts): a limit of zero or a
-    typo would refuse every file, or none.
-    """
-    from eigyo.i18n import t
-
-    default = ImportLimits()
-    if not isinstance(raw, dict):
-        return default, [t("input.settings.not_table", lang, value=repr(raw))]
-    problems: list[str] = []
-    known = list(ImportLimits.__dataclass_fields__)
-    for key in sorted(set(raw) - set(known)):
-        problems.append(t("input.settings.unknown", lang, key=key, known=", ".join(known)))
-    values: dict[str, float | int] = {}
-    for key in known:
-        value = raw.get(key, getattr(default, key))
-        whole = key != "max_zip_ratio"
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-        if not ok or (whole and not isinstance(value, int)):
-            what = "input.settings.not_whole" if whole else "input.settings.not_positive"
-            problems.append(t(what, lang, key=key, value=repr(value)))
-            continue
-        values[key] = float(value) if not whole else int(value)
-    return ImportLimits(**values), problems  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
 class Settings:
     """Validated contents of ``eigyo.toml``."""
@@ -283,25 +187,6 @@ roles = ["generalist", "inbound", "closer", "account_manager"]
 # "クロージング" = 4
 """
 
-#: Event logs (``eigyo import LOG --preset xes``): parsed by :func:`event_log_settings`.
-EVENT_LOG_TEMPLATE = """
-[event_log]
-# Activities that decide a case's outcome: a case that reached a won activity is won (closed at
-# that event), a lost one lost; the earlier decides when it reached both. Stages of kind won/lost
-# above count too. A case that reached none has an unknown outcome (status "unknown": left out of
-# win rates, never an open or stale deal). BPI Challenge 2012: examples/bpi2012.eigyo.toml.
-won_activities = []
-lost_activities = []
-# Lifecycle transitions that become stage entries (case-insensitive; events without one are
-# kept); [] keeps every event. "complete" alone counts a start/complete pair once.
-lifecycle = ["complete"]
-# The rep who owns a case: "first_resource", "most_frequent_resource" (ties: the earlier one)
-# or "case:ATTRIBUTE" (a trace attribute / column). Cases without one: "(unknown)".
-owner = "first_resource"
-# Resources never taken as owner (system or batch users that touch every case).
-exclude_resources = []
-"""
-
 
 def _commented(block: str) -> str:
     """A settings block as comments: documented defaults that do not fix a value in the file."""
@@ -361,53 +246,6 @@ business_hours = [9, 18]
 
 # Optional sections, shown with their defaults: uncomment a section to change it.
 {_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}{_commented(EVENT_LOG_TEMPLATE)}{_commented(IMPORT_TEMPLATE)}'''
-
-
-def event_log_settings(raw: object, lang: str = "en") -> tuple[EventLogSettings, list[str]]:
-    """``[event_log]`` validated: the settings (a default where a value is wrong) and every
-    problem as text in ``lang`` (``i18n/eventlog.toml``), so ``load`` reports them with the rest."""
-    from difflib import get_close_matches
-
-    from eigyo.i18n import t
-
-    default = EventLogSettings()
-    if not isinstance(raw, dict):
-        return default, [t("eventlog.settings.not_table", lang, value=repr(raw))]
-    problems: list[str] = []
-    known = [f for f in EventLogSettings.__dataclass_fields__]
-    for key in sorted(set(raw) - set(known)):
-        near = get_close_matches(key, known, n=1)
-        hint = t("eventlog.settings.near", lang, near=near[0]) if near else ""
-        problems.append(
-            t("eventlog.settings.unknown_key", lang, key=key, hint=hint, known=", ".join(known))
-        )
-
-    def texts(key: str) -> tuple[str, ...]:
-        value = raw.get(key, getattr(default, key))
-        if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
-            return tuple(value)
-        problems.append(t("eventlog.settings.not_list", lang, key=key, value=repr(value)))
-        return tuple(getattr(default, key))
-
-    won, lost = texts("won_activities"), texts("lost_activities")
-    lifecycle, exclude = texts("lifecycle"), texts("exclude_resources")
-    both = sorted(set(won) & set(lost))
-    if both:
-        problems.append(t("eventlog.settings.both", lang, names=", ".join(both)))
-    owner = raw.get("owner", default.owner)
-    if not isinstance(owner, str) or not (
-        owner in EVENT_LOG_OWNER_RULES or (owner.startswith("case:") and owner[5:].strip())
-    ):
-        problems.append(t("eventlog.settings.owner", lang, value=repr(owner)))
-        owner = default.owner
-    out = EventLogSettings(
-        won_activities=won,
-        lost_activities=lost,
-        lifecycle=lifecycle,
-        owner=owner,
-        exclude_resources=exclude,
-    )
-    return out, problems
 
 
 def load(path: Path) -> Settings:
@@ -487,3 +325,16 @@ def load(path: Path) -> Settings:
         event_log=event_log,
         import_limits=limits,
     )
+
+
+#: The sections kept in their own modules, re-exported: callers read every setting here.
+__all__ = [
+    "EVENT_LOG_OWNER_RULES",
+    "EVENT_LOG_TEMPLATE",
+    "IMPORT_TEMPLATE",
+    "ZIP_RATIO_FLOOR",
+    "EventLogSettings",
+    "ImportLimits",
+    "event_log_settings",
+    "import_limits",
+]
