@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +46,17 @@ class Finding:
     #: Currency of ``impact_jpy`` and of amounts in the evidence (the workspace's; the key's
     #: name is a contract, its amounts are not converted to yen).
     currency: str = DEFAULT_CURRENCY
+    #: Ids of the other findings whose populations (deals, leads, reps) share records with this
+    #: one's: their impacts are not additive (eigyo.diagnose.overlap).
+    overlaps: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """A stable, URL-safe id: the check and a digest of the scope. The same check on the same
+        scope has the same id in every run, so a link to a finding's records keeps working after
+        a re-import (``eigyo diagnose --records ID``, the dashboard's evidence page)."""
+        key = json.dumps(self.scope, sort_keys=True, ensure_ascii=False)
+        return f"{self.check}-{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:8]}"
 
     @property
     def is_alarm(self) -> bool:
@@ -64,6 +77,7 @@ class Finding:
 
     def to_json(self, lang: str = "ja") -> dict[str, Any]:
         return {
+            "id": self.id,
             "step": self.step,
             "check": self.check,
             "severity": self.severity,
@@ -78,4 +92,5 @@ class Finding:
             "impact_formula": self.impact_formula.get(lang, ""),
             "chart": self.chart,
             "unit": self.unit,
+            "overlaps": list(self.overlaps),
         }
