@@ -27,6 +27,7 @@ from eigyo.diagnose.coverage import run_coverage
 from eigyo.diagnose.did import run_did
 from eigyo.diagnose.impact import estimate
 from eigyo.diagnose.model import Finding, Severity
+from eigyo.diagnose.overlap import mark
 from eigyo.diagnose.playbook import (
     check_finding,
     not_available,
@@ -293,6 +294,7 @@ def diagnose(
     for p in pending:
         findings.extend(judge(p, ctx))
     findings += [run_coverage(c, findings) for c in checks if c.kind == "coverage"]
+    mark(findings, ctx)  # the alarms sharing deals, leads or reps: their ¥ do not add up
     for f in findings:  # every finding says which currency its amounts are in
         f.currency = ctx.currency
     if progress:
