@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from eigyo.app import _views as views
 from eigyo.app._imports import _JOBS, job_json
-from eigyo.app._web import ApiUser, lang_of, require_role, scoped_ws, state
+from eigyo.app._web import ApiUser, lang_of, require_role, scoped_findings, scoped_ws, state
 from eigyo.base.csv_safe import safe_cell
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
@@ -173,9 +173,7 @@ def findings(
     """The diagnosis on the caller's rows (``eigyo diagnose --format json``)."""
     ws = scoped_ws(request, s)
     p = views.period_of(ws, period)
-    found = state(request).cached(
-        ("findings", s.user.principal().key, p.label), lambda: views.findings(ws, p)
-    )
+    found = scoped_findings(request, s, ws, p)
     return findings_document(p.label, ws.settings.currency, found, lang or lang_of(request))
 
 

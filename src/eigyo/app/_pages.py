@@ -13,7 +13,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from eigyo.app import _views as views
-from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, scoped_ws, state
+from eigyo.app._web import (
+    PageUser,
+    check_csrf,
+    lang_of,
+    render,
+    require_role,
+    scoped_findings,
+    scoped_ws,
+    state,
+)
 from eigyo.diagnose.model import STEPS
 from eigyo.errors import InputError
 from eigyo.i18n import t
@@ -36,7 +45,7 @@ def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse
     ws, p, error = _period_or_error(request, s, period)
     lang = lang_of(request)
     key = (s.user.principal().key, p.label)
-    found = state(request).cached(("findings", *key), lambda: views.findings(ws, p))
+    found = scoped_findings(request, s, ws, p)
     ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
     return render(request, "overview.html.j2", s, period=p, error=error, ov=ov)
 
@@ -50,7 +59,7 @@ def step_page(request: Request, s: PageUser, step: str, period: Text = None) -> 
     ws, p, error = _period_or_error(request, s, period)
     lang = lang_of(request)
     key = (s.user.principal().key, p.label)
-    found = state(request).cached(("findings", *key), lambda: views.findings(ws, p))
+    found = scoped_findings(request, s, ws, p)
     items, charts = state(request).cached(
         ("step", step, lang, *key), lambda: views.step_view(ws, p, step, found, lang)
     )

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 from eigyo.analysis.common import data_end
 from eigyo.analysis.process.document import process_document
 from eigyo.analysis.process.process_map import ProcessMap, process_map
+from eigyo.app._findings_scope import audience, visible_findings
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.periods import Period, fiscal_year_of, parse_period
@@ -72,11 +73,22 @@ def period_of(ws: ScopedWorkspace, label: str | None) -> Period:
     )
 
 
-def findings(ws: ScopedWorkspace, period: Period) -> list[Finding]:
-    """The diagnosis of what the person may see. An admin sees every row, the import records
-    included, so their findings are ``eigyo diagnose``'s: the import-quality check reads the
-    records the scoped view refuses (it would otherwise report "0 groups tested, fine")."""
-    return diagnose(ws.base if ws.who.role == "admin" else ws, period)
+def diagnosis(ws: ScopedWorkspace, period: Period) -> list[Finding]:
+    """The organization's diagnosis (``eigyo diagnose``'s findings), whoever asks: the same for
+    every user, so the app computes it once per period and data version and shares it."""
+    return diagnose(ws.base, period)
+
+
+def findings(
+    ws: ScopedWorkspace, period: Period, whole: list[Finding] | None = None
+) -> list[Finding]:
+    """The findings the person may read: the organization's diagnosis (``whole``, else computed
+    here), filtered and redacted to their scope by :mod:`eigyo.app._findings_scope`. Why not
+    diagnose the scoped rows: a manager's team would be compared only with itself (no team
+    finding could ever fire), a rep's deals would be labelled as the team's, and checks reading
+    admin-only records would say "no problem found". An admin's are ``eigyo diagnose``'s."""
+    found = diagnosis(ws, period) if whole is None else whole
+    return visible_findings(found, audience(ws))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from eigyo.app import _views as views
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._security import (
     CSRF_HEADER,
@@ -24,6 +25,8 @@ from eigyo.app._security import (
     same_token,
 )
 from eigyo.app._state import AppState
+from eigyo.base.periods import Period
+from eigyo.diagnose import Finding
 from eigyo.diagnose.model import STEPS
 from eigyo.i18n import DEFAULT_LANG, LANGS, t
 
@@ -71,6 +74,21 @@ ApiUser = Annotated[Session, Depends(_api_session)]
 def scoped_ws(request: Request, s: Session) -> ScopedWorkspace:
     """The workspace as ``s``'s user may see it: the only door to the data."""
     return state(request).scoped(s.user.principal())
+
+
+def scoped_findings(
+    request: Request, s: Session, ws: ScopedWorkspace, period: Period
+) -> list[Finding]:
+    """The findings ``s``'s user may read for ``period``. The organization's diagnosis runs once
+    per period and data version for every user (50 managers do not each run it) and each scope's
+    filtered list is cached beside it (docs/security.md, "Scoped diagnosis")."""
+    st = state(request)
+
+    def mine() -> list[Finding]:
+        whole = st.cached(("diagnosis", period.label), lambda: views.diagnosis(ws, period))
+        return views.findings(ws, period, whole)
+
+    return st.cached(("findings", s.user.principal().key, period.label), mine)
 
 
 def require_role(s: Session, *roles: str, lang: str = DEFAULT_LANG) -> None:
