@@ -328,6 +328,8 @@ def fmt_evidence_value(
 
 
 def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str, currency: str) -> str:
+    if key == "members" and isinstance(value, list):
+        return members_text(value, unit, lang, currency)
     if key in ("q_value", "p_value") and isinstance(value, int | float):
         return p_value(value)
     if key == "effect" and unit == "ratio" and isinstance(value, int | float):
@@ -361,8 +363,48 @@ def evidence_items(
     return items
 
 
-def scope_text(scope: dict[str, str], lang: str) -> str:
-    """``{"team": "東日本"}`` → ``チーム: 東日本``; the whole organization when empty."""
+#: Scope key → the evidence key holding its name: people and customers are named, the id second.
+SCOPE_NAMES = {"rep_id": "rep_name", "account_id": "account"}
+
+
+def named(key: str, value: str, evidence: dict[str, Any] | None, lang: str) -> str:
+    """A scope value as a person reads it: ``佐藤 健（R00012）`` / ``Ken Sato (R00012)`` for an id
+    whose name the evidence carries, the value itself otherwise."""
+    name = (evidence or {}).get(SCOPE_NAMES.get(key, ""))
+    if not name or str(name) == value:
+        return value
+    return f"{name}（{value}）" if lang == "ja" else f"{name} ({value})"
+
+
+def scope_text(scope: dict[str, str], lang: str, evidence: dict[str, Any] | None = None) -> str:
+    """``{"team": "東日本"}`` → ``チーム: 東日本``; the whole organization when empty; a rep by
+    name with the id second when ``evidence`` names them."""
     if not scope:
         return t("report.scope.all", lang)
-    return " / ".join(f"{label_of('scope', k, lang)}: {v}" for k, v in scope.items())
+    return " / ".join(
+        f"{label_of('scope', k, lang)}: {named(k, v, evidence, lang)}" for k, v in scope.items()
+    )
+
+
+def members_text(
+    members: list[dict[str, Any]], unit: str | None, lang: str, currency: str = DEFAULT_CURRENCY
+) -> str:
+    """The members of a rolled-up finding, one per entry: name (or team), value and records —
+    ``佐藤 健（R02） 70.0%・40件``; a team of an organization roll-up lists its reps' names."""
+    out = []
+    for m in members:
+        who = str(m.get("rep_name") or m.get("rep_id") or m.get("team") or "")
+        if "rep_id" in m and m.get("rep_name"):
+            who = named("rep_id", str(m["rep_id"]), m, lang)
+        figures = []
+        if isinstance(m.get("value"), int | float):
+            figures.append(fmt_evidence_value(m["value"], unit, lang, currency))
+        if isinstance(m.get("n"), int | float):
+            figures.append(t("report.evidence.records_n", lang, n=number(float(m["n"]))))
+        inner = m.get("members")
+        if isinstance(inner, list) and inner:
+            names = ", ".join(str(r.get("rep_name") or r.get("rep_id")) for r in inner)
+            figures.append(names)
+        sep = "・" if lang == "ja" else ", "
+        out.append(f"{who} {sep.join(figures)}".strip())
+    return " / ".join(out)

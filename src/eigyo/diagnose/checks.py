@@ -34,6 +34,8 @@ KINDS = (
 #: What a finding's baseline is (``evidence.baseline_kind``): the other groups, a target of
 #: ``eigyo.toml``, the group's own previous period, or the typical stage of the same funnel.
 AGAINST = ("peers", "target", "history", "typical_stage")
+#: The levels a finding can roll up to, narrowest first.
+ROLLUP = ("team", "organization")
 BETTER = ("higher", "lower")
 
 
@@ -86,6 +88,10 @@ class Check:
     #: time) the stage must also keep deals, by the same evidence rule — the constraint is the
     #: stage whose conversion AND time in stage stand out.
     time_effect: float = 0.0
+    #: The levels a finding of this check rolls up to (``ROLLUP``, in order): when most members
+    #: of a team share a rep finding, one team finding lists them; when every team shares a
+    #: team finding, one organization finding does (eigyo.diagnose.rollup).
+    rollup: tuple[str, ...] = ()
 
     @property
     def sign(self) -> int:
@@ -152,6 +158,8 @@ class References:
     impacts: tuple[str, ...]
     charts: dict[str, str]
     playbook: tuple[str, ...]
+    #: Check id → the text variants its playbook entry declares (``team``, ``organization`` …).
+    variants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -173,6 +181,11 @@ def references() -> References:
         impacts=(*book["_impact"], "none"),
         charts=dict(refs["charts"]),
         playbook=tuple(k for k in book if not k.startswith("_")),
+        variants={
+            k: tuple(v for v, e in entry.items() if isinstance(e, dict) and "title" in e)
+            for k, entry in book.items()
+            if not k.startswith("_")
+        },
     )
 
 
@@ -238,6 +251,7 @@ def _parse(raw: dict[str, Any], where: str, problems: list[Problem]) -> Check | 
         against=raw.get("against", "peers"),
         shared_by=raw.get("shared_by"),
         time_effect=float(raw.get("time_effect", 0.0)),
+        rollup=_names(raw.get("rollup")),
     )
 
 
@@ -276,6 +290,13 @@ def reference_problems(c: Check, refs: References) -> list[Problem]:
         out.append(_unknown(where, "chart", c.chart, charts, "references.toml [charts]"))
     if c.id not in refs.playbook:
         out.append(_unknown(where, "id", c.id, refs.playbook, "playbook.toml"))
+    for level in c.rollup:  # a roll-up speaks of the group: its texts are the level's variant
+        if level not in ROLLUP:
+            out.append(_unknown(where, "rollup", level, ROLLUP, "eigyo.diagnose.checks.ROLLUP"))
+        elif c.id in refs.playbook and level not in refs.variants.get(c.id, ()):
+            among = f"playbook.toml [{c.id}.*]"
+            known = refs.variants.get(c.id, ()) or ROLLUP
+            out.append(_unknown(where, "rollup", level, known, among))
     return out
 
 

@@ -121,6 +121,16 @@ class Context:
         }
 
     @cached_property
+    def rep_teams(self) -> dict[str, str]:
+        """Rep id → team: a rep finding rolls up to the team it belongs to."""
+        r = self.ws.table("reps").select("rep_id", "team")
+        return {
+            str(row["rep_id"]): str(row["team"])
+            for row in r.to_pyarrow().to_pylist()
+            if row["team"] is not None
+        }
+
+    @cached_property
     def data_start(self) -> date | None:
         """The first day any opportunity was created or closed: a history baseline that starts
         before it is only partly covered by data and is not compared with."""

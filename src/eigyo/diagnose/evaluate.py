@@ -35,6 +35,7 @@ from eigyo.diagnose.playbook import (
 )
 from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
+from eigyo.diagnose.rollup import roll_up
 from eigyo.i18n import LANGS
 from eigyo.metrics import REGISTRY
 from eigyo.workspace import Workspace
@@ -230,6 +231,8 @@ def judge(p: Pending, ctx: Context) -> list[Finding]:
                 impact_inputs=inputs,
             )
         )
+    if check.rollup:  # most members of a group share it: one finding at the group's level
+        findings = roll_up(check, findings, p.eligible, ctx)
     if not findings and check.against == "target" and not check.group:
         target = targets[check.target or check.metric]
         findings.append(_within_target(check, p.tested[0], target))

@@ -20,7 +20,7 @@ import duckdb
 
 from eigyo.analysis.monitor import history as store
 from eigyo.base.currency import DEFAULT_CURRENCY
-from eigyo.base.formatting import format_value
+from eigyo.base.formatting import format_value, named
 from eigyo.diagnose.model import SEVERITY_RANK, Finding
 from eigyo.i18n import LANGS, t
 from eigyo.metrics import REGISTRY
@@ -61,8 +61,11 @@ def finding_key(f: Finding) -> str:
     return f"{f.check}|{json.dumps(f.scope, sort_keys=True, ensure_ascii=False)}"
 
 
-def _scope_text(scope: dict[str, str], lang: str) -> str:
-    return ", ".join(scope.values()) if scope else t("monitor.scope.org", lang)
+def _scope_text(scope: dict[str, str], lang: str, evidence: dict[str, Any] | None = None) -> str:
+    """The scope's values, people by name with the id second (``evidence`` names them)."""
+    if not scope:
+        return t("monitor.scope.org", lang)
+    return ", ".join(named(k, v, evidence, lang) for k, v in scope.items())
 
 
 def limit_alerts(series: list[Series], currency: str = DEFAULT_CURRENCY) -> list[Alert]:
@@ -145,7 +148,7 @@ def finding_alerts(previous: dict[str, str], findings: list[Finding]) -> list[Al
                 f"monitor.alert.{kind}",
                 lang,
                 title=f.title.get(lang) or f.check,
-                scope=_scope_text(f.scope, lang),
+                scope=_scope_text(f.scope, lang, f.evidence),
                 severity=f.severity,
                 before=before or "",
             )

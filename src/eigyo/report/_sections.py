@@ -140,7 +140,7 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         severity=f.severity,
         severity_label=t(f"report.severity.{f.severity}", lang),
         title=_pick(f.title, lang, f.check),
-        scope=scope_text(f.scope, lang),
+        scope=scope_text(f.scope, lang, f.evidence),
         impact=(
             None if f.impact_jpy is None else format_value(f.impact_jpy, "yen", lang, f.currency)
         ),

@@ -195,7 +195,7 @@ def _findings(s: _Sheets, inp: ReportInput) -> None:
             f.check,
             v.severity_label,
             v.title,
-            scope_text(f.scope, s.lang),
+            scope_text(f.scope, s.lang, f.evidence),
             f.metric,
             f.impact_jpy,
             v.impact_formula,
