@@ -53,6 +53,7 @@ TEAM_KEY = "team"
 RECORD_KEYS: dict[str, tuple[str, str]] = {
     "intervention_id": ("interventions", "intervention_id"),
     "account": ("accounts", "name"),
+    "account_id": ("accounts", "account_id"),
 }
 #: Scope keys that slice the whole organization (no person, no team): such a finding is an
 #: organization finding. Any other key is refused to non-admins (fail closed), so a new check
