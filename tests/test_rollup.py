@@ -129,3 +129,14 @@ rollup = ["organization"]
     with pytest.raises(DeclarationError) as e:
         parse_checks(text)
     assert "rollup" in str(e.value)
+
+
+def test_a_year_ago_is_the_same_dates_whole_months_whole() -> None:
+    from eigyo.base.periods import Period
+
+    q = parse_period("2025-Q1").year_ago()
+    assert (q.start, q.end) == (date(2024, 1, 1), date(2024, 3, 31))
+    feb = parse_period("2025-02").year_ago()
+    assert (feb.start, feb.end) == (date(2024, 2, 1), date(2024, 2, 29))
+    odd = Period(date(2024, 2, 29), date(2024, 3, 10), "x").year_ago()
+    assert (odd.start, odd.end) == (date(2023, 2, 28), date(2023, 3, 10))

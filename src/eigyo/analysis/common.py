@@ -72,6 +72,36 @@ def record_span(ws: Workspace) -> tuple[date, date] | None:
     return (min(firsts), max(lasts)) if firsts and lasts else None
 
 
+#: The share of a baseline period the data may miss at its start and still be a baseline: a CRM
+#: whose first deal is dated a few days into the year still has that year's history.
+HISTORY_GRACE = 0.10
+
+
+def deal_data_start(ws: Workspace) -> date | None:
+    """The first day any opportunity was created or closed: where a deal history begins."""
+    o = ws.table("opportunities")
+    row = o.aggregate(c=o.created_at.min(), d=o.closed_at.min()).to_pyarrow().to_pylist()[0]
+    days = [v.date() if isinstance(v, datetime) else v for v in (row["c"], row["d"]) if v]
+    return min(days) if days else None
+
+
+def covers(start: date | None, baseline: Period) -> bool:
+    """Deals starting on ``start`` cover ``baseline``, missing at most ``HISTORY_GRACE`` of it."""
+    return start is not None and (start - baseline.start).days <= HISTORY_GRACE * baseline.days
+
+
+def history_period(ws: Workspace, period: Period, start: date | None = None) -> Period:
+    """The period a history check compares ``period`` with: the same dates a year before when the
+    deal history covers them — a seasonal business (quarter-end pushes, summer lulls) is judged
+    against its own season, not against the month next to it — else the previous calendar
+    period (:meth:`Period.previous_aligned`). A year or longer is compared with the period
+    before it, which is the year before. ``start``: the deal data's first day, when known."""
+    if period.days > 366:
+        return period.previous_aligned()
+    year_ago = period.year_ago()
+    return year_ago if covers(start or deal_data_start(ws), year_ago) else period.previous_aligned()
+
+
 def before(col: ir.TimestampValue, period: Period) -> ir.BooleanValue:
     """``col`` is earlier than the first instant of the period."""
     return col < ibis.timestamp(period.start_ts)

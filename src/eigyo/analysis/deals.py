@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from eigyo.analysis.common import days_between, in_period, with_account, with_rep
+from eigyo.analysis.common import days_between, history_period, in_period, with_account, with_rep
 from eigyo.base.periods import Period
 from eigyo.base.vocabulary import STALE_DAYS, UNKNOWN
 from eigyo.metrics._needs import present
@@ -108,9 +108,11 @@ def open_deals_at_end(ws: Workspace, period: Period, stale_days: int = STALE_DAY
 
 
 def closed_deals_vs_previous(ws: Workspace, period: Period) -> ir.Table:
-    """Closed deals of the period (``current`` = 1) and of the previous calendar period
-    (``current`` = 0, :meth:`Period.previous_aligned`: a month against the month before, not
+    """Closed deals of the period (``current`` = 1) and of its history baseline (``current`` =
+    0, :func:`~eigyo.analysis.common.history_period`: the same dates a year before when the data
+    covers them, else the previous calendar period — a month against the month before, never
     the previous 31 days): a team's own history as its baseline."""
     now = closed_deals(ws, period).mutate(current=ibis.literal(1, "int64"))
-    before = closed_deals(ws, period.previous_aligned()).mutate(current=ibis.literal(0, "int64"))
+    base = history_period(ws, period)
+    before = closed_deals(ws, base).mutate(current=ibis.literal(0, "int64"))
     return now.union(before)

@@ -161,9 +161,31 @@ class Period:
         start = _add_months(self.start, -n)
         return Period(start, self.start - timedelta(days=1), f"{self.label}-prev")
 
+    def year_ago(self) -> Period:
+        """The same dates a year before: whole months stay whole months (February 2025 against
+        February 2024, the 29th included), other dates move back a year (29 February to the
+        28th). The baseline a seasonal business compares with: a quarter's last month against
+        the month after is the season, not a trend."""
+        whole = self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+        if whole:
+            start = _add_months(self.start, -12)
+            end = _add_months(self.end + timedelta(days=1), -12) - timedelta(days=1)
+        else:
+            start, end = _minus_year(self.start), _minus_year(self.end)
+        return Period(start, end, f"{self.label}-yoy")
+
     def months(self) -> list[Period]:
         """Calendar months overlapping the period, clipped to it."""
         return months_between(self.start, self.end)
+
+
+def _minus_year(d: date) -> date:
+    """The same day a year before; 29 February becomes the 28th."""
+    return (
+        d.replace(year=d.year - 1, day=28)
+        if (d.month, d.day) == (2, 29)
+        else d.replace(year=d.year - 1)
+    )
 
 
 def _add_months(d: date, n: int) -> date:

@@ -12,6 +12,7 @@ import ibis.expr.types as ir
 
 from eigyo.analysis import deals
 from eigyo.analysis.alignment import leads, source_conversion
+from eigyo.analysis.common import deal_data_start, history_period
 from eigyo.analysis.data import concentration
 from eigyo.analysis.enablement import onboarding as people
 from eigyo.analysis.enablement import training
@@ -134,7 +135,10 @@ class Context:
     def data_start(self) -> date | None:
         """The first day any opportunity was created or closed: a history baseline that starts
         before it is only partly covered by data and is not compared with."""
-        o = self.ws.table("opportunities")
-        row = o.aggregate(c=o.created_at.min(), d=o.closed_at.min()).to_pyarrow().to_pylist()[0]
-        days = [v.date() for v in (row["c"], row["d"]) if v is not None]
-        return min(days) if days else None
+        return deal_data_start(self.ws)
+
+    @cached_property
+    def history(self) -> Period:
+        """The period history checks compare with (the same dates a year before when covered,
+        else the previous calendar period): one choice for the sample and the finding."""
+        return history_period(self.ws, self.period, self.data_start)

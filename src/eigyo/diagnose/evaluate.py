@@ -15,6 +15,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from eigyo.analysis.common import covers
 from eigyo.base import stats
 from eigyo.base.formatting import format_value
 from eigyo.base.periods import Period
@@ -79,8 +80,9 @@ def _evidence(check: Check, t: Tested, ctx: Context) -> dict[str, object]:
     if "rep_id" in t.key:  # people are named, the id second
         ev["rep_name"] = ctx.rep_names.get(t.key["rep_id"], t.key["rep_id"])
     if check.against == "history":
-        prev = ctx.period.previous_aligned()
+        prev = ctx.history
         ev["baseline_period"] = f"{prev.start.isoformat()}..{prev.end.isoformat()}"
+        ev["baseline_which"] = "year_ago" if prev.label.endswith("-yoy") else "previous"
     return ev
 
 
@@ -97,19 +99,14 @@ def _readable(ev: dict[str, object]) -> dict[str, object]:
     return out
 
 
-#: The share of a previous period the data may miss at its start before it is no baseline: a
-#: CRM whose first deal is dated a few days into the year still has that year's history.
-HISTORY_GRACE = 0.10
-
-
 def _partial_history(check: Check, ctx: Context) -> Finding | None:
     """A history baseline the data covers only in part is no baseline: say why, judge nothing
     (a quarter against a previous quarter holding one month of data raises false alarms). The
     data counts from the first deal created or closed; missing up to ``HISTORY_GRACE`` of the
-    previous period at its start is tolerated."""
-    prev = ctx.period.previous_aligned()
+    baseline period at its start is tolerated (:func:`~eigyo.analysis.common.covers`)."""
+    prev = ctx.history
     start = ctx.data_start
-    if start is None or (start - prev.start).days <= HISTORY_GRACE * prev.days:
+    if start is None or covers(start, prev):
         return None
     ev = {"baseline_period": f"{prev.start.isoformat()}..{prev.end.isoformat()}"}
     ev["data_start"] = start.isoformat()

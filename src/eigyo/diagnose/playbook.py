@@ -36,6 +36,11 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "expansion": {"ja": "アップセル", "en": "expansion"},
         "renewal": {"ja": "更新", "en": "renewal"},
     },
+    # the history baseline a finding compares with (eigyo.analysis.common.history_period)
+    "baseline_which": {
+        "year_ago": {"ja": "前年同期", "en": "the same period a year before"},
+        "previous": {"ja": "前期", "en": "the previous period"},
+    },
 }
 
 

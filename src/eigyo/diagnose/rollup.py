@@ -32,6 +32,8 @@ from eigyo.i18n import LANGS
 MIN_MEMBERS = 2
 #: Member keys copied from a member finding's evidence into the group's ``members`` list.
 MEMBER_KEYS = ("rep_name", "team", "type", "n", "value", "baseline", "q_value", "successes")
+#: Evidence keys a roll-up keeps when all its members hold the same value.
+SHARED_KEYS = ("baseline_period", "baseline_which", "type")
 
 
 def roll_up(
@@ -144,6 +146,10 @@ def _group(
         "q_value": min(float(f.evidence.get("q_value", 1.0)) for f in members),
         "p_value": min(float(f.evidence.get("p_value", 1.0)) for f in members),
     }
+    for key in SHARED_KEYS:  # what every member states alike (the history baseline's dates)
+        values = {str(f.evidence.get(key)) for f in members}
+        if len(values) == 1 and key in members[0].evidence:
+            evidence[key] = members[0].evidence[key]
     severity = max((f.severity for f in members), key=SEVERITY_RANK.__getitem__)
     impacts = [f.impact_jpy for f in members if f.impact_jpy is not None]
     texts = {**evidence, **scope, "member_names": _names(rows)}

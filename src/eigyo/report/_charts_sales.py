@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from eigyo.analysis import measure
+from eigyo.analysis.common import history_period
 from eigyo.analysis.data import chart_data as data_charts
 from eigyo.analysis.process import chart_data as process_charts
 from eigyo.analysis.process.process_map import process_map as build_process_map
@@ -55,7 +56,7 @@ def bookings_by_month(ctx: Ctx) -> Chart:
 
 def win_rate_by_team(ctx: Ctx) -> Chart:
     """Win rate per team in the period; won and lost counts in the hover, and per deal type the
-    win rate in the period and in the one before: the groups and baselines the team checks
+    win rate in the period and in its history baseline: the groups and baselines the team checks
     (against the other teams, against the team's own history) compare."""
     df = measure.win_rate_by_team(ctx.ws, ctx.period)
     fig = None
@@ -66,7 +67,8 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
         )
         won, lost = ctx.tr("report.axis.won"), ctx.tr("report.axis.lost")
         by_type = measure.win_rate_by_team_type(ctx.ws, ctx.period)
-        before = measure.win_rate_by_team_type(ctx.ws, ctx.period.previous())
+        # the history check's baseline, chosen once (a year before when covered)
+        before = measure.win_rate_by_team_type(ctx.ws, history_period(ctx.ws, ctx.period))
         extra, lines = breakdown(ctx, by_type, "team", "type", first=2, previous=before)
         fig.add_trace(
             go.Bar(
