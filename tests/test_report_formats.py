@@ -158,15 +158,17 @@ def _sheets(path: Path) -> dict[str, list[list[object]]]:
 
 def test_xlsx_kpis_are_typed_numbers_with_formats(files: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(files["xlsx-ja"])
-    assert wb.sheetnames == ["主要指標", "診断結果", "チーム別指標", "進行中の商談", "放置商談",
-                             "レポート情報"]  # fmt: skip
+    assert wb.sheetnames[:6] == ["主要指標", "診断結果", "チーム別指標", "進行中の商談", "放置商談",
+                                 "レポート情報"]  # fmt: skip
+    # then one evidence sheet per alarm, most important first (eigyo.report.evidence)
+    assert wb.sheetnames[6:] == ["01 win_rate", "02 stale_deals"]
     kpi = wb["主要指標"]
     assert [c.value for c in kpi[1]][:4] == ["指標ID", "指標", "実績", "目標"]
     assert kpi["C2"].value == 3_500_000 and kpi["C2"].number_format == "¥#,##0"
     assert kpi["C3"].value == 0.5 and kpi["C3"].number_format == "0.0%"
     assert kpi["D3"].value == 0.25 and kpi["E3"].value == "目標達成"
     assert kpi["E4"].value == "目標未達"  # 35 days against 30, lower is better
-    for sheet in wb:
+    for sheet in wb.worksheets[:6]:
         assert sheet.freeze_panes == "A2"
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
 

@@ -26,7 +26,9 @@ from eigyo.cli._progress import progress_bar
 from eigyo.i18n import t
 
 if TYPE_CHECKING:
+    from eigyo.base.periods import Period
     from eigyo.diagnose.model import Finding
+    from eigyo.workspace import Workspace
 
 SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan", "ok": "green"}
 
@@ -45,6 +47,20 @@ def diagnose_cmd(
     all_: Annotated[
         bool, typer.Option("--all", help="Also list checks that found nothing.")
     ] = False,
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            metavar="FINDING_ID",
+            help="Show the deals, leads or reps behind one finding (its id from --format json).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="With --records: write them all to FILE.csv or FILE.xlsx."
+        ),
+    ] = None,
 ) -> None:
     """Run the troubleshooting runbook: findings with evidence, cause, actions and impact
     (in the workspace currency).
@@ -57,11 +73,18 @@ def diagnose_cmd(
 
     check_format(fmt, ("text", "json", "html"))
     lang = lang_of(lang)
+    if records is None and out is not None:
+        raise typer.BadParameter("--out needs --records FINDING_ID", param_hint="--out")
+    if records is not None and fmt == "html":
+        raise typer.BadParameter("--records prints text or json", param_hint="--format")
     # closed on every path: an in-process caller (tests, the monitor) may open it for writing next
     with open_workspace(workspace, read_only=True) as ws:
         p = command_period(ws, period, lang, stop_when_empty=fmt != "json")
         with progress_bar(fmt, t("cli.diagnose.progress", lang)) as tick:
             findings = diagnose(ws, p, progress=tick)
+        if records is not None:
+            _records(ws, p, period, _find(findings, records), out, fmt, lang)
+            return
         if fmt == "json":
             emit_json(findings_document(period, ws.settings.currency, findings, lang))
             return
@@ -95,9 +118,105 @@ def _print(findings: "list[Finding]", lang: str, *, show_all: bool) -> None:
         table.add_row(
             f"[{style}]{f.severity}[/]",
             t(f"steps.{f.step}.short", lang),
-            f.title.get(lang, f.check),
+            f"{f.title.get(lang, f.check)}\n[dim]{f.id}[/]",
             impact,
         )
     console.print(table)
+    from eigyo.report.evidence import stake_view
+
+    stake = stake_view(findings, lang, findings[0].currency)
+    if stake.total:  # the total over non-overlapping findings, and that it is one
+        console.print(stake.total)
+        console.print(stake.note)
     if note and not show_all:
         console.print(note)
+
+
+#: Most records the text output prints (``--out`` writes them all).
+SHOWN_ROWS = 50
+
+
+def _find(findings: "list[Finding]", wanted: str) -> "Finding":
+    """The finding with id ``wanted``, else an error naming the nearest ids (the alarms first
+    when nothing is near): a mistyped id is answered with the ids that exist."""
+    import difflib
+
+    from eigyo.errors import InputError
+
+    by_id = {f.id: f for f in findings}
+    if wanted in by_id:
+        return by_id[wanted]
+    near = difflib.get_close_matches(wanted, list(by_id), n=5, cutoff=0.5)
+    if not near:
+        near = [f.id for f in findings if f.is_alarm][:5] or list(by_id)[:5]
+    raise InputError(key="records.unknown_id", id=wanted, near=", ".join(near) or "-")
+
+
+def _records(
+    ws: "Workspace",
+    period: "Period",
+    label: str,
+    finding: "Finding",
+    out: Path | None,
+    fmt: str,
+    lang: str,
+) -> None:
+    """Print (first :data:`SHOWN_ROWS`), write (``--out``: every record) or emit as JSON the
+    records behind one finding."""
+    from eigyo.report.evidence import (
+        headers,
+        reason_text,
+        record_list,
+        screen_columns,
+        shown_rows,
+        write_records,
+    )
+
+    cur = ws.settings.currency
+    limit = 10**9 if out is not None or fmt == "json" else SHOWN_ROWS
+    rl = record_list(ws, period, finding, limit)
+    if out is not None and rl.reason is None:
+        write_records(rl, out, lang, cur)
+    if fmt == "json":
+        emit_json(
+            {
+                "period": label,
+                "currency": cur,
+                "finding": {"id": finding.id, "check": finding.check,
+                            "title": finding.title.get(lang, "")},
+                "columns": rl.columns,
+                "labels": headers(rl.columns, lang),
+                "rows": [{k: _plain(v) for k, v in r.items()} for r in rl.rows],
+                "total": rl.total,
+                "reason": None if rl.reason is None else reason_text(rl, lang),
+                "out": None if out is None or rl.reason is not None else str(out),
+            }
+        )  # fmt: skip
+        return
+    console.print(f"[bold]{finding.title.get(lang, finding.check)}[/] ({finding.id})")
+    if rl.reason is not None:
+        console.print(reason_text(rl, lang))
+        return
+    if out is not None:
+        console.print(t("records.written", lang, n=rl.total, path=str(out)))
+        return
+    cols = screen_columns(rl)
+    table = Table()
+    for h in headers(cols, lang):
+        table.add_column(h, overflow="fold")
+    for row in shown_rows(rl, lang, cur, cols):
+        table.add_row(*row)
+    console.print(table)
+    if rl.total > len(rl.rows):
+        console.print(t("records.shown", lang, shown=len(rl.rows), total=rl.total))
+
+
+def _plain(v: object) -> object:
+    """A JSON value: timestamps and dates as ISO text, NaN as null."""
+    from datetime import date, datetime
+
+    if isinstance(v, date | datetime):
+        return v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    return v

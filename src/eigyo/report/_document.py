@@ -38,6 +38,7 @@ from eigyo.report._sections import (
     tile_view,
 )
 from eigyo.report._sections import top_findings as _top
+from eigyo.report.evidence import RecordList, StakeView, evidence_lists, stake_view
 
 if TYPE_CHECKING:
     from eigyo.workspace import Workspace
@@ -76,6 +77,8 @@ class ReportModel:
     sections: list[SectionView] = field(default_factory=list)
     team_metrics: list[MetricValue] = field(default_factory=list)
     open_deals: pl.DataFrame | None = None
+    #: The records behind each alarm (the Excel workbook's evidence sheets), capped per finding.
+    evidence: list[RecordList] = field(default_factory=list)
 
     def section(self, step: str) -> SectionView | None:
         """The section of one runbook step, when the model holds it."""
@@ -102,6 +105,7 @@ def report_model(
         sections=sections(inp, lang, charts),
         team_metrics=compute(ws, inp.period, None, by="team") if tables else [],
         open_deals=open_deals(ws, inp.period) if tables else None,
+        evidence=evidence_lists(ws, inp.period, inp.findings) if tables else [],
     )
 
 
@@ -125,6 +129,8 @@ class Document:
     summary: list[FindingView]
     sections: list[SectionView]
     data_summary: list[tuple[str, int]]
+    #: Page one's total at stake over non-overlapping populations, and the sentence saying so.
+    stake: StakeView | None = None
 
     def tr(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
@@ -155,6 +161,7 @@ def document(model: ReportModel) -> Document:
         summary=_top(inp, lang),
         sections=model.sections,
         data_summary=sorted(inp.data_summary.items()),
+        stake=stake_view(inp.findings, lang, inp.currency),
     )
 
 

@@ -21,6 +21,7 @@ from eigyo.i18n import t
 from eigyo.report._document import ReportModel
 from eigyo.report._figures import FONT_STACK
 from eigyo.report._sections import tile_view, top_findings, unavailable_note
+from eigyo.report.evidence import stake_view
 
 
 @cache
@@ -63,6 +64,8 @@ def render_html(model: ReportModel) -> str:
             footer=tr("report.meta.footer", version=__version__),
             summary=top_findings(inp, lang),
             unavailable=unavailable_note(inp, lang),
+            stake=stake_view(inp.findings, lang, inp.currency),
+            period_label=p.label,
             tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
             sections=model.sections,
             data_summary=sorted(inp.data_summary.items()),

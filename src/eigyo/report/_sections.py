@@ -6,7 +6,7 @@ only lays it out (and escapes it) and the same views can later feed the dashboar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eigyo.base.currency import DEFAULT_CURRENCY
@@ -26,6 +26,7 @@ from eigyo.report import _charts_people as people
 from eigyo.report import _charts_sales as sales
 from eigyo.report._figures import Chart, Ctx
 from eigyo.report._model import KpiTile, ReportInput
+from eigyo.report.evidence import overlap_links
 
 #: Charts of each runbook step, in the order they appear in its section.
 STEP_CHARTS: dict[str, tuple[Callable[[Ctx], Chart], ...]] = {
@@ -74,6 +75,10 @@ class FindingView:
     actions: list[str]
     impact_formula: str = ""
     chart: str | None = None
+    #: The finding's id (``eigyo diagnose --records ID``, the dashboard's records page).
+    id: str = ""
+    #: ``(id, title)`` of the findings whose records it shares: their ¥ do not add up.
+    overlaps: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -131,8 +136,11 @@ def _metric_unit(metric: str | None, units: dict[str, str]) -> str | None:
     return units.get(metric) or unit_of_key(metric, None)
 
 
-def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
-    """A finding in the reader's language; evidence numbers formatted by the metric's unit."""
+def finding_view(
+    f: Finding, lang: str, units: dict[str, str], others: Sequence[Finding] = ()
+) -> FindingView:
+    """A finding in the reader's language; evidence numbers formatted by the metric's unit;
+    the findings it overlaps with named from ``others`` (the whole diagnosis)."""
     return FindingView(
         step=f.step,
         step_title=t(f"steps.{f.step}.short", lang) if f.step in STEPS else f.step,
@@ -151,6 +159,8 @@ def finding_view(f: Finding, lang: str, units: dict[str, str]) -> FindingView:
         actions=[a for a in (_pick(x, lang) for x in f.actions) if a],
         impact_formula=_pick(f.impact_formula, lang) if f.impact_formula else "",
         chart=f.chart,
+        id=f.id,
+        overlaps=overlap_links(f, others or [f], lang),
     )
 
 
@@ -177,7 +187,7 @@ def top_findings(inp: ReportInput, lang: str) -> list[FindingView]:
     """Page one: the most important warnings and errors, worst and costliest first."""
     units = {k.metric_id: k.unit for k in inp.kpis}
     serious = [f for f in inp.findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"]]
-    return [finding_view(f, lang, units) for f in _sorted(serious)[:TOP_FINDINGS]]
+    return [finding_view(f, lang, units, inp.findings) for f in _sorted(serious)[:TOP_FINDINGS]]
 
 
 def step_charts(ctx: Ctx, steps: Iterable[str] = STEPS) -> dict[str, list[Chart]]:
@@ -209,7 +219,7 @@ def sections(inp: ReportInput, lang: str, charts: dict[str, list[Chart]]) -> lis
             SectionView(
                 step=step,
                 title=t(f"steps.{step}.title", lang),
-                findings=[finding_view(f, lang, units) for f in found],
+                findings=[finding_view(f, lang, units, inp.findings) for f in found],
                 charts=shown,
                 note=note,
                 problems=problems,

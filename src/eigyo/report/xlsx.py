@@ -32,6 +32,7 @@ from eigyo.report._document import ReportModel, Tick, no_tick
 from eigyo.report._files import atomic_write
 from eigyo.report._model import KpiTile, ReportInput
 from eigyo.report._sections import finding_view
+from eigyo.report.evidence import write_evidence_sheets
 
 #: Excel's limits: a cell holds at most 32,767 characters, a sheet 1,048,576 rows.
 MAX_CELL = 32_767
@@ -176,11 +177,13 @@ def _findings(s: _Sheets, inp: ReportInput) -> None:
         "evidence",
         "cause",
         "actions",
+        "id",
+        "overlaps",
     )
     ws = s.sheet(
         "report_files.sheet.findings",
         [s.tr(f"report_files.finding.{k}") for k in keys],
-        [6, 14, 20, 9, 34, 22, 20, 16, 40, 44, 50, 60],
+        [6, 14, 20, 9, 34, 22, 20, 16, 40, 44, 50, 60, 26, 40],
     )
     units = {k.metric_id: k.unit for k in inp.kpis}
     ordered = sorted(inp.findings, key=lambda f: f.sort_key())
@@ -202,9 +205,11 @@ def _findings(s: _Sheets, inp: ReportInput) -> None:
             "\n".join(f"{a}: {b}" for a, b in evidence),
             v.cause,
             "\n".join(f"・{a}" for a in v.actions),
+            f.id,
+            "\n".join(f.overlaps),
         ]
         for c, value in enumerate(row):
-            s.cell(ws, r, c, value, "yen" if c == 7 else None, wrap=c >= 8)
+            s.cell(ws, r, c, value, "yen" if c == 7 else None, wrap=8 <= c < 12 or c == 13)
     s.finish(ws, len(ordered), len(keys))
 
 
@@ -278,6 +283,7 @@ def write_xlsx(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Pa
             lambda: _deals(s, "report_files.sheet.open_deals", deals),
             lambda: _deals(s, "report_files.sheet.stale_deals", stale_deals(deals)),
             lambda: _about(s, inp),
+            lambda: write_evidence_sheets(s, model.evidence, inp.period.label),
         )
         for i, step in enumerate(steps):
             progress("xlsx", i, len(steps))
