@@ -569,6 +569,43 @@ def test_xlsx_rows_are_refused_from_the_sheet_dimension(
     assert "reps.xlsx" in str(err) and "50" in str(err)
 
 
+def test_xlsx_shared_strings_repeated_past_the_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3,000 cells pointing at one 8,000-byte shared string: 24 MB once read from a workbook of
+    a few KB; the zip's members themselves stay far below the 4 MiB limit."""
+    import xlsxwriter
+
+    ws = _limits(new_ws(tmp_path), max_unzipped_bytes=4 << 20, max_zip_ratio=1e6)
+    src = write(tmp_path / "in", {"opportunities.csv": OPPS})
+    book = xlsxwriter.Workbook(str(src / "reps.xlsx"))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["rep_id", "name", "team", "role", "hire_date"])
+    long_name = "x" * 8_000
+    for i in range(1, 3001):
+        sheet.write_row(i, 0, [f"r{i}", long_name, "t", "closer", "2024-04-01"])
+    book.close()
+    with zipfile.ZipFile(src / "reps.xlsx") as zf:
+        assert sum(i.file_size for i in zf.infolist()) < 4 << 20
+    _no_workbook_reader(monkeypatch)
+    err = _refused(ws, src, "input.limits.shared_strings")
+    # every cell is a string: 5 header cells + 3,000 rows × 5; the longest <si> element is the
+    # name's, "<si><t>" + 8,000 bytes + "</t></si>" = 8,016; 15,005 × 8,016 = 120,280,080
+    text = str(err)
+    assert "reps.xlsx" in text and "max_unzipped_bytes" in text
+    assert "15,005" in text and "8,016" in text and "120,280,080" in text
+    # counted the same however the members' bytes arrive (tags split across read chunks)
+    from eigyo.ingest.limits import _Expansion
+
+    with zipfile.ZipFile(src / "reps.xlsx") as zf:
+        sheet, strings = zf.read("xl/worksheets/sheet1.xml"), zf.read("xl/sharedStrings.xml")
+    for size in (3, 7, 1 << 20):
+        e = _Expansion()
+        e.feed_sheet(iter([sheet[i : i + size] for i in range(0, len(sheet), size)]))
+        e.feed_strings(iter([strings[i : i + size] for i in range(0, len(strings), size)]))
+        assert (e.cells, e.longest) == (15_005, 8_016), size
+
+
 def test_metrics_csv_neutralizes_names_from_the_data(tmp_path: Path) -> None:
     ws = new_ws(tmp_path)
     reps = REPS.replace("東京", "=HYPERLINK(1)")

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from eigyo.errors import InputError
@@ -86,8 +87,10 @@ def check_zip(path: Path, limits: ImportLimits | None = None) -> None:
                         ratio=f"{ratio:,.0f}",
                         limit=f"{lim.max_zip_ratio:g}",
                     )
+            sizes = _Expansion()
             for i in infos:
-                _check_member(zf, i, name, lim)
+                _check_member(zf, i, name, lim, sizes)
+            sizes.check(name, lim)
     except InputError:  # a ValueError too: raised above, not a damaged zip
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
@@ -96,12 +99,82 @@ def check_zip(path: Path, limits: ImportLimits | None = None) -> None:
         raise InputError(key="errors.read.workbook", file=name, detail=e.strerror or "") from None
 
 
-def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, lim: ImportLimits) -> None:
-    """Read one member through (its CRC is checked at its end); a worksheet's declared rows."""
+class _Expansion:
+    """How far a workbook's shared strings can multiply: cells that reference a shared string
+    (``t="s"``) × the longest shared string. A 7 MB workbook whose million cells each point at
+    the same 1 KB string is 1 GB of text once read, though every member unzips modestly; the
+    product bounds what the reader can build, counted while the members are read through."""
+
+    _CELL = re.compile(rb't="s"')
+    _OPEN = re.compile(rb"<(?:\w+:)?si[\s>]")
+    _CLOSE = re.compile(rb"</(?:\w+:)?si>")
+    _KEEP = 16  # bytes carried between chunks, so a tag split by a chunk boundary is still seen
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.longest = 0
+
+    def feed_sheet(self, chunks: Iterator[bytes]) -> None:
+        tail = b""
+        for chunk in chunks:
+            buf = tail + chunk
+            # a match wholly inside the carried tail was counted with the previous chunk
+            self.cells += sum(1 for m in self._CELL.finditer(buf) if m.end() > len(tail))
+            tail = buf[-self._KEEP :]
+
+    def feed_strings(self, chunks: Iterator[bytes]) -> None:
+        tail, offset, start = b"", 0, None  # offset: where ``buf`` starts in the member
+        for chunk in chunks:
+            buf = tail + chunk
+            # (position, 0 = a string ends, 1 = one begins): "</si><si>" ends one string where
+            # the next begins, and the end must be seen first
+            marks = [(m.start(), 1) for m in self._OPEN.finditer(buf) if m.end() > len(tail)]
+            marks += [(m.end(), 0) for m in self._CLOSE.finditer(buf) if m.end() > len(tail)]
+            for pos, opening in sorted(marks):
+                if opening:
+                    start = offset + pos
+                elif start is not None:
+                    self.longest = max(self.longest, offset + pos - start)
+                    start = None
+            if start is not None:  # a string still open is at least this long
+                self.longest = max(self.longest, offset + len(buf) - start)
+            offset += len(buf) - min(self._KEEP, len(buf))
+            tail = buf[-self._KEEP :]
+
+    def check(self, name: str, lim: ImportLimits) -> None:
+        total = self.cells * self.longest
+        if total > lim.max_unzipped_bytes:
+            raise InputError(
+                key="input.limits.shared_strings",
+                file=name,
+                cells=_n(self.cells),
+                longest=_n(self.longest),
+                size=_n(total),
+                limit=_n(lim.max_unzipped_bytes),
+            )
+
+
+def _check_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    lim: ImportLimits,
+    sizes: _Expansion | None = None,
+) -> None:
+    """Read one member through (its CRC is checked at its end); a worksheet's declared rows;
+    the shared-string cells and the longest shared string (``sizes``)."""
+    sheet = info.filename.startswith("xl/worksheets/")
+    strings = info.filename == "xl/sharedStrings.xml"
     with zf.open(info) as f:
         head = f.read(_DIMENSION_HEAD)
-        deque(iter(partial(f.read, 1 << 20), b""), maxlen=0)  # read through to the CRC check
-    if info.filename.startswith("xl/worksheets/") and (m := _DIMENSION.search(head)):
+        rest = iter(partial(f.read, 1 << 20), b"")
+        if sizes is not None and sheet:
+            sizes.feed_sheet(chain([head], rest))
+        elif sizes is not None and strings:
+            sizes.feed_strings(chain([head], rest))
+        else:
+            deque(rest, maxlen=0)  # read through to the CRC check
+    if sheet and (m := _DIMENSION.search(head)):
         rows = int(m[1])
         if rows > lim.max_rows:
             raise InputError(
