@@ -339,3 +339,31 @@ def test_unknown_scope_keys_and_hidden_overlaps_fail_closed() -> None:
                                                  ("stale_deals", {})]  # fmt: skip
     assert got[0].overlaps == [] and got[1].evidence == {"status": "none_in_scope"}
     assert visible_findings([mine, other, odd], Audience("admin")) == [mine, other, odd]
+
+
+def test_a_rep_reads_their_teams_roll_up_with_only_themselves_named() -> None:
+    rep = Audience(
+        "rep",
+        rep_id="r1",
+        team="A",
+        reps=frozenset({"r1"}),
+        teams=frozenset({"A"}),
+        hidden=frozenset({"r2", "鈴木", "m1", "高橋", "r3", "田中", "B班"}),
+        shown=frozenset({"r1", "佐藤", "A"}),
+    )
+    members = [
+        {"rep_id": "r1", "rep_name": "佐藤", "value": 0.6},
+        {"rep_id": "r2", "rep_name": "鈴木", "value": 0.7},
+        {"rep_id": "m1", "rep_name": "高橋", "value": 0.5},
+    ]
+    team = _finding("slippage_by_rep", {"team": "A"}, level="team", members=members, n=30,
+                    value=0.6, baseline=0.2, q_value=0.001)  # fmt: skip
+    teammate = _finding("slippage_by_rep", {"rep_id": "r2"}, rep_name="鈴木")
+    (got,) = visible_findings([team, teammate], rep)
+    assert got.scope == {"team": "A"}
+    assert got.evidence["members"] == [members[0]] and got.evidence["members_hidden"] == 2
+    assert "佐藤" in got.cause["ja"] and "ほか 2 件（閲覧範囲外）" in got.cause["ja"]
+    assert "and 2 outside your scope" in got.cause["en"]
+    for lang in ("ja", "en"):
+        texts = [got.title[lang], got.cause[lang], *(a[lang] for a in got.actions)]
+        assert not [x for x in texts if any(n in x for n in rep.hidden)], texts
