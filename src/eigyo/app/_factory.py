@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
-from eigyo.app import _api, _auth, _imports, _pages
+from eigyo.app import _api, _auth, _evidence, _imports, _pages
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
@@ -248,6 +248,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     _handlers(app)
     app.include_router(_auth.router)
     app.include_router(_pages.router)
+    app.include_router(_evidence.router)
     app.include_router(_imports.router)
     app.include_router(_api.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)

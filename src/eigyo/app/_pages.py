@@ -27,6 +27,7 @@ from eigyo.diagnose.model import STEPS
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
+from eigyo.report.evidence import stake_view
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
@@ -47,7 +48,8 @@ def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse
     key = (s.user.principal().key, p.label)
     found = scoped_findings(request, s, ws, p)
     ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
-    return render(request, "overview.html.j2", s, period=p, error=error, ov=ov)
+    stake = stake_view(found, lang, ws.settings.currency)  # ¥ over non-overlapping findings
+    return render(request, "overview.html.j2", s, period=p, error=error, ov=ov, stake=stake)
 
 
 @router.get("/steps/{step}", response_class=HTMLResponse)

@@ -274,6 +274,7 @@ def overlap_links(f: Finding, findings: Sequence[Finding], lang: str) -> list[tu
     out = []
     for i in f.overlaps:
         other = by_id.get(i)
-        title = other.title.get(lang) or other.title.get("ja") or other.check if other else i
-        out.append((i, title))
+        if other is None:  # not in the reader's findings (outside a manager's scope): unnamed
+            continue
+        out.append((i, other.title.get(lang) or other.title.get("ja") or other.check))
     return out
