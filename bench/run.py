@@ -27,6 +27,10 @@ BENCHES: tuple[tuple[str, list[str]], ...] = (
     ("Organization simulation (eigyo simulate --compare) and backtest", ["simulate.py"]),
     ("Data-step models: win probability, forecast, segments, ICP, CLV", ["data_models.py"]),
     ("Monitoring: false alarms and detection delay", ["monitor_alarms.py", "--seeds", "2000"]),
+    (
+        "Diagnosis: recall and false alarms on generated companies (issue 17)",
+        ["recall.py", "--companies", "24", "--clean", "10"],
+    ),
 )
 #: Benchmarks that take many minutes or a large data set: run by hand, results kept in files.
 RECORDED: tuple[tuple[str, str, str], ...] = (

@@ -1,182 +1,42 @@
-"""Issue 17, measured: small synthetic companies with one problem planted at one level, written
-as canonical CSVs with a seeded NumPy generator and imported with eigyo's own importer.
+"""Issue 17, measured: synthetic companies with problems planted at known levels, written as
+canonical CSVs with a seeded NumPy generator (tests/_companies.py) and imported with eigyo's own
+importer.
 
-(a) every team converts ~45% at 提案 and waits ~26 days there → the organization's constraint;
-(b) one rep wins ~15% against ~50% for the team's others → the per-rep finding, by name;
-(c) e-mail leads convert ~3% against ~12% → the lead-source finding;
-(d) a quarter of the deals abandoned open in every team (about two thirds of the open pipeline idle
-    over 60 days, no close dates) → the org-wide stale and close-date findings;
+On the small fixed company (three teams, twelve reps, five stages):
+(a) every team converts 40 points less at 提案 and waits 3.5 times longer there → the
+    organization's constraint;
+(b) one rep wins a fifth of the team's others' rate → the per-rep finding, by name;
+(c) e-mail leads convert a quarter of the others' rate → the lead-source finding;
+(d) a fifth of the deals abandoned open in every team (most of the open pipeline idle over 60
+    days) and 70% of open deals without a close date → the org-wide stale and close-date findings;
 (e) clean companies (ten seeds) → no warning or error from any check.
+On drawn companies (random shape, problems at the organization, a team, a rep and a source — the
+slice of bench/recall.py's measurement that keeps the generator honest):
+(f) each planted problem is reported at its own level, and nothing else raises an alarm.
 
-Each company holds a few thousand rows; the thresholds are the declared ones (checks.toml),
-never tuned here.
+The thresholds are the declared ones (checks.toml), never tuned here.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
 from eigyo import settings, workspace
 from eigyo.base.periods import parse_period
 from eigyo.diagnose import diagnose
 from eigyo.diagnose.model import Finding
-from eigyo.ingest import import_path
+from tests._companies import FY, STAGES, Plan, Planted, diagnose_plan, draw, fixed, score
 from tests._rows import insert, new_ws
 
-FY = parse_period("FY2025")
-START = datetime(2024, 4, 1, 9)
-END = datetime(2026, 3, 31, 18)  # the data's last day: the end of FY2025
-STAGES = ("見込み", "評価", "商談", "提案", "交渉")
 TEAMS = ("東京", "大阪", "名古屋")
-NAMES = (
-    "佐藤 健", "鈴木 彩", "高橋 誠", "田中 萌", "伊藤 翔", "渡辺 結衣",
-    "山本 大輔", "中村 美咲", "小林 拓海", "加藤 葵", "吉田 蓮", "山田 陽菜",
-)  # fmt: skip
-SOURCES = ("Web", "メール", "展示会", "紹介")
 WEAK_REP = "R05"  # in 大阪 (reps are dealt round-robin to the teams)
-
-
-@dataclass
-class Plan:
-    """The problems planted in one company (all off: a clean company)."""
-
-    seed: int
-    proposal_bottleneck: bool = False
-    weak_rep: bool = False
-    weak_source: bool = False
-    stale: bool = False
-    deals: int = 900
-    leads: int = 2400
-
-
-def _ts(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-Rows = list[dict[str, object]]
-
-
-def _company(plan: Plan) -> dict[str, Rows]:
-    """Canonical rows of one company: reps, opportunities, stage history, activities, leads."""
-    rng = np.random.default_rng(plan.seed)
-    reps: Rows = [
-        {"rep_id": f"R{i + 1:02d}", "name": NAMES[i], "team": TEAMS[i % 3], "role": "closer",
-         "hire_date": "2020-04-01"}
-        for i in range(12)
-    ]  # fmt: skip
-    # A clean funnel: every stage moves on 84–90% of the time and takes 4–9 days (median).
-    conv = rng.uniform(0.84, 0.90, size=len(STAGES))
-    dwell = rng.uniform(4.0, 9.0, size=len(STAGES))
-    if plan.proposal_bottleneck:
-        conv[3], dwell[3] = 0.45, 26.0
-    span = (END - START).total_seconds()
-    opps: Rows = []
-    history: Rows = []
-    acts: list[dict[str, Any]] = []
-    won_ids: list[str] = []
-    for d in range(plan.deals):
-        rep = reps[int(rng.integers(12))]
-        oid = f"O{d + 1:05d}"
-        t = START + timedelta(seconds=float(rng.uniform(0, span * 0.97)))
-        if rng.random() < 0.08:  # recent deals: the open pipeline at the end of the period
-            t = END - timedelta(days=float(rng.uniform(1, 60)))
-        created = t
-        p = conv.copy()
-        if plan.weak_rep and rep["rep_id"] == WEAK_REP:
-            p = p * (0.15 / float(np.prod(conv))) ** (1 / len(STAGES))
-        status, closed = "won", None
-        # a stale pipeline: a quarter of the deals are abandoned at a stage and never closed
-        abandon = int(rng.integers(len(STAGES))) if plan.stale and rng.random() < 0.25 else -1
-        for s, stage in enumerate(STAGES):
-            history.append({"opportunity_id": oid, "stage": stage, "entered_at": _ts(t)})
-            acts.append({"opportunity_id": oid, "at": t, "rep_id": rep["rep_id"]})
-            if s == abandon:
-                status = "abandoned"
-                break
-            t = t + timedelta(days=float(dwell[s] * rng.lognormal(0.0, 0.5)))
-            if t > END:
-                status = "open"
-                break
-            if rng.random() > p[s]:
-                status = "lost"
-                break
-        if status == "abandoned":
-            status = "open"
-        elif status != "open":
-            closed = t
-            history.append(
-                {"opportunity_id": oid, "stage": "受注" if status == "won" else "失注",
-                 "entered_at": _ts(t)}
-            )  # fmt: skip
-        if status == "won":
-            won_ids.append(oid)
-        amount = int(1_000_000 * rng.lognormal(0.0, 0.5))
-        expected = (created + timedelta(days=90)).date().isoformat()
-        opps.append(
-            {"opportunity_id": oid, "owner_rep_id": rep["rep_id"], "type": "new",
-             "amount": amount, "created_at": _ts(created), "status": status,
-             "closed_at": _ts(closed) if closed else None,
-             "expected_close_date": None if plan.stale and status == "open" else expected}
-        )  # fmt: skip
-        if status == "open" and abandon < 0:  # a deal still in the funnel is worked on
-            last = END - timedelta(days=float(rng.uniform(1, 30)))
-            acts.append({"opportunity_id": oid, "at": max(last, created), "rep_id": rep["rep_id"]})
-    activities: Rows = [
-        {"activity_id": f"A{i + 1:06d}", "rep_id": a["rep_id"], "type": "meeting",
-         "occurred_at": _ts(a["at"]), "opportunity_id": a["opportunity_id"]}
-        for i, a in enumerate(acts)
-    ]  # fmt: skip
-    leads: Rows = []
-    free = list(won_ids)
-    rng.shuffle(free)
-    for i in range(plan.leads):
-        source = SOURCES[int(rng.integers(len(SOURCES)))]
-        rate = 0.03 if plan.weak_source and source == "メール" else 0.12
-        created = START + timedelta(seconds=float(rng.uniform(0, span * 0.9)))
-        opp = free.pop() if free and rng.random() < rate else None
-        rep = reps[int(rng.integers(12))]
-        leads.append(
-            {"lead_id": f"L{i + 1:05d}", "created_at": _ts(created), "source": source,
-             "owner_rep_id": rep["rep_id"], "mql_at": _ts(created),
-             "first_response_at": _ts(created + timedelta(minutes=float(rng.uniform(5, 40)))),
-             "status": "converted" if opp else "open", "opportunity_id": opp}
-        )  # fmt: skip
-    return {
-        "reps": reps,
-        "opportunities": opps,
-        "stage_history": history,
-        "activities": activities,
-        "leads": leads,
-    }
-
-
-def _write(folder: Path, tables: dict[str, Rows]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables.items():
-        cols = list(dict.fromkeys(k for r in rows for k in r))
-        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=cols)
-            w.writeheader()
-            w.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
-    return folder
+WEAK_REP_NAME = "伊藤 翔"
 
 
 def _diagnose(tmp_path: Path, plan: Plan) -> list[Finding]:
-    data = _write(tmp_path / "data", _company(plan))
-    ws = workspace.init(tmp_path / "ws")
-    try:
-        import_path(ws, data)
-        found: list[Finding] = diagnose(ws, FY)
-        return found
-    finally:
-        ws.close()
+    return diagnose_plan(tmp_path, plan)
 
 
 def _alarms(findings: list[Finding], check: str | None = None) -> list[Finding]:
@@ -193,13 +53,13 @@ def _describe(findings: list[Finding]) -> list[tuple[str, dict[str, str], object
 def test_a_proposal_stage_every_team_shares_is_the_organizations_constraint(
     tmp_path: Path,
 ) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=11, proposal_bottleneck=True))
+    findings = _diagnose(tmp_path, fixed(11, Planted("org_constraint", stage="提案")))
     found = _alarms(findings, "process_constraint")
     assert [f.scope for f in found] == [{"stage": "提案"}], _describe(findings)
     f = found[0]
-    assert f.severity == "error"  # ~45% against ~87%: twice the effect, q < 0.01
+    assert f.severity == "error"  # 40 points below the typical stage: twice the effect
     assert f.evidence["baseline_kind"] == "typical_stage"
-    assert f.evidence["value"] < 0.55 and f.evidence["baseline"] > 0.8
+    assert f.evidence["value"] < f.evidence["baseline"] - 0.3
     assert f.evidence["dwell_days"] > 2 * f.evidence["typical_dwell_days"]
     assert set(f.evidence["teams_below"]) == set(TEAMS)
     assert f.impact_jpy and f.impact_jpy > 0 and f.impact_formula["en"]
@@ -209,26 +69,26 @@ def test_a_proposal_stage_every_team_shares_is_the_organizations_constraint(
 
 
 def test_b_a_rep_winning_far_less_than_the_team_is_named(tmp_path: Path) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=12, weak_rep=True))
+    findings = _diagnose(tmp_path, fixed(12, Planted("rep_win_rate", WEAK_REP, team="大阪")))
     found = _alarms(findings, "rep_win_rate")
     assert [f.scope for f in found] == [{"rep_id": WEAK_REP}], _describe(findings)
     f = found[0]
-    assert f.evidence["rep_name"] == NAMES[4]
-    assert NAMES[4] in f.title["ja"] and NAMES[4] in f.title["en"]
-    assert f.evidence["value"] < 0.3 and f.evidence["baseline"] > 0.4
+    assert f.evidence["rep_name"] == WEAK_REP_NAME
+    assert WEAK_REP_NAME in f.title["ja"] and WEAK_REP_NAME in f.title["en"]
+    assert f.evidence["value"] < 0.5 * f.evidence["baseline"]  # a fifth of the team's rate
     assert f.evidence["shrunk_value"] > f.evidence["value"]  # shrunk toward the team
     assert f.evidence["baseline_kind"] == "peers"
 
 
 def test_c_a_lead_source_converting_far_less_is_found(tmp_path: Path) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=13, weak_source=True))
+    findings = _diagnose(tmp_path, fixed(13, Planted("source_conversion", "メール")))
     found = _alarms(findings, "lead_source_conversion")
     assert [f.scope for f in found] == [{"source": "メール"}], _describe(findings)
-    assert found[0].evidence["value"] < 0.06 < 0.09 < found[0].evidence["baseline"]
+    assert found[0].evidence["value"] < 0.5 * found[0].evidence["baseline"]
 
 
 def test_d_an_idle_pipeline_in_every_team_is_an_organization_finding(tmp_path: Path) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=14, stale=True))
+    findings = _diagnose(tmp_path, fixed(14, Planted("org_stale"), Planted("org_no_close_dates")))
     stale = _alarms(findings, "stale_pipeline")
     assert len(stale) == 1 and stale[0].scope == {}, _describe(findings)
     assert stale[0].severity == "error"
@@ -236,12 +96,12 @@ def test_d_an_idle_pipeline_in_every_team_is_an_organization_finding(tmp_path: P
     assert stale[0].evidence["baseline"] == 0.20  # the documented default target
     assert stale[0].evidence["value"] > 0.5
     dates = _alarms(findings, "close_date_coverage")
-    assert len(dates) == 1 and dates[0].evidence["value"] == 1.0
+    assert len(dates) == 1 and dates[0].evidence["value"] > 0.5  # 70% of open deals
 
 
 @pytest.mark.parametrize("seed", range(21, 31))
 def test_e_a_clean_company_raises_no_alarm(tmp_path: Path, seed: int) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=seed))
+    findings = _diagnose(tmp_path, fixed(seed))
     assert not _alarms(findings), _describe(findings)
     # the constraint is still named, as information
     constraint = next(f for f in findings if f.check == "process_constraint")
@@ -253,6 +113,44 @@ def test_e_a_clean_company_raises_no_alarm(tmp_path: Path, seed: int) -> None:
     coverage = next(f for f in findings if f.check == "data_coverage")
     not_checked = {m["check"] for m in coverage.evidence["not_checked"]}
     assert "handoff_delay" in not_checked and "admin_time" in not_checked
+
+
+# --- drawn companies: a slice of bench/recall.py ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "levels"),
+    [
+        (8, {"rep", "organization", "team"}),  # a rep slipping, idle pipeline, a team bottleneck
+        (7, {"rep", "team", "source"}),  # a weak rep, a team slipping as a whole, a weak source
+        (10, {"organization", "team", "source"}),  # the constraint, a team bottleneck, a source
+    ],
+)
+def test_f_drawn_problems_are_reported_at_their_own_level(
+    tmp_path: Path, seed: int, levels: set[str]
+) -> None:
+    plan = draw(seed)
+    assert {p.level for p in plan.planted} == levels  # the generator still draws these plans
+    findings = _diagnose(tmp_path, plan)
+    result = score(plan, findings)
+    for p, verdict in result.verdicts:
+        if p.kind == "org_win_rate":  # no check judges the organization's win rate against its
+            continue  # target yet: measured (bench/RESULTS.md), not asserted
+        assert verdict == "own", (p.describe(), _describe(findings))
+    assert not result.false_alarms, _describe(findings)
+    if plan.has("team_slipping"):  # one team finding listing the members, not one per rep
+        (team,) = plan.has("team_slipping")
+        slips = _alarms(findings, "slippage_by_rep")
+        assert [f.scope for f in slips] == [{"team": team.value}], _describe(findings)
+
+
+@pytest.mark.parametrize("seed", [1001, 1002])
+def test_f_drawn_clean_companies_raise_no_alarm(tmp_path: Path, seed: int) -> None:
+    plan = draw(seed, clean=True)
+    assert not plan.planted
+    findings = _diagnose(tmp_path, plan)
+    assert not _alarms(findings), _describe(findings)
+    assert score(plan, findings).judged  # the checks did judge
 
 
 # --- the baselines, on hand-made rows ----------------------------------------------------------
@@ -321,7 +219,7 @@ def test_one_customer_dominating_bookings_is_a_concentration(tmp_path: Path) -> 
 
 
 def test_an_organization_within_its_target_reads_so(tmp_path: Path) -> None:
-    findings = _diagnose(tmp_path, Plan(seed=31, leads=200))
+    findings = _diagnose(tmp_path, fixed(31, leads=200))
     (f,) = [f for f in findings if f.check == "stale_pipeline"]
     assert f.severity == "ok" and f.evidence["target"] == 0.20 and f.evidence["value"] < 0.2
     assert "20.0%" in f.title["en"]
