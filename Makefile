@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint bench clean constraints
+.PHONY: demo test lint audit bench clean constraints
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# known vulnerabilities in the pinned dependencies (constraints.txt), with pip-audit in its own venv
+audit:
+	bash scripts/audit.sh
 
 bench: $(DEV)
 	$(BIN)/python bench/run.py $(ARGS)
