@@ -183,11 +183,12 @@ def test_dashboard_step_pages_show_the_findings_of_diagnose(
 
 
 def test_a_manager_is_not_told_the_import_is_fine(demo: tuple[Workspace, Period]) -> None:
-    """Without the import records (a manager's view) the quality check is "not available"."""
+    """The import records are admins' only: a manager's quality check is "not available to your
+    role", never "ok" (tests/test_scoped_diagnosis.py tests the rest of the scoped diagnosis)."""
     from eigyo.app import _views as views
     from eigyo.app._scope import Principal, scoped
 
     ws, period = demo
     manager = scoped(ws, Principal("m", "manager", team="大阪営業部"))
     (quality,) = [f for f in views.findings(manager, period) if f.check == "import_quality"]
-    assert quality.severity == "info" and quality.evidence["status"] == "not_available"
+    assert quality.severity == "info" and quality.evidence["status"] == "not_available_role"
