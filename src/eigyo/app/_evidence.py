@@ -31,9 +31,9 @@ from eigyo.report.evidence import (
     overlap_links,
     reason_text,
     record_list,
-    records_xlsx,
     shown_rows,
 )
+from eigyo.report.xlsx import records_xlsx
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
@@ -128,5 +128,5 @@ def finding_records_xlsx(
     if f is None:
         return _not_found(request, s)
     rl = record_list(ws, p, f, EXPORT_ROWS)
-    body = records_xlsx([rl], lang_of(request), ws.settings.currency, p.label)
+    body = records_xlsx([rl], lang_of(request), ws.settings.currency)
     return _export(rl, body, _XLSX, "xlsx")

@@ -169,8 +169,8 @@ def _records(
         record_list,
         screen_columns,
         shown_rows,
-        write_records,
     )
+    from eigyo.report.xlsx import write_records
 
     cur = ws.settings.currency
     limit = 10**9 if out is not None or fmt == "json" else SHOWN_ROWS

@@ -7,9 +7,9 @@ module turns them into what the report, the CLI and the dashboard hand a person:
   the total count, or the reason it has none;
 * :func:`csv_text` — the records as CSV for Excel (UTF-8 with BOM, the header in the reader's
   language, numbers as numbers, every text cell through :mod:`eigyo.base.csv_safe`);
-* :func:`records_xlsx` / :func:`write_evidence_sheets` — an Excel workbook of one or more
-  findings' records, and the report workbook's evidence sheets (one per alarm, capped at
-  :data:`EVIDENCE_ROWS` rows, with a line saying so);
+* the Excel forms (a workbook of one finding's records, the report workbook's evidence sheets:
+  one per alarm, capped at :data:`EVIDENCE_ROWS` rows, with a line saying so) are written by
+  :mod:`eigyo.report.xlsx` (``records_xlsx``, ``write_records``) from these lists;
 * :func:`stake_view` — page one's total at stake over non-overlapping populations
   (:func:`eigyo.diagnose.overlap.non_overlapping_total`) and the sentence that says overlapping
   findings are not counted twice; :func:`overlap_links` — the findings one overlaps with.
@@ -23,7 +23,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eigyo.base.csv_safe import safe_cell
@@ -37,14 +36,11 @@ from eigyo.diagnose.overlap import non_overlapping_total
 from eigyo.i18n import t
 
 if TYPE_CHECKING:
-    from eigyo.report.xlsx import _Sheets
     from eigyo.workspace import Workspace
 
 #: Most records of one finding the report's workbook holds (the CLI and the dashboard export
 #: every record): a workbook of a dozen findings stays small enough to mail.
 EVIDENCE_ROWS = 1_000
-#: Excel's row limit, less the title, note and header rows an evidence sheet starts with.
-XLSX_ROWS = 1_048_576 - 3
 
 
 @dataclass(frozen=True)
@@ -166,78 +162,6 @@ def csv_text(rl: RecordList, lang: str) -> str:
     for r in rl.rows:
         w.writerow([safe_cell(_csv_value(c, r.get(c))) for c in rl.columns])
     return "\ufeff" + buf.getvalue()
-
-
-def _sheet_name(i: int, rl: RecordList, used: set[str]) -> str:
-    name = f"{i:02d} {rl.finding.check}"[:31]
-    while name in used:  # never twice, whatever the check's name
-        name = f"{len(used):02d} {rl.finding.check}"[:31]
-    used.add(name)
-    return name
-
-
-def write_evidence_sheets(s: _Sheets, lists: Sequence[RecordList], period_label: str) -> None:
-    """One sheet per finding: its title and id, a line when the list is capped or empty (and
-    why), then the records — typed cells, amounts in the currency's format, text never a
-    formula (the workbook's own writer, :class:`eigyo.report.xlsx._Sheets`)."""
-    used: set[str] = set()
-    for i, rl in enumerate(lists, start=1):
-        f = rl.finding
-        ws = s.wb.add_worksheet(_sheet_name(i, rl, used))
-        title = f.title.get(s.lang) or f.title.get("ja") or f.check
-        s.cell(ws, 0, 0, t("records.sheet_title", s.lang, title=title, id=f.id))
-        note = None
-        if rl.reason is not None:
-            note = reason_text(rl, s.lang)
-        elif rl.capped:
-            note = t("records.capped", s.lang, shown=len(rl.rows), total=rl.total, id=f.id)
-        else:
-            note = t("records.total", s.lang, total=rl.total)
-        s.cell(ws, 1, 0, note)
-        if not rl.columns:
-            continue
-        for c, (col, head) in enumerate(zip(rl.columns, headers(rl.columns, s.lang), strict=True)):
-            ws.write_string(2, c, head, s.head)
-            ws.set_column(c, c, 28 if col in ("account_name", "message") else 14)
-        for r, row in enumerate(rl.rows[:XLSX_ROWS], start=3):
-            for c, col in enumerate(rl.columns):
-                value = row.get(col)
-                if col in behind.FLAGS and isinstance(value, int | float):
-                    value = bool(value)
-                s.cell(ws, r, c, value, behind.UNITS.get(col))
-        ws.freeze_panes(3, 0)
-        ws.autofilter(2, 0, max(2 + len(rl.rows), 3), len(rl.columns) - 1)
-    del period_label  # the sheets name the finding; the period is on the workbook's About sheet
-
-
-def records_xlsx(
-    lists: Sequence[RecordList], lang: str, currency: str = DEFAULT_CURRENCY, period: str = ""
-) -> bytes:
-    """An Excel workbook of the records of ``lists`` (one sheet each), as bytes."""
-    import xlsxwriter
-
-    from eigyo.report.xlsx import _WORKBOOK_OPTIONS, _Sheets
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {**_WORKBOOK_OPTIONS, "in_memory": True})
-    write_evidence_sheets(_Sheets(wb, lang, currency), lists, period)
-    wb.close()
-    return buf.getvalue()
-
-
-def write_records(rl: RecordList, out: Path, lang: str, currency: str = DEFAULT_CURRENCY) -> Path:
-    """Write one finding's records to ``out``: ``.csv`` (formula-safe) or ``.xlsx``."""
-    from eigyo.errors import InputError
-    from eigyo.report._files import atomic_write
-
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        data = csv_text(rl, lang).encode("utf-8")
-    elif suffix == ".xlsx":
-        data = records_xlsx([rl], lang, currency)
-    else:
-        raise InputError(key="records.bad_out", path=str(out))
-    return atomic_write(out, lambda tmp: tmp.write_bytes(data))
 
 
 # ------------------------------------------------------------------------- the total at stake

@@ -11,6 +11,7 @@ numbers or links even if one slipped through), so no cell of this file is ever a
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -24,7 +25,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from eigyo.base.currency import DEFAULT_CURRENCY, currency
 from eigyo.base.formatting import evidence_items, scope_text, target_met
-from eigyo.errors import check_lang
+from eigyo.diagnose.behind import FLAGS, UNITS
+from eigyo.errors import InputError, check_lang
 from eigyo.i18n import t
 from eigyo.metrics import REGISTRY, MetricValue
 from eigyo.report._deal_lists import COLUMNS, stale_deals
@@ -32,7 +34,7 @@ from eigyo.report._document import ReportModel, Tick, no_tick
 from eigyo.report._files import atomic_write
 from eigyo.report._model import KpiTile, ReportInput
 from eigyo.report._sections import finding_view
-from eigyo.report.evidence import write_evidence_sheets
+from eigyo.report.evidence import RecordList, csv_text, headers, reason_text
 
 #: Excel's limits: a cell holds at most 32,767 characters, a sheet 1,048,576 rows.
 MAX_CELL = 32_767
@@ -283,7 +285,7 @@ def write_xlsx(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Pa
             lambda: _deals(s, "report_files.sheet.open_deals", deals),
             lambda: _deals(s, "report_files.sheet.stale_deals", stale_deals(deals)),
             lambda: _about(s, inp),
-            lambda: write_evidence_sheets(s, model.evidence, inp.period.label),
+            lambda: _evidence(s, model.evidence),
         )
         for i, step in enumerate(steps):
             progress("xlsx", i, len(steps))
@@ -292,3 +294,77 @@ def write_xlsx(model: ReportModel, out: Path, *, progress: Tick = no_tick) -> Pa
         progress("xlsx", len(steps), len(steps))
 
     return atomic_write(Path(out), build)
+
+
+# ------------------------------------------------------------------ the records behind findings
+
+#: Excel's row limit, less the title, note and header rows an evidence sheet starts with.
+EVIDENCE_SHEET_ROWS = MAX_ROWS - 3
+
+
+def _sheet_name(i: int, rl: RecordList, used: set[str]) -> str:
+    name = f"{i:02d} {rl.finding.check}"[:31]
+    while name in used:  # never twice, whatever the check's name
+        name = f"{len(used):02d} {rl.finding.check}"[:31]
+    used.add(name)
+    return name
+
+
+def _evidence(s: _Sheets, lists: Sequence[RecordList]) -> None:
+    """One sheet per finding (:mod:`eigyo.report.evidence`): its title and id, a line saying
+    how many records there are, that the list is capped, or why it is empty; then the records
+    as typed cells — amounts in the currency's format, 0/1 facts as yes / no, text never a
+    formula."""
+    used: set[str] = set()
+    for i, rl in enumerate(lists, start=1):
+        f = rl.finding
+        ws = s.wb.add_worksheet(_sheet_name(i, rl, used))
+        title = f.title.get(s.lang) or f.title.get("ja") or f.check
+        s.cell(ws, 0, 0, s.tr("records.sheet_title", title=title, id=f.id))
+        if rl.reason is not None:
+            note = reason_text(rl, s.lang)
+        elif rl.capped:
+            note = s.tr("records.capped", shown=len(rl.rows), total=rl.total, id=f.id)
+        else:
+            note = s.tr("records.total", total=rl.total)
+        s.cell(ws, 1, 0, note)
+        if not rl.columns:
+            continue
+        for c, (col, head) in enumerate(zip(rl.columns, headers(rl.columns, s.lang), strict=True)):
+            ws.write_string(2, c, head, s.head)
+            ws.set_column(c, c, 28 if col in ("account_name", "message") else 14)
+        for r, row in enumerate(rl.rows[:EVIDENCE_SHEET_ROWS], start=3):
+            for c, col in enumerate(rl.columns):
+                value = row.get(col)
+                if col in FLAGS and isinstance(value, int | float):
+                    value = bool(value)
+                s.cell(ws, r, c, value, UNITS.get(col))
+        ws.freeze_panes(3, 0)
+        ws.autofilter(2, 0, max(2 + len(rl.rows), 3), len(rl.columns) - 1)
+
+
+def records_xlsx(
+    lists: Sequence[RecordList], lang: str, currency_code: str = DEFAULT_CURRENCY
+) -> bytes:
+    """An Excel workbook of the records of ``lists`` (one sheet each), as bytes (the
+    dashboard's export, ``eigyo diagnose --records ID --out FILE.xlsx``)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {**_WORKBOOK_OPTIONS, "in_memory": True})
+    _evidence(_Sheets(wb, check_lang(lang), currency_code), lists)
+    wb.close()
+    return buf.getvalue()
+
+
+def write_records(
+    rl: RecordList, out: Path, lang: str, currency_code: str = DEFAULT_CURRENCY
+) -> Path:
+    """Write one finding's records to ``out`` atomically: ``.csv`` (formula-safe, for Excel)
+    or ``.xlsx``; any other extension is an :class:`~eigyo.errors.InputError`."""
+    suffix = Path(out).suffix.lower()
+    if suffix == ".csv":
+        data = csv_text(rl, lang).encode("utf-8")
+    elif suffix == ".xlsx":
+        data = records_xlsx([rl], lang, currency_code)
+    else:
+        raise InputError(key="records.bad_out", path=str(out))
+    return atomic_write(Path(out), lambda tmp: tmp.write_bytes(data))
