@@ -7,9 +7,10 @@ from a CDN); the OpenAPI description itself is at ``/api/openapi.json``, for sig
 (it maps the whole API surface, which an anonymous visitor has no use for).
 
 Safety nets at the door (:class:`_Door`, docs/security.md): who is asking (for the fair gate of
-:mod:`eigyo.app._limits`), the request body limit counted while the body is read (413 before
-anything is spooled), and HSTS when served over TLS. Errors are one sentence in the reader's
-language: "busy" is 503 with ``Retry-After``, a lockout 429, a period out of range 400.
+:mod:`eigyo.app._limits`), which generation of the data the request reads (:mod:`._state`), the
+request body limit counted while the body is read (413 before anything is spooled), and HSTS
+when served over TLS. Errors are one sentence in the reader's language: "busy" is 503 with
+``Retry-After``, a lockout 429, a period out of range 400.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from eigyo.app import _api, _auth, _evidence, _imports, _pages
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
-from eigyo.app._state import AppState
+from eigyo.app._state import GENERATION, AppState
 from eigyo.app._web import ApiUser, LoginRequired, lang_of, render, session_of
 from eigyo.errors import InputError
 from eigyo.i18n import t
+from eigyo.workspace import generation
 
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
 
@@ -100,6 +102,8 @@ class _Door:
         user = session.user if session else None
         client = request.client.host if request.client else "?"
         token = REQUESTER.set(user.username if user else f"@{client}")
+        # the generation every query of this request reads (a newer one shows next request)
+        gen_token = GENERATION.set(generation(self.st.workspace))
         limit = self._limit(request, user)
         message = t("app.error.too_large", lang_of(request), mib=max(1, limit // 2**20))
         try:
@@ -141,6 +145,7 @@ class _Door:
                     await _error(request, 413, message)(scope, receive, send)
         finally:
             REQUESTER.reset(token)
+            GENERATION.reset(gen_token)
 
 
 @cache

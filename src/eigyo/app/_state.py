@@ -2,13 +2,20 @@
 
 Why one connection per thread: FastAPI runs plain endpoints on a thread pool and a DuckDB
 connection must not be used by two threads at once; connections of one process share one
-database instance, so each thread opening its own is cheap (~30 ms once) and sees every commit.
+database instance, so each thread opening its own is cheap (~30 ms once).
+Why read-only, per generation: the dashboard never holds the workspace exclusively (imports, the
+monitor and ``users add`` write new generations meanwhile, :mod:`eigyo.workspace`). Each request
+reads which generation is current once, at the door (:data:`GENERATION`, one ``readlink``), and
+every query of that request reads that generation: a finished import shows on the next request,
+all at once, never half. A thread's connections to older generations are closed
+:data:`RETIRE_S` seconds after a newer one appeared (a request still computing on one keeps it
+until then). Sessions are in :data:`~eigyo.app._security.SESSIONS_FILE`, shared by every worker.
 Why a cache: the diagnosis takes seconds on a real company; its result depends only on what a
-person may see (their scope), the period and the data, so it is keyed by exactly those — an
-import bumps the data version and every cached page is recomputed on its next visit. It holds
-:data:`CACHE_SIZE` entries: a scope needs about ten (findings, overview, one per step page and
-language), and 64 would thrash with 50 users of 47 scopes, recomputing the diagnosis of a warm
-overview whose findings were pushed out by other people's step pages.
+person may see (their scope), the period and the data, so it is keyed by exactly those — a new
+generation (an import) changes the key and every cached page is recomputed on its next visit.
+It holds :data:`CACHE_SIZE` entries: a scope needs about ten (findings, overview, one per step
+page and language), and 64 would thrash with 50 users of 47 scopes, recomputing the diagnosis of
+a warm overview whose findings were pushed out by other people's step pages.
 Why one computation at a time (:meth:`AppState.exclusive`): the analyses build some tables in
 memory (``ibis.memtable``), and an expression made only of those runs on ibis's *default* DuckDB
 connection, one per process, which refuses a second thread while it is busy — concurrent cold
@@ -23,22 +30,29 @@ queries (records, metrics) never enter the gate.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
 from eigyo.app._limits import DEFAULT_LIMITS, FairGate, HashGate, LoginThrottle, ServerLimits
 from eigyo.app._scope import Principal, ScopedWorkspace
-from eigyo.app._security import SessionStore
-from eigyo.app._users import data_version, ensure_table
-from eigyo.workspace import Workspace, open_workspace
+from eigyo.app._security import SESSIONS_FILE, SessionStore
+from eigyo.app._users import list_users
+from eigyo.workspace import Workspace, generation, open_workspace
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
 _MISS = object()
 #: The failed-login log, in the workspace folder (docs/security.md).
 AUDIT_LOG = "login-failures.log"
+#: The generation a request reads, set once at the door (``_factory._Door``); context variables
+#: follow the request into the worker threads.
+GENERATION: ContextVar[str | None] = ContextVar("eigyo_generation", default=None)
+#: Seconds a thread keeps its connection to a generation after a newer one appeared.
+RETIRE_S = 600.0
 
 
 class AppState:
@@ -47,7 +61,7 @@ class AppState:
     def __init__(self, workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> None:
         self.workspace = Path(workspace)
         self.limits = limits
-        self.sessions = SessionStore()
+        self.sessions = SessionStore(self.workspace / SESSIONS_FILE)
         self.gate = FairGate(limits)
         self.hashes = HashGate(limits)
         self.logins = LoginThrottle(self.workspace / AUDIT_LOG, limits)
@@ -55,20 +69,37 @@ class AppState:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._all: list[Workspace] = []
+        self._retired: list[tuple[float, Workspace]] = []
         self._all_lock = threading.Lock()
         self.import_lock = threading.Lock()
-        with open_workspace(self.workspace) as ws:
-            ensure_table(ws)  # fails early, at start-up, when the folder is not a workspace
+        with open_workspace(self.workspace, read_only=True) as ws:
+            list_users(ws)  # fails early, at start-up, when the folder is not a workspace
+
+    def generation(self) -> str:
+        """The generation this request reads: the one set at the door, else the current one."""
+        gen = GENERATION.get()
+        return generation(self.workspace) if gen is None else gen
 
     def ws(self) -> Workspace:
-        """This thread's connection to the workspace (opened on first use)."""
+        """This thread's read-only connection to the request's generation (opened on first use;
+        older ones of this thread retire, see the module docstring)."""
+        gen = self.generation()
         ws: Workspace | None = getattr(self._local, "ws", None)
-        if ws is None:
-            ws = open_workspace(self.workspace)
-            self._local.ws = ws
-            with self._all_lock:
-                self._all.append(ws)
-        return ws
+        if ws is not None and self._local.gen == gen:
+            return ws
+        fresh = open_workspace(self.workspace, read_only=True, at=gen)
+        now = time.monotonic()
+        with self._all_lock:
+            self._all.append(fresh)
+            if ws is not None:
+                self._all.remove(ws)
+                self._retired.append((now, ws))
+            old = [w for t, w in self._retired if now - t > RETIRE_S]
+            self._retired = [(t, w) for t, w in self._retired if now - t <= RETIRE_S]
+        for w in old:
+            w.close()
+        self._local.ws, self._local.gen = fresh, gen
+        return fresh
 
     def scoped(self, who: Principal) -> ScopedWorkspace:
         return ScopedWorkspace(self.ws(), who)
@@ -88,7 +119,7 @@ class AppState:
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key and data version (an LRU of :data:`CACHE_SIZE` entries),
         under :meth:`exclusive`; a request that waited finds the value its predecessor made."""
-        full = (data_version(self.ws()), *key)
+        full = (self.ws().generation, *key)
         value = self._get(full)
         if value is _MISS:
 
@@ -107,6 +138,7 @@ class AppState:
 
     def close(self) -> None:
         with self._all_lock:
-            for ws in self._all:
+            for ws in self._all + [w for _, w in self._retired]:
                 ws.close()
             self._all.clear()
+            self._retired.clear()

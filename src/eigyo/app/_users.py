@@ -88,7 +88,19 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def ensure_table(ws: Workspace) -> None:
-    ws.raw.execute(USERS_DDL)
+    """``_users`` in a writer's generation; a reader (the dashboard opens the data read-only, so
+    imports and the CLI can write meanwhile) cannot create it and reads no users without it."""
+    if not ws.read_only:
+        ws.raw.execute(USERS_DDL)
+
+
+def _has_table(ws: Workspace) -> bool:
+    if not ws.read_only:
+        return True
+    rows = ws.raw.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_users'"
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def _check(username: str, role: str, rep_id: str | None, team: str | None, password: str) -> None:
@@ -136,6 +148,8 @@ def _row_user(row: tuple[Any, ...]) -> User:
 
 def get_user(ws: Workspace, username: str) -> User | None:
     ensure_table(ws)
+    if not _has_table(ws):
+        return None
     rows = ws.raw.execute(
         "SELECT username, role, rep_id, team FROM _users WHERE username = ?", [username]
     ).fetchall()
@@ -144,6 +158,8 @@ def get_user(ws: Workspace, username: str) -> User | None:
 
 def list_users(ws: Workspace) -> list[User]:
     ensure_table(ws)
+    if not _has_table(ws):
+        return []
     rows = ws.raw.execute("SELECT username, role, rep_id, team FROM _users ORDER BY 1").fetchall()
     return [_row_user(r) for r in rows]
 
@@ -168,10 +184,14 @@ def authenticate(
     bounds how many 32 MiB checks run at once); without it the check runs directly.
     """
     ensure_table(ws)
-    rows = ws.raw.execute(
-        "SELECT username, role, rep_id, team, password_hash FROM _users WHERE username = ?",
-        [username],
-    ).fetchall()
+    rows = (
+        ws.raw.execute(
+            "SELECT username, role, rep_id, team, password_hash FROM _users WHERE username = ?",
+            [username],
+        ).fetchall()
+        if _has_table(ws)
+        else []
+    )
     stored = str(rows[0][4]) if rows else _DUMMY
 
     def check() -> bool:

@@ -81,7 +81,7 @@ def serve_cmd(
         raise InputError(key="app.cli.tls_pair")
     from eigyo.workspace import open_workspace
 
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:  # never held: others write meanwhile
         if not list_users(ws):
             err_console.print(t("app.cli.no_users", lang, ws=workspace), highlight=False)
     limits = replace(
@@ -149,15 +149,19 @@ def users_add(
 ) -> None:
     """Add a dashboard user (the password is prompted, or read with --password-stdin)."""
     from eigyo.app import add_user
+    from eigyo.app._security import end_sessions
     from eigyo.app._users import check_scope_values
     from eigyo.workspace import open_workspace
 
     lang = lang_of(lang)
-    with open_workspace(workspace) as ws:  # a scope the data does not hold: refused at once
+    # a scope the data does not hold: refused at once
+    with open_workspace(workspace, read_only=True) as ws:
         check_scope_values(ws, rep_id, team)
     password = _password(password_stdin, lang)
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:  # a new generation, published when it closes
         user = add_user(ws, username, password, role, rep_id=rep_id, team=team, replace=replace)
+    if replace:  # a reset password ends the sessions signed in with the old one
+        end_sessions(workspace, username)
     err_console.print(t("app.cli.added", lang, name=user.username, role=user.role), highlight=False)
 
 
@@ -171,7 +175,7 @@ def users_list(
 
     check_format(fmt)
     lang = lang_of(lang)
-    with open_workspace(workspace) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         users = list_users(ws)
     if fmt == "json":
         emit_json({"users": [u.to_json() for u in users]})
@@ -192,11 +196,13 @@ def users_remove(
 ) -> None:
     """Remove a dashboard user."""
     from eigyo.app import remove_user
+    from eigyo.app._security import end_sessions
     from eigyo.workspace import open_workspace
 
     lang = lang_of(lang)
     with open_workspace(workspace) as ws:
         found = remove_user(ws, username)
+    end_sessions(workspace, username)  # signed in elsewhere: out at their next request
     if not found:
         raise InputError(t("app.cli.not_found", lang, name=username))
     err_console.print(t("app.cli.removed", lang, name=username), highlight=False)

@@ -1,0 +1,277 @@
+"""A workspace the team shares (issue 18 item 1), with real processes on loopback.
+
+``eigyo serve`` runs as its own process and holds signed-in sessions while other processes run
+``eigyo import``, ``metrics``, ``users add`` and ``monitor`` on the same workspace: each succeeds,
+the dashboard shows the import on its next request, a reader never sees half an import, sessions
+survive a restart and are accepted by a second server process, and a lock that remains is one
+sentence with exit status 1 (docs/architecture.md, "A shared workspace").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytest.importorskip("fastapi")
+import httpx2 as httpx
+
+from eigyo import workspace
+from eigyo.app import add_user
+from eigyo.ingest import import_path
+from eigyo.workspace import DB_FILE, GEN_DIR, generation, open_workspace
+
+EIGYO = str(Path(sys.executable).with_name("eigyo"))
+PASSWORD = "shared-pass-1"
+TEAMS = ("東京", "大阪")
+
+
+def _csvs(folder: Path, reps: int, opps: int, prefix: str = "o") -> Path:
+    """``reps`` reps and ``opps`` opportunities in the canonical format (imported together)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["rep_id,name,team,role,hire_date"]
+    lines += [f"r{i},担当{i},{TEAMS[i % 2]},closer,2024-04-01" for i in range(reps)]
+    (folder / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = ["opportunity_id,owner_rep_id,amount,created_at,status,closed_at"]
+    for i in range(opps):
+        won = i % 3 == 0
+        closed = f"2025-{5 + i % 6:02d}-{1 + i % 27:02d}" if won else ""
+        rows.append(
+            f"{prefix}{i},r{i % reps},{100000 + i},2025-04-{1 + i % 27:02d},"
+            f"{'won' if won else 'open'},{closed}"
+        )
+    (folder / "opportunities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def ws_path(tmp_path: Path) -> Path:
+    """A workspace with 4 reps, 40 opportunities and an admin."""
+    ws = workspace.init(tmp_path / "ws")
+    try:
+        import_path(ws, _csvs(tmp_path / "first", 4, 40))
+        add_user(ws, "admin", PASSWORD, "admin")
+    finally:
+        ws.close()
+    return tmp_path / "ws"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _serve(ws: Path) -> Iterator[str]:
+    """``eigyo serve`` in its own process; yields its base URL, stops it with SIGTERM."""
+    port = _free_port()
+    cmd = [EIGYO, "serve", "--workspace", str(ws), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("the server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+#: Every client a test made, closed after it (an open socket fails the run).
+_CLIENTS: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
+def _client(url: str, **kw: object) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=120, **kw)  # type: ignore[arg-type]
+    _CLIENTS.append(client)
+    return client
+
+
+def _login(url: str, user: str = "admin", password: str = PASSWORD) -> httpx.Client:
+    client = _client(url)
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    r = client.post("/login", data={"username": user, "password": password,
+                                    "csrf_token": token.group(1), "next": "/metrics"})  # fmt: skip
+    assert r.status_code == 303, r.text
+    return client
+
+
+def _total(client: httpx.Client, table: str = "opportunities") -> int:
+    r = client.get(f"/api/records/{table}", params={"limit": 1})
+    assert r.status_code == 200, r.text
+    return int(r.json()["total"])
+
+
+def _eigyo(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EIGYO, *args], input=stdin, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **env})  # fmt: skip
+
+
+def test_commands_run_while_the_dashboard_serves(ws_path: Path, tmp_path: Path) -> None:
+    """The issue's failure: after one signed-in request every other command hit DuckDB's lock."""
+    new = _csvs(tmp_path / "new", 6, 90, prefix="n")
+    w = ["--workspace", str(ws_path)]
+    with _serve(ws_path) as url:
+        client = _login(url)
+        assert client.get("/metrics").status_code == 200
+        assert _total(client) == 40
+        t0 = time.perf_counter()
+        imported = _eigyo("import", str(new), *w, "--format", "json")
+        assert imported.returncode == 0, imported.stderr
+        metrics = _eigyo("metrics", *w, "--period", "FY2025", "--format", "json")
+        assert metrics.returncode == 0, metrics.stderr
+        added = _eigyo("users", "add", "kim", "--role", "admin", "--password-stdin", *w,
+                       stdin="kim-password-1\n")  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        monitored = _eigyo("monitor", *w, "--period", "FY2025", "--no-send", "--format", "json")
+        assert monitored.returncode == 0, monitored.stderr
+        listed = _eigyo("users", "list", *w, "--format", "json")
+        assert listed.returncode == 0 and '"kim"' in listed.stdout
+        # the next request shows the import, without a restart; the new user signs in
+        assert _total(client) == 130
+        assert _total(client, "reps") == 6
+        assert client.get("/metrics").status_code == 200
+        assert _total(_login(url, "kim", "kim-password-1")) == 130
+        print(f"import, metrics, users add, monitor beside the dashboard: "
+              f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+    gens = sorted(p.name for p in (ws_path / GEN_DIR).glob("eigyo-*.duckdb"))
+    assert len(gens) <= 2, gens  # old generations are removed
+
+
+def test_readers_never_see_half_an_import(ws_path: Path, tmp_path: Path) -> None:
+    """Two tables imported together: every reader sees both old or both new, never a mix; the
+    dashboard answers meanwhile and shows the new data once the import finished."""
+    big = _csvs(tmp_path / "big", 40, 30_000, prefix="b")
+    before, after = (4, 40), (40, 30_040)
+    seen: set[tuple[int, int]] = set()
+    totals: list[int] = []
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def read_files() -> None:  # a reader process would do the same: open read-only, count
+        while not stop.is_set():
+            with open_workspace(ws_path, read_only=True) as ws:
+                seen.add((ws.count("reps"), ws.count("opportunities")))
+
+    with _serve(ws_path) as url:
+        client = _login(url)
+
+        def read_dashboard() -> None:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                totals.append(_total(client))
+                latencies.append(time.perf_counter() - t0)
+
+        threads = [threading.Thread(target=read_files), threading.Thread(target=read_dashboard)]
+        for th in threads:
+            th.start()
+        try:
+            imported = _eigyo("import", str(big), "--workspace", str(ws_path))
+        finally:
+            time.sleep(0.5)
+            stop.set()
+            for th in threads:
+                th.join(timeout=60)
+        assert imported.returncode == 0, imported.stderr
+        assert _total(client) == after[1]
+    assert seen <= {before, after} and before in seen, seen
+    assert set(totals) <= {before[1], after[1]}, set(totals)
+    first_new = totals.index(after[1]) if after[1] in totals else len(totals)
+    assert all(t == after[1] for t in totals[first_new:])  # never back to the old data
+    assert len(latencies) > 3 and statistics.median(latencies) < 2.0, latencies
+
+
+def test_sessions_survive_a_restart_and_work_across_servers(ws_path: Path) -> None:
+    with _serve(ws_path) as first:
+        client = _login(first)
+        cookie = client.cookies["eigyo_session"]
+        assert _total(client) == 40
+        with _serve(ws_path) as second:  # a second worker process on the same workspace
+            other = _client(second, cookies={"eigyo_session": cookie})
+            assert _total(other) == 40
+    with _serve(ws_path) as restarted:
+        again = _client(restarted, cookies={"eigyo_session": cookie}, follow_redirects=False)
+        assert again.get("/metrics").status_code == 200
+        page = again.get("/metrics").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        assert again.post("/logout", data={"csrf_token": token.group(1)}).status_code == 303
+        assert again.get("/api/records/opportunities").status_code == 401
+        # a removed user's sessions end at once, in every server
+        fresh = _login(restarted)
+        assert _total(fresh) == 40
+        assert _eigyo("users", "remove", "admin", "--workspace", str(ws_path)).returncode == 0
+        assert fresh.get("/api/records/opportunities").status_code == 401
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_remaining_lock_is_one_sentence(ws_path: Path, tmp_path: Path, lang: str) -> None:
+    """Two writers at once: the second waits (``EIGYO_WRITE_WAIT_S``), then says who writes.
+    A program outside eigyo holding the DuckDB file: one sentence too. Exit status 1."""
+    src = _csvs(tmp_path / "again", 4, 10, prefix="x")
+    with open_workspace(ws_path) as writer:
+        writer.count("reps")  # holds the write lock while its new generation is open
+        r = _eigyo("import", str(src), "--workspace", str(ws_path), "--lang", lang,
+                   EIGYO_WRITE_WAIT_S="1")  # fmt: skip
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"pid {os.getpid()}" in lines[0]
+    assert ("書き込んでいます" in lines[0]) == (lang == "ja")
+    current = ws_path / generation(ws_path)
+    outsider = duckdb.connect(str(current))  # e.g. the duckdb CLI, opened for writing
+    try:
+        r = _eigyo("metrics", "--workspace", str(ws_path), "--period", "FY2025", "--lang", lang)
+    finally:
+        outsider.close()
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert DB_FILE in r.stderr and ("別のプログラム" in r.stderr) == (lang == "ja")
+    # nothing was left behind: the lock is free and the data is as it was
+    with open_workspace(ws_path, read_only=True) as ws:
+        assert ws.count("opportunities") == 40
+
+
+def test_a_writer_that_fails_publishes_nothing(ws_path: Path, tmp_path: Path) -> None:
+    gen = generation(ws_path)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "reps.csv").write_text("rep_id,name\nr9,x\n", encoding="utf-8")  # no role
+    r = _eigyo("import", str(bad), "--workspace", str(ws_path), "--strict")
+    assert r.returncode == 1
+    assert generation(ws_path) == gen
+    assert sorted((ws_path / GEN_DIR).iterdir()) == [ws_path / gen]
