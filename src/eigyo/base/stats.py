@@ -58,6 +58,34 @@ def medians(a: np.ndarray, b: np.ndarray) -> Comparison:
     return Comparison(float(np.median(a) - np.median(b)), float(res.pvalue))
 
 
+def mann_whitney(n1: int, n2: int, rank_sum: float, tie_term: float) -> float:
+    """Two-sided Mann–Whitney p-value from the first sample's rank sum (average ranks within the
+    combined sample, 1-based) and the combined sample's tie term ``Σ (t³ − t)``: what the engine
+    returns instead of the values (eigyo.diagnose.ranks). It is SciPy's ``mannwhitneyu`` with its
+    defaults, to the last digit: the normal approximation with tie and continuity corrections,
+    or — a sample of 8 or fewer and no ties — the exact distribution, computed by SciPy on two
+    samples built to have the same U."""
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    u1 = rank_sum - n1 * (n1 + 1) / 2
+    if (n1 <= 8 or n2 <= 8) and tie_term == 0:
+        # b = 0 … n2−1; each of a's values beats as many of b as U₁ still needs (no ties)
+        left, a = round(u1), []
+        for _ in range(n1):
+            c = min(n2, left)
+            a.append(c - 0.5)
+            left -= c
+        res = stats.mannwhitneyu(np.array(a), np.arange(n2, dtype=float), method="exact")
+        return float(res.pvalue)
+    n = n1 + n2
+    u = max(u1, n1 * n2 - u1)
+    var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
+    if var <= 0:
+        return 1.0  # every value equal: nothing to tell apart
+    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(var)
+    return float(min(1.0, 2 * stats.norm.sf(z)))
+
+
 def benjamini_hochberg(p_values: list[float]) -> list[float]:
     """BH-adjusted q-values, in the input order: controls false discoveries across groups."""
     n = len(p_values)

@@ -1,7 +1,7 @@
 """Group-against-baseline comparisons for the ``proportion`` and ``median`` check kinds.
 
-Counting happens in the engine (one GROUP BY per check); only the per-group totals — or, for
-medians, the value columns — come back to Python for the tests.
+Counting happens in the engine (one GROUP BY per check, or for medians one ranking query); only
+per-group totals, medians and rank sums come back to Python for the tests.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis.expr.types as ir
-import numpy as np
-import polars as pl
 
 from eigyo.base import stats
 from eigyo.diagnose.checks import Check, Filter
 from eigyo.diagnose.impact import Gap
+from eigyo.diagnose.ranks import rank_summaries
 
 
 @dataclass
@@ -218,41 +217,40 @@ def _directed_gap(check: Check, value: float, baseline: float) -> float:
 
 
 def median(check: Check, sample: ir.Table) -> list[Tested]:
-    """Each group's median of ``value`` against the baseline's, Mann–Whitney tested."""
-    cols = [*check.group, check.value, *[c for c in ("won", "hours") if c in sample.columns]]
-    t = sample.filter(sample[check.value].notnull()).select(*dict.fromkeys(cols))
-    df = pl.from_arrow(t.to_pyarrow())
-    assert isinstance(df, pl.DataFrame)
-    groups = df.group_by(list(check.group), maintain_order=False).agg(pl.all()).sort(check.group)
-    values = df[check.value].to_numpy().astype(float)
+    """Each group's median of ``value`` against the rest of its stratum's, Mann–Whitney tested.
+
+    The engine returns one row per group (its median, the rest's median, its rank sum and its
+    stratum's tie term: :mod:`eigyo.diagnose.ranks`); no value is pulled into Python."""
+    rows = rank_summaries(sample, list(check.group), list(check.strata), check.value)
+    total = sum(int(r["n"]) for r in rows)
     out = []
-    for g in groups.iter_rows(named=True):
-        mask = np.ones(len(df), dtype=bool)
-        for col in check.group:
-            mask &= (df[col] == g[col]).to_numpy()
-        peers = ~mask
-        for col in check.strata:  # the baseline is the rest of the same stratum
-            peers &= (df[col] == g[col]).to_numpy()
-        a, b = values[mask], values[peers]
-        cmp = stats.medians(a, b)
-        won_b = df["won"].to_numpy()[peers] if "won" in df.columns else np.array([])
+    for r in rows:
+        n, rest = int(r["n"]), int(r["total"]) - int(r["n"])
+        value = float(r["median"]) if n else float("nan")
+        baseline = (
+            float(r["rest_median"]) if rest and r["rest_median"] is not None else float("nan")
+        )
+        p = stats.mann_whitney(n, rest, float(r["rank_sum"]), float(r["tie_term"]))
+        effect = value - baseline if n and rest else float("nan")
         gap_info = Gap(
-            n=len(a),
-            value=float(np.median(a)) if len(a) else float("nan"),
-            baseline=float(np.median(b)) if len(b) else float("nan"),
-            won=float(np.sum(g["won"])) if "won" in g else 0.0,
-            base_won_rate=float(won_b.mean()) if len(won_b) else 0.0,
-            hours=float(np.sum(g["hours"])) if "hours" in g else 0.0,
+            n=n,
+            value=value,
+            baseline=baseline,
+            won=float(r.get("won") or 0.0),
+            base_won_rate=float(r.get("rest_won") or 0.0) / rest
+            if "rest_won" in r and rest
+            else 0.0,
+            hours=float(r.get("hours") or 0.0),
         )
         out.append(
             Tested(
-                key={c: str(g[c]) for c in check.group},
+                key={c: str(r[c]) for c in check.group},
                 gap_info=gap_info,
-                base_n=len(b),
-                effect=cmp.effect,
-                gap=_directed_gap(check, gap_info.value, gap_info.baseline),
-                p_value=cmp.p_value,
-                share=len(a) / len(df) if len(df) else 0.0,
+                base_n=rest,
+                effect=effect,
+                gap=_directed_gap(check, value, baseline),
+                p_value=p,
+                share=n / total if total else 0.0,
             )
         )
     return out
