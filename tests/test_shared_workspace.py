@@ -75,10 +75,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serve(ws: Path) -> Iterator[str]:
+def _serve(ws: Path, workers: int = 1) -> Iterator[str]:
     """``eigyo serve`` in its own process; yields its base URL, stops it with SIGTERM."""
     port = _free_port()
-    cmd = [EIGYO, "serve", "--workspace", str(ws), "--port", str(port)]
+    cmd = [EIGYO, "serve", "--workspace", str(ws), "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -142,13 +142,16 @@ def _eigyo(*args: str, stdin: str | None = None, **env: str) -> subprocess.Compl
 
 
 def test_commands_run_while_the_dashboard_serves(ws_path: Path, tmp_path: Path) -> None:
-    """The issue's failure: after one signed-in request every other command hit DuckDB's lock."""
+    """The issue's failure: after one signed-in request every other command hit DuckDB's lock.
+    Two worker processes serve; the session is accepted by whichever answers."""
     new = _csvs(tmp_path / "new", 6, 90, prefix="n")
     w = ["--workspace", str(ws_path)]
-    with _serve(ws_path) as url:
+    with _serve(ws_path, workers=2) as url:
         client = _login(url)
         assert client.get("/metrics").status_code == 200
-        assert _total(client) == 40
+        cookie = {"eigyo_session": client.cookies["eigyo_session"]}
+        # new connections, spread over the workers by the kernel: one session for all
+        assert all(_total(_client(url, cookies=cookie)) == 40 for _ in range(6))
         t0 = time.perf_counter()
         imported = _eigyo("import", str(new), *w, "--format", "json")
         assert imported.returncode == 0, imported.stderr

@@ -15,8 +15,11 @@ when served over TLS. Errors are one sentence in the reader's language: "busy" i
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -43,6 +46,10 @@ from eigyo.i18n import t
 from eigyo.workspace import generation
 
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
+#: ``eigyo serve --workers N``: uvicorn imports :func:`app_from_env` by name in each worker
+#: process, which reads the workspace and the limits from these variables.
+ENV_WORKSPACE = "EIGYO_SERVE_WORKSPACE"
+ENV_LIMITS = "EIGYO_SERVE_LIMITS"
 
 
 class _Headers:
@@ -259,3 +266,16 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.add_api_route("/static/{name}", _static, include_in_schema=False)
     app.add_api_route("/health", _health, include_in_schema=False)
     return app
+
+
+def worker_env(workspace: Path, limits: ServerLimits) -> dict[str, str]:
+    """What :func:`app_from_env` needs, for the environment of the worker processes."""
+    return {ENV_WORKSPACE: str(Path(workspace).resolve()), ENV_LIMITS: json.dumps(asdict(limits))}
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process of ``eigyo serve --workers N``. Why several processes can
+    serve one workspace: each reads the data read-only and the sessions are in a file they share
+    (:mod:`._state`); the fair gate and the login throttle count per process."""
+    limits = ServerLimits(**json.loads(os.environ.get(ENV_LIMITS) or "{}"))
+    return create_app(Path(os.environ[ENV_WORKSPACE]), limits)

@@ -65,6 +65,12 @@ def serve_cmd(
         int | None,
         typer.Option("--max-upload-mib", min=1, max=16384, help="Upload limit, MiB (256)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Server processes (they share sessions and data)."
+        ),
+    ] = 1,
     lang: LangOpt = "ja",
 ) -> None:
     """Serve the dashboard (login required; each user sees only their scope)."""
@@ -93,16 +99,26 @@ def serve_cmd(
     )
     serving = "app.cli.serving_tls" if certfile else "app.cli.serving"
     err_console.print(t(serving, lang, host=host, port=port), highlight=False)
+    cert, key = (str(certfile) if certfile else None), (str(keyfile) if keyfile else None)
+    if workers > 1:  # uvicorn's supervisor starts each worker's app by its import name
+        from eigyo.app._factory import worker_env
+
+        os.environ.update(worker_env(workspace, limits))
+        uvicorn.run("eigyo.app._factory:app_from_env", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning", proxy_headers=True,
+                    forwarded_allow_ips=forwarded_allow_ips, timeout_graceful_shutdown=GRACE_S,
+                    ssl_certfile=cert, ssl_keyfile=key)  # fmt: skip
+        return
     config = uvicorn.Config(
         create_app(workspace, limits),
         host=host,
         port=port,
         log_level="warning",
-        ssl_certfile=str(certfile) if certfile else None,
-        ssl_keyfile=str(keyfile) if keyfile else None,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         timeout_graceful_shutdown=GRACE_S,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
     )
     uvicorn.Server(config).run()
     _exit_when_threads_linger()
