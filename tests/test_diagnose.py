@@ -220,6 +220,41 @@ def test_bottleneck_is_a_stage_worse_than_the_teams_own_level(tmp_path: Path) ->
     assert ev["p_value"] == pytest.approx(max(against_usual, against_peers), rel=1e-2)
 
 
+def test_an_organization_winning_below_its_target_is_one_finding(tmp_path: Path) -> None:
+    """Three teams winning 5, 4 and 6 of 40: 15 of 120 = 12.5% against the default target 25%
+    (a gap of 12.5 points: over min_effect 8, under twice it → warn), every team below it."""
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3, "C": 3})
+    _closed(ws, "A", won=5, lost=35)
+    _closed(ws, "B", won=4, lost=36)
+    _closed(ws, "C", won=6, lost=34)
+    (f,) = diagnose(ws, FY, check_ids=["win_rate_target"])
+    assert (f.severity, f.scope) == ("warn", {})
+    ev = f.evidence
+    assert (ev["n"], ev["value"], ev["baseline"], ev["baseline_kind"]) == (
+        120,
+        0.125,
+        0.25,
+        "target",
+    )
+    assert (ev["teams_below"], ev["teams_counted"]) == (["A", "B", "C"], 3)
+    assert ev["p_value"] == pytest.approx(sps.binomtest(15, 120, 0.25).pvalue, rel=1e-3)
+    assert f.impact_jpy == pytest.approx(0.125 * 120 * 1_000_000)
+    assert "12.5%" in f.title["ja"] and "25.0%" in f.title["en"]
+
+
+def test_one_team_below_the_target_is_the_team_checks_finding(tmp_path: Path) -> None:
+    """A wins 0 of 40, B, C and D 8 of 40 (20%: 5 points under the target, less than
+    min_effect): the organization's 15% misses 25%, but only one team of four does by itself."""
+    ws = new_ws(tmp_path)
+    _reps(ws, {"A": 3, "B": 3, "C": 3, "D": 3})
+    _closed(ws, "A", won=0, lost=40)
+    for team in "BCD":
+        _closed(ws, team, won=8, lost=32)
+    (f,) = diagnose(ws, FY, check_ids=["win_rate_target"])
+    assert f.severity == "ok" and f.evidence["value"] == 0.15
+
+
 #: Checks pinned by a hand-made fixture (here and in test_diagnose_checks.py). A new check
 #: must come with its fixture: this list and the declared checks must stay equal.
 PINNED = {
@@ -249,6 +284,7 @@ PINNED = {
     "close_date_coverage",
     "revenue_concentration",
     "data_coverage",
+    "win_rate_target",
 }
 
 
