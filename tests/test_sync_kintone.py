@@ -1,0 +1,133 @@
+"""eigyo sync kintone against a kintone API on the loopback interface (tests/_sync_kintone.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from eigyo import workspace
+from eigyo.sync import SyncError
+from tests._sync_kintone import APP, TOKEN, App, export_csv
+from tests._sync_server import Server
+from tests._sync_util import cli, imported, make_ws, rejects, sync, tables
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EIGYO_KINTONE_TOKEN", TOKEN)
+
+
+def _ws(tmp: Path, url: str, name: str = "ws") -> Path:
+    return make_ws(tmp / name, "kintone", f'base_url = "{url}"\napps = [{APP}]')
+
+
+def test_synced_equals_csv_import_then_incremental(tmp_path: Path, token: None) -> None:
+    app = App(1234)  # three pages of 500
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        first = sync(ws, "kintone")
+        assert first.changed and first.fetched == {f"app-{APP}": 1234}
+        queries = [r.arg("query") for r in s.log if r.path == "/k/v1/records.json"]
+        assert len(queries) == 3 and all("limit 500" in q and "offset" not in q for q in queries)
+        ref = imported(tmp_path / "csv1", export_csv(app, tmp_path / "exp1"), "kintone")
+        assert tables(ws) == tables(ref)
+        assert rejects(ws) == rejects(ref)  # the same rows rejected for the same reasons
+        gen = workspace.generation(ws)
+        again = sync(ws, "kintone")  # nothing changed in kintone: nothing changes here
+        assert not again.changed and workspace.generation(ws) == gen
+        app.edit(5, ステータス="受注", amount="990000")
+        app.edit(700, 会社名="株式会社新")
+        app.add()
+        s.log.clear()
+        third = sync(ws, "kintone")
+        assert third.written == {f"app-{APP}": 3}
+        assert '更新日時 >= "' in s.log[-1].arg("query")
+        ref2 = imported(tmp_path / "csv2", export_csv(app, tmp_path / "exp2"), "kintone")
+        assert tables(ws) == tables(ref2)
+
+
+def test_rate_limit_and_server_errors_are_retried(tmp_path: Path, token: None) -> None:
+    app = App(600)
+    with Server(app.handle) as s:
+        s.faults.throttle, s.faults.errors, s.faults.only = 2, 1, "records.json"
+        report = sync(_ws(tmp_path, s.url), "kintone", http={"retries": 4})
+        assert report.fetched == {f"app-{APP}": 600}
+        assert report.rate_wait_s >= 2.0  # Retry-After: 1, twice
+
+
+def test_auth_permission_and_limit_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = App(10)
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        monkeypatch.setenv("EIGYO_KINTONE_TOKEN", "wrong-token-123456")
+        with pytest.raises(SyncError) as e:
+            sync(ws, "kintone")
+        assert e.value.key == "sync.error.auth" and "wrong-token" not in str(e.value)
+        assert "\n" not in e.value.localized("ja")
+        monkeypatch.setenv("EIGYO_KINTONE_TOKEN", TOKEN)
+        other = make_ws(tmp_path / "other", "kintone", f'base_url = "{s.url}"\napps = [99]')
+        with pytest.raises(SyncError) as e:
+            sync(other, "kintone")
+        assert e.value.key == "sync.error.permission"
+        s.faults.throttle, s.faults.retry_after = 10, "0"
+        with pytest.raises(SyncError) as e:
+            sync(ws, "kintone")
+        assert e.value.key == "sync.error.limit"
+    with pytest.raises(SyncError) as e:  # the server is gone: network loss
+        sync(ws, "kintone", http={"retries": 1})
+    assert e.value.key == "sync.error.network"
+
+
+def test_secrets_never_in_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EIGYO_KINTONE_TOKEN", raising=False)
+    ws = make_ws(tmp_path / "a", "kintone", 'base_url = "http://127.0.0.1:9"\napps = [1]')
+    with pytest.raises(SyncError) as e:
+        sync(ws, "kintone")
+    assert e.value.key == "sync.error.no_secret" and "EIGYO_KINTONE_TOKEN" in str(e.value)
+    bad = make_ws(tmp_path / "b", "kintone", 'base_url = "x"\napps = [1]\napi_token = "abc"')
+    with pytest.raises(SyncError) as e:
+        sync(bad, "kintone")
+    assert e.value.key == "sync.error.secret_in_settings"
+
+
+def test_kill_9_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
+    app = App(3000)  # six pages
+    env = {"EIGYO_KINTONE_TOKEN": TOKEN}
+    with Server(app.handle) as s:
+        whole = _ws(tmp_path, s.url, "whole")
+        os.environ.update(env)
+        try:
+            sync(whole, "kintone")
+        finally:
+            os.environ.pop("EIGYO_KINTONE_TOKEN")
+        ws = _ws(tmp_path, s.url, "killed")
+        s.faults.delay_s = 0.3
+        proc = cli(ws, "kintone", env)
+        journal = ws / ".sync" / "kintone" / "journal.json"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if journal.exists():
+                st = json.loads(journal.read_text("utf-8"))["streams"].get(f"app-{APP}", {})
+                if st.get("parts", 0) >= 2:
+                    break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert tables(ws) == {k: [] for k in tables(ws)}  # nothing reached the workspace
+        s.faults.delay_s = 0
+        s.log.clear()
+        done = cli(ws, "kintone", env, "--format", "json")
+        out, err = done.communicate(timeout=120)
+        assert done.returncode == 0, err
+        report = json.loads(out)
+        assert report["resumed"] and report["fetched"] == {f"app-{APP}": 3000}
+        assert len([r for r in s.log if r.path == "/k/v1/records.json"]) <= 5  # resumed
+        assert TOKEN not in out + err
+    assert tables(ws) == tables(whole)
