@@ -233,6 +233,11 @@ def read_csv_text(
         raw = RawTable(frame.with_columns(pl.col(ROW) + (first - 2)), malformed=bad)
     else:
         raw = RawTable(_with_rows(frame, first))
+    if opts.header is None and any('""' in c for c in raw.frame.columns):
+        # Polars keeps the escaped quotes of a quoted header doubled: HubSpot's deals export
+        # writes "Date entered ""Closed Won (Sales Pipeline)""", which is Date entered "…".
+        names = {c: c.replace('""', '"') for c in raw.frame.columns if '""' in c}
+        raw.frame = raw.frame.rename(names)
     raw.skipped = skipped
     raw = _checked(raw, name)
     return trim_report(raw) if opts.report else raw

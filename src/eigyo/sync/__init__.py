@@ -25,6 +25,10 @@ def connector(crm: str, workspace: Path, timezone: str, **http: Any) -> Connecto
         from eigyo.sync.kintone import Kintone
 
         return Kintone(workspace, timezone, **http)
+    if crm == "hubspot":
+        from eigyo.sync.hubspot import HubSpot
+
+        return HubSpot(workspace, timezone, **http)
     raise SyncError(key="sync.error.unknown_crm", crm=crm, known=", ".join(CRMS))
 
 

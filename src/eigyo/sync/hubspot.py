@@ -1,0 +1,195 @@
+"""HubSpot over the CRM v3 API with a private-app token: deals (with stage history) and contacts.
+
+Incremental through the search API on ``hs_lastmodifieddate`` (contacts: ``lastmodifieddate``).
+The search API returns at most 10,000 results per query, so the connector never pages with a
+growing offset: every request is a time window ``[lo, hi)`` sorted by the modification time, and
+the next window starts at the last time seen (``after`` only skips the few records of that same
+millisecond already taken). ``hi`` is fixed when the run starts, so records edited during the
+sync are taken by the next one. Pipelines (stage labels), owners (names) and the
+``hs_date_entered_<stage>`` properties make the deals export's columns, which the ``hubspot``
+preset reads exactly as a file exported from HubSpot.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eigyo.sync.credentials import secret, settings
+from eigyo.sync.engine import Page, Record
+from eigyo.sync.http import Http
+
+TOKEN_ENV = "EIGYO_HUBSPOT_TOKEN"
+PAGE = 200  # the search API's largest page
+#: The search API's documented pace (per private app); all of this connector's requests keep it.
+SEARCH_PER_S = 4.0
+_DEAL_PROPS = {  # property → the column of HubSpot's deals export
+    "dealname": "Deal Name",
+    "dealstage": "Deal Stage",
+    "pipeline": "Pipeline",
+    "hubspot_owner_id": "Deal owner",
+    "amount": "Amount",
+    "createdate": "Create Date",
+    "closedate": "Close Date",
+    "dealtype": "Deal Type",
+    "closed_lost_reason": "Closed Lost Reason",
+    "hs_is_closed_won": "Is Closed Won",
+    "hs_is_closed": "Is Deal Closed?",
+}
+_CONTACT_PROPS = {  # property → the column of HubSpot's contacts export
+    "createdate": "Create Date",
+    "lifecyclestage": "Lifecycle Stage",
+    "hubspot_owner_id": "Contact owner",
+    "jobtitle": "Job Title",
+    "hs_analytics_source": "Original Source",
+    "hs_lead_status": "Lead Status",
+    "hs_lifecyclestage_marketingqualifiedlead_date": "Became a Marketing Qualified Lead Date",
+    "hs_lifecyclestage_salesqualifiedlead_date": "Became a Sales Qualified Lead Date",
+}
+_MODIFIED = {"deals": "hs_lastmodifieddate", "contacts": "lastmodifieddate"}
+_TIMES = {"createdate", "hs_lifecyclestage_marketingqualifiedlead_date"}
+_TIMES |= {"hs_lifecyclestage_salesqualifiedlead_date"}
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    at = datetime.fromtimestamp(ms / 1000, UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+class HubSpot:
+    """``eigyo sync hubspot``; settings ``[sync.hubspot]``: ``base_url`` (optional), ``objects``."""
+
+    crm = "hubspot"
+
+    def __init__(self, workspace: Path, timezone: str, **http: Any) -> None:
+        cfg = settings(workspace, self.crm)
+        base = str(cfg.get("base_url", "https://api.hubapi.com"))
+        objects = cfg.get("objects", ["deals", "contacts"])
+        self.objects = [
+            o for o in ("deals", "contacts") if isinstance(objects, list) and o in objects
+        ]
+        token = secret(TOKEN_ENV, self.crm) or ""
+        http.setdefault("max_per_s", SEARCH_PER_S)
+        auth = {"Authorization": f"Bearer {token}"}
+        self.http = Http(self.crm, base, auth, secrets=(token,), **http)
+        self.tz = ZoneInfo(timezone)
+
+    def streams(self) -> list[str]:
+        return list(self.objects)
+
+    def prepare(self) -> dict[str, Any]:
+        """Pipelines and stages (labels), owners (names), and the run's upper time bound."""
+        pipelines = self.http.request("GET", "/crm/v3/pipelines/deals")["results"]
+        stages = {
+            s["id"]: {"label": s["label"], "pipeline": p["label"]}
+            for p in pipelines
+            for s in p.get("stages", [])
+        }
+        owners: dict[str, str] = {}
+        after: str | None = None
+        while True:
+            params: dict[str, object] = {"limit": 100, **({"after": after} if after else {})}
+            body = self.http.request("GET", "/crm/v3/owners", params=params)
+            for o in body.get("results", []):
+                name = f"{o.get('lastName') or ''} {o.get('firstName') or ''}".strip()
+                owners[str(o["id"])] = name or str(o.get("email") or o["id"])
+            after = body.get("paging", {}).get("next", {}).get("after")
+            if not after:
+                break
+        return {"stages": stages, "owners": owners, "hi": int(time.time() * 1000) + 1}
+
+    def _props(self, stream: str, meta: Any) -> list[str]:
+        if stream == "contacts":
+            return [*_CONTACT_PROPS, _MODIFIED[stream]]
+        return [*_DEAL_PROPS, _MODIFIED[stream], *(f"hs_date_entered_{s}" for s in meta["stages"])]
+
+    def pages(
+        self, stream: str, since: dict[str, Any] | None, resume: dict[str, Any] | None, meta: Any
+    ) -> Iterator[Page]:
+        prop = _MODIFIED[stream]
+        lo = int((resume or {}).get("lo", _ms(since["at"]) if since and since.get("at") else 0))
+        skip = int((resume or {}).get("skip", 0))
+        hi = int(meta["hi"])
+        while True:
+            body = {
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": prop, "operator": "GTE", "value": str(lo)},
+                            {"propertyName": prop, "operator": "LT", "value": str(hi)},
+                        ]
+                    }
+                ],
+                "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+                "properties": self._props(stream, meta),
+                "limit": PAGE,
+                **({"after": str(skip)} if skip else {}),
+            }
+            answer = self.http.request("POST", f"/crm/v3/objects/{stream}/search", body=body)
+            records: list[Record] = answer.get("results", [])
+            if len(records) < PAGE:
+                yield Page(records, None)
+                return
+            last = _ms(records[-1]["properties"][prop])
+            same = sum(1 for r in records if _ms(r["properties"][prop]) == last)
+            skip = skip + same if last == lo else same
+            lo = last
+            yield Page(records, {"lo": lo, "skip": skip})
+
+    def key(self, stream: str, record: Record) -> str:
+        return str(record["id"])
+
+    def stamp(self, stream: str, record: Record) -> tuple[str, str]:
+        at = _iso(_ms(record["properties"][_MODIFIED[stream]]))
+        return at, at
+
+    def removed(self, stream: str, record: Record) -> tuple[str, str] | None:
+        return None  # archived records are not in search results (docs/connectors.md)
+
+    def _time(self, value: str | None, date: bool = False) -> str:
+        if not value:
+            return ""
+        at = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(self.tz)
+        return at.strftime("%Y-%m-%d" if date else "%Y-%m-%d %H:%M:%S")
+
+    def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
+        stages, owners = meta["stages"], meta["owners"]
+        cols = _CONTACT_PROPS if stream == "contacts" else _DEAL_PROPS
+        entered = [] if stream == "contacts" else list(stages)
+        header = ["Record ID", *cols.values()]
+        header += [
+            f'Date entered "{stages[s]["label"]} ({stages[s]["pipeline"]})"' for s in entered
+        ]
+        path, n = out / f"hubspot-{stream}.csv", 0
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for rec in records:
+                p = rec["properties"]
+                row = [str(rec["id"])]
+                for prop in cols:
+                    v = p.get(prop) or ""
+                    if prop == "dealstage":
+                        v = stages.get(v, {}).get("label", v)
+                    elif prop == "hubspot_owner_id":
+                        v = owners.get(v, v)
+                    elif prop in _TIMES:
+                        v = self._time(v)
+                    elif prop == "closedate":
+                        v = self._time(v, date=True)
+                    row.append(v)
+                row += [self._time(p.get(f"hs_date_entered_{s}")) for s in entered]
+                w.writerow(row)
+                n += 1
+        if not n:
+            path.unlink()
+        return n
