@@ -67,7 +67,11 @@ KINDS: dict[str, tuple[Level, tuple[str, ...], tuple[str, ...]]] = {
     "team_slipping": ("team", ("slippage_by_rep",), ()),
     "rep_win_rate": ("rep", ("rep_win_rate",), ("kpi_gap_by_team",)),
     "rep_slipping": ("rep", ("slippage_by_rep",), ()),
-    "source_conversion": ("source", ("lead_source_conversion",), ()),
+    "source_conversion": (
+        "source",
+        ("lead_source_to_opportunity", "lead_source_conversion"),
+        (),
+    ),
 }
 #: ``org_win_rate``'s truth: any check of this metric at the organization's scope.
 METRIC_OF_KIND = {"org_win_rate": "win_rate"}

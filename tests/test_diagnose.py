@@ -255,6 +255,53 @@ def test_one_team_below_the_target_is_the_team_checks_finding(tmp_path: Path) ->
     assert f.severity == "ok" and f.evidence["value"] == 0.15
 
 
+def test_a_source_whose_leads_rarely_become_deals_is_found(tmp_path: Path) -> None:
+    """100 leads per source; 10 of A's, 40 of B's and 40 of C's have an opportunity (half of them
+    through leads.opportunity_id, half through opportunities.lead_id). A: 10% against the others'
+    80 / 200 = 40%, 75% worse (min_effect 40%, twice it 80%): a warning."""
+    ws = new_ws(tmp_path)
+    _reps(ws, {"T": 3})
+    leads, opps = [], []
+    for src, with_deal in (("A", 10), ("B", 40), ("C", 40)):
+        for i in range(100):
+            lid, oid = f"{src}{i}", f"o-{src}{i}"
+            linked = i < with_deal
+            row = {"lead_id": lid, "source": src, "created_at": "2025-05-01 09:00:00"}
+            if linked and i % 2 == 0:
+                row["opportunity_id"] = oid
+            leads.append(row)
+            if linked:
+                opps.append(
+                    {
+                        "opportunity_id": oid,
+                        "owner_rep_id": "T0",
+                        "lead_id": lid if i % 2 else None,
+                        "amount": 1_000_000,
+                        "created_at": "2025-05-10 10:00:00",
+                        "closed_at": "2025-07-01 10:00:00",
+                        "status": "won" if i % 4 < 2 else "lost",
+                    }
+                )
+    insert(ws, "leads", leads)
+    insert(ws, "opportunities", opps)
+    found = [f for f in diagnose(ws, FY, check_ids=["lead_source_to_opportunity"]) if f.is_alarm]
+    assert [(f.severity, f.scope) for f in found] == [("warn", {"source": "A"})]
+    ev = found[0].evidence
+    assert (ev["n"], ev["value"], ev["baseline"], ev["baseline_n"]) == (100, 0.1, 0.4, 200)
+    assert ev["p_value"] == pytest.approx(st.two_proportions(10, 100, 80, 200).p_value, rel=1e-3)
+    # the records behind it: A's 100 leads, the 90 that never became a deal first
+    from eigyo.diagnose.behind import records
+
+    rows = records(ws, FY, found[0]).to_pyarrow().to_pylist()
+    assert len(rows) == 100 and {r["lead_id"][0] for r in rows} == {"A"}
+    assert [r["opportunity"] for r in rows] == [0] * 90 + [1] * 10
+    # the metric of the same name reads the same leads: 90 of 300 leads have an opportunity
+    from eigyo.metrics import compute
+
+    (m,) = compute(ws, FY, ["lead_to_opportunity_rate"])
+    assert m.value == pytest.approx(90 / 300)
+
+
 #: Checks pinned by a hand-made fixture (here and in test_diagnose_checks.py). A new check
 #: must come with its fixture: this list and the declared checks must stay equal.
 PINNED = {
@@ -285,6 +332,7 @@ PINNED = {
     "revenue_concentration",
     "data_coverage",
     "win_rate_target",
+    "lead_source_to_opportunity",
 }
 
 

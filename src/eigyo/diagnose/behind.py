@@ -325,7 +325,7 @@ def records(
 
 #: Columns holding 0/1 facts, read as yes / no.
 FLAGS = frozenset({"won", "closed", "stale", "missing_close_date", "slipped", "advanced",
-                   "trained", "within_sla", "untouched"})  # fmt: skip
+                   "trained", "within_sla", "untouched", "opportunity"})  # fmt: skip
 #: The unit each numeric column is read in (eigyo.base.formatting.format_value).
 UNITS: dict[str, str] = {
     "amount": "yen", "idle_days": "days", "dwell_days": "days", "cycle_days": "days",

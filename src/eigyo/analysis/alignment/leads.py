@@ -12,16 +12,25 @@ from eigyo.workspace import Workspace
 
 
 def lead_outcomes(ws: Workspace) -> ir.Table:
-    """Whether each lead's opportunity (leads.opportunity_id, or one whose lead_id is the lead)
-    is won by now — the numerator of lead_conversion_rate."""
+    """Whether each lead has an opportunity (leads.opportunity_id, or one whose lead_id is the
+    lead: ``opportunity``, the numerator of lead_to_opportunity_rate) and whether it is won by
+    now (``won``, the numerator of lead_conversion_rate)."""
     lead = ws.table("leads")
     o = ws.table("opportunities")
     won = o.filter(o.status == "won")
     by_lead = won.filter(won.lead_id.notnull()).select(_lid=won.lead_id).distinct()
     by_opp = won.select(_oid=won.opportunity_id)
+    any_lead = o.filter(o.lead_id.notnull()).select(_alid=o.lead_id).distinct()
+    any_opp = o.select(_aoid=o.opportunity_id)
     j = lead.left_join(by_lead, lead.lead_id == by_lead._lid)
     j = j.left_join(by_opp, j.opportunity_id == by_opp._oid)
-    return j.select("lead_id", won=(j._lid.notnull() | j._oid.notnull()).cast("int64"))
+    j = j.left_join(any_lead, j.lead_id == any_lead._alid)
+    j = j.left_join(any_opp, j.opportunity_id == any_opp._aoid)
+    return j.select(
+        "lead_id",
+        won=(j._lid.notnull() | j._oid.notnull()).cast("int64"),
+        opportunity=(j._alid.notnull() | j._aoid.notnull()).cast("int64"),
+    )
 
 
 def mql_leads(ws: Workspace, period: Period) -> ir.Table:

@@ -17,8 +17,8 @@ from eigyo.workspace import Workspace
 
 
 def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
-    """Leads created in ``period``: ``source``, ``campaign``, ``team``, ``untouched`` and ``won``
-    (0/1: the lead's opportunity is won by now)."""
+    """Leads created in ``period``: ``source``, ``campaign``, ``team``, ``untouched``,
+    ``opportunity`` (0/1: the lead has an opportunity) and ``won`` (0/1: it is won by now)."""
     lead = ws.table("leads")
     lead = lead.filter(in_period(lead.created_at, period))
     out = lead_outcomes(ws)
@@ -32,4 +32,5 @@ def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
         campaign=j.campaign.fill_null(UNKNOWN),
         untouched=j.first_response_at.isnull().cast("int64"),
         won=j.won.fill_null(0),
+        opportunity=j.opportunity.fill_null(0),
     )
