@@ -163,6 +163,8 @@ def _page_one(doc: Document) -> list[Any]:
         _p(doc.tr("report.summary.heading"), "h2"),
         _p(doc.tr("report.summary.top_findings"), "h3"),
     ]
+    if doc.stake is not None and doc.stake.total:  # ¥ over non-overlapping findings, said so
+        out += [_p(doc.stake.total), _p(doc.stake.note, "small")]
     out.append(_summary_table(doc) if doc.summary else _p(doc.tr("report.summary.none")))
     out.append(_p(doc.tr("report.summary.kpis"), "h3"))
     out.append(_kpi_table(doc) if doc.tiles else _p(doc.tr("report.summary.no_kpis")))

@@ -95,6 +95,11 @@ def _kpi_slide(prs: Any, doc: Document) -> None:
         [
             (f"{doc.tr('report_files.slides.kpi_title')} — {doc.company}", 26, True, None),
             (f"{doc.period_text}　{doc.generated_text}", 12, False, "52606D"),
+            *(  # the ¥ at stake, which itself says it counts non-overlapping findings only
+                [(doc.stake.total, 12, True, None)]
+                if doc.stake is not None and doc.stake.total
+                else []
+            ),
         ],
     )
     if not doc.tiles:
