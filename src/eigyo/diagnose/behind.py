@@ -302,6 +302,15 @@ def records(
     """The finding's records with the columns a person reads (names, amount, stage, dates,
     days idle and the value the check tested), worst first: the deals that make the gap head
     the list. Raises :class:`NoRecords` (with the reason) when the finding has none."""
+    t, order = unordered(ws, period, finding, samples)
+    return t.order_by(order)
+
+
+def unordered(
+    ws: Workspace, period: Period, finding: Finding, samples: Samples | None = None
+) -> tuple[ir.Table, list[Any]]:
+    """:func:`records` before its ordering, and the ordering (worst first, then the largest
+    amount, then the record id): :func:`page_counted` adds the total count before ordering."""
     pop = population(ws, period, finding, samples)
     if pop.key == "opportunity_id":
         t = _deals(ws, period, pop)
@@ -320,7 +329,7 @@ def records(
     if "amount" in t.columns and pop.value != "amount":
         order.append(ibis.desc("amount"))
     order.append(pop.key)
-    return t.order_by(order)
+    return t, order
 
 
 #: Columns holding 0/1 facts, read as yes / no.
@@ -364,6 +373,21 @@ def count(t: ir.Table) -> int:
 def page(t: ir.Table, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """One page of records as dicts: the only rows Python receives."""
     return list(t.limit(limit, offset=offset).to_pyarrow().to_pylist())
+
+
+def page_counted(
+    t: ir.Table, order: list[Any], limit: int, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of an unordered records table and the number of records, in one query (the
+    count is a window over every record, taken before the page is cut); a page past the end
+    asks the count alone."""
+    key = str(t.columns[0])
+    counted = t.mutate(__total=t[key].count().over(ibis.window()))
+    rows = page(counted.order_by(order), limit, offset)
+    if not rows:
+        return [], count(t)
+    total = int(rows[0]["__total"])
+    return [{k: v for k, v in r.items() if k != "__total"} for r in rows], total
 
 
 def keys(pop: Population) -> ir.Table:

@@ -69,14 +69,16 @@ def record_list(
     offset: int = 0,
     samples: behind.Samples | None = None,
 ) -> RecordList:
-    """``limit`` records of ``finding`` from ``offset`` (two queries: the count and the page),
-    or the empty list with the reason it has none."""
+    """``limit`` records of ``finding`` from ``offset`` with their total (one query), or the
+    empty list with the reason it has none."""
     try:
-        table = behind.records(ws, period, finding, samples)
+        table, order = behind.unordered(ws, period, finding, samples)
     except behind.NoRecords as e:
         return RecordList(finding, reason=e.key)
-    total = behind.count(table)
-    rows = behind.page(table, limit, offset) if limit > 0 else []
+    if limit > 0:
+        rows, total = behind.page_counted(table, order, limit, offset)
+    else:
+        rows, total = [], behind.count(table)
     return RecordList(finding, list(table.columns), rows, total, offset=offset)
 
 
