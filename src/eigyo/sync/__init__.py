@@ -29,6 +29,10 @@ def connector(crm: str, workspace: Path, timezone: str, **http: Any) -> Connecto
         from eigyo.sync.hubspot import HubSpot
 
         return HubSpot(workspace, timezone, **http)
+    if crm == "salesforce":
+        from eigyo.sync.salesforce import Salesforce
+
+        return Salesforce(workspace, timezone, **http)
     raise SyncError(key="sync.error.unknown_crm", crm=crm, known=", ".join(CRMS))
 
 

@@ -68,8 +68,9 @@ class Connector(Protocol):
         """(last-modified as a sortable UTC text, version): the incremental cursor."""
         ...
 
-    def removed(self, stream: str, record: Record) -> tuple[str, str] | None:
-        """(table, key column) when the record says it was deleted in the CRM; else None."""
+    def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
+        """None while the record lives; once the CRM deleted it, the (table, key column) pairs
+        whose rows with its id go too (``[]``: none, the record is only left out)."""
         ...
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
@@ -153,7 +154,11 @@ class _Cursor:
 
 
 def _latest(
-    conn: Connector, stage: Staging, stream: str, cursor: _Cursor, removals: dict[Any, set[str]]
+    conn: Connector,
+    stage: Staging,
+    stream: str,
+    cursor: _Cursor,
+    removals: dict[tuple[str, str], set[str]],
 ) -> Iterator[Record]:
     """The staged records of ``stream``, last version of each id only, new to the cursor;
     deleted ones go to ``removals`` instead."""
@@ -170,7 +175,8 @@ def _latest(
         cursor.advance(key, stamp)
         gone = conn.removed(stream, rec)
         if gone is not None:
-            removals.setdefault(gone, set()).add(key)
+            for target in gone:
+                removals.setdefault(target, set()).add(key)
             continue
         yield rec
 
@@ -205,7 +211,7 @@ def run_sync(
     out = stage.path / "export"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    removals: dict[Any, set[str]] = {}
+    removals: dict[tuple[str, str], set[str]] = {}
     new_state: dict[str, dict[str, Any]] = {}
     for stream in conn.streams():
         cursor = _Cursor(committed.get(stream))
@@ -214,7 +220,7 @@ def run_sync(
         new_state[stream] = cursor.state()
     report.requests = conn.http.stats.requests
     report.rate_wait_s = conn.http.stats.rate_wait_s
-    report.removed = sum(len(v) for v in removals.values())
+    report.removed = len(set().union(*removals.values()))  # records, not rows per table
     if not any(report.written.values()) and not removals and new_state == committed:
         stage.clear()  # nothing new: the workspace is not touched at all
         return report

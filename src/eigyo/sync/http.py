@@ -124,9 +124,12 @@ class Http:
         raw: bytes | None = None,
         content_type: str = "application/json",
         accept_text: bool = False,
+        auth_failure: set[int] | None = None,
+        headers_out: dict[str, str] | None = None,
     ) -> Any:
         """The decoded JSON answer (text when ``accept_text``); :class:`SyncError` when it fails
-        after the retries."""
+        after the retries. ``auth_failure``: more statuses that mean the sign-in was refused;
+        ``headers_out`` receives the answer's headers (Bulk API 2.0 pages by ``Sforce-Locator``)."""
         url = self.url(path, params)
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         headers = dict(self.headers)
@@ -140,13 +143,16 @@ class Http:
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                     payload = resp.read()
+                    if headers_out is not None:
+                        headers_out.update(resp.headers.items())
                     if accept_text:
                         return payload.decode("utf-8")
                     return json.loads(payload) if payload.strip() else None
             except urllib.error.HTTPError as e:
                 detail = self._detail(e)
                 if e.code not in RETRY_STATUSES or attempt == self.retries:
-                    raise self._error(e.code, detail) from None
+                    status = 401 if e.code in (auth_failure or ()) else e.code
+                    raise self._error(status, detail) from None
                 wait = retry_after(e.headers.get("Retry-After"), self._backoff(attempt))
                 if e.code == 429:
                     self.stats.rate_wait_s += min(wait, self.max_wait_s)
@@ -179,4 +185,6 @@ class Http:
 
     def _error(self, status: int, detail: str) -> SyncError:
         key = {401: "auth", 403: "permission", 429: "limit"}.get(status, "http")
+        if status == 403 and "LIMIT_EXCEEDED" in detail:  # Salesforce: REQUEST_LIMIT_EXCEEDED
+            key = "limit"
         return SyncError(key=f"sync.error.{key}", crm=self.crm, status=status, detail=detail)

@@ -152,7 +152,7 @@ class HubSpot:
         at = _iso(_ms(record["properties"][_MODIFIED[stream]]))
         return at, at
 
-    def removed(self, stream: str, record: Record) -> tuple[str, str] | None:
+    def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
         return None  # archived records are not in search results (docs/connectors.md)
 
     def _time(self, value: str | None, date: bool = False) -> str:

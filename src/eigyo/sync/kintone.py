@@ -94,7 +94,7 @@ class Kintone:
         upd = next((v["value"] for v in record.values() if v.get("type") == "UPDATED_TIME"), "")
         return str(upd), str(record.get("$revision", {}).get("value", ""))
 
-    def removed(self, stream: str, record: Record) -> tuple[str, str] | None:
+    def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
         return None  # kintone's API does not list deleted records
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:

@@ -1,0 +1,84 @@
+"""eigyo sync salesforce against a Salesforce org on the loopback interface
+(tests/_sync_salesforce.py): REST queryAll paging, Bulk API 2.0 jobs, deletions, OAuth."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from eigyo import workspace
+from eigyo.sync import SyncError
+from tests._sync_salesforce import ACCESS, REFRESH, Org, export_csv
+from tests._sync_server import Server
+from tests._sync_util import imported, make_ws, rejects, sync, tables
+
+
+@pytest.fixture
+def refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EIGYO_SALESFORCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv("EIGYO_SALESFORCE_REFRESH_TOKEN", REFRESH)
+
+
+def _ws(tmp: Path, url: str, extra: str = "", name: str = "ws") -> Path:
+    section = f'login_url = "{url}"\nclient_id = "3MVG9-consumer-key"\n{extra}'
+    return make_ws(tmp / name, "salesforce", section)
+
+
+def test_synced_equals_data_loader_export_with_bulk_and_deletions(
+    tmp_path: Path, refresh: None
+) -> None:
+    org = Org(2600)  # 2,600 opportunities: two REST batches of 2,000
+    with Server(org.handle) as s:
+        ws = _ws(tmp_path, s.url, 'bulk = ["Task", "Event"]\nbulk_poll_seconds = 0.01')
+        first = sync(ws, "salesforce")
+        assert first.fetched["Opportunity"] == 2600 and first.fetched["Task"] == 1300
+        paths = [r.path for r in s.log]
+        assert any("/query/01g" in p for p in paths)  # nextRecordsUrl followed
+        assert any(p.endswith("/jobs/query") for p in paths)  # a Bulk API 2.0 job
+        ref = imported(tmp_path / "csv1", export_csv(org, tmp_path / "exp1"), "salesforce")
+        got = tables(ws)
+        assert got == tables(ref)
+        assert len(got["stage_history"]) > 2600 and len(got["opportunity_changes"]) == 650
+        assert len(got["activities"]) == 2600 and len(got["reps"]) == 3
+        assert rejects(ws) == rejects(ref)
+        gen = workspace.generation(ws)
+        assert not sync(ws, "salesforce").changed and workspace.generation(ws) == gen
+        org.delete_opportunity("006O00008")
+        org.edit("Opportunity", "006O00009", StageName="Closed Won", IsClosed=True, IsWon=True)
+        org.edit("Task", "00TT00001", IsDeleted=True)
+        third = sync(ws, "salesforce")
+        assert third.removed == 2
+        ref2 = imported(tmp_path / "csv2", export_csv(org, tmp_path / "exp2"), "salesforce")
+        assert tables(ws) == tables(ref2)
+
+
+def test_errors_auth_and_api_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    org = Org(10)
+    with Server(org.handle) as s:
+        monkeypatch.setenv("EIGYO_SALESFORCE_REFRESH_TOKEN", "revoked-refresh-token-123")
+        with pytest.raises(SyncError) as e:
+            sync(_ws(tmp_path, s.url), "salesforce")
+        assert e.value.key == "sync.error.auth" and "revoked-refresh" not in str(e.value)
+        monkeypatch.delenv("EIGYO_SALESFORCE_REFRESH_TOKEN")
+        monkeypatch.setenv("EIGYO_SALESFORCE_ACCESS_TOKEN", ACCESS)
+        org.limit_exceeded = True
+        ws = _ws(tmp_path, s.url, f'instance_url = "{s.url}"', name="b")
+        with pytest.raises(SyncError) as e:
+            sync(ws, "salesforce")
+        assert e.value.key == "sync.error.limit" and ACCESS not in e.value.localized("ja")
+
+
+def test_jwt_bearer_signs_with_openssl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "server.key"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    monkeypatch.delenv("EIGYO_SALESFORCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("EIGYO_SALESFORCE_REFRESH_TOKEN", raising=False)
+    monkeypatch.setenv("EIGYO_SALESFORCE_JWT_KEY_FILE", str(key))
+    org = Org(5)
+    with Server(org.handle) as s:
+        ws = _ws(tmp_path, s.url, 'username = "admin@example.com"\nobjects = ["User"]')
+        assert sync(ws, "salesforce").fetched == {"User": 3}
+        grant = next(r for r in s.log if r.path == "/services/oauth2/token").body.decode()
+        assert "jwt-bearer" in grant
