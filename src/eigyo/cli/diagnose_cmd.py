@@ -74,9 +74,9 @@ def diagnose_cmd(
     check_format(fmt, ("text", "json", "html"))
     lang = lang_of(lang)
     if records is None and out is not None:
-        raise typer.BadParameter("--out needs --records FINDING_ID", param_hint="--out")
+        raise typer.BadParameter(t("records.out_needs_records", lang), param_hint="--out")
     if records is not None and fmt == "html":
-        raise typer.BadParameter("--records prints text or json", param_hint="--format")
+        raise typer.BadParameter(t("records.no_html", lang), param_hint="--format")
     # closed on every path: an in-process caller (tests, the monitor) may open it for writing next
     with open_workspace(workspace, read_only=True) as ws:
         p = command_period(ws, period, lang, stop_when_empty=fmt != "json")
