@@ -17,6 +17,7 @@ from eigyo.diagnose import diagnose
 from eigyo.diagnose.checks import parse_checks
 from eigyo.diagnose.model import Finding
 from eigyo.errors import DeclarationError
+from eigyo.runbook import RunResult
 from tests._rows import insert, new_ws
 
 FY = parse_period("FY2025")
@@ -140,3 +141,51 @@ def test_a_year_ago_is_the_same_dates_whole_months_whole() -> None:
     assert (feb.start, feb.end) == (date(2024, 2, 1), date(2024, 2, 29))
     odd = Period(date(2024, 2, 29), date(2024, 3, 10), "x").year_ago()
     assert (odd.start, odd.end) == (date(2023, 2, 28), date(2023, 3, 10))
+
+
+def test_a_team_weak_in_both_deal_types_is_one_finding_with_two_parts(tmp_path: Path) -> None:
+    """A wins 10 of 50 new-business and 10 of 50 expansion deals; B and C 30 of 50 of each. The
+    team check compares within deal type: two gaps of 40 points, one finding for 東京 (one id)."""
+    ws = new_ws(tmp_path)
+    insert(
+        ws,
+        "reps",
+        [
+            {"rep_id": f"{t}{i}", "name": f"{t}{i}", "team": t, "role": "closer"}
+            for t in "ABC"
+            for i in range(3)
+        ],
+    )
+    opps = []
+    for team, won in (("A", 10), ("B", 30), ("C", 30)):
+        for kind in ("new", "expansion"):
+            for j in range(50):
+                opps.append(
+                    {
+                        "opportunity_id": f"{team}-{kind}-{j}",
+                        "owner_rep_id": f"{team}{j % 3}",
+                        "type": kind,
+                        "amount": 1_000_000,
+                        "created_at": "2025-05-01T09:00:00",
+                        "closed_at": "2025-07-01T09:00:00",
+                        "status": "won" if j < won else "lost",
+                    }
+                )
+    insert(ws, "opportunities", opps)
+    found = _alarms(diagnose(ws, FY, check_ids=["kpi_gap_by_team"]))
+    assert [(f.scope, f.severity) for f in found] == [({"team": "A"}, "error")]
+    parts = found[0].evidence["parts"]
+    assert sorted((p["part"]["type"], p["n"], p["value"], p["baseline"]) for p in parts) == [
+        ("expansion", 50, 0.2, 0.6),
+        ("new", 50, 0.2, 0.6),
+    ]
+    # lost wins: (0.6 − 0.2) × 50 deals × ¥1,000,000 per part
+    assert found[0].impact_jpy == pytest.approx(2 * 0.4 * 50 * 1_000_000)
+    assert len({f.id for f in found}) == len(found)
+
+
+def test_every_finding_of_the_demo_has_its_own_id(demo_runbook: RunResult) -> None:
+    """An id opens a finding's records (eigyo diagnose --records, /findings/<id>): two findings
+    of one check on one scope would share it."""
+    ids = [f.id for f in demo_runbook.findings]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -328,7 +328,7 @@ def fmt_evidence_value(
 
 
 def _fmt_evidence(key: str, value: Any, unit: str | None, lang: str, currency: str) -> str:
-    if key == "members" and isinstance(value, list):
+    if key in ("members", "parts") and isinstance(value, list):
         return members_text(value, unit, lang, currency)
     if key in ("q_value", "p_value") and isinstance(value, int | float):
         return p_value(value)
@@ -394,7 +394,9 @@ def members_text(
     out = []
     for m in members:
         who = str(m.get("rep_name") or m.get("rep_id") or m.get("team") or "")
-        if "rep_id" in m and m.get("rep_name"):
+        if isinstance(m.get("part"), dict):  # a part of one finding: its stratum (deal type …)
+            who = " / ".join(value_label(k, str(v), lang) for k, v in m["part"].items())
+        elif "rep_id" in m and m.get("rep_name"):
             who = named("rep_id", str(m["rep_id"]), m, lang)
         figures = []
         if isinstance(m.get("value"), int | float):

@@ -36,7 +36,7 @@ from eigyo.diagnose.playbook import (
 )
 from eigyo.diagnose.quality import run_quality
 from eigyo.diagnose.regression import run_regressions
-from eigyo.diagnose.rollup import roll_up
+from eigyo.diagnose.rollup import merge_parts, roll_up
 from eigyo.i18n import LANGS
 from eigyo.metrics import REGISTRY
 from eigyo.workspace import Workspace
@@ -228,6 +228,7 @@ def judge(p: Pending, ctx: Context) -> list[Finding]:
                 impact_inputs=inputs,
             )
         )
+    findings = merge_parts(check, findings)  # one finding per scope (deal types are its parts)
     if check.rollup:  # most members of a group share it: one finding at the group's level
         findings = roll_up(check, findings, p.eligible, ctx)
     if not findings and check.against == "target" and not check.group:

@@ -34,6 +34,42 @@ MIN_MEMBERS = 2
 MEMBER_KEYS = ("rep_name", "team", "type", "n", "value", "baseline", "q_value", "successes")
 #: Evidence keys a roll-up keeps when all its members hold the same value.
 SHARED_KEYS = ("baseline_period", "baseline_which", "type")
+#: Figures each part of a merged finding keeps.
+PART_KEYS = ("n", "value", "baseline", "q_value", "successes")
+
+
+def merge_parts(check: Check, findings: list[Finding]) -> list[Finding]:
+    """One finding per scope: a check that compares within strata (a team's win rate per deal
+    type) can flag the same team twice, as two findings with one id. They become one — the
+    costliest part's texts and figures, every part listed in ``evidence.parts`` (its stratum,
+    records, value, baseline, q-value, severity and impact) — with the worst severity and the
+    parts' impacts summed (the strata hold different records)."""
+    by_scope: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_scope.setdefault(f.id, []).append(f)
+    out = []
+    for same in by_scope.values():
+        if len(same) == 1:
+            out.append(same[0])
+            continue
+        same.sort(key=Finding.sort_key)
+        head = same[0]
+        extra = [c for c in check.group if c not in check.scope]
+        parts = []
+        for f in same:
+            row: dict[str, Any] = {"part": {c: f.evidence.get(c) for c in extra}}
+            row.update({k: f.evidence[k] for k in PART_KEYS if k in f.evidence})
+            row.update(severity=f.severity, impact_jpy=f.impact_jpy)
+            parts.append(row)
+        head.evidence["parts"] = parts
+        head.severity = max((f.severity for f in same), key=SEVERITY_RANK.__getitem__)
+        impacts = [f.impact_jpy for f in same if f.impact_jpy is not None]
+        if len(impacts) > 1:
+            head.impact_jpy = sum(impacts)
+            formula = playbook()["_generic"]["parts_impact"]
+            head.impact_formula = {lang: formula[lang].format(count=len(impacts)) for lang in LANGS}
+        out.append(head)
+    return out
 
 
 def roll_up(
