@@ -22,6 +22,7 @@ from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import PageUser, lang_of, render, scoped_findings, scoped_ws
 from eigyo.base.periods import Period
 from eigyo.diagnose import Finding
+from eigyo.diagnose.behind import FLAGS
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.report.evidence import (
@@ -90,8 +91,8 @@ def finding_records(
         reason=None if rl.reason is None else reason_text(rl, lang),
         heads=headers(rl.columns, lang),
         cells=shown_rows(rl, lang, ws.settings.currency),
-        numeric=[isinstance(rl.rows[0].get(c), int | float) if rl.rows else False
-                 for c in rl.columns],
+        numeric=[c not in FLAGS and isinstance(rl.rows[0].get(c), int | float) if rl.rows
+                 else False for c in rl.columns],
         overlaps=overlap_links(f, found, lang),
         prev_offset=max(offset - PAGE_ROWS, 0) if offset > 0 else None,
         next_offset=offset + PAGE_ROWS if offset + PAGE_ROWS < rl.total else None,

@@ -343,6 +343,14 @@ UNITS: dict[str, str] = {
 }  # fmt: skip
 
 
+#: Columns holding codes, and the catalogue section naming each code in the reader's language.
+CODE_LABELS: dict[str, str] = {
+    "type": "report.values.type",
+    "role": "report.role",
+    "status": "records.value.status",
+}
+
+
 def label(column: str, lang: str) -> str:
     """A column's name as a person reads it (the column's own name when it has no label)."""
     key = f"records.col.{column}"
@@ -362,6 +370,9 @@ def cell(column: str, value: object, lang: str, currency: str = DEFAULT_CURRENCY
         return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format_value(float(value), UNITS.get(column, "count"), lang, currency)
+    code = CODE_LABELS.get(column)  # a code the catalogue names: 新規, 失注, クローザー …
+    if code is not None and f"{code}.{value}" in catalogue():
+        return t(f"{code}.{value}", lang)
     return str(value)
 
 
