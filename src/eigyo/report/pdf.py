@@ -190,6 +190,9 @@ def _finding(doc: Document, f: FindingView) -> list[Any]:
     if f.actions:
         out.append(_p(doc.tr("report.finding.actions")))
         out.extend(_p(f"・{a}") for a in f.actions)
+    if f.overlaps:  # the findings sharing its records: their impacts do not add up
+        titles = "、".join(title for _, title in f.overlaps)
+        out.append(_p(f"{doc.tr('records.stake.overlaps')}: {titles}", "small"))
     return [KeepTogether(out), Spacer(1, 0.25 * cm)]
 
 
