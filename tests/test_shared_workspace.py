@@ -278,3 +278,34 @@ def test_a_writer_that_fails_publishes_nothing(ws_path: Path, tmp_path: Path) ->
     assert r.returncode == 1
     assert generation(ws_path) == gen
     assert sorted((ws_path / GEN_DIR).iterdir()) == [ws_path / gen]
+
+
+def test_the_dashboard_retires_old_generations(
+    ws_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one server process: a published import shows on the next request, the connections of
+    every thread to the old generation retire and close, and the old files go."""
+    from fastapi.testclient import TestClient
+
+    from eigyo.app import _state, create_app
+
+    monkeypatch.setattr(_state, "RETIRE_S", 0.0)
+    app = create_app(ws_path)
+    st = app.state.eigyo
+    with TestClient(app) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                    "csrf_token": token.group(1)})  # fmt: skip
+        assert client.get("/api/records/opportunities?limit=1").json()["total"] == 40
+        first = list(st._all)
+        assert first and all(w.generation == generation(ws_path) for w in first)
+        for i in range(3):  # three publications: two generations stay on disk
+            with open_workspace(ws_path) as ws:
+                import_path(ws, _csvs(tmp_path / f"more{i}", 4, 41 + i, prefix=f"m{i}-"))
+            expected = 40 + sum(41 + k for k in range(i + 1))  # new ids each time
+            assert client.get("/api/records/opportunities?limit=1").json()["total"] == expected
+        assert all(w not in st._all for w in first)
+        client.get("/api/records/opportunities?limit=1")  # sweeps what retired
+        assert all("con" not in w.__dict__ for w in first)  # closed
+    assert len(list((ws_path / GEN_DIR).glob("eigyo-*.duckdb"))) == 2

@@ -229,9 +229,13 @@ def _gen_key(path: Path, file: Path) -> str:
     return os.path.relpath(file, path) if file.parent.name == GEN_DIR else ""
 
 
-def _gen_number(name: str) -> int:
-    m = _GEN.match(Path(name).name)
+def generation_number(gen: str) -> int:
+    """The number of a generation (:func:`generation`'s value); 0 for a plain file."""
+    m = _GEN.match(Path(gen).name)
     return int(m.group(1)) if m else 0
+
+
+_gen_number = generation_number
 
 
 def _reader_file(path: Path, at: str | None) -> tuple[Path, str]:

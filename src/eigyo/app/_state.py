@@ -7,9 +7,10 @@ Why read-only, per generation: the dashboard never holds the workspace exclusive
 monitor and ``users add`` write new generations meanwhile, :mod:`eigyo.workspace`). Each request
 reads which generation is current once, at the door (:data:`GENERATION`, one ``readlink``), and
 every query of that request reads that generation: a finished import shows on the next request,
-all at once, never half. A thread's connections to older generations are closed
-:data:`RETIRE_S` seconds after a newer one appeared (a request still computing on one keeps it
-until then). Sessions are in :data:`~eigyo.app._security.SESSIONS_FILE`, shared by every worker.
+all at once, never half. Every thread's connections to older generations are closed
+:data:`RETIRE_S` seconds after a newer one was first opened (a request still computing on one
+keeps it until then). Sessions are in :data:`~eigyo.app._security.SESSIONS_FILE`, shared by
+every worker.
 Why a cache: the diagnosis takes seconds on a real company; its result depends only on what a
 person may see (their scope), the period and the data, so it is keyed by exactly those — a new
 generation (an import) changes the key and every cached page is recomputed on its next visit.
@@ -41,7 +42,7 @@ from eigyo.app._limits import DEFAULT_LIMITS, FairGate, HashGate, LoginThrottle,
 from eigyo.app._scope import Principal, ScopedWorkspace
 from eigyo.app._security import SESSIONS_FILE, SessionStore
 from eigyo.app._users import list_users
-from eigyo.workspace import Workspace, generation, open_workspace
+from eigyo.workspace import Workspace, generation, generation_number, open_workspace
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
@@ -81,25 +82,33 @@ class AppState:
         return generation(self.workspace) if gen is None else gen
 
     def ws(self) -> Workspace:
-        """This thread's read-only connection to the request's generation (opened on first use;
-        older ones of this thread retire, see the module docstring)."""
+        """This thread's read-only connection to the request's generation (opened on first use).
+        Opening one of a newer generation retires every thread's connections to older ones;
+        they close :data:`RETIRE_S` seconds later (see the module docstring), so an idle thread
+        never keeps an old generation's file and memory alive."""
         gen = self.generation()
         ws: Workspace | None = getattr(self._local, "ws", None)
+        if self._retired and time.monotonic() - self._retired[0][0] > RETIRE_S:
+            self._sweep()
         if ws is not None and self._local.gen == gen:
             return ws
         fresh = open_workspace(self.workspace, read_only=True, at=gen)
+        number, now = generation_number(fresh.generation), time.monotonic()
+        with self._all_lock:
+            older = [w for w in self._all if generation_number(w.generation) < number]
+            self._all = [w for w in self._all if w not in older] + [fresh]
+            self._retired += [(now, w) for w in older]
+        self._local.ws, self._local.gen = fresh, gen
+        return fresh
+
+    def _sweep(self) -> None:
+        """Close the retired connections older than :data:`RETIRE_S`."""
         now = time.monotonic()
         with self._all_lock:
-            self._all.append(fresh)
-            if ws is not None:
-                self._all.remove(ws)
-                self._retired.append((now, ws))
             old = [w for t, w in self._retired if now - t > RETIRE_S]
             self._retired = [(t, w) for t, w in self._retired if now - t <= RETIRE_S]
         for w in old:
             w.close()
-        self._local.ws, self._local.gen = fresh, gen
-        return fresh
 
     def scoped(self, who: Principal) -> ScopedWorkspace:
         return ScopedWorkspace(self.ws(), who)
