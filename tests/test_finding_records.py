@@ -311,6 +311,11 @@ def served(demo_company: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with open_workspace(path) as ws:
         add_user(ws, "admin", PASSWORD, "admin")
         add_user(ws, "mgr", PASSWORD, "manager", team=team)
+        source = _problem(demo_company, "untouched_leads")["scope"]["source"]
+        rep = _sql(path, "SELECT min(owner_rep_id) FROM leads l JOIN reps r ON r.rep_id = "
+                   "l.owner_rep_id WHERE r.team = ? AND l.mql_at IS NOT NULL AND l.source = ? "
+                   "AND l.created_at >= ?", [team, source, START])[0][0]  # fmt: skip
+        add_user(ws, "rep", PASSWORD, "rep", rep_id=rep, team=team)
     with TestClient(create_app(path)) as client:
         yield client, path, team
 
@@ -372,3 +377,12 @@ def test_dashboard_records_page_and_exports_for_admin_and_manager(
     assert client.get(f"/findings/{bottleneck.id}?period={FY}").status_code == 404
     assert client.get(f"/findings/{bottleneck.id}/records.csv?period={FY}").status_code == 404
     assert client.get(f"/findings/no-such-id?period={FY}").status_code == 404
+
+    # a rep opening the same organization finding gets their own leads only
+    _login(client, "rep")
+    rep = _sql(path, "SELECT rep_id FROM _users WHERE username = 'rep'")[0][0]
+    own = _sql(path, leads_sql + " AND l.owner_rep_id = ?", [source, START, END, rep])
+    r = client.get(f"/findings/{fid}/records.csv?period={FY}")
+    body = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert r.status_code == 200 and 0 < len(own) < len(mine)
+    assert sorted(row[0] for row in body[1:]) == sorted(x[0] for x in own)
