@@ -399,8 +399,3 @@ def page_counted(
         return [], count(t)
     total = int(rows[0]["__total"])
     return [{k: v for k, v in r.items() if k != "__total"} for r in rows], total
-
-
-def keys(pop: Population) -> ir.Table:
-    """The distinct record ids of a population (the overlap test joins these in the engine)."""
-    return pop.table.select(key=pop.table[pop.key].cast("string")).distinct()
