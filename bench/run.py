@@ -31,6 +31,7 @@ BENCHES: tuple[tuple[str, list[str]], ...] = (
         "Diagnosis: recall and false alarms on generated companies (issue 17)",
         ["recall.py", "--companies", "24", "--clean", "10"],
     ),
+    ("CRM sync from loopback APIs (issue 21)", ["sync.py", "--kintone", "200000"]),
 )
 #: Benchmarks that take many minutes or a large data set: run by hand, results kept in files.
 RECORDED: tuple[tuple[str, str, str], ...] = (

@@ -44,6 +44,32 @@ def _z(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def record(i: int) -> dict[str, Any]:
+    """Record ``i`` of the app as the Get Records API returns it (made from ``i`` alone, so a
+    benchmark can serve a million of them without holding them)."""
+    created = T0 + timedelta(hours=7 * i)
+    user = USERS[i % len(USERS)]
+    status = STATUSES[i % len(STATUSES)] if i % 11 else "その他"
+    return {
+        "$id": {"type": "__ID__", "value": str(i)},
+        "$revision": {"type": "__REVISION__", "value": "1"},
+        "レコード番号": {"type": "RECORD_NUMBER", "value": str(i)},
+        "案件名": {"type": "SINGLE_LINE_TEXT", "value": f"案件 {i}"},
+        "会社名": {"type": "SINGLE_LINE_TEXT", "value": f"株式会社{i % 37}"},
+        "担当者": {"type": "USER_SELECT", "value": [{"code": user[0], "name": user[1]}]},
+        "amount": {"type": "NUMBER", "value": "" if i % 13 == 0 else str(100000 * (i % 50))},
+        "作成日時": {"type": "CREATED_TIME", "value": _z(created)},
+        "受注予定日": {
+            "type": "DATE",
+            "value": (created + timedelta(days=30)).strftime("%Y-%m-%d"),
+        },
+        "ステータス": {"type": "DROP_DOWN", "value": status},
+        "製品名": {"type": "SINGLE_LINE_TEXT", "value": ["A", "B", "C"][i % 3]},
+        "更新日時": {"type": "UPDATED_TIME", "value": _z(created + timedelta(days=1))},
+        "明細": {"type": "SUBTABLE", "value": []},
+    }
+
+
 class App:
     """The app's records, editable by a test (``edit``/``add``) as users would in kintone."""
 
@@ -56,27 +82,7 @@ class App:
     def add(self, i: int | None = None) -> int:
         new = i is None
         i = i or max(self.records) + 1
-        created = T0 + timedelta(hours=7 * i)
-        user = USERS[i % len(USERS)]
-        status = STATUSES[i % len(STATUSES)] if i % 11 else "その他"
-        self.records[i] = {
-            "$id": {"type": "__ID__", "value": str(i)},
-            "$revision": {"type": "__REVISION__", "value": "1"},
-            "レコード番号": {"type": "RECORD_NUMBER", "value": str(i)},
-            "案件名": {"type": "SINGLE_LINE_TEXT", "value": f"案件 {i}"},
-            "会社名": {"type": "SINGLE_LINE_TEXT", "value": f"株式会社{i % 37}"},
-            "担当者": {"type": "USER_SELECT", "value": [{"code": user[0], "name": user[1]}]},
-            "amount": {"type": "NUMBER", "value": "" if i % 13 == 0 else str(100000 * (i % 50))},
-            "作成日時": {"type": "CREATED_TIME", "value": _z(created)},
-            "受注予定日": {
-                "type": "DATE",
-                "value": (created + timedelta(days=30)).strftime("%Y-%m-%d"),
-            },
-            "ステータス": {"type": "DROP_DOWN", "value": status},
-            "製品名": {"type": "SINGLE_LINE_TEXT", "value": ["A", "B", "C"][i % 3]},
-            "更新日時": {"type": "UPDATED_TIME", "value": _z(created + timedelta(days=1))},
-            "明細": {"type": "SUBTABLE", "value": []},
-        }
+        self.records[i] = record(i)
         if new:
             self.edit(i)
         return i

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,74 @@ def test_jwt_bearer_signs_with_openssl(tmp_path: Path, monkeypatch: pytest.Monke
         assert sync(ws, "salesforce").fetched == {"User": 3}
         grant = next(r for r in s.log if r.path == "/services/oauth2/token").body.decode()
         assert "jwt-bearer" in grant
+
+
+def test_a_crash_inside_a_bulk_job_resumes_the_same_job(
+    tmp_path: Path, refresh: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eigyo.sync.http import Http
+
+    org = Org(300)
+    extra = 'bulk = ["Task"]\nbulk_poll_seconds = 0.01\nobjects = ["User", "Task"]'
+    with Server(org.handle) as s:
+        whole = _ws(tmp_path, s.url, extra, name="whole")
+        sync(whole, "salesforce")
+        monkeypatch.setattr("eigyo.sync.salesforce.BULK_PAGE", 40)  # 150 tasks: 4 result pages
+        ws = _ws(tmp_path, s.url, extra, name="crashed")
+        real = Http.request
+        calls = {"results": 0}
+
+        def dying(self: Http, method: str, path: str, **kw: object) -> object:
+            if path.endswith("/results"):
+                calls["results"] += 1
+                if calls["results"] == 3:
+                    raise KeyboardInterrupt  # the process dies between two result pages
+            return real(self, method, path, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Http, "request", dying)
+        with pytest.raises(KeyboardInterrupt):
+            sync(ws, "salesforce")
+        monkeypatch.setattr(Http, "request", real)
+        jobs = len(org.jobs)
+        report = sync(ws, "salesforce")
+        assert report.resumed and len(org.jobs) == jobs  # the same job, read on from its locator
+    assert tables(ws) == tables(whole)
+
+
+def test_debug_output_never_shows_the_token(tmp_path: Path) -> None:
+    org = Org(5)
+    with Server(org.handle) as s:
+        ws = _ws(tmp_path, s.url, f'instance_url = "{s.url}"')
+        bad = "00Dbad!wrong-session-token-value"
+        code = "import sys; from eigyo.cli import main; main(sys.argv[1:])"
+        env = {"EIGYO_SALESFORCE_ACCESS_TOKEN": bad, "PATH": "/usr/bin:/bin"}
+        for lang in ("ja", "en"):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    code,
+                    "--debug",
+                    "sync",
+                    "salesforce",
+                    "-w",
+                    str(ws),
+                    "--lang",
+                    lang,
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert out.returncode != 0 and "INVALID_SESSION_ID" in out.stderr
+            assert bad not in out.stdout + out.stderr
+            plain = subprocess.run(
+                [sys.executable, "-c", code, "sync", "salesforce", "-w", str(ws), "--lang", lang],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert plain.returncode == 1 and bad not in plain.stderr
+            assert len(plain.stderr.strip().splitlines()) <= 3  # one sentence (wrapped)
