@@ -73,7 +73,9 @@ def record(i: int) -> dict[str, Any]:
 class App:
     """The app's records, editable by a test (``edit``/``add``) as users would in kintone."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, labels: dict[str, str] | None = None) -> None:
+        #: Field code → field name (label): an app whose owner renamed fields differs here.
+        self.labels = {c: lab for c, _, lab in FIELDS} | (labels or {})
         self.records: dict[int, dict[str, Any]] = {}
         for i in range(1, n + 1):
             self.add(i)
@@ -104,7 +106,7 @@ class App:
         if req.arg("app") != APP:
             return Reply(403, {"code": "GAIA_NO01", "id": "x2", "message": "権限がありません。"})
         if req.path == "/k/v1/app/form/fields.json":
-            props = {c: {"type": t, "code": c, "label": lab} for c, t, lab in FIELDS}
+            props = {c: {"type": t, "code": c, "label": self.labels[c]} for c, t, _ in FIELDS}
             return Reply(200, {"properties": props, "revision": "3"})
         if req.path == "/k/v1/records.json":
             return self._records(req.arg("query"))
@@ -132,7 +134,7 @@ class App:
 def export_csv(app: App, folder: Path, tz: str = "Asia/Tokyo") -> Path:
     """The app's CSV export (一覧 → CSV ファイルに書き出す), written independently of eigyo."""
     zone = ZoneInfo(tz)
-    labels = [lab for _, t, lab in FIELDS if t != "SUBTABLE"]
+    labels = [app.labels[c] for c, t, _ in FIELDS if t != "SUBTABLE"]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "案件管理.csv"
     with path.open("w", encoding="utf-8", newline="") as f:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eigyo import workspace
+from eigyo.ingest import import_path
 from eigyo.sync import SyncError
 from tests._sync_kintone import APP, TOKEN, App, export_csv
 from tests._sync_server import Server
@@ -131,3 +132,40 @@ def test_kill_9_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
         assert len([r for r in s.log if r.path == "/k/v1/records.json"]) <= 5  # resumed
         assert TOKEN not in out + err
     assert tables(ws) == tables(whole)
+
+
+def test_an_app_with_renamed_fields_syncs_through_its_mapping_file(
+    tmp_path: Path, token: None
+) -> None:
+    """Field mapping as in the import mapping files: ``[sync.kintone] mapping = "FILE"``."""
+    app = App(800, labels={"amount": "予算", "ステータス": "進捗", "担当者": "営業"})
+    template = (Path(__file__).parents[1] / "examples" / "kintone-template.toml").read_text("utf-8")
+    mapping = (
+        template.replace('["見込み金額"]', '["予算"]')
+        .replace('columns.status = ["ステータス"]', 'columns.status = ["進捗"]')
+        .replace('columns.owner_rep_id = ["担当者"]', 'columns.owner_rep_id = ["営業"]')
+    )
+    with Server(app.handle) as s:
+        ws = make_ws(
+            tmp_path / "ws", "kintone", f'base_url = "{s.url}"\napps = [{APP}]\nmapping = "m.toml"'
+        )
+        (ws / "m.toml").write_text(mapping, encoding="utf-8")
+        sync(ws, "kintone")
+    ref = tmp_path / "ref"
+    workspace.init(ref).close()
+    with workspace.open_workspace(ref) as w:
+        import_path(w, export_csv(app, tmp_path / "exp"), mapping=ws / "m.toml")
+    got = tables(ws)
+    assert got == tables(ref) and len(got["opportunities"]) == 800
+    assert len(got["reps"]) == 3  # 営業 (the renamed user field) named the owners
+
+
+def test_the_cli_prints_one_summary_in_japanese_and_english(tmp_path: Path) -> None:
+    app = App(30)
+    env = {"EIGYO_KINTONE_TOKEN": TOKEN}
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        out, _ = cli(ws, "kintone", env, "--lang", "en").communicate(timeout=120)
+        assert "kintone: fetched 30, imported 30, removed 0" in out
+        again, _ = cli(ws, "kintone", env).communicate(timeout=120)
+        assert "前回の同期から変更はありません" in again

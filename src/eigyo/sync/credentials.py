@@ -50,3 +50,15 @@ def settings(workspace: Path, crm: str) -> dict[str, object]:
         if _SECRET_KEY.search(key):
             raise SyncError(key="sync.error.secret_in_settings", crm=crm, field=key)
     return section
+
+
+def mapping_file(workspace: Path, section: dict[str, object], crm: str) -> Path | None:
+    """``mapping = "FILE"`` of ``[sync.<crm>]`` (relative to the workspace): the mapping file the
+    synced records are imported with instead of the CRM's preset, as ``eigyo import --mapping``."""
+    name = section.get("mapping")
+    if not name:
+        return None
+    path = workspace / str(name)
+    if not path.is_file():
+        raise SyncError(key="sync.error.settings", crm=crm, detail=f"mapping = {name!r}: not found")
+    return path

@@ -49,6 +49,8 @@ class Connector(Protocol):
 
     crm: str
     http: Http
+    #: A mapping file to import with instead of the CRM's preset (``[sync.<crm>] mapping``).
+    mapping: Path | None
 
     def streams(self) -> list[str]: ...
 
@@ -226,7 +228,8 @@ def run_sync(
         return report
     with open_workspace(workspace) as ws:
         if any(report.written.values()):
-            report.imported = import_path(ws, out, preset=conn.crm, lang=lang)
+            preset = None if conn.mapping else conn.crm
+            report.imported = import_path(ws, out, preset=preset, mapping=conn.mapping, lang=lang)
         with ws.transaction() as con:
             con.execute(STATE_DDL)
             for (table, column), keys in sorted(removals.items()):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eigyo.sync.credentials import secret, settings
+from eigyo.sync.credentials import mapping_file, secret, settings
 from eigyo.sync.engine import Page, Record
 from eigyo.sync.http import Http
 
@@ -72,6 +72,7 @@ class HubSpot:
 
     def __init__(self, workspace: Path, timezone: str, **http: Any) -> None:
         cfg = settings(workspace, self.crm)
+        self.mapping = mapping_file(workspace, cfg, self.crm)
         base = str(cfg.get("base_url", "https://api.hubapi.com"))
         objects = cfg.get("objects", ["deals", "contacts"])
         self.objects = [

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eigyo.sync.credentials import secret, settings
+from eigyo.sync.credentials import mapping_file, secret, settings
 from eigyo.sync.engine import Page, Record
 from eigyo.sync.http import Http, SyncError
 
@@ -35,6 +35,7 @@ class Kintone:
 
     def __init__(self, workspace: Path, timezone: str, **http: Any) -> None:
         cfg = settings(workspace, self.crm)
+        self.mapping = mapping_file(workspace, cfg, self.crm)
         base = str(cfg.get("base_url", "")).rstrip("/")
         apps = cfg.get("apps", [])
         if not base or not isinstance(apps, list) or not apps:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eigyo.sync.credentials import settings
+from eigyo.sync.credentials import mapping_file, settings
 from eigyo.sync.engine import Page, Record
 from eigyo.sync.http import Http, SyncError
 from eigyo.sync.sf_auth import sign_in
@@ -111,6 +111,7 @@ class Salesforce:
 
     def __init__(self, workspace: Path, timezone: str, **http: Any) -> None:
         cfg = settings(workspace, self.crm)
+        self.mapping = mapping_file(workspace, cfg, self.crm)
         wanted = cfg.get("objects", list(OBJECTS))
         self.objects = [o for o in OBJECTS if isinstance(wanted, list) and o in wanted]
         bulk = cfg.get("bulk", [])
