@@ -36,10 +36,10 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 self.wfile.write(b"250-localhost\r\n250 8BITMIME\r\n")
             elif cmd.startswith("DATA"):
                 self.wfile.write(b"354 go ahead\r\n")
-                data = b""
+                chunks = []  # a list: a report attached is megabytes of short lines
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk
-                self.server.messages.append(data)  # type: ignore[attr-defined]
+                    chunks.append(chunk)
+                self.server.messages.append(b"".join(chunks))  # type: ignore[attr-defined]
                 self.wfile.write(b"250 queued\r\n")
             elif cmd.startswith("QUIT"):
                 self.wfile.write(b"221 bye\r\n")

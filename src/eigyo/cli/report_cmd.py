@@ -5,13 +5,17 @@
 # types imported only for checking are written in quotes.
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from eigyo.cli._app import LangOpt, WorkspaceOpt, app, console, lang_of
 from eigyo.cli._progress import phase_bars
 from eigyo.i18n import t
+
+if TYPE_CHECKING:
+    from eigyo.runbook import RunResult
+    from eigyo.workspace import Workspace
 
 
 def _size(n: int) -> str:
@@ -32,9 +36,17 @@ def report_cmd(
         str, typer.Option("--format", "-f", help="html, pdf, xlsx (Excel) or pptx (PowerPoint).")
     ] = "html",
     lang: LangOpt = "ja",
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Also send it: by email with the file attached and a summary to the webhook "
+            "([monitor.email] / [monitor.webhook] of eigyo.toml).",
+        ),
+    ] = False,
 ) -> None:
     """Measure, diagnose and write a report (Japanese by default): a self-contained HTML page,
-    a PDF, an Excel workbook or a PowerPoint deck."""
+    a PDF, an Excel workbook or a PowerPoint deck; with --send, deliver it (cron, systemd)."""
     from eigyo.cli._period import command_period
     from eigyo.report import FORMATS, default_name
     from eigyo.runbook import build_report
@@ -60,4 +72,24 @@ def report_cmd(
             path=res.report.resolve(),
             size=size,
         )
+    )
+    if send:
+        _send(ws, res, lang)
+
+
+def _send(ws: "Workspace", res: "RunResult", lang: str) -> None:
+    """Deliver the written report through the monitor's sinks; no sink enabled is one line."""
+    from eigyo.errors import EigyoError
+    from eigyo.monitor import load_config
+    from eigyo.monitor.delivery import deliver_report, summary
+
+    cfg = load_config(ws)
+    if not (cfg.email.enabled or cfg.webhook.enabled):
+        raise EigyoError(key="monitor.report.no_sink")
+    company = ws.settings.name
+    text = summary(company, res.period, res.findings, lang, ws.settings.currency)
+    subject = t("monitor.report.subject", lang, company=company, period=res.period.label)
+    done = deliver_report(cfg, res.report, text, subject, lang)
+    console.print(
+        t("monitor.report.sent", lang, where=", ".join(f"{k} ({v})" for k, v in done.items()))
     )

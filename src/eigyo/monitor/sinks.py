@@ -13,7 +13,9 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
+from pathlib import Path
 
 from eigyo.errors import EigyoError
 from eigyo.i18n import t
@@ -35,14 +37,34 @@ def render_text(alerts: list[Alert], lang: str) -> str:
     return "\n".join(lines)
 
 
+#: MIME type of each report format attached to an email.
+MIME = {
+    ".html": ("text", "html"),
+    ".pdf": ("application", "pdf"),
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
+}
+
+
 def send_email(cfg: EmailConfig, alerts: list[Alert], lang: str, company: str) -> None:
     """One email listing the alerts (UTF-8, so Japanese subjects and bodies survive)."""
-    msg = EmailMessage()
     subject = t("monitor.sink.subject", lang, company=company, n=len(alerts))
+    send_message(cfg, subject, render_text(alerts, lang))
+
+
+def send_message(
+    cfg: EmailConfig, subject: str, body: str, attachments: tuple[Path, ...] = ()
+) -> None:
+    """One UTF-8 email to ``cfg.to`` with ``attachments`` (the report file); the alerts and the
+    scheduled report share it."""
+    msg = EmailMessage()
     msg["Subject"] = f"{cfg.subject_prefix} {subject}".strip()
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.to)
-    msg.set_content(render_text(alerts, lang))
+    msg.set_content(body)
+    for path in attachments:
+        main, sub = MIME.get(path.suffix.lower(), ("application", "octet-stream"))
+        msg.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
     try:
         client: smtplib.SMTP
         if cfg.ssl:
@@ -66,6 +88,12 @@ def send_webhook(cfg: WebhookConfig, alerts: list[Alert], lang: str) -> None:
     """POST ``{"text": ..., "alerts": [...]}``: Slack shows ``text``; other receivers can read
     the structured alerts."""
     body = {"text": render_text(alerts, lang), "alerts": [a.to_json(lang) for a in alerts]}
+    post_json(cfg, body)
+
+
+def post_json(cfg: WebhookConfig, body: Mapping[str, object]) -> None:
+    """POST one JSON document to the webhook: Slack and Microsoft Teams incoming webhooks show
+    its ``text``."""
     req = urllib.request.Request(
         cfg.url,
         data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
