@@ -45,7 +45,22 @@ def _ms(v: str) -> int:
 class Portal:
     def __init__(self, deals: int, contacts: int, cap: int = 10_000) -> None:
         self.cap = cap
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {"deals": {}, "contacts": {}}
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {
+            "deals": {},
+            "contacts": {},
+            "companies": {},
+        }
+        for c in range(1, 41):
+            self.objects["companies"][str(1000 + c)] = {
+                "name": f"株式会社{c}",
+                "industry": "COMPUTER_SOFTWARE" if c % 2 else None,
+                "numberofemployees": str(10 * c),
+                "annualrevenue": str(1_000_000 * c),
+                "state": "東京都",
+                "createdate": _iso(T0 - timedelta(days=c)),
+                "hubspot_owner_id": OWNERS[c % 3][0],
+                "hs_lastmodifieddate": _iso(T0 - timedelta(days=c) + timedelta(hours=1)),
+            }
         for i in range(1, deals + 1):
             self._deal(i)
         for i in range(1, contacts + 1):
@@ -96,6 +111,11 @@ class Portal:
         }
         self.objects["contacts"][str(i)] = props
 
+    @staticmethod
+    def company_of(deal: str) -> str:
+        """Deal → its company (every tenth deal has none)."""
+        return "" if int(deal) % 10 == 0 else str(1000 + int(deal) % 40 + 1)
+
     def edit(self, obj: str, oid: str, **values: str | None) -> None:
         self.clock += timedelta(seconds=1)
         p = self.objects[obj][oid]
@@ -120,6 +140,21 @@ class Portal:
             return Reply(
                 200, {"results": [{"id": "default", "label": "Sales Pipeline", "stages": stages}]}
             )
+        if req.path == "/crm/v4/associations/deals/companies/batch/read":
+            results = [
+                {
+                    "from": {"id": i["id"]},
+                    "to": [
+                        {
+                            "toObjectId": int(self.company_of(i["id"])),
+                            "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 5}],
+                        }
+                    ],
+                }
+                for i in req.json()["inputs"]
+                if self.company_of(i["id"])
+            ]
+            return Reply(200, {"status": "COMPLETE", "results": results})
         if req.path == "/crm/v3/owners":
             start = int(req.arg("after", "0"))
             rows = [
@@ -207,6 +242,7 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                 "Closed Lost Reason",
                 "Is Closed Won",
                 "Is Deal Closed?",
+                "Associated Company IDs",
                 *(f'Date entered "{lab} (Sales Pipeline)"' for _, lab, _ in STAGES),
             ]
         )
@@ -225,6 +261,7 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                     p["closed_lost_reason"] or "",
                     p["hs_is_closed_won"],
                     p["hs_is_closed"],
+                    portal.company_of(oid),
                     *(_t(p.get(f"hs_date_entered_{s}"), zone) for s, _, _ in STAGES),
                 ]
             )
@@ -255,6 +292,33 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                     p["hs_lead_status"],
                     _t(p["hs_lifecyclestage_marketingqualifiedlead_date"], zone),
                     _t(p["hs_lifecyclestage_salesqualifiedlead_date"], zone),
+                ]
+            )
+    with (folder / "all-companies.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Record ID",
+                "Company name",
+                "Industry",
+                "Number of Employees",
+                "Annual Revenue",
+                "State/Region",
+                "Create Date",
+                "Company owner",
+            ]
+        )
+        for oid, p in sorted(portal.objects["companies"].items()):
+            w.writerow(
+                [
+                    oid,
+                    p["name"],
+                    p["industry"] or "",
+                    p["numberofemployees"],
+                    p["annualrevenue"],
+                    p["state"],
+                    _t(p["createdate"], zone),
+                    owners[p["hubspot_owner_id"]],
                 ]
             )
     return folder

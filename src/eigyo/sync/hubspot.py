@@ -1,4 +1,4 @@
-"""HubSpot over the CRM v3 API with a private-app token: deals (with stage history) and contacts.
+"""HubSpot, CRM v3 API, private-app token: deals with stage history, contacts and companies.
 
 Incremental through the search API on ``hs_lastmodifieddate`` (contacts: ``lastmodifieddate``).
 The search API returns at most 10,000 results per query, so the connector never pages with a
@@ -51,7 +51,23 @@ _CONTACT_PROPS = {  # property → the column of HubSpot's contacts export
     "hs_lifecyclestage_marketingqualifiedlead_date": "Became a Marketing Qualified Lead Date",
     "hs_lifecyclestage_salesqualifiedlead_date": "Became a Sales Qualified Lead Date",
 }
-_MODIFIED = {"deals": "hs_lastmodifieddate", "contacts": "lastmodifieddate"}
+_COMPANY_PROPS = {  # property → the column of HubSpot's companies export
+    "name": "Company name",
+    "industry": "Industry",
+    "numberofemployees": "Number of Employees",
+    "annualrevenue": "Annual Revenue",
+    "state": "State/Region",
+    "createdate": "Create Date",
+    "hubspot_owner_id": "Company owner",
+}
+_PROPS = {"deals": _DEAL_PROPS, "contacts": _CONTACT_PROPS, "companies": _COMPANY_PROPS}
+_MODIFIED = {
+    "deals": "hs_lastmodifieddate",
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+}
+#: The deals export's column of the associated company (the first, HubSpot's primary).
+COMPANY_COLUMN = "Associated Company IDs"
 _TIMES = {"createdate", "hs_lifecyclestage_marketingqualifiedlead_date"}
 _TIMES |= {"hs_lifecyclestage_salesqualifiedlead_date"}
 
@@ -74,10 +90,8 @@ class HubSpot:
         cfg = settings(workspace, self.crm)
         self.mapping = mapping_file(workspace, cfg, self.crm)
         base = str(cfg.get("base_url", "https://api.hubapi.com"))
-        objects = cfg.get("objects", ["deals", "contacts"])
-        self.objects = [
-            o for o in ("deals", "contacts") if isinstance(objects, list) and o in objects
-        ]
+        objects = cfg.get("objects", list(_PROPS))
+        self.objects = [o for o in _PROPS if isinstance(objects, list) and o in objects]
         token = secret(TOKEN_ENV, self.crm) or ""
         http.setdefault("max_per_s", SEARCH_PER_S)
         auth = {"Authorization": f"Bearer {token}"}
@@ -109,9 +123,25 @@ class HubSpot:
         return {"stages": stages, "owners": owners, "hi": int(time.time() * 1000) + 1}
 
     def _props(self, stream: str, meta: Any) -> list[str]:
-        if stream == "contacts":
-            return [*_CONTACT_PROPS, _MODIFIED[stream]]
+        if stream != "deals":
+            return [*_PROPS[stream], _MODIFIED[stream]]
         return [*_DEAL_PROPS, _MODIFIED[stream], *(f"hs_date_entered_{s}" for s in meta["stages"])]
+
+    def _companies(self, records: list[Record]) -> None:
+        """Each deal's associated companies (v4 associations, one batch per page), kept on the
+        record as ``companies`` before it is staged."""
+        if not records:
+            return
+        body = {"inputs": [{"id": str(r["id"])} for r in records]}
+        answer = self.http.request(
+            "POST", "/crm/v4/associations/deals/companies/batch/read", body=body
+        )
+        found = {
+            str(a["from"]["id"]): [str(t["toObjectId"]) for t in a.get("to", [])]
+            for a in answer.get("results", [])
+        }
+        for r in records:
+            r["companies"] = found.get(str(r["id"]), [])
 
     def pages(
         self, stream: str, since: dict[str, Any] | None, resume: dict[str, Any] | None, meta: Any
@@ -137,6 +167,8 @@ class HubSpot:
             }
             answer = self.http.request("POST", f"/crm/v3/objects/{stream}/search", body=body)
             records: list[Record] = answer.get("results", [])
+            if stream == "deals":
+                self._companies(records)
             if len(records) < PAGE:
                 yield Page(records, None)
                 return
@@ -164,9 +196,10 @@ class HubSpot:
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
         stages, owners = meta["stages"], meta["owners"]
-        cols = _CONTACT_PROPS if stream == "contacts" else _DEAL_PROPS
-        entered = [] if stream == "contacts" else list(stages)
-        header = ["Record ID", *cols.values()]
+        cols = _PROPS[stream]
+        entered = list(stages) if stream == "deals" else []
+        linked = [COMPANY_COLUMN] if stream == "deals" else []
+        header = ["Record ID", *cols.values(), *linked]
         header += [
             f'Date entered "{stages[s]["label"]} ({stages[s]["pipeline"]})"' for s in entered
         ]
@@ -188,6 +221,7 @@ class HubSpot:
                     elif prop == "closedate":
                         v = self._time(v, date=True)
                     row.append(v)
+                row += [(rec.get("companies") or [""])[0]] if linked else []
                 row += [self._time(p.get(f"hs_date_entered_{s}")) for s in entered]
                 w.writerow(row)
                 n += 1
