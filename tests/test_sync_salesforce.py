@@ -154,3 +154,15 @@ def test_debug_output_never_shows_the_token(tmp_path: Path) -> None:
             )
             assert plain.returncode == 1 and bad not in plain.stderr
             assert len(plain.stderr.strip().splitlines()) <= 3  # one sentence (wrapped)
+
+
+def test_a_gap_in_field_history_is_noted(tmp_path: Path, refresh: None) -> None:
+    org = Org(800)  # opportunities over 100 days; field history of the first 60 days expired
+    fh = org.data["OpportunityFieldHistory"]
+    for rid in [r for r, v in fh.items() if v["CreatedDate"] < "2025-05-31"]:
+        del fh[rid]
+    with Server(org.handle) as s:
+        report = sync(_ws(tmp_path, s.url), "salesforce")
+    assert [k for k, _ in report.notes] == ["sync.note.history_gap"]
+    assert report.notes[0][1]["first"] == "2025-04-01"
+    assert "18" in report.note_texts("ja")[0] and "18 months" in report.note_texts("en")[0]

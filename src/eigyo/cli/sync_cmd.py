@@ -80,3 +80,5 @@ def sync_cmd(
         highlight=False,
         soft_wrap=True,
     )
+    for note in report.note_texts(lang):
+        console.print("  " + note, highlight=False, soft_wrap=True, markup=False)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from eigyo.i18n import t
 from eigyo.ingest import ImportReport, import_path
 from eigyo.sync.http import Http
 from eigyo.sync.staging import Staging
@@ -79,6 +80,11 @@ class Connector(Protocol):
         """Write ``records`` as the CRM's export file(s) under ``out``; return rows written."""
         ...
 
+    def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
+        """What the synced workspace (``con``, inside the sync's writer) says a person should
+        know about this CRM's data: catalogue keys and their values."""
+        ...
+
 
 @dataclass
 class SyncReport:
@@ -93,6 +99,11 @@ class SyncReport:
     resumed: bool = False
     changed: bool = False
     imported: ImportReport | None = None
+    #: (catalogue key, values): things to know about the data (:meth:`Connector.notes`).
+    notes: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+
+    def note_texts(self, lang: str) -> list[str]:
+        return [t(key, lang, **values) for key, values in self.notes]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +118,7 @@ class SyncReport:
             "import_id": self.imported.import_id if self.imported else None,
             "loaded": self.imported.loaded if self.imported else 0,
             "rejected": self.imported.rejected if self.imported else 0,
+            "notes": [{"code": k.rsplit(".", 1)[-1], **v} for k, v in self.notes],
         }
 
 
@@ -241,6 +253,7 @@ def run_sync(
                 "INSERT INTO _sync_state (crm, stream, cursor) VALUES (?, ?, ?)",
                 [[conn.crm, s, json.dumps(c)] for s, c in new_state.items()],
             )
+            report.notes = conn.notes(con)
     report.changed = True
     stage.clear()
     return report

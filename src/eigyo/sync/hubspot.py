@@ -228,3 +228,6 @@ class HubSpot:
         if not n:
             path.unlink()
         return n
+
+    def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
+        return []

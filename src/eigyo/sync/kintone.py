@@ -131,3 +131,6 @@ class Kintone:
                 for v in value
             )
         return str(value)
+
+    def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
+        return []

@@ -84,6 +84,8 @@ OBJECTS: dict[str, tuple[tuple[str, ...], str, list[tuple[str, str]]]] = {
 _NO_DELETE = {"User"}
 BATCH = 2000  # REST query batch size (Sforce-Query-Options), Salesforce's default and maximum
 BULK_PAGE = 50_000  # Bulk API 2.0 results per request (maxRecords)
+#: Days between the first opportunity and the first field-history row that mean a gap.
+HISTORY_GAP_DAYS = 31
 
 
 def stamp_text(value: str) -> str:
@@ -219,3 +221,22 @@ class Salesforce:
         if not n:
             path.unlink()
         return n
+
+    def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
+        """Field history is kept for a limited time (18 months by default): when the first
+        close-date / amount change is long after the first opportunity, the earlier ones are
+        gone, and slippage and coverage before that date are measured without them."""
+        if "OpportunityFieldHistory" not in self.objects:
+            return []
+        first_opp, first_change = con.execute(
+            "SELECT (SELECT min(created_at) FROM opportunities),"
+            " (SELECT min(changed_at) FROM opportunity_changes)"
+        ).fetchall()[0]
+        if first_opp is None:
+            return []
+        if first_change is None:
+            return [("sync.note.no_field_history", {})]
+        if (first_change - first_opp).days > HISTORY_GAP_DAYS:
+            since = f"{first_change:%Y-%m-%d}"
+            return [("sync.note.history_gap", {"since": since, "first": f"{first_opp:%Y-%m-%d}"})]
+        return []
