@@ -30,6 +30,12 @@ STAGES = [  # the default sales pipeline (id, label, isClosed)
     ("closedwon", "Closed Won", True),
     ("closedlost", "Closed Lost", True),
 ]
+DISPOSITIONS = [  # the default call outcomes (GET /calling/v1/dispositions)
+    ("f240bbac-87c9-4f6e-bf70-924b57d47db7", "Connected"),
+    ("73a0d17f-1163-4015-bdd5-ec830791da20", "No answer"),
+    ("b2cf5968-551e-4856-9783-52b3da59a7d0", "Left voicemail"),
+    ("9d9162e7-6cf3-4944-bf63-4dff82258764", "Busy"),
+]
 OWNERS = [("101", "一郎", "佐藤"), ("102", "花子", "鈴木"), ("103", "次郎", "田中")]
 T0 = datetime(2025, 4, 1, tzinfo=UTC)
 
@@ -49,7 +55,28 @@ class Portal:
             "deals": {},
             "contacts": {},
             "companies": {},
+            "calls": {},
+            "meetings": {},
         }
+        for i in range(1, deals // 5 + 1):  # calls and meetings, ids apart from the deals'
+            at = T0 + timedelta(hours=4 * i, minutes=7)
+            self.objects["calls"][str(50_000 + i)] = {
+                "hs_timestamp": _iso(at),
+                "hubspot_owner_id": OWNERS[i % 3][0],
+                "hs_call_title": f"架電 {i}",
+                "hs_call_direction": "OUTBOUND",
+                "hs_call_disposition": DISPOSITIONS[i % len(DISPOSITIONS)][0],
+                "hs_lastmodifieddate": _iso(at + timedelta(minutes=5)),
+            }
+            if i % 2 == 0:
+                self.objects["meetings"][str(80_000 + i)] = {
+                    "hs_timestamp": _iso(at),
+                    "hubspot_owner_id": OWNERS[i % 3][0],
+                    "hs_meeting_title": f"商談 {i}",
+                    "hs_meeting_start_time": _iso(at + timedelta(days=2)),
+                    "hs_meeting_outcome": ["COMPLETED", "NO_SHOW", "SCHEDULED"][i % 3],
+                    "hs_lastmodifieddate": _iso(at + timedelta(minutes=9)),
+                }
         for c in range(1, 41):
             self.objects["companies"][str(1000 + c)] = {
                 "name": f"株式会社{c}",
@@ -140,6 +167,19 @@ class Portal:
             return Reply(
                 200, {"results": [{"id": "default", "label": "Sales Pipeline", "stages": stages}]}
             )
+        if req.path == "/calling/v1/dispositions":
+            return Reply(
+                200, [{"id": g, "label": lab, "deleted": False} for g, lab in DISPOSITIONS]
+            )
+        if req.path in (
+            "/crm/v4/associations/calls/deals/batch/read",
+            "/crm/v4/associations/meetings/deals/batch/read",
+        ):
+            results = [
+                {"from": {"id": i["id"]}, "to": [{"toObjectId": int(i["id"]) % 1000 + 1}]}
+                for i in req.json()["inputs"]
+            ]
+            return Reply(200, {"status": "COMPLETE", "results": results})
         if req.path == "/crm/v4/associations/deals/companies/batch/read":
             results = [
                 {
@@ -197,7 +237,7 @@ class Portal:
             {
                 "id": oid,
                 "properties": {k: v for k, v in {**p, "hs_object_id": oid}.items() if k in wanted},
-                "createdAt": p["createdate"],
+                "createdAt": p.get("createdate") or p[sort],
                 "updatedAt": p[sort],
                 "archived": False,
             }
@@ -319,6 +359,57 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                     p["state"],
                     _t(p["createdate"], zone),
                     owners[p["hubspot_owner_id"]],
+                ]
+            )
+    outcome = dict(DISPOSITIONS)
+    with (folder / "calls.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Record ID",
+                "Activity date",
+                "Activity assigned to",
+                "Call title",
+                "Call direction",
+                "Call outcome",
+                "Associated Deal IDs",
+            ]
+        )
+        for oid, p in sorted(portal.objects["calls"].items()):
+            w.writerow(
+                [
+                    oid,
+                    _t(p["hs_timestamp"], zone),
+                    owners[p["hubspot_owner_id"]],
+                    p["hs_call_title"],
+                    p["hs_call_direction"],
+                    outcome[p["hs_call_disposition"]],
+                    int(oid) % 1000 + 1,
+                ]
+            )
+    with (folder / "meetings.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Record ID",
+                "Activity date",
+                "Activity assigned to",
+                "Meeting name",
+                "Meeting start time",
+                "Meeting outcome",
+                "Associated Deal IDs",
+            ]
+        )
+        for oid, p in sorted(portal.objects["meetings"].items()):
+            w.writerow(
+                [
+                    oid,
+                    _t(p["hs_timestamp"], zone),
+                    owners[p["hubspot_owner_id"]],
+                    p["hs_meeting_title"],
+                    _t(p["hs_meeting_start_time"], zone),
+                    p["hs_meeting_outcome"],
+                    int(oid) % 1000 + 1,
                 ]
             )
     return folder

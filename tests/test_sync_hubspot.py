@@ -29,12 +29,19 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
     with Server(portal.handle) as s:
         ws = _ws(tmp_path, s.url)
         first = sync(ws, "hubspot", http=FAST)
-        assert first.fetched == {"deals": 2500, "contacts": 700, "companies": 40}
+        assert first.fetched == {
+            "deals": 2500,
+            "contacts": 700,
+            "companies": 40,
+            "calls": 500,
+            "meetings": 250,
+        }
         ref = imported(tmp_path / "csv1", export_csv(portal, tmp_path / "exp1"), "hubspot")
         got, want = tables(ws), tables(ref)
         assert got == want and len(got["stage_history"]) > 2500 and len(got["leads"]) == 700
         assert rejects(ws) == rejects(ref)
-        assert len(got["accounts"]) == 40
+        assert len(got["accounts"]) == 40 and len(got["activities"]) == 750
+        assert {a[2] for a in got["activities"]} == {"call", "meeting"}
         assert sum(1 for o in got["opportunities"] if o[1]) == 2250  # account_id of 9 in 10
         gen = workspace.generation(ws)
         assert not sync(ws, "hubspot", http=FAST).changed
@@ -49,7 +56,13 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
         )
         portal.edit("contacts", "3", hs_lead_status="OPEN_DEAL")
         third = sync(ws, "hubspot", http=FAST)
-        assert third.written == {"deals": 1, "contacts": 1, "companies": 0}
+        assert third.written == {
+            "deals": 1,
+            "contacts": 1,
+            "companies": 0,
+            "calls": 0,
+            "meetings": 0,
+        }
         ref2 = imported(tmp_path / "csv2", export_csv(portal, tmp_path / "exp2"), "hubspot")
         assert tables(ws) == tables(ref2)
 
@@ -60,7 +73,7 @@ def test_search_pace_and_429(tmp_path: Path, token: None) -> None:
         s.faults.throttle, s.faults.only = 1, "/search"
         report = sync(_ws(tmp_path, s.url), "hubspot")  # the default pace: 4 requests/s
         searches = [r for r in s.log if r.path.endswith("/search")]
-        assert len(searches) == 6  # 3 deal pages (one retried after 429), contacts, companies
+        assert len(searches) == 8  # 3 deal pages (one retried after 429), 1 of each other
         assert report.rate_wait_s >= 1.0 + 0.25 * 3
 
 

@@ -217,7 +217,9 @@ def _reps_from_names(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
             f"WHERE {name}.{c} = r.name AND {name}.{c} NOT IN (SELECT rep_id FROM reps)"
         ).fetchall()
         resolved += int(rows[0][0]) if rows else 0
-        when = "created_at" if "created_at" in st.table.column_names else None
+        # the day of their first record: created, or (activities) occurred
+        have = st.table.column_names
+        when = next((w for w in ("created_at", "occurred_at") if w in have), None)
         first = f"min({_q(when)})::DATE" if when else "current_date"
         new = con.execute(
             f"INSERT INTO reps (rep_id, name, role, hire_date, extra) "

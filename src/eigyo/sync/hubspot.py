@@ -1,4 +1,4 @@
-"""HubSpot, CRM v3 API, private-app token: deals with stage history, contacts and companies.
+"""HubSpot, CRM v3 API, private-app token: deals with stage history, contacts, companies, calls.
 
 Incremental through the search API on ``hs_lastmodifieddate`` (contacts: ``lastmodifieddate``).
 The search API returns at most 10,000 results per query, so the connector never pages with a
@@ -60,16 +60,38 @@ _COMPANY_PROPS = {  # property → the column of HubSpot's companies export
     "createdate": "Create Date",
     "hubspot_owner_id": "Company owner",
 }
-_PROPS = {"deals": _DEAL_PROPS, "contacts": _CONTACT_PROPS, "companies": _COMPANY_PROPS}
-_MODIFIED = {
-    "deals": "hs_lastmodifieddate",
-    "contacts": "lastmodifieddate",
-    "companies": "hs_lastmodifieddate",
+_CALL_PROPS = {  # engagements: calls, as the calls export names them
+    "hs_timestamp": "Activity date",
+    "hubspot_owner_id": "Activity assigned to",
+    "hs_call_title": "Call title",
+    "hs_call_direction": "Call direction",
+    "hs_call_disposition": "Call outcome",
 }
-#: The deals export's column of the associated company (the first, HubSpot's primary).
-COMPANY_COLUMN = "Associated Company IDs"
+_MEETING_PROPS = {  # engagements: meetings
+    "hs_timestamp": "Activity date",
+    "hubspot_owner_id": "Activity assigned to",
+    "hs_meeting_title": "Meeting name",
+    "hs_meeting_start_time": "Meeting start time",
+    "hs_meeting_outcome": "Meeting outcome",
+}
+#: The streams in the order their files are imported: a rep named first by a company, a
+#: contact or a deal is hired on that record's day, as when the exports are imported by name.
+_PROPS = {
+    "companies": _COMPANY_PROPS,
+    "contacts": _CONTACT_PROPS,
+    "deals": _DEAL_PROPS,
+    "calls": _CALL_PROPS,
+    "meetings": _MEETING_PROPS,
+}
+_MODIFIED = {s: "hs_lastmodifieddate" for s in _PROPS} | {"contacts": "lastmodifieddate"}
+#: Records linked to another object (v4 associations): (object, the export's column of its ids).
+_LINKS = {
+    "deals": ("companies", "Associated Company IDs"),
+    "calls": ("deals", "Associated Deal IDs"),
+    "meetings": ("deals", "Associated Deal IDs"),
+}
 _TIMES = {"createdate", "hs_lifecyclestage_marketingqualifiedlead_date"}
-_TIMES |= {"hs_lifecyclestage_salesqualifiedlead_date"}
+_TIMES |= {"hs_lifecyclestage_salesqualifiedlead_date", "hs_timestamp", "hs_meeting_start_time"}
 
 
 def _ms(iso: str) -> int:
@@ -120,28 +142,33 @@ class HubSpot:
             after = body.get("paging", {}).get("next", {}).get("after")
             if not after:
                 break
-        return {"stages": stages, "owners": owners, "hi": int(time.time() * 1000) + 1}
+        outcomes: dict[str, str] = {}
+        if "calls" in self.objects:  # call outcomes are GUIDs; the export writes their labels
+            got = self.http.request("GET", "/calling/v1/dispositions")
+            outcomes = {str(d["id"]): str(d["label"]) for d in got or []}
+        hi = int(time.time() * 1000) + 1
+        return {"stages": stages, "owners": owners, "outcomes": outcomes, "hi": hi}
 
     def _props(self, stream: str, meta: Any) -> list[str]:
         if stream != "deals":
             return [*_PROPS[stream], _MODIFIED[stream]]
         return [*_DEAL_PROPS, _MODIFIED[stream], *(f"hs_date_entered_{s}" for s in meta["stages"])]
 
-    def _companies(self, records: list[Record]) -> None:
-        """Each deal's associated companies (v4 associations, one batch per page), kept on the
-        record as ``companies`` before it is staged."""
-        if not records:
+    def _link(self, stream: str, records: list[Record]) -> None:
+        """Each record's associated records (a deal's companies, a call's deals) from the v4
+        associations API, one batch per page, kept on the record as ``linked``."""
+        if not records or stream not in _LINKS:
             return
         body = {"inputs": [{"id": str(r["id"])} for r in records]}
-        answer = self.http.request(
-            "POST", "/crm/v4/associations/deals/companies/batch/read", body=body
-        )
+        other = _LINKS[stream][0]
+        path = f"/crm/v4/associations/{stream}/{other}/batch/read"
+        answer = self.http.request("POST", path, body=body)
         found = {
             str(a["from"]["id"]): [str(t["toObjectId"]) for t in a.get("to", [])]
             for a in answer.get("results", [])
         }
         for r in records:
-            r["companies"] = found.get(str(r["id"]), [])
+            r["linked"] = found.get(str(r["id"]), [])
 
     def pages(
         self, stream: str, since: dict[str, Any] | None, resume: dict[str, Any] | None, meta: Any
@@ -167,8 +194,7 @@ class HubSpot:
             }
             answer = self.http.request("POST", f"/crm/v3/objects/{stream}/search", body=body)
             records: list[Record] = answer.get("results", [])
-            if stream == "deals":
-                self._companies(records)
+            self._link(stream, records)
             if len(records) < PAGE:
                 yield Page(records, None)
                 return
@@ -198,12 +224,12 @@ class HubSpot:
         stages, owners = meta["stages"], meta["owners"]
         cols = _PROPS[stream]
         entered = list(stages) if stream == "deals" else []
-        linked = [COMPANY_COLUMN] if stream == "deals" else []
+        linked = [_LINKS[stream][1]] if stream in _LINKS else []
         header = ["Record ID", *cols.values(), *linked]
         header += [
             f'Date entered "{stages[s]["label"]} ({stages[s]["pipeline"]})"' for s in entered
         ]
-        path, n = out / f"hubspot-{stream}.csv", 0
+        path, n = out / f"hubspot-{list(_PROPS).index(stream)}-{stream}.csv", 0
         with path.open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(header)
@@ -214,6 +240,8 @@ class HubSpot:
                     v = p.get(prop) or ""
                     if prop == "dealstage":
                         v = stages.get(v, {}).get("label", v)
+                    elif prop == "hs_call_disposition":
+                        v = meta.get("outcomes", {}).get(v, v)
                     elif prop == "hubspot_owner_id":
                         v = owners.get(v, v)
                     elif prop in _TIMES:
@@ -221,7 +249,7 @@ class HubSpot:
                     elif prop == "closedate":
                         v = self._time(v, date=True)
                     row.append(v)
-                row += [(rec.get("companies") or [""])[0]] if linked else []
+                row += [(rec.get("linked") or [""])[0]] if linked else []
                 row += [self._time(p.get(f"hs_date_entered_{s}")) for s in entered]
                 w.writerow(row)
                 n += 1
