@@ -169,3 +169,29 @@ def test_the_cli_prints_one_summary_in_japanese_and_english(tmp_path: Path) -> N
         assert "kintone: fetched 30, imported 30, removed 0" in out
         again, _ = cli(ws, "kintone", env).communicate(timeout=120)
         assert "前回の同期から変更はありません" in again
+
+
+def test_kill_9_inside_the_import_leaves_the_workspace_unchanged(tmp_path: Path) -> None:
+    """Killed after every row is written but before COMMIT: nothing published; the re-run
+    imports the staged pages without fetching them again."""
+    app = App(700)
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        flag = tmp_path / "paused"
+        env = {"EIGYO_KINTONE_TOKEN": TOKEN, "EIGYO_TEST_PAUSE_BEFORE_COMMIT": str(flag)}
+        proc = cli(ws, "kintone", env)
+        deadline = time.monotonic() + 60
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert flag.exists()
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert all(not rows for rows in tables(ws).values())
+        s.log.clear()
+        done = cli(ws, "kintone", {"EIGYO_KINTONE_TOKEN": TOKEN}, "--format", "json")
+        out, err = done.communicate(timeout=120)
+        assert done.returncode == 0, err
+        assert json.loads(out)["resumed"]
+        assert not [r for r in s.log if r.path == "/k/v1/records.json"]  # all staged already
+        ref = imported(tmp_path / "csv", export_csv(app, tmp_path / "exp"), "kintone")
+    assert tables(ws) == tables(ref)
