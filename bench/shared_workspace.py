@@ -89,7 +89,8 @@ def serve(ws: Path) -> tuple[subprocess.Popen[bytes], str]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     cmd = [EIGYO, "serve", "--workspace", str(ws), "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (ROOT / "serve.log").open("wb") as log_file:  # the server's own errors, if any
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -240,7 +241,8 @@ def main() -> None:
         print(row(f"during the import ({result['import_s']:.0f} s)", during))
         print(row("after: new generation, pages recomputed", after))
         for page in PAGES:
-            print(row(f"during the import: {page}", [s for s in during if s[2] == page]))
+            for phase, samples in (("idle", idle), ("during the import", during)):
+                print(row(f"{phase}: {page}", [s for s in samples if s[2] == page]))
         print()
         print(f"- the import beside the dashboard: {result['import_s']:.1f} s")
         for label, s in alone.items():
