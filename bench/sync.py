@@ -108,7 +108,7 @@ def main() -> None:
         ),
         (
             "HubSpot",
-            f"{a.hubspot:,} deals + {a.hubspot // 5:,} contacts",
+            f"{a.hubspot:,} deals; contacts, companies, calls, meetings",
             _run("hubspot", _hubspot_server, (a.hubspot,), "EIGYO_HUBSPOT_TOKEN", HS),
         ),
     ]
@@ -120,7 +120,7 @@ def main() -> None:
     for crm, what, r in rows:
         busy = r["seconds"] - r["rate_wait_s"]
         print(
-            f"| {crm} | {what} | {r['requests']:,} | {r['seconds']:.1f} | "
+            f"| {crm} | {r['records']:,} ({what}) | {r['requests']:,} | {r['seconds']:.1f} | "
             f"{r['records'] / r['seconds']:,.0f} | {r['records'] / busy:,.0f} | "
             f"{r['rate_wait_s']:.1f} | {r['rss_mb']:,.0f} |"
         )
