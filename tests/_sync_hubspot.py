@@ -59,7 +59,7 @@ class Portal:
             "meetings": {},
         }
         for i in range(1, deals // 5 + 1):  # calls and meetings, ids apart from the deals'
-            at = T0 + timedelta(hours=4 * i, minutes=7)
+            at = T0 + timedelta(minutes=37 * i)  # in the past even for the benchmark sizes
             self.objects["calls"][str(50_000 + i)] = {
                 "hs_timestamp": _iso(at),
                 "hubspot_owner_id": OWNERS[i % 3][0],
