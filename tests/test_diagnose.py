@@ -302,6 +302,37 @@ def test_a_source_whose_leads_rarely_become_deals_is_found(tmp_path: Path) -> No
     assert m.value == pytest.approx(90 / 300)
 
 
+def test_a_campaign_converting_less_than_its_sources_others_is_found(tmp_path: Path) -> None:
+    """Source S: campaigns C1, C2, C3 of 100 leads, 10 / 40 / 40 of them with a deal; source T:
+    one campaign, D1, 10 of 100 (nothing to compare it with inside T); 100 leads without a
+    campaign convert 0 of 100 (no campaign, not judged). C1: 10% against 80 / 200 = 40%."""
+    ws = new_ws(tmp_path)
+    _reps(ws, {"T": 3})
+    leads, opps = [], []
+    plan = [("S", "C1", 10), ("S", "C2", 40), ("S", "C3", 40), ("T", "D1", 10), ("S", None, 0)]
+    for src, campaign, with_deal in plan:
+        for i in range(100):
+            lid = f"{src}-{campaign}-{i}"
+            leads.append(
+                {"lead_id": lid, "source": src, "campaign": campaign,
+                 "created_at": "2025-05-01 09:00:00"}
+            )  # fmt: skip
+            if i < with_deal:
+                opps.append(
+                    {"opportunity_id": f"o-{lid}", "owner_rep_id": "T0", "lead_id": lid,
+                     "created_at": "2025-05-10 10:00:00", "status": "open"}
+                )  # fmt: skip
+    insert(ws, "leads", leads)
+    insert(ws, "opportunities", opps)
+    found = [f for f in diagnose(ws, FY, check_ids=["campaign_conversion"]) if f.is_alarm]
+    assert [(f.severity, f.scope) for f in found] == [("warn", {"campaign": "C1"})]
+    ev = found[0].evidence
+    assert ev["source"] == "S"
+    assert (ev["n"], ev["value"], ev["baseline"], ev["baseline_n"]) == (100, 0.1, 0.4, 200)
+    assert ev["p_value"] == pytest.approx(st.two_proportions(10, 100, 80, 200).p_value, rel=1e-3)
+    assert "C1" in found[0].title["ja"] and "'S'" in found[0].title["en"]
+
+
 #: Checks pinned by a hand-made fixture (here and in test_diagnose_checks.py). A new check
 #: must come with its fixture: this list and the declared checks must stay equal.
 PINNED = {
@@ -333,6 +364,7 @@ PINNED = {
     "data_coverage",
     "win_rate_target",
     "lead_source_to_opportunity",
+    "campaign_conversion",
 }
 
 

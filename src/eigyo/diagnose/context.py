@@ -39,6 +39,7 @@ SAMPLES: dict[str, SampleFn] = {
     "capability_gaps": training.capability_gap_by_rep,
     "bookings_by_account": concentration.bookings_by_account,
     "leads_by_source": source_conversion.leads_by_source,
+    "leads_by_campaign": source_conversion.leads_by_campaign,
 }
 
 

@@ -1,4 +1,5 @@
-"""Lead conversion by source and campaign: the sample of the ``lead_source_conversion`` check.
+"""Lead conversion by source and campaign: the samples of the ``lead_source_*`` and
+``campaign_conversion`` checks.
 
 One row per lead created in the period (every lead, not only MQLs: the registry's
 ``lead_conversion_rate`` counts them so, and the check tests that metric), with ``won`` from
@@ -34,3 +35,10 @@ def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
         won=j.won.fill_null(0),
         opportunity=j.opportunity.fill_null(0),
     )
+
+
+def leads_by_campaign(ws: Workspace, period: Period) -> ir.Table:
+    """The leads of :func:`leads_by_source` that name a campaign: a campaign is judged against
+    the other campaigns of its source, and leads without one are no campaign."""
+    t = leads_by_source(ws, period)
+    return t.filter(t.campaign != UNKNOWN)
