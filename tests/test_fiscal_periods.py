@@ -312,6 +312,29 @@ def test_the_cli_shows_the_ambiguity_note_and_takes_fiscal_forms(
     assert json.loads(out)["metrics"] == fiscal["metrics"]  # the same three months
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("process",),
+        ("funnel",),
+        ("alignment",),
+        ("enablement",),
+        ("skills",),
+        ("pipeline", "--as-of", "2025-06-30", "--window"),
+    ],
+)
+def test_every_command_taking_a_period_notes_an_ambiguous_one(
+    demo_company: Demo, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """Not only metrics, diagnose and report: each command that takes a period says what a
+    calendar quarter means in a workspace whose fiscal year starts in April."""
+    w = str(demo_company.workspace)
+    flag = () if command[-1] == "--window" else ("-p",)
+    args = (command[0], "-w", w, *command[1:], *flag, "2025-Q1", "-f", "json", "--lang", "en")
+    _, _, err = _run(capsys, *args)
+    assert "2025-Q1 (Jan 1, 2025 – Mar 31, 2025) is a calendar quarter" in err, command
+
+
 def test_command_period_resolves_relative_forms_against_today(demo_company: Demo) -> None:
     with demo_company.open() as ws:
         assert ws.settings.fiscal_year_start_month == 4

@@ -88,26 +88,25 @@ def parse_day(text: str, flag: str) -> date:
         ) from None
 
 
-def open_period(workspace: Path, period: str | None) -> tuple[Workspace, Period | None]:
-    """Open the workspace read-only and parse the optional period with its fiscal year."""
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+def open_period(
+    workspace: Path, period: str | None, lang: str = "ja"
+) -> tuple[Workspace, Period | None]:
+    """Open the workspace read-only and parse the optional period with its fiscal year (an
+    ambiguous form gets its note on standard error, in ``lang``)."""
+    from eigyo.cli._period import noted_period
     from eigyo.workspace import open_workspace
 
     ws = open_workspace(workspace, read_only=True)
-    p = (
-        parse_period(period, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
-        if period
-        else None
-    )
-    return ws, p
+    return ws, noted_period(ws, period, lang) if period else None
 
 
-def open_required_period(workspace: Path, period: str) -> tuple[Workspace, Period]:
-    """Open the workspace read-only and parse a required period with its fiscal year."""
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+def open_required_period(
+    workspace: Path, period: str, lang: str = "ja"
+) -> tuple[Workspace, Period]:
+    """Open the workspace read-only and parse a required period with its fiscal year (an
+    ambiguous form gets its note on standard error, in ``lang``)."""
+    from eigyo.cli._period import noted_period
     from eigyo.workspace import open_workspace
 
     ws = open_workspace(workspace, read_only=True)
-    return ws, parse_period(period, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
+    return ws, noted_period(ws, period, lang)

@@ -56,6 +56,18 @@ def command_period(
     return p
 
 
+def noted_period(ws: Workspace, text: str, lang: str) -> Period:
+    """``text`` as a period of ``ws`` with its ambiguity note on standard error (``2025-Q1``
+    with an April fiscal year): every command that takes a period says it, not only the ones
+    that also check the period against the data (:func:`command_period`)."""
+    from eigyo.base.periods import parse_period
+
+    p = parse_period(text, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
+    if note := p.note(lang):
+        _say(note)
+    return p
+
+
 def _say(line: str) -> None:
     """One line on standard error, as written (no Rich markup: a label may hold brackets)."""
     sys.stderr.write(line + "\n")

@@ -55,8 +55,7 @@ def monitor_cmd(
     lang: LangOpt = "ja",
 ) -> None:
     """Store a snapshot of metrics, findings and control charts; raise and send new alerts."""
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+    from eigyo.cli._period import noted_period
     from eigyo.monitor import deliver, load_config, take_snapshot
     from eigyo.monitor.snapshots import default_period
     from eigyo.workspace import open_workspace
@@ -67,11 +66,7 @@ def monitor_cmd(
         raise typer.BadParameter(f"must be 'last'; got {since!r}", param_hint="--since")
     with open_workspace(workspace) as ws:
         cfg = load_config(ws)
-        p = (
-            parse_period(period, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
-            if period
-            else default_period(ws)
-        )
+        p = noted_period(ws, period, lang) if period else default_period(ws)
         labels = {k: t(f"monitor.cli.progress_{k}", lang) for k in ("metrics", "diagnose")}
         labels["charts"] = t("monitor.cli.progress_charts", lang)
         with phase_bars(fmt, labels) as phase:

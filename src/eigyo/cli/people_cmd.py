@@ -103,7 +103,7 @@ def alignment_cmd(
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_required_period(workspace, period)
+    ws, p = open_required_period(workspace, period, lang)
     cost_file = costs or (ws.path / av.COSTS_FILE)
     cost_df = av.load_costs(cost_file) if cost_file.exists() else None
     with ws:
@@ -175,7 +175,7 @@ def enablement_cmd(
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_required_period(workspace, period)
+    ws, p = open_required_period(workspace, period, lang)
     with ws:
         out = enablement_document(ws, p, period)
         cur = ws.settings.currency
@@ -230,7 +230,7 @@ def time_cmd(
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_required_period(workspace, period)
+    ws, p = open_required_period(workspace, period, lang)
     with ws:
         out = time_document(ws, p, period, by)
         cur = ws.settings.currency

@@ -57,7 +57,7 @@ def process_cmd(
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_period(workspace, period)
+    ws, p = open_period(workspace, period, lang)
     with ws:
         doc = process_document(ws, p, period, top)
     if _said_not_available(doc, fmt, lang):
@@ -147,7 +147,7 @@ def funnel_cmd(
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_period(workspace, period)
+    ws, p = open_period(workspace, period, lang)
     assert p is not None
     by = check_dimension(by)
     with ws:
@@ -260,19 +260,14 @@ def pipeline_cmd(
 ) -> None:
     """Pipeline as of a day, its change waterfall, stuck deals, close-date pushes in a period."""
     from eigyo.analysis.process.document import pipeline_document
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+    from eigyo.cli._period import noted_period
 
     check_format(fmt)
     lang = lang_of(lang)
-    ws, p = open_period(workspace, period)
+    ws, p = open_period(workspace, period, lang)
     day, start = parse_day(as_of, "--as-of"), parse_day(since, "--from") if since else None
     with ws:
-        win = (
-            parse_period(window, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
-            if window
-            else None
-        )
+        win = noted_period(ws, window, lang) if window else None
         doc = pipeline_document(ws, day, start, win, p)
         cur = ws.settings.currency
     if _said_not_available(doc, fmt, lang):

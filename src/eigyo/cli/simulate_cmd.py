@@ -72,8 +72,7 @@ def simulate_cmd(
 ) -> None:
     """Simulate a sales structure on the organization's own data (90% intervals)."""
     from eigyo.analysis.availability import not_enough, unavailable
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+    from eigyo.cli._period import noted_period
     from eigyo.simulate import (
         STRUCTURES,
         NotEnoughToSimulate,
@@ -89,11 +88,7 @@ def simulate_cmd(
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True)
     try:
-        p = (
-            parse_period(backtest, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
-            if backtest
-            else None
-        )
+        p = noted_period(ws, backtest, lang) if backtest else None
         opts = Options(structure, parse_headcount(headcount), horizon, seed, replications, p)
         check_limits(opts, len(STRUCTURES) if all_structures else 1)  # before any work
         missing = unavailable(
@@ -214,8 +209,7 @@ def skills_cmd(
     """Each rep's conversion at every step, shrunk toward the team, with credible intervals."""
     from eigyo.analysis.availability import check, not_enough
     from eigyo.analysis.specialization.skills import skill_matrix
-    from eigyo.base.periods import parse_period
-    from eigyo.cli._period import workspace_today
+    from eigyo.cli._period import noted_period
     from eigyo.simulate import NotEnoughToSimulate, default_window
     from eigyo.workspace import open_workspace
 
@@ -223,11 +217,7 @@ def skills_cmd(
     lang = lang_of(lang)
     ws = open_workspace(workspace, read_only=True)
     try:
-        p = (
-            parse_period(period, ws.settings.fiscal_year_start_month, today=workspace_today(ws))
-            if period
-            else None
-        )
+        p = noted_period(ws, period, lang) if period else None
         if na := check(ws, "skills"):
             say_not_available(na, fmt, lang, period=period)
             return
