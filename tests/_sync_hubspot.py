@@ -93,6 +93,7 @@ class Portal:
         for i in range(1, contacts + 1):
             self._contact(i)
         self.clock = T0 + timedelta(days=400)
+        self.archived: dict[str, str] = {}  # deal id → archivedAt
 
     def _deal(self, i: int) -> None:
         created = T0 + timedelta(hours=5 * i, seconds=i % 60)
@@ -143,6 +144,12 @@ class Portal:
         """Deal → its company (every tenth deal has none)."""
         return "" if int(deal) % 10 == 0 else str(1000 + int(deal) % 40 + 1)
 
+    def archive(self, deal: str) -> None:
+        """Delete a deal as HubSpot does: it leaves search and lists, and is listed archived."""
+        self.clock += timedelta(seconds=1)
+        self.archived[deal] = _iso(self.clock)
+        del self.objects["deals"][deal]
+
     def edit(self, obj: str, oid: str, **values: str | None) -> None:
         self.clock += timedelta(seconds=1)
         p = self.objects[obj][oid]
@@ -167,6 +174,16 @@ class Portal:
             return Reply(
                 200, {"results": [{"id": "default", "label": "Sales Pipeline", "stages": stages}]}
             )
+        if req.path == "/crm/v3/objects/deals" and req.arg("archived") == "true":
+            start, limit = int(req.arg("after", "0")), int(req.arg("limit", "10"))
+            rows = sorted(self.archived.items())
+            page = [
+                {"id": d, "properties": {"hs_object_id": d}, "archived": True, "archivedAt": at}
+                for d, at in rows[start : start + limit]
+            ]
+            more = start + limit < len(rows)
+            nxt = {"paging": {"next": {"after": str(start + limit)}}} if more else {}
+            return Reply(200, {"results": page, **nxt})
         if req.path == "/calling/v1/dispositions":
             return Reply(
                 200, [{"id": g, "label": lab, "deleted": False} for g, lab in DISPOSITIONS]

@@ -35,6 +35,7 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
             "companies": 40,
             "calls": 500,
             "meetings": 250,
+            "archived_deals": 0,
         }
         ref = imported(tmp_path / "csv1", export_csv(portal, tmp_path / "exp1"), "hubspot")
         got, want = tables(ws), tables(ref)
@@ -55,6 +56,7 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
             hs_date_entered_closedwon="2025-09-01T00:00:00.000Z",
         )
         portal.edit("contacts", "3", hs_lead_status="OPEN_DEAL")
+        portal.archive("20")
         third = sync(ws, "hubspot", http=FAST)
         assert third.written == {
             "deals": 1,
@@ -62,9 +64,12 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
             "companies": 0,
             "calls": 0,
             "meetings": 0,
+            "archived_deals": 0,
         }
+        assert third.removed == 1
         ref2 = imported(tmp_path / "csv2", export_csv(portal, tmp_path / "exp2"), "hubspot")
         assert tables(ws) == tables(ref2)
+        assert not sync(ws, "hubspot", http=FAST).changed  # the archived deal is known now
 
 
 def test_search_pace_and_429(tmp_path: Path, token: None) -> None:
@@ -74,6 +79,7 @@ def test_search_pace_and_429(tmp_path: Path, token: None) -> None:
         report = sync(_ws(tmp_path, s.url), "hubspot")  # the default pace: 4 requests/s
         searches = [r for r in s.log if r.path.endswith("/search")]
         assert len(searches) == 8  # 3 deal pages (one retried after 429), 1 of each other
+        assert report.fetched["archived_deals"] == 0
         assert report.rate_wait_s >= 1.0 + 0.25 * 3
 
 

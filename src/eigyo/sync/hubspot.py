@@ -84,6 +84,9 @@ _PROPS = {
     "meetings": _MEETING_PROPS,
 }
 _MODIFIED = {s: "hs_lastmodifieddate" for s in _PROPS} | {"contacts": "lastmodifieddate"}
+#: The stream of deals archived (deleted) in HubSpot, and the rows each one takes with it.
+ARCHIVED = "archived_deals"
+_DEAL_ROWS = [("opportunities", "opportunity_id"), ("stage_history", "opportunity_id")]
 #: Records linked to another object (v4 associations): (object, the export's column of its ids).
 _LINKS = {
     "deals": ("companies", "Associated Company IDs"),
@@ -121,7 +124,7 @@ class HubSpot:
         self.tz = ZoneInfo(timezone)
 
     def streams(self) -> list[str]:
-        return list(self.objects)
+        return list(self.objects) + ([ARCHIVED] if "deals" in self.objects else [])
 
     def prepare(self) -> dict[str, Any]:
         """Pipelines and stages (labels), owners (names), and the run's upper time bound."""
@@ -170,9 +173,28 @@ class HubSpot:
         for r in records:
             r["linked"] = found.get(str(r["id"]), [])
 
+    def _archived(self, resume: dict[str, Any] | None) -> Iterator[Page]:
+        """Deals archived (deleted) in HubSpot: the objects API's ``archived=true`` list, paged by
+        ``after``. The search API never returns them; the cursor (``archivedAt``) skips the
+        ones already removed."""
+        after = (resume or {}).get("after")
+        while True:
+            params: dict[str, object] = {"archived": "true", "limit": 100}
+            if after:
+                params["after"] = after
+            answer = self.http.request("GET", "/crm/v3/objects/deals", params=params)
+            after = answer.get("paging", {}).get("next", {}).get("after")
+            records = [r for r in answer.get("results", []) if r.get("archivedAt")]
+            yield Page(records, {"after": after} if after else None)
+            if not after:
+                return
+
     def pages(
         self, stream: str, since: dict[str, Any] | None, resume: dict[str, Any] | None, meta: Any
     ) -> Iterator[Page]:
+        if stream == ARCHIVED:
+            yield from self._archived(resume)
+            return
         prop = _MODIFIED[stream]
         lo = int((resume or {}).get("lo", _ms(since["at"]) if since and since.get("at") else 0))
         skip = int((resume or {}).get("skip", 0))
@@ -208,11 +230,14 @@ class HubSpot:
         return str(record["id"])
 
     def stamp(self, stream: str, record: Record) -> tuple[str, str]:
-        at = _iso(_ms(record["properties"][_MODIFIED[stream]]))
+        value = (
+            record["archivedAt"] if stream == ARCHIVED else record["properties"][_MODIFIED[stream]]
+        )
+        at = _iso(_ms(value))
         return at, at
 
     def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
-        return None  # archived records are not in search results (docs/connectors.md)
+        return _DEAL_ROWS if stream == ARCHIVED else None
 
     def _time(self, value: str | None, date: bool = False) -> str:
         if not value:
@@ -221,6 +246,8 @@ class HubSpot:
         return at.strftime("%Y-%m-%d" if date else "%Y-%m-%d %H:%M:%S")
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
+        if stream == ARCHIVED:  # removals only: nothing to import
+            return sum(1 for _ in records)
         stages, owners = meta["stages"], meta["owners"]
         cols = _PROPS[stream]
         entered = list(stages) if stream == "deals" else []
