@@ -38,6 +38,7 @@ from eigyo.ingest.encoding import decode, utf8_bytes
 from eigyo.ingest.readers import RawTable, read_csv_text
 from eigyo.ingest.validate import ROW
 from eigyo.schema import Table
+from eigyo.workspace import GEN_DIR
 
 #: Files larger than this are streamed (module attribute so tests can lower it).
 STREAM_BYTES = 64 << 20
@@ -177,19 +178,23 @@ def _csv_blocks(path: Path, enc: str) -> Iterator[Block]:
 
 
 def _spool_parent(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The workspace database's folder (None: the system temp folder, for in-memory ones)."""
+    """The workspace's folder (None: the system temp folder, for in-memory databases). A writer's
+    new generation lives in ``generations/``; its spools go to the workspace folder all the same,
+    where the next import sweeps them."""
     rows = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchall()
     path = Path(rows[0][0]) if rows and rows[0][0] else None
-    return str(path.parent) if path is not None and path.parent.is_dir() else None
+    if path is None or not path.parent.is_dir():
+        return None
+    return str(path.parent.parent if path.parent.name == GEN_DIR else path.parent)
 
 
 def sweep_leftovers(con: duckdb.DuckDBPyConnection) -> int:
     """Remove spool folders a killed import left next to the database; returns how many.
 
-    Safe at the start of an import: the database file admits one writer at a time, so no other
-    import of this workspace can be spooling now.
+    Safe at the start of an import: the workspace's write lock admits one writer at a time, so
+    no other import of this workspace can be spooling now.
     """
     parent = _spool_parent(con)
     if parent is None:
