@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,20 @@ def _no_progress(_: str) -> Callable[[str, int, int], None]:
     return lambda item, done, total: None
 
 
+def _is_whole_year(period: Period) -> bool:
+    """Twelve whole months (a fiscal or calendar year): its previous period is last year."""
+    after = period.end + timedelta(days=1)
+    months = (after.year - period.start.year) * 12 + after.month - period.start.month
+    return period.start.day == 1 and after.day == 1 and months == 12
+
+
 def kpi_tiles(ws: Workspace, period: Period, ids: tuple[str, ...] = SUMMARY_KPIS) -> list[KpiTile]:
     """The summary KPIs with target, previous period and the same period last year."""
     ids = tuple(i for i in ids if i in REGISTRY)
     targets = ws.settings.targets
+    # a whole year's previous period IS the year before: show 前年比 alone, not the same
+    # change twice (前期比 = 前年比 on every fiscal-year card)
+    yearly = _is_whole_year(period)
     tiles = []
     for c in compare(ws, period, list(ids)):
         m = REGISTRY[c.id]
@@ -57,7 +67,7 @@ def kpi_tiles(ws: Workspace, period: Period, ids: tuple[str, ...] = SUMMARY_KPIS
                 unit=c.unit,
                 value=c.value,
                 target=targets.get(c.id),
-                previous=c.previous,
+                previous=None if yearly else c.previous,
                 last_year=c.last_year,
                 better=m.better,
                 reason=c.reason,

@@ -38,7 +38,7 @@ def _period_or_error(request: Request, s: PageUser, label: str | None) -> Any:
     try:
         return ws, views.period_of(ws, label), None
     except InputError as e:
-        return ws, views.period_of(ws, None), str(e)
+        return ws, views.period_of(ws, None), e.localized(lang_of(request))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -82,7 +82,7 @@ def _explorer_context(
             views.metric_rows(ws, p, chosen, dim), lang, ws.settings.currency
         )
     except InputError as e:
-        error = str(e)
+        error = e.localized(lang)
     metrics = [(m.id, m.label(lang)) for m in REGISTRY.values()]
     return {"period": p, "error": error, "rows": rows, "chosen": chosen, "by": dim or "",
             "metrics": metrics, "dims": DIMENSIONS}  # fmt: skip

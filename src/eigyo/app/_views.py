@@ -38,11 +38,13 @@ from eigyo.metrics import (
 from eigyo.report import (
     Chart,
     FindingView,
+    HeadlineView,
     KpiTile,
     ReportInput,
     ReportModel,
     TileView,
     document,
+    headline_view,
     process_map_chart,
     report_model,
 )
@@ -97,6 +99,7 @@ class Overview:
     top: list[FindingView]
     steps: list[tuple[str, int]]  # (step, warnings and errors)
     counts: dict[str, int]
+    headline: HeadlineView | None = None
 
 
 def _model(
@@ -107,6 +110,7 @@ def _model(
     *,
     kpis: list[KpiTile] | None = None,
     steps: tuple[str, ...] = (),
+    with_headline: bool = False,
 ) -> ReportModel:
     """The report model of what one page shows: the KPI tiles given, the findings, and the
     charts of ``steps`` (the report's own builders, on the person's rows)."""
@@ -118,16 +122,24 @@ def _model(
         findings=found,
         currency=ws.settings.currency,
     )
-    return report_model(ws, inp, lang, formats=("html",) if steps else (), steps=steps)
+    return report_model(
+        ws, inp, lang, formats=("html",) if steps else (), steps=steps, with_headline=with_headline
+    )
 
 
 def overview(ws: ScopedWorkspace, period: Period, found: list[Finding], lang: str) -> Overview:
-    """Page one of the report (KPI tiles, top findings) and the alarms per runbook step."""
-    doc = document(_model(ws, period, found, lang, kpis=kpi_tiles(ws, period)))
+    """Page one of the report (headline, KPI tiles, top findings) and the alarms per step."""
+    model = _model(ws, period, found, lang, kpis=kpi_tiles(ws, period), with_headline=True)
+    doc = document(model)
     alarms = [f for f in found if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warn"]]
     steps = [(s, sum(f.step == s for f in alarms)) for s in STEPS]
     counts = {n: ws.count(n) for n in ("reps", "opportunities", "leads", "activities")}
-    return Overview(tiles=doc.tiles, top=doc.summary, steps=steps, counts=counts)
+    hl = (
+        None
+        if model.headline is None
+        else headline_view(model.headline, lang, ws.settings.currency)
+    )
+    return Overview(tiles=doc.tiles, top=doc.summary, steps=steps, counts=counts, headline=hl)
 
 
 def step_view(

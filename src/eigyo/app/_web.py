@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
 from eigyo.app import _views as views
 from eigyo.app._scope import ScopedWorkspace
@@ -106,8 +106,12 @@ def check_csrf(request: Request, s: Session, form_token: str = "") -> None:
 
 @cache
 def _env() -> Environment:
+    # the report's templates second: the overview includes the report's headline partial, so
+    # page one of the report and of the dashboard cannot drift apart
     return Environment(
-        loader=PackageLoader("eigyo.app", "templates"),
+        loader=ChoiceLoader(
+            [PackageLoader("eigyo.app", "templates"), PackageLoader("eigyo.report", "templates")]
+        ),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

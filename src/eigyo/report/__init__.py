@@ -25,6 +25,7 @@ from eigyo.report._document import (
     report_model,
 )
 from eigyo.report._figures import Chart
+from eigyo.report._headline import Headline, HeadlineView, headline_view
 from eigyo.report._model import FORMATS, KpiTile, ReportInput
 from eigyo.report._render import render_html, write_report
 from eigyo.report._sections import (
@@ -56,6 +57,8 @@ __all__ = [
     "Chart",
     "Document",
     "FindingView",
+    "Headline",
+    "HeadlineView",
     "KpiTile",
     "ReportInput",
     "ReportModel",
@@ -64,6 +67,7 @@ __all__ = [
     "default_name",
     "document",
     "finding_view",
+    "headline_view",
     "process_map_chart",
     "render_html",
     "render_pdf",

@@ -28,6 +28,7 @@ from eigyo.metrics import MetricValue, compute
 from eigyo.report import _charts_sales as sales
 from eigyo.report._deal_lists import open_deals
 from eigyo.report._figures import Chart, Ctx
+from eigyo.report._headline import Headline, HeadlineView, headline, headline_view
 from eigyo.report._model import FORMATS, ReportInput
 from eigyo.report._sections import (
     FindingView,
@@ -79,6 +80,8 @@ class ReportModel:
     open_deals: pl.DataFrame | None = None
     #: The records behind each alarm (the Excel workbook's evidence sheets), capped per finding.
     evidence: list[RecordList] = field(default_factory=list)
+    #: The ten-second headline (plan, pace, landing, ¥ at stake, top actions), when asked for.
+    headline: Headline | None = None
 
     def section(self, step: str) -> SectionView | None:
         """The section of one runbook step, when the model holds it."""
@@ -92,13 +95,16 @@ def report_model(
     *,
     formats: Iterable[str] = FORMATS,
     steps: Iterable[str] = STEPS,
+    with_headline: bool | None = None,
 ) -> ReportModel:
     """Query everything the ``formats`` show (all of them unless told) for ``inp``'s period:
-    the charts of ``steps`` (every runbook step unless told) and the Excel tables."""
+    the charts of ``steps`` (every runbook step unless told), the Excel tables and the headline
+    (with the charts' formats, or when ``with_headline`` says so: the dashboard's overview)."""
     lang = check_lang(lang)
     wanted = {check_format(f, lang) for f in formats}
     charts = step_charts(Ctx(ws, inp.period, lang), steps) if wanted & NEEDS_CHARTS else {}
     tables = bool(wanted & NEEDS_TABLES)
+    wants_headline = bool(wanted & NEEDS_CHARTS) if with_headline is None else with_headline
     return ReportModel(
         inp=inp,
         lang=lang,
@@ -106,6 +112,7 @@ def report_model(
         team_metrics=compute(ws, inp.period, None, by="team") if tables else [],
         open_deals=open_deals(ws, inp.period) if tables else None,
         evidence=evidence_lists(ws, inp.period, inp.findings) if tables else [],
+        headline=headline(ws, inp.period, inp.findings) if wants_headline else None,
     )
 
 
@@ -131,6 +138,8 @@ class Document:
     data_summary: list[tuple[str, int]]
     #: Page one's total at stake over non-overlapping populations, and the sentence saying so.
     stake: StakeView | None = None
+    #: Page one's headline, formatted (None when the model was built without it).
+    headline: HeadlineView | None = None
 
     def tr(self, key: str, /, **values: object) -> str:
         return t(key, self.lang, **values)
@@ -162,6 +171,9 @@ def document(model: ReportModel) -> Document:
         sections=model.sections,
         data_summary=sorted(inp.data_summary.items()),
         stake=stake_view(inp.findings, lang, inp.currency),
+        headline=None
+        if model.headline is None
+        else headline_view(model.headline, lang, inp.currency),
     )
 
 

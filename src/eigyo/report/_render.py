@@ -20,6 +20,7 @@ from eigyo import __version__
 from eigyo.i18n import t
 from eigyo.report._document import ReportModel
 from eigyo.report._figures import FONT_STACK
+from eigyo.report._headline import headline_view
 from eigyo.report._sections import tile_view, top_findings, unavailable_note
 from eigyo.report.evidence import stake_view
 
@@ -65,6 +66,11 @@ def render_html(model: ReportModel) -> str:
             summary=top_findings(inp, lang),
             unavailable=unavailable_note(inp, lang),
             stake=stake_view(inp.findings, lang, inp.currency),
+            headline=(
+                None
+                if model.headline is None
+                else headline_view(model.headline, lang, inp.currency)
+            ),
             period_label=p.label,
             tiles=[tile_view(k, lang, inp.currency) for k in inp.kpis],
             sections=model.sections,
