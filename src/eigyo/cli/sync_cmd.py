@@ -39,8 +39,8 @@ def sync_cmd(
 ) -> None:
     """Sync the CRM into the workspace: incremental, all or nothing, resumable after a crash.
 
-    Settings come from eigyo.toml's [sync.<crm>]; credentials only from environment variables
-    or the OS keyring. Records go through the same import preset as the CRM's file exports.
+    Settings come from the sync.<crm> table of eigyo.toml; credentials only from environment
+    variables or the OS keyring. Records go through the CRM's import preset, as file exports.
     """
     from eigyo import workspace
     from eigyo.sync import connector, run_sync
