@@ -309,3 +309,19 @@ def test_the_dashboard_retires_old_generations(
         client.get("/api/records/opportunities?limit=1")  # sweeps what retired
         assert all("con" not in w.__dict__ for w in first)  # closed
     assert len(list((ws_path / GEN_DIR).glob("eigyo-*.duckdb"))) == 2
+
+
+def test_serve_starts_while_an_import_writes(ws_path: Path, tmp_path: Path) -> None:
+    """The issue: ``serve`` could not start during an import. The writer here is this process
+    (its new generation open, the write lock held); the server starts and answers from the
+    current generation, then shows the writer's data once it is published."""
+    writer = open_workspace(ws_path)
+    try:
+        import_path(writer, _csvs(tmp_path / "during", 4, 55, prefix="d"))
+        with _serve(ws_path) as url:
+            client = _login(url)
+            assert _total(client) == 40  # not yet published
+            writer.close()
+            assert _total(client) == 95
+    finally:
+        writer.close()
