@@ -3,10 +3,12 @@
 Field definitions follow the form-fields API (``/k/v1/app/form/fields.json``: ``properties`` by
 field code, each with ``type``, ``code`` and ``label``); records follow the Get Records API
 (``/k/v1/records.json``: each field ``{"type", "value"}``, ``$id`` and ``$revision``; ``limit`` at
-most 500, ``offset`` at most 10,000; an invalid token answers 401 ``GAIA_IA02``, a token without
-the app's permission 403 ``GAIA_NO01``). :func:`export_csv` writes the same records as the app's
-CSV export writes them (field names as headers, times in the user's time zone as
-``YYYY-MM-DD HH:MM``, users by display name).
+most 500, ``offset`` at most 10,000; ``fields[0]=…`` in the query string returns only the fields
+named; ``totalCount=true`` adds the count of records matching the query, as a string, else
+``null``; an invalid token answers 401 ``GAIA_IA02``, a token without the app's permission 403
+``GAIA_NO01``). Deleting a record (:meth:`App.delete`) leaves no trace the API lists.
+:func:`export_csv` writes the same records as the app's CSV export writes them (field names as
+headers, times in the user's time zone as ``YYYY-MM-DD HH:MM``, users by display name).
 """
 
 from __future__ import annotations
@@ -98,6 +100,10 @@ class App:
         self.clock += timedelta(minutes=1)
         rec["更新日時"]["value"] = _z(self.clock)
 
+    def delete(self, i: int) -> None:
+        """Delete record ``i`` as kintone does: gone, with no tombstone to list."""
+        del self.records[i]
+
     def handle(self, req: Request) -> Reply:
         if req.headers.get("x-cybozu-api-token") != TOKEN:
             return Reply(
@@ -109,10 +115,11 @@ class App:
             props = {c: {"type": t, "code": c, "label": self.labels[c]} for c, t, _ in FIELDS}
             return Reply(200, {"properties": props, "revision": "3"})
         if req.path == "/k/v1/records.json":
-            return self._records(req.arg("query"))
+            fields = [v[0] for k, v in sorted(req.query.items()) if k.startswith("fields[")]
+            return self._records(req.arg("query"), fields, req.arg("totalCount") == "true")
         return Reply(404, {"code": "CB_NF01", "message": "not found"})
 
-    def _records(self, query: str) -> Reply:
+    def _records(self, query: str, fields: list[str], count: bool) -> Reply:
         m = re.fullmatch(
             r'(?:(\S+) >= "([^"]+)" and )?\$id > (\d+) order by \$id asc'
             r" limit (\d+)(?: offset (\d+))?",
@@ -128,7 +135,8 @@ class App:
             for i, r in sorted(self.records.items())
             if i > last and (not field or r[field]["value"] >= since)
         ]
-        return Reply(200, {"records": rows[:limit], "totalCount": None})
+        page = [{f: r[f] for f in fields if f in r} if fields else r for r in rows[:limit]]
+        return Reply(200, {"records": page, "totalCount": str(len(rows)) if count else None})
 
 
 def export_csv(app: App, folder: Path, tz: str = "Asia/Tokyo") -> Path:

@@ -32,9 +32,10 @@ def test_synced_equals_csv_import_then_incremental(tmp_path: Path, token: None) 
     with Server(app.handle) as s:
         ws = _ws(tmp_path, s.url)
         first = sync(ws, "kintone")
-        assert first.changed and first.fetched == {f"app-{APP}": 1234}
+        assert first.changed and first.fetched[f"app-{APP}"] == 1234
         queries = [r.arg("query") for r in s.log if r.path == "/k/v1/records.json"]
         assert len(queries) == 3 and all("limit 500" in q and "offset" not in q for q in queries)
+        assert first.fetched[f"deleted-app-{APP}"] == 0  # nothing synced before: no scan
         ref = imported(tmp_path / "csv1", export_csv(app, tmp_path / "exp1"), "kintone")
         assert tables(ws) == tables(ref)
         assert rejects(ws) == rejects(ref)  # the same rows rejected for the same reasons
@@ -46,8 +47,11 @@ def test_synced_equals_csv_import_then_incremental(tmp_path: Path, token: None) 
         app.add()
         s.log.clear()
         third = sync(ws, "kintone")
-        assert third.written == {f"app-{APP}": 3}
-        assert '更新日時 >= "' in s.log[-1].arg("query")
+        assert third.written[f"app-{APP}"] == 3
+        fetches = [
+            r for r in s.log if r.path == "/k/v1/records.json" and "fields[0]" not in r.query
+        ]
+        assert '更新日時 >= "' in fetches[-1].arg("query")
         ref2 = imported(tmp_path / "csv2", export_csv(app, tmp_path / "exp2"), "kintone")
         assert tables(ws) == tables(ref2)
 
@@ -57,7 +61,7 @@ def test_rate_limit_and_server_errors_are_retried(tmp_path: Path, token: None) -
     with Server(app.handle) as s:
         s.faults.throttle, s.faults.errors, s.faults.only = 2, 1, "records.json"
         report = sync(_ws(tmp_path, s.url), "kintone", http={"retries": 4})
-        assert report.fetched == {f"app-{APP}": 600}
+        assert report.fetched[f"app-{APP}"] == 600
         assert report.rate_wait_s >= 2.0  # Retry-After: 1, twice
 
 
@@ -128,7 +132,7 @@ def test_kill_9_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
         out, err = done.communicate(timeout=120)
         assert done.returncode == 0, err
         report = json.loads(out)
-        assert report["resumed"] and report["fetched"] == {f"app-{APP}": 3000}
+        assert report["resumed"] and report["fetched"][f"app-{APP}"] == 3000
         assert len([r for r in s.log if r.path == "/k/v1/records.json"]) <= 5  # resumed
         assert TOKEN not in out + err
     assert tables(ws) == tables(whole)
@@ -195,3 +199,56 @@ def test_kill_9_inside_the_import_leaves_the_workspace_unchanged(tmp_path: Path)
         assert not [r for r in s.log if r.path == "/k/v1/records.json"]  # all staged already
         ref = imported(tmp_path / "csv", export_csv(app, tmp_path / "exp"), "kintone")
     assert tables(ws) == tables(ref)
+
+
+def test_deleted_records_are_found_by_an_id_scan_and_removed(tmp_path: Path, token: None) -> None:
+    """kintone lists no deletions: a scan of ``$id`` values (ids only, 500 a call) finds them."""
+    app = App(1100)
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        sync(ws, "kintone")
+        gen = workspace.generation(ws)
+        s.log.clear()
+        again = sync(ws, "kintone")  # nothing deleted: the scan runs and changes nothing
+        assert not again.changed and workspace.generation(ws) == gen
+        scans = [r for r in s.log if r.path == "/k/v1/records.json" and "fields[0]" in r.query]
+        assert [r.arg("totalCount") for r in scans] == ["true", "", "", ""]  # size, 3 pages
+        assert all(r.query["fields[0]"] == ["$id"] for r in scans)
+        app.delete(7)
+        app.delete(1100)
+        app.edit(8, ステータス="受注")
+        third = sync(ws, "kintone")
+        assert third.removed == 2 and third.written[f"app-{APP}"] == 1
+        ref = imported(tmp_path / "csv", export_csv(app, tmp_path / "exp"), "kintone")
+        assert tables(ws) == tables(ref)
+        gen = workspace.generation(ws)
+        assert not sync(ws, "kintone").changed and workspace.generation(ws) == gen
+
+
+def test_detect_deletions_false_never_scans(tmp_path: Path, token: None) -> None:
+    app = App(40)
+    with Server(app.handle) as s:
+        section = f'base_url = "{s.url}"\napps = [{APP}]\ndetect_deletions = false'
+        ws = make_ws(tmp_path / "ws", "kintone", section)
+        sync(ws, "kintone")
+        app.delete(3)
+        s.log.clear()
+        assert not sync(ws, "kintone").changed
+        assert not [r for r in s.log if "fields[0]" in r.query]
+        assert len(tables(ws)["opportunities"]) == 40  # kept: the user turned detection off
+
+
+def test_a_large_app_is_not_scanned_unless_asked(
+    tmp_path: Path, token: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eigyo.sync.kintone.DETECT_BELOW", 30)
+    app = App(40)
+    with Server(app.handle) as s:
+        ws = _ws(tmp_path, s.url)
+        sync(ws, "kintone")
+        app.delete(3)
+        assert not sync(ws, "kintone").changed  # 40 records ≥ 30: only the count was asked
+        cfg = ws / "eigyo.toml"
+        cfg.write_text(cfg.read_text("utf-8") + "detect_deletions = true\n", "utf-8")
+        assert sync(ws, "kintone").removed == 1
+    assert len(tables(ws)["opportunities"]) == 39

@@ -253,6 +253,9 @@ def run_sync(
                 "INSERT INTO _sync_state (crm, stream, cursor) VALUES (?, ?, ?)",
                 [[conn.crm, s, json.dumps(c)] for s, c in new_state.items()],
             )
+            publish = getattr(conn, "publish", None)  # a connector's own bookkeeping (kintone)
+            if publish is not None:
+                publish(con)
             report.notes = conn.notes(con)
     report.changed = True
     stage.clear()
