@@ -36,7 +36,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
 from eigyo.app import _api, _auth, _evidence, _imports, _pages
-from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
+from eigyo.app._limits import (
+    DEFAULT_LIMITS,
+    LIGHT_PATHS,
+    REQUESTER,
+    Busy,
+    ServerLimits,
+    TooLong,
+)
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
 from eigyo.app._state import GENERATION, AppState
@@ -203,6 +210,11 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Busy)
     def _busy(request: Request, exc: Busy) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return _error(request, 503, exc.localized(lang_of(request)), headers)
+
+    @app.exception_handler(TooLong)
+    def _too_long(request: Request, exc: TooLong) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
         return _error(request, 503, exc.localized(lang_of(request)), headers)
 

@@ -103,6 +103,13 @@ class ServerLimits:
     throttle_entries: int = 10_000
     #: Bytes of the failed-login log before it is rotated (one old file kept).
     audit_log_bytes: int = 10 * MiB
+    #: Seconds one analysis may run before the engine is interrupted and the request answered
+    #: "took too long" (503): the slot it holds is everyone's.
+    analysis_seconds: float = 60.0
+    #: MiB the engine may use for the dashboard's queries (DuckDB ``memory_limit`` of its
+    #: connections; it spills to disk beyond, or stops the query): a heavy request cannot take
+    #: the machine's memory from the other users and the imports.
+    analysis_memory_mib: int = 2048
 
 
 DEFAULT_LIMITS = ServerLimits()
@@ -122,6 +129,16 @@ class Busy(EigyoError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(key="app.error.busy")
         self.retry_after = retry_after
+
+
+class TooLong(EigyoError):
+    """An analysis ran past :attr:`ServerLimits.analysis_seconds` (its engine query was
+    interrupted) or past the engine's memory budget; the app answers 503, one sentence."""
+
+    def __init__(self, seconds: float, memory: bool = False) -> None:
+        key = "app.error.too_much_memory" if memory else "app.error.too_long"
+        super().__init__(key=key, seconds=f"{seconds:g}")
+        self.retry_after = 60
 
 
 class LockedOut(EigyoError):
@@ -217,10 +234,17 @@ class FairGate:
         else:
             self._admitted.pop(user, None)
 
-    def run(self, compute: Callable[[], T], user: str | None = None) -> T:
+    def run(
+        self,
+        compute: Callable[[], T],
+        user: str | None = None,
+        cancel: Callable[[], None] | None = None,
+    ) -> T:
         """``compute()`` in its turn; :class:`Busy` when the person or the queue is at its limit
         or the turn does not come within :attr:`ServerLimits.heavy_wait_s`. Re-entrant: a
-        computation that asks for another runs it at once."""
+        computation that asks for another runs it at once. ``cancel`` (the engine's interrupt)
+        is called when the computation runs past :attr:`ServerLimits.analysis_seconds`; the
+        computation's engine error then becomes :class:`TooLong`."""
         if getattr(self._holder, "inside", False):
             return compute()
         who = user or REQUESTER.get()
@@ -250,9 +274,21 @@ class FairGate:
                 self._cond.wait(left)
         self._holder.inside = True
         started = self._clock()
+        done, expired = threading.Event(), threading.Event()
+        if cancel is not None:
+            threading.Thread(
+                target=_watch, args=(lim.analysis_seconds, done, expired, cancel), daemon=True
+            ).start()
         try:
             return compute()
+        except Exception as e:
+            if expired.is_set():
+                raise TooLong(lim.analysis_seconds) from e
+            if _out_of_memory(e):
+                raise TooLong(lim.analysis_seconds, memory=True) from e
+            raise
         finally:
+            done.set()
             self._holder.inside = False
             with self._cond:
                 ended = self._clock()
@@ -260,6 +296,25 @@ class FairGate:
                 self._busy = False
                 self._leave(who)
                 self._grant_next()
+
+
+def _watch(
+    seconds: float, done: threading.Event, expired: threading.Event, cancel: Callable[[], None]
+) -> None:
+    """Past ``seconds``, interrupt the computation — again every 50 ms until it ends: an
+    interrupt that lands between two queries stops nothing, the next query must be stopped."""
+    if done.wait(seconds):
+        return
+    expired.set()
+    while True:
+        cancel()
+        if done.wait(0.05):
+            return
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """The engine stopped a query at its memory budget (DuckDB's OutOfMemoryException)."""
+    return type(e).__name__ == "OutOfMemoryException"
 
 
 class HashGate:

@@ -34,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -93,6 +94,7 @@ class AppState:
         if ws is not None and self._local.gen == gen:
             return ws
         fresh = open_workspace(self.workspace, read_only=True, at=gen)
+        _limit_memory(fresh, self.limits.analysis_memory_mib)
         number, now = generation_number(fresh.generation), time.monotonic()
         with self._all_lock:
             older = [w for w in self._all if generation_number(w.generation) < number]
@@ -115,8 +117,10 @@ class AppState:
 
     def exclusive(self, compute: Callable[[], T]) -> T:
         """``compute()`` while no other analysis runs, in the requester's fair turn (see the
-        module docstring); :class:`~eigyo.app._limits.Busy` when it cannot have one."""
-        return self.gate.run(compute)
+        module docstring); :class:`~eigyo.app._limits.Busy` when it cannot have one. Past
+        :attr:`ServerLimits.analysis_seconds` this thread's engine query is interrupted and the
+        request ends with :class:`~eigyo.app._limits.TooLong`: the slot is everyone's."""
+        return self.gate.run(compute, cancel=_interrupt_of(self.ws()))
 
     def _get(self, full: tuple[Any, ...]) -> Any:
         with self._cache_lock:
@@ -151,3 +155,21 @@ class AppState:
                 ws.close()
             self._all.clear()
             self._retired.clear()
+
+
+def _interrupt_of(ws: Workspace) -> Callable[[], None] | None:
+    """The call that stops the query running on ``ws``'s connection (DuckDB's ``interrupt``),
+    or None for an engine without one."""
+    try:
+        raw = ws.raw
+    except Exception:  # an engine whose connection is not DuckDB's
+        return None
+    interrupt = getattr(raw, "interrupt", None)
+    return interrupt if callable(interrupt) else None
+
+
+def _limit_memory(ws: Workspace, mib: int) -> None:
+    """Hold the engine's memory to ``mib`` for the dashboard's queries (DuckDB spills to disk
+    or stops a query beyond it): no request takes the machine's memory from the others."""
+    with suppress(Exception):  # an engine without the setting keeps its own limits
+        ws.raw.execute(f"SET memory_limit = '{int(mib)}MiB'")
