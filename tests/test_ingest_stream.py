@@ -163,3 +163,39 @@ def test_failed_streamed_import_leaves_no_spool_files(tmp_path: Path, small_bloc
         import_path(ws, src / "activities.csv", progress=fail_on_load)
     assert not _spools(tmp_path / "ws")
     assert rows(ws, "SELECT count(*) FROM activities") == [(0,)]
+
+
+def _reps(n: int, garble: bool = False) -> str:
+    names = ("佐藤 健", "鈴木 彩", "高橋 誠", "田中 萌")
+    out = "rep_id,name,team,role,hire_date\n"
+    for i in range(n):
+        name = f"{names[i % 4]}{i}"
+        if garble:  # UTF-8 bytes read as Latin-1 upstream and saved again: classic mojibake
+            name = name.encode("utf-8").decode("latin-1")
+        out += f"r{i},{name},東京,closer,2024-04-01\n"
+    return out
+
+
+def test_a_streamed_file_of_garbled_names_does_not_replace_good_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read in blocks (UTF-8, decoded strictly) whose names were garbled before it was
+    written: it would replace 300 good names, so the import stops and nothing changes."""
+    from eigyo.errors import InputError
+
+    ws = new_ws(tmp_path)
+    import_path(ws, write(tmp_path / "good", {"reps.csv": _reps(300)}) / "reps.csv")
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 8000)
+    monkeypatch.setattr(stream, "_HEAD", 4000)
+    bad = write(tmp_path / "bad", {"reps.csv": _reps(300, garble=True)}) / "reps.csv"
+    assert stream.streamable(bad, None) in ("utf-8", "utf-8-sig")  # read in blocks
+    with pytest.raises(InputError) as err:
+        import_path(ws, bad)
+    assert err.value.key == "input.garbled.refused" and "300 existing" in str(err.value)
+    assert rows(ws, "SELECT name FROM reps WHERE rep_id = 'r5'") == [("鈴木 彩5",)]
+    # the same file into an empty workspace replaces nothing: it loads, with the notice
+    fresh = new_ws(tmp_path / "fresh")
+    rep = import_path(fresh, bad)
+    notes = [n for f in rep.files for n in f.notices if n["code"] == "input.garbled.warned"]
+    assert notes and notes[0]["col"] == "name" and rep.files[0].loaded == 300

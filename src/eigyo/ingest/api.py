@@ -515,10 +515,11 @@ def _garbled(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
     when its new values look garbled (:func:`eigyo.ingest.garbled.looks_garbled`) and the rows
     they would replace did not, the import stops (a wrong ``--encoding``, or a file cut inside a
     character and read another way, must not overwrite good names). When they replace nothing,
-    or replace text as garbled, they load with a notice. A streamed file is decoded strictly as
-    UTF-8 or CP932 and is not checked.
+    or replace text as garbled, they load with a notice. A streamed file (decoded strictly as
+    UTF-8 or CP932, so garbled only when its source was) is judged on a sample of
+    :data:`GARBLED_SAMPLE` values per column, read from its spooled rows in the engine.
     """
-    if st.stage is not None or st.good.is_empty() or not st.table.key:
+    if not st.table.key or (st.stage is None and st.good.is_empty()):
         return
     keys = list(st.table.key)
     free = [
@@ -526,30 +527,53 @@ def _garbled(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
         for c in st.table.columns
         if c.type == "string" and not c.allowed and not is_id(c) and c.name not in keys
     ]
-    for col in [*free, EXTRA_COLUMN]:
-        if col not in st.good.columns:
-            continue
-        new = st.good.get_column(col)
-        if not garbled.looks_garbled(new):
-            continue
-        view = "__eigyo_garbled"
-        con.register(view, st.good.select([*keys, col]).to_arrow())
-        try:
-            using = ", ".join(f'"{k}"' for k in keys)
-            sql = f'SELECT t."{col}" FROM "{st.table.name}" t JOIN {view} USING ({using})'
-            old = [r[0] for r in con.execute(sql).fetchall()]
-        finally:
+    view = "__eigyo_garbled"
+    if st.stage is not None:
+        rel = st.stage.relation
+        present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+    else:
+        con.register(view, st.good.to_arrow())
+        rel, present = view, set(st.good.columns)
+    try:
+        for col in [c for c in (*free, EXTRA_COLUMN) if c in present]:
+            _garbled_column(con, st, rel, keys, col)
+    finally:
+        if st.stage is None:
             con.unregister(view)
-        values = {
-            "col": col,
-            "examples": garbled.examples(new),
-            "enc": st.report.encoding or "-",
-        }
-        if old and not garbled.looks_garbled(old):
-            raise InputError(
-                key="input.garbled.refused", file=st.report.file, n=f"{len(old):,}", **values
-            )
-        st.report.notices.append({"code": "input.garbled.warned", **values})
+
+
+#: Values of a column the garbled check reads from a streamed file (its first rows with text).
+GARBLED_SAMPLE = 10_000
+
+
+def _garbled_column(
+    con: duckdb.DuckDBPyConnection, st: Staged, rel: str, keys: list[str], col: str
+) -> None:
+    """The garbled check of one column of the rows in ``rel`` (see :func:`_garbled`)."""
+    limit = f"LIMIT {GARBLED_SAMPLE}" if st.stage is not None else ""
+    new = [
+        r[0]
+        for r in con.execute(
+            f'SELECT "{col}" FROM {rel} WHERE "{col}" IS NOT NULL {limit}'
+        ).fetchall()
+    ]
+    if not garbled.looks_garbled(new):
+        return
+    using = ", ".join(f'"{k}"' for k in keys)
+    picked = ", ".join(f'"{k}"' for k in keys)
+    sql = (
+        f'SELECT t."{col}" FROM "{st.table.name}" t '
+        f"JOIN (SELECT {picked} FROM {rel} {limit}) s USING ({using})"
+    )
+    old = [r[0] for r in con.execute(sql).fetchall()]
+    values = {"col": col, "examples": garbled.examples(new), "enc": st.report.encoding or "-"}
+    if old and not garbled.looks_garbled(old):
+        n = len(old)
+        if st.stage is not None:  # the sample judged; the message counts every row replaced
+            count = f'SELECT count(*) FROM "{st.table.name}" t JOIN {rel} s USING ({using})'
+            n = int(con.execute(count).fetchall()[0][0])
+        raise InputError(key="input.garbled.refused", file=st.report.file, n=f"{n:,}", **values)
+    st.report.notices.append({"code": "input.garbled.warned", **values})
 
 
 def _size(path: Path) -> int:
