@@ -108,7 +108,7 @@ def main() -> None:
         ),
         (
             "HubSpot",
-            f"{a.hubspot:,} deals; contacts, companies, calls, meetings",
+            f"{a.hubspot:,} deals; contacts, companies, calls, meetings, e-mails, tasks",
             _run("hubspot", _hubspot_server, (a.hubspot,), "EIGYO_HUBSPOT_TOKEN", HS),
         ),
     ]

@@ -6,8 +6,14 @@ an offset; at most 10,000 results per query (past that: 400); the answer ``{"tot
 [{"id", "properties", "createdAt", "updatedAt", "archived"}], "paging": {"next": {"after"}}}``.
 Pipelines (``/crm/v3/pipelines/deals``) carry the default sales pipeline's stages; owners
 (``/crm/v3/owners``) page with ``after``. A bad token answers 401 ``INVALID_AUTHENTICATION``, a
-token without the scope 403 ``MISSING_SCOPES``. :func:`export_csv` writes the deals and contacts
-exports ("properties as labels") independently of eigyo.
+token without the scope 403 ``MISSING_SCOPES``. Archiving a record (``DELETE``,
+:meth:`Portal.archive`) takes it out of search; the objects API lists it with
+``GET /crm/v3/objects/{object}?archived=true`` (``limit`` at most 100; ``{"results": [{"id",
+"properties", "archived": true, "archivedAt"}], "paging": {"next": {"after"}}}``). E-mails
+(``hs_email_direction`` ``EMAIL`` / ``INCOMING_EMAIL`` / ``FORWARDED_EMAIL``) and tasks
+(``hs_task_status`` ``NOT_STARTED`` … ``COMPLETED``, ``hs_task_type`` ``CALL`` / ``EMAIL`` /
+``TODO``) are engagements like calls. :func:`export_csv` writes the exports ("properties as
+labels") independently of eigyo.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class Portal:
             "companies": {},
             "calls": {},
             "meetings": {},
+            "emails": {},
+            "tasks": {},
         }
         for i in range(1, deals // 5 + 1):  # calls and meetings, ids apart from the deals'
             at = T0 + timedelta(minutes=37 * i)  # in the past even for the benchmark sizes
@@ -77,6 +85,26 @@ class Portal:
                     "hs_meeting_outcome": ["COMPLETED", "NO_SHOW", "SCHEDULED"][i % 3],
                     "hs_lastmodifieddate": _iso(at + timedelta(minutes=9)),
                 }
+        for i in range(1, deals // 10 + 1):  # e-mails and tasks
+            at = T0 + timedelta(minutes=53 * i)
+            self.objects["emails"][str(60_000 + i)] = {
+                "hs_timestamp": _iso(at),
+                "hubspot_owner_id": OWNERS[i % 3][0],
+                "hs_email_subject": f"ご提案 {i}",
+                "hs_email_direction": ["EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"][i % 3],
+                "hs_email_status": "SENT",
+                "hs_lastmodifieddate": _iso(at + timedelta(minutes=1)),
+            }
+            done = i % 3 != 0
+            self.objects["tasks"][str(70_000 + i)] = {
+                "hs_timestamp": _iso(at + timedelta(days=1)),
+                "hubspot_owner_id": OWNERS[i % 3][0],
+                "hs_task_subject": f"フォロー {i}",
+                "hs_task_type": ["CALL", "EMAIL", "TODO"][i % 3],
+                "hs_task_status": "COMPLETED" if done else "NOT_STARTED",
+                "hs_task_completion_date": _iso(at + timedelta(hours=20)) if done else None,
+                "hs_lastmodifieddate": _iso(at + timedelta(hours=21)),
+            }
         for c in range(1, 41):
             self.objects["companies"][str(1000 + c)] = {
                 "name": f"株式会社{c}",
@@ -93,7 +121,7 @@ class Portal:
         for i in range(1, contacts + 1):
             self._contact(i)
         self.clock = T0 + timedelta(days=400)
-        self.archived: dict[str, str] = {}  # deal id → archivedAt
+        self.archived: dict[str, dict[str, str]] = {o: {} for o in self.objects}  # → archivedAt
 
     def _deal(self, i: int) -> None:
         created = T0 + timedelta(hours=5 * i, seconds=i % 60)
@@ -144,17 +172,17 @@ class Portal:
         """Deal → its company (every tenth deal has none)."""
         return "" if int(deal) % 10 == 0 else str(1000 + int(deal) % 40 + 1)
 
-    def archive(self, deal: str) -> None:
-        """Delete a deal as HubSpot does: it leaves search and lists, and is listed archived."""
+    def archive(self, oid: str, obj: str = "deals") -> None:
+        """Delete a record as HubSpot does: it leaves search and lists, and is listed archived."""
         self.clock += timedelta(seconds=1)
-        self.archived[deal] = _iso(self.clock)
-        del self.objects["deals"][deal]
+        self.archived[obj][oid] = _iso(self.clock)
+        del self.objects[obj][oid]
 
     def edit(self, obj: str, oid: str, **values: str | None) -> None:
         self.clock += timedelta(seconds=1)
         p = self.objects[obj][oid]
         p.update(values)
-        p["hs_lastmodifieddate" if obj == "deals" else "lastmodifieddate"] = _iso(self.clock)
+        p["lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"] = _iso(self.clock)
 
     def handle(self, req: Request) -> Reply:
         if req.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -174,9 +202,12 @@ class Portal:
             return Reply(
                 200, {"results": [{"id": "default", "label": "Sales Pipeline", "stages": stages}]}
             )
-        if req.path == "/crm/v3/objects/deals" and req.arg("archived") == "true":
+        obj = req.path.removeprefix("/crm/v3/objects/")
+        if obj in self.archived and req.arg("archived") == "true":
             start, limit = int(req.arg("after", "0")), int(req.arg("limit", "10"))
-            rows = sorted(self.archived.items())
+            if limit > 100:
+                return Reply(400, {"status": "error", "category": "VALIDATION_ERROR"})
+            rows = sorted(self.archived[obj].items())
             page = [
                 {"id": d, "properties": {"hs_object_id": d}, "archived": True, "archivedAt": at}
                 for d, at in rows[start : start + limit]
@@ -188,9 +219,9 @@ class Portal:
             return Reply(
                 200, [{"id": g, "label": lab, "deleted": False} for g, lab in DISPOSITIONS]
             )
-        if req.path in (
-            "/crm/v4/associations/calls/deals/batch/read",
-            "/crm/v4/associations/meetings/deals/batch/read",
+        if req.path in tuple(
+            f"/crm/v4/associations/{e}/deals/batch/read"
+            for e in ("calls", "meetings", "emails", "tasks")
         ):
             results = [
                 {"from": {"id": i["id"]}, "to": [{"toObjectId": int(i["id"]) % 1000 + 1}]}
@@ -426,6 +457,58 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                     p["hs_meeting_title"],
                     _t(p["hs_meeting_start_time"], zone),
                     p["hs_meeting_outcome"],
+                    int(oid) % 1000 + 1,
+                ]
+            )
+    with (folder / "emails.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Record ID",
+                "Activity date",
+                "Activity assigned to",
+                "Email subject",
+                "Email direction",
+                "Email send status",
+                "Associated Deal IDs",
+            ]
+        )
+        for oid, p in sorted(portal.objects["emails"].items()):
+            w.writerow(
+                [
+                    oid,
+                    _t(p["hs_timestamp"], zone),
+                    owners[p["hubspot_owner_id"]],
+                    p["hs_email_subject"],
+                    p["hs_email_direction"],
+                    p["hs_email_status"],
+                    int(oid) % 1000 + 1,
+                ]
+            )
+    with (folder / "tasks.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(
+            [
+                "Record ID",
+                "Due date",
+                "Activity assigned to",
+                "Task title",
+                "Task type",
+                "Task status",
+                "Completed at",
+                "Associated Deal IDs",
+            ]
+        )
+        for oid, p in sorted(portal.objects["tasks"].items()):
+            w.writerow(
+                [
+                    oid,
+                    _t(p["hs_timestamp"], zone),
+                    owners[p["hubspot_owner_id"]],
+                    p["hs_task_subject"],
+                    p["hs_task_type"],
+                    p["hs_task_status"],
+                    _t(p["hs_task_completion_date"], zone),
                     int(oid) % 1000 + 1,
                 ]
             )

@@ -12,6 +12,8 @@ from tests._sync_hubspot import TOKEN, Portal, export_csv
 from tests._sync_server import Server
 from tests._sync_util import imported, make_ws, rejects, sync, tables
 
+OBJECTS = ("companies", "contacts", "deals", "calls", "meetings", "emails", "tasks")
+
 FAST = {"max_per_s": 200.0}
 
 
@@ -35,14 +37,20 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
             "companies": 40,
             "calls": 500,
             "meetings": 250,
-            "archived_deals": 0,
+            "emails": 250,
+            "tasks": 250,
+            **{f"archived_{o}": 0 for o in OBJECTS},
         }
         ref = imported(tmp_path / "csv1", export_csv(portal, tmp_path / "exp1"), "hubspot")
         got, want = tables(ws), tables(ref)
         assert got == want and len(got["stage_history"]) > 2500 and len(got["leads"]) == 700
         assert rejects(ws) == rejects(ref)
-        assert len(got["accounts"]) == 40 and len(got["activities"]) == 750
-        assert {a[2] for a in got["activities"]} == {"call", "meeting"}
+        done = sum(
+            1 for t in portal.objects["tasks"].values() if t["hs_task_status"] == "COMPLETED"
+        )
+        assert len(got["accounts"]) == 40 and len(got["activities"]) == 750 + 250 + done
+        assert {a[2] for a in got["activities"]} == {"call", "meeting", "email", "other"}
+        assert sum(1 for a in got["activities"] if a[5] == "replied") == 84  # incoming e-mails
         assert sum(1 for o in got["opportunities"] if o[1]) == 2250  # account_id of 9 in 10
         gen = workspace.generation(ws)
         assert not sync(ws, "hubspot", http=FAST).changed
@@ -57,6 +65,13 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
         )
         portal.edit("contacts", "3", hs_lead_status="OPEN_DEAL")
         portal.archive("20")
+        portal.archive("5", "contacts")
+        portal.archive("1007", "companies")
+        portal.archive("50001", "calls")
+        portal.archive("60002", "emails")
+        portal.edit("tasks", "70001", hs_task_status="NOT_STARTED", hs_task_completion_date=None)
+        done_at = "2025-09-02T01:00:00.000Z"
+        portal.edit("tasks", "70003", hs_task_status="COMPLETED", hs_task_completion_date=done_at)
         third = sync(ws, "hubspot", http=FAST)
         assert third.written == {
             "deals": 1,
@@ -64,9 +79,11 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
             "companies": 0,
             "calls": 0,
             "meetings": 0,
-            "archived_deals": 0,
+            "emails": 0,
+            "tasks": 1,
+            **{f"archived_{o}": 0 for o in OBJECTS},  # removals: nothing to import
         }
-        assert third.removed == 1
+        assert third.removed == 6  # five archived records, one task reopened
         ref2 = imported(tmp_path / "csv2", export_csv(portal, tmp_path / "exp2"), "hubspot")
         assert tables(ws) == tables(ref2)
         assert not sync(ws, "hubspot", http=FAST).changed  # the archived deal is known now
@@ -78,7 +95,7 @@ def test_search_pace_and_429(tmp_path: Path, token: None) -> None:
         s.faults.throttle, s.faults.only = 1, "/search"
         report = sync(_ws(tmp_path, s.url), "hubspot")  # the default pace: 4 requests/s
         searches = [r for r in s.log if r.path.endswith("/search")]
-        assert len(searches) == 8  # 3 deal pages (one retried after 429), 1 of each other
+        assert len(searches) == 10  # 3 deal pages (one retried after 429), 1 of each other
         assert report.fetched["archived_deals"] == 0
         assert report.rate_wait_s >= 1.0 + 0.25 * 3
 

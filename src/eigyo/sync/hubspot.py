@@ -1,4 +1,5 @@
-"""HubSpot, CRM v3 API, private-app token: deals with stage history, contacts, companies, calls.
+"""HubSpot, CRM v3 API, private-app token: deals with stage history, contacts, companies, and the
+engagements that are sales activities: calls, meetings, e-mails and tasks.
 
 Incremental through the search API on ``hs_lastmodifieddate`` (contacts: ``lastmodifieddate``).
 The search API returns at most 10,000 results per query, so the connector never pages with a
@@ -8,6 +9,13 @@ millisecond already taken). ``hi`` is fixed when the run starts, so records edit
 sync are taken by the next one. Pipelines (stage labels), owners (names) and the
 ``hs_date_entered_<stage>`` properties make the deals export's columns, which the ``hubspot``
 preset reads exactly as a file exported from HubSpot.
+
+Deletions: the search API never returns archived (deleted) records, so each object also has an
+``archived_<object>`` stream read from the objects API's ``archived=true`` list (``archivedAt``
+the cursor); each archived record removes its rows (a deal with its stage history, a contact's
+lead, a company's account, an engagement's activity). A task counts as an activity once it is
+completed: a task that is not (or no longer) completed removes its activity, so a reopened task
+leaves the workspace as it leaves a fresh export's import.
 """
 
 from __future__ import annotations
@@ -74,6 +82,21 @@ _MEETING_PROPS = {  # engagements: meetings
     "hs_meeting_start_time": "Meeting start time",
     "hs_meeting_outcome": "Meeting outcome",
 }
+_EMAIL_PROPS = {  # engagements: e-mails logged or sent from HubSpot
+    "hs_timestamp": "Activity date",
+    "hubspot_owner_id": "Activity assigned to",
+    "hs_email_subject": "Email subject",
+    "hs_email_direction": "Email direction",
+    "hs_email_status": "Email send status",
+}
+_TASK_PROPS = {  # engagements: tasks (to-dos, call and e-mail tasks)
+    "hs_timestamp": "Due date",
+    "hubspot_owner_id": "Activity assigned to",
+    "hs_task_subject": "Task title",
+    "hs_task_type": "Task type",
+    "hs_task_status": "Task status",
+    "hs_task_completion_date": "Completed at",
+}
 #: The streams in the order their files are imported: a rep named first by a company, a
 #: contact or a deal is hired on that record's day, as when the exports are imported by name.
 _PROPS = {
@@ -82,19 +105,36 @@ _PROPS = {
     "deals": _DEAL_PROPS,
     "calls": _CALL_PROPS,
     "meetings": _MEETING_PROPS,
+    "emails": _EMAIL_PROPS,
+    "tasks": _TASK_PROPS,
 }
 _MODIFIED = {s: "hs_lastmodifieddate" for s in _PROPS} | {"contacts": "lastmodifieddate"}
-#: The stream of deals archived (deleted) in HubSpot, and the rows each one takes with it.
-ARCHIVED = "archived_deals"
-_DEAL_ROWS = [("opportunities", "opportunity_id"), ("stage_history", "opportunity_id")]
+#: The streams of records archived (deleted) in HubSpot: ``archived_<object>``.
+ARCHIVED = "archived_"
+_ACTIVITY = [("activities", "activity_id")]
+#: The rows an archived record takes with it, by object.
+_GONE: dict[str, list[tuple[str, str]]] = {
+    "deals": [("opportunities", "opportunity_id"), ("stage_history", "opportunity_id")],
+    "contacts": [("leads", "lead_id")],
+    "companies": [("accounts", "account_id")],
+    "calls": _ACTIVITY,
+    "meetings": _ACTIVITY,
+    "emails": _ACTIVITY,
+    "tasks": _ACTIVITY,
+}
+#: The task status that makes a task an activity (HubSpot: ``NOT_STARTED`` … ``COMPLETED``).
+DONE = "COMPLETED"
 #: Records linked to another object (v4 associations): (object, the export's column of its ids).
 _LINKS = {
     "deals": ("companies", "Associated Company IDs"),
     "calls": ("deals", "Associated Deal IDs"),
     "meetings": ("deals", "Associated Deal IDs"),
+    "emails": ("deals", "Associated Deal IDs"),
+    "tasks": ("deals", "Associated Deal IDs"),
 }
 _TIMES = {"createdate", "hs_lifecyclestage_marketingqualifiedlead_date"}
 _TIMES |= {"hs_lifecyclestage_salesqualifiedlead_date", "hs_timestamp", "hs_meeting_start_time"}
+_TIMES |= {"hs_task_completion_date"}
 
 
 def _ms(iso: str) -> int:
@@ -124,7 +164,7 @@ class HubSpot:
         self.tz = ZoneInfo(timezone)
 
     def streams(self) -> list[str]:
-        return list(self.objects) + ([ARCHIVED] if "deals" in self.objects else [])
+        return list(self.objects) + [ARCHIVED + o for o in self.objects]
 
     def prepare(self) -> dict[str, Any]:
         """Pipelines and stages (labels), owners (names), and the run's upper time bound."""
@@ -173,16 +213,16 @@ class HubSpot:
         for r in records:
             r["linked"] = found.get(str(r["id"]), [])
 
-    def _archived(self, resume: dict[str, Any] | None) -> Iterator[Page]:
-        """Deals archived (deleted) in HubSpot: the objects API's ``archived=true`` list, paged by
-        ``after``. The search API never returns them; the cursor (``archivedAt``) skips the
-        ones already removed."""
+    def _archived(self, obj: str, resume: dict[str, Any] | None) -> Iterator[Page]:
+        """Records of ``obj`` archived (deleted) in HubSpot: the objects API's ``archived=true``
+        list, paged by ``after``. The search API never returns them; the cursor
+        (``archivedAt``) skips the ones already removed."""
         after = (resume or {}).get("after")
         while True:
             params: dict[str, object] = {"archived": "true", "limit": 100}
             if after:
                 params["after"] = after
-            answer = self.http.request("GET", "/crm/v3/objects/deals", params=params)
+            answer = self.http.request("GET", f"/crm/v3/objects/{obj}", params=params)
             after = answer.get("paging", {}).get("next", {}).get("after")
             records = [r for r in answer.get("results", []) if r.get("archivedAt")]
             yield Page(records, {"after": after} if after else None)
@@ -192,8 +232,8 @@ class HubSpot:
     def pages(
         self, stream: str, since: dict[str, Any] | None, resume: dict[str, Any] | None, meta: Any
     ) -> Iterator[Page]:
-        if stream == ARCHIVED:
-            yield from self._archived(resume)
+        if stream.startswith(ARCHIVED):
+            yield from self._archived(stream.removeprefix(ARCHIVED), resume)
             return
         prop = _MODIFIED[stream]
         lo = int((resume or {}).get("lo", _ms(since["at"]) if since and since.get("at") else 0))
@@ -230,14 +270,19 @@ class HubSpot:
         return str(record["id"])
 
     def stamp(self, stream: str, record: Record) -> tuple[str, str]:
-        value = (
-            record["archivedAt"] if stream == ARCHIVED else record["properties"][_MODIFIED[stream]]
-        )
+        if stream.startswith(ARCHIVED):
+            value = record["archivedAt"]
+        else:
+            value = record["properties"][_MODIFIED[stream]]
         at = _iso(_ms(value))
         return at, at
 
     def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
-        return _DEAL_ROWS if stream == ARCHIVED else None
+        if stream.startswith(ARCHIVED):
+            return _GONE[stream.removeprefix(ARCHIVED)]
+        if stream == "tasks" and (record["properties"].get("hs_task_status") or "") != DONE:
+            return _ACTIVITY  # not done: no activity (one that was done and reopened goes)
+        return None
 
     def _time(self, value: str | None, date: bool = False) -> str:
         if not value:
@@ -246,7 +291,7 @@ class HubSpot:
         return at.strftime("%Y-%m-%d" if date else "%Y-%m-%d %H:%M:%S")
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
-        if stream == ARCHIVED:  # removals only: nothing to import
+        if stream.startswith(ARCHIVED):  # removals only: nothing to import
             return sum(1 for _ in records)
         stages, owners = meta["stages"], meta["owners"]
         cols = _PROPS[stream]
