@@ -7,7 +7,10 @@ OAuth (``POST /services/oauth2/token``, form-encoded: ``refresh_token`` or JWT b
 ``batchSize``, deleted records with ``IsDeleted: true``; datetimes as ``…T09:00:00.000+0000``.
 Bulk API 2.0 query jobs (``POST /jobs/query`` → ``UploadComplete``; ``GET /jobs/query/{id}`` →
 ``InProgress`` then ``JobComplete``; ``GET …/results?maxRecords=&locator=`` → CSV with the
-``Sforce-Locator`` header, ``null`` on the last page). A bad session answers 401
+``Sforce-Locator`` header, ``null`` on the last page). Campaign (``Name``, ``StartDate``,
+``IsActive`` …) and CampaignMember (one row per lead or contact and campaign: ``CampaignId``,
+``LeadId``, ``ContactId``, ``HasResponded``, ``FirstRespondedDate`` a date) as the object reference
+describes them. A bad session answers 401
 ``INVALID_SESSION_ID``; an org out of API calls 403 ``REQUEST_LIMIT_EXCEEDED``.
 :func:`export_csv` writes Data Loader's export of the live records, independently of eigyo.
 """
@@ -39,6 +42,9 @@ COLUMNS = {  # Data Loader export columns per object
     "Task": "Id,OwnerId,TaskSubtype,Type,CreatedDate,WhoId,WhatId,CallDurationInSeconds,"
     "IsHighPriority",
     "Event": "Id,OwnerId,Type,StartDateTime,DurationInMinutes,EventSubtype,WhoId,WhatId,"
+    "CreatedDate",
+    "Campaign": "Id,Name,Type,Status,StartDate,EndDate,IsActive,ParentId,CreatedDate",
+    "CampaignMember": "Id,CampaignId,LeadId,ContactId,Status,HasResponded,FirstRespondedDate,"
     "CreatedDate",
 }
 STAGES = ["Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review"]
@@ -134,6 +140,66 @@ class Org:
                 CreatedDate=dt(created),
                 at=created,
             )
+        self._campaigns(opps // 2)
+
+    def _campaigns(self, leads: int) -> None:
+        """Five campaigns; each lead joins one (half respond), every third lead a second one,
+        which every sixth lead responded to before the first; some members are contacts."""
+        for c in range(1, 6):
+            self._put(
+                "Campaign",
+                f"701C{c:04d}",
+                Name=f"キャンペーン {c}",
+                Type=["Webinar", "Email", "Trade Show"][c % 3],
+                Status="Completed",
+                StartDate="2025-04-01",
+                EndDate="2025-06-30",
+                IsActive=c != 5,
+                ParentId=None,
+                CreatedDate=dt(T0 - timedelta(days=10)),
+                at=T0,
+            )
+        for i in range(1, leads + 1):
+            created = T0 + timedelta(hours=2 * i, minutes=30)
+            self.member(
+                i, 1, i % 5 + 1, created, responded=i % 2 == 1, on=created + timedelta(days=3)
+            )
+            if i % 3 == 0:
+                later = created + timedelta(days=1)
+                early = i % 6 == 0
+                self.member(i, 2, (i + 2) % 5 + 1, later, responded=early, on=created)
+            if i % 10 == 0:
+                self._put(
+                    "CampaignMember",
+                    f"00vC{i:05d}",
+                    CampaignId="701C0001",
+                    LeadId=None,
+                    ContactId=f"003C{i:05d}",
+                    Status="Sent",
+                    HasResponded=False,
+                    FirstRespondedDate=None,
+                    CreatedDate=dt(created),
+                    at=created,
+                )
+
+    def member(
+        self, lead: int, n: int, campaign: int, at: datetime, responded: bool, on: datetime
+    ) -> str:
+        """Lead ``lead`` joins campaign ``campaign`` at ``at`` (responded on ``on``)."""
+        rid = f"00v{n}{lead:06d}"
+        self._put(
+            "CampaignMember",
+            rid,
+            CampaignId=f"701C{campaign:04d}",
+            LeadId=f"00QL{lead:05d}",
+            ContactId=None,
+            Status="Responded" if responded else "Sent",
+            HasResponded=responded,
+            FirstRespondedDate=on.strftime("%Y-%m-%d") if responded else None,
+            CreatedDate=dt(at),
+            at=at,
+        )
+        return rid
 
     def _put(self, obj: str, rid: str, at: datetime, **fields: Any) -> None:
         stamp = "CreatedDate" if obj == "OpportunityFieldHistory" else "SystemModstamp"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,47 @@ def test_synced_equals_data_loader_export_with_bulk_and_deletions(
         assert third.removed == 2
         ref2 = imported(tmp_path / "csv2", export_csv(org, tmp_path / "exp2"), "salesforce")
         assert tables(ws) == tables(ref2)
+
+
+def _campaign_of(ws: Path, lead: str) -> str | None:
+    return next(r[3] for r in tables(ws)["leads"] if r[0] == lead)
+
+
+def test_each_lead_gets_its_first_responded_campaign_and_keeps_it_current(
+    tmp_path: Path, refresh: None
+) -> None:
+    """Campaign and CampaignMember: a lead's campaign is the one it responded to first, else
+    the first it joined — from the file export (the preset's lookups) and from a sync (kept
+    members), equal row for row, also after memberships of unchanged leads change."""
+    org = Org(400)
+    with Server(org.handle) as s:
+        ws = _ws(tmp_path, s.url, 'bulk = ["CampaignMember"]\nbulk_poll_seconds = 0.01')
+        first = sync(ws, "salesforce")
+        assert first.fetched["Campaign"] == 5 and first.fetched["CampaignMember"] == 286
+        ref = imported(tmp_path / "csv1", export_csv(org, tmp_path / "exp1"), "salesforce")
+        assert tables(ws) == tables(ref)
+        assert _campaign_of(ws, "00QL00006") == "キャンペーン 4"  # responded to the second
+        assert _campaign_of(ws, "00QL00003") == "キャンペーン 4"  # responded to the first only
+        assert _campaign_of(ws, "00QL00002") == "キャンペーン 3"  # none: the first joined
+        assert all(r[3] for r in tables(ws)["leads"])
+        gen = workspace.generation(ws)
+        assert not sync(ws, "salesforce").changed and workspace.generation(ws) == gen
+        now = org.clock + timedelta(seconds=30)
+        org.clock = now
+        # lead 2 (unchanged itself) responds to a campaign before its first one's date
+        org.member(2, 3, 5, now, responded=True, on=datetime(2025, 4, 1, tzinfo=UTC))
+        org.edit("CampaignMember", "00v1000006", IsDeleted=False, HasResponded=False)
+        org.edit("CampaignMember", "00v2000006", IsDeleted=True)  # lead 6 leaves campaign 4
+        org.edit("Campaign", "701C0003", Name="春のウェビナー")  # renamed
+        after = sync(ws, "salesforce")
+        assert after.changed and not after.written.get("Lead")
+        ref2 = imported(tmp_path / "csv2", export_csv(org, tmp_path / "exp2"), "salesforce")
+        assert tables(ws) == tables(ref2)
+        assert _campaign_of(ws, "00QL00002") == "キャンペーン 5"
+        assert _campaign_of(ws, "00QL00006") == "キャンペーン 2"  # its only membership left
+        assert _campaign_of(ws, "00QL00007") == "春のウェビナー"
+        gen = workspace.generation(ws)
+        assert not sync(ws, "salesforce").changed and workspace.generation(ws) == gen
 
 
 def test_errors_auth_and_api_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ from eigyo.ingest import mapping as mp
 from eigyo.ingest.import_report import FileReport, ImportReport, Problem, notice_text, reason_text
 from eigyo.ingest.layout import header_line
 from eigyo.ingest.load import Progress, Staged, ensure_meta, load
+from eigyo.ingest.lookup import apply_lookups
 from eigyo.ingest.readers import (
     PEEK_BYTES,
     SUFFIXES,
@@ -211,6 +212,8 @@ def _mapped(job: Job, raw: RawTable, encoding: str | None) -> tuple[RawTable, Ru
     headers = [c for c in raw.frame.columns if not c.startswith("_")]
     if spec is not None:
         frame = _join(raw.frame, job.path, spec, encoding)
+        if spec.lookups:
+            frame = apply_lookups(frame, job.path, spec.lookups, encoding)
         applied = mp.apply(frame, spec)
         raw.frame = applied.frame
         notices += list(applied.notices)

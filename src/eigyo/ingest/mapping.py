@@ -48,6 +48,9 @@ Keys for the files people really download (each optional):
   ``Closed Won (Sales Pipeline)``).
 - ``reps_from = ["owner_rep_id"]``: owners given by display name become reps keyed by that name
   (only names no rep in the workspace has, never replacing a rep loaded from a user export).
+- ``[[files.lookups]]``: a column from another file of the folder, found by its headers, one row
+  per key chosen by an explicit order (a Salesforce lead's campaign from CampaignMember and
+  Campaign); see :mod:`eigyo.ingest.lookup`.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ import polars as pl
 
 from eigyo.errors import InputError
 from eigyo.ingest.layout import WHITESPACE
+from eigyo.ingest.lookup import Lookup, parse_lookups
 from eigyo.ingest.readers import ReadOptions
 from eigyo.ingest.values import Notice
 from eigyo.schema import TABLES_BY_NAME, table
@@ -97,6 +101,7 @@ FILE_KEYS = (
     "reps_from",
     "signature",
     "alongside",
+    "lookups",
 )
 TOP_KEYS = ("name", "files", "report", "description")
 #: Texts read as yes / no in flag columns (IsWon, IsClosed, 受注フラグ …), compared after
@@ -170,6 +175,7 @@ class FileSpec:
     reps_from: tuple[str, ...] = ()
     signature: tuple[str, ...] = ()
     alongside: str | None = None
+    lookups: tuple[Lookup, ...] = ()
 
     def score(self, headers: list[str]) -> int:
         """How many of this entry's columns a file with ``headers`` provides; -1 when the file
@@ -371,6 +377,7 @@ def _file_spec(raw: dict[str, Any], where: str, top: dict[str, Any]) -> FileSpec
         else None,
         signature=_strs(raw["signature"], f"{where}.signature") if "signature" in raw else (),
         alongside=str(raw["alongside"]) if "alongside" in raw else None,
+        lookups=parse_lookups(raw["lookups"], where) if "lookups" in raw else (),
         reps_from=_strs(raw.get("reps_from", []), f"{where}.reps_from")
         if raw.get("reps_from")
         else (),

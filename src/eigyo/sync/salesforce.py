@@ -9,6 +9,13 @@ stamp staged (a query locator dies with its session; a stamp does not). Objects 
 as headers, as Data Loader and the weekly Data Export write them, so the ``salesforce`` preset
 maps Opportunity, OpportunityHistory (stage history), OpportunityFieldHistory (opportunity
 changes), User, Account, Lead, Task and Event exactly as it maps those files.
+
+Campaign and CampaignMember have no table of their own: they decide each lead's campaign (the
+preset's ``lookups``: first responded, else first joined). A file import sees every member of a
+lead at once; a sync sees only the members that changed, often of leads that did not. So the sync
+keeps both objects in the workspace (``_sf_campaigns``, ``_sf_campaign_members``, written in the
+sync's transaction) and sets ``leads.campaign`` from them by the same rule (:data:`CAMPAIGN_SQL`)
+after every import — a new membership of an old lead changes that lead, as a fresh export would.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from eigyo.sync.campaigns import CampaignBook
 from eigyo.sync.credentials import mapping_file, settings
 from eigyo.sync.engine import Page, Record
 from eigyo.sync.http import Http, SyncError
@@ -79,7 +87,21 @@ OBJECTS: dict[str, tuple[tuple[str, ...], str, list[tuple[str, str]]]] = {
         "SystemModstamp",
         [("activities", "activity_id")],
     ),
+    "Campaign": (
+        ("Id", "Name", "Type", "Status", "StartDate", "EndDate", "IsActive", "ParentId",
+         "CreatedDate"),
+        "SystemModstamp",
+        [],
+    ),
+    "CampaignMember": (
+        ("Id", "CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
+         "FirstRespondedDate", "CreatedDate"),
+        "SystemModstamp",
+        [],
+    ),
 }  # fmt: skip
+#: Objects kept for the leads' campaigns, not imported as a file (:mod:`eigyo.sync.campaigns`).
+_CAMPAIGN_OBJECTS = ("Campaign", "CampaignMember")
 #: Objects without ``IsDeleted`` (users are deactivated, never deleted).
 _NO_DELETE = {"User"}
 BATCH = 2000  # REST query batch size (Sforce-Query-Options), Salesforce's default and maximum
@@ -126,6 +148,7 @@ class Salesforce:
             "Sforce-Query-Options": f"batchSize={BATCH}",
         }
         self.http = Http(self.crm, instance, headers, secrets=(token,), **http)
+        self.book = CampaignBook()
 
     def streams(self) -> list[str]:
         return list(self.objects)
@@ -207,9 +230,15 @@ class Salesforce:
         return at, at
 
     def removed(self, stream: str, record: Record) -> list[tuple[str, str]] | None:
-        return OBJECTS[stream][2] if record.get("IsDeleted") == "true" else None
+        if record.get("IsDeleted") != "true":
+            return None
+        if stream in _CAMPAIGN_OBJECTS:
+            self.book.delete(stream, str(record["Id"]))
+        return OBJECTS[stream][2]
 
     def write(self, stream: str, records: Iterator[Record], out: Path, meta: Any) -> int:
+        if stream in _CAMPAIGN_OBJECTS:  # kept in the workspace by publish(), no file
+            return self.book.keep(stream, records)
         fields = list(OBJECTS[stream][0])
         path, n = out / f"salesforce-{stream}.csv", 0
         with path.open("w", encoding="utf-8", newline="") as f:
@@ -221,6 +250,12 @@ class Salesforce:
         if not n:
             path.unlink()
         return n
+
+    def publish(self, con: Any) -> None:
+        """Inside the sync's transaction: the campaigns and members that changed, and every
+        lead's campaign set again from them (when Campaign or CampaignMember is synced)."""
+        if any(o in self.objects for o in _CAMPAIGN_OBJECTS):
+            self.book.publish(con)
 
     def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
         """Field history is kept for a limited time (18 months by default): when the first
