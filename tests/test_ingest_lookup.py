@@ -64,5 +64,6 @@ def test_a_bad_lookup_is_refused_before_reading(tmp_path: Path) -> None:
         '[[files]]\ntable = "leads"\n[[files.lookups]]\ninto = "x"\non = "Id"\nkey = "LeadId"\n'
         'value = "CampaignId"\nfirts = ["Id"]\n'
     )
-    with pytest.raises(InputError, match=r"firts.*needs"):
+    with pytest.raises(InputError, match=r"firts.*needs") as e:
         parse(text, "m.toml")
+    assert "不明: firts" in e.value.localized("ja") and "不足: needs" in e.value.localized("ja")

@@ -52,18 +52,20 @@ class Lookup:
 
 def parse_lookups(raw: Any, where: str) -> tuple[Lookup, ...]:
     """``lookups`` of a ``[[files]]`` entry, validated before any file is read."""
-    if not isinstance(raw, list):
-        raise InputError(f"{where}.lookups: a list of tables ([[files.lookups]])")
+    items = raw if isinstance(raw, list) else [raw]
     out = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(items):
         at = f"{where}.lookups[{i}]"
-        if not isinstance(item, dict):
-            raise InputError(f"{at}: a table with {', '.join(LOOKUP_KEYS)}")
-        unknown = sorted(set(item) - set(LOOKUP_KEYS))
-        missing = [k for k in ("into", "needs", "on", "key", "value") if k not in item]
-        if unknown or missing:
+        table = item if isinstance(item, dict) else {}
+        unknown = sorted(set(table) - set(LOOKUP_KEYS)) if table is item else [repr(item)]
+        missing = [k for k in ("into", "needs", "on", "key", "value") if k not in table]
+        if not isinstance(raw, list) or unknown or missing:
             raise InputError(
-                f"{at}: unknown {', '.join(unknown) or '-'}; missing {', '.join(missing) or '-'}"
+                key="ingest.mapping.bad_lookup",
+                where=at,
+                keys=", ".join(LOOKUP_KEYS),
+                unknown=", ".join(unknown) or "-",
+                missing=", ".join(missing) or "-",
             )
         needs = item["needs"] if isinstance(item["needs"], list) else [item["needs"]]
         first = item.get("first", [])
