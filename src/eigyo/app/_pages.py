@@ -13,6 +13,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from eigyo.app import _views as views
+from eigyo.app._filters import FilteredWorkspace, ViewFilter, filter_options, filtered
+from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import (
     PageUser,
     check_csrf,
@@ -34,22 +36,46 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 def _period_or_error(request: Request, s: PageUser, label: str | None) -> Any:
-    ws = scoped_ws(request, s)
+    """The person's workspace narrowed to the URL's filters (team, rep, product, segment), the
+    period, and the period's error in the reader's language (then the default period)."""
+    ws = filtered(scoped_ws(request, s), ViewFilter.from_query(request.query_params))
     try:
         return ws, views.period_of(ws, label), None
     except InputError as e:
         return ws, views.period_of(ws, None), e.localized(lang_of(request))
 
 
+def _key(request: Request, s: PageUser, label: str) -> tuple[Any, ...]:
+    """A cache key of one view: the scope, the period and the filters."""
+    f = ViewFilter.from_query(request.query_params)
+    return (s.user.principal().key, label, *f.key)
+
+
+def _scope_only(ws: ScopedWorkspace) -> ScopedWorkspace:
+    """The findings are the scope's, whatever the filters (they are cached per scope)."""
+    return ws.scoped if isinstance(ws, FilteredWorkspace) else ws
+
+
+def _view(request: Request, s: PageUser) -> dict[str, Any]:
+    """The filter form's choices (from the person's scope) and what is chosen now."""
+    lang = lang_of(request)
+    ws = scoped_ws(request, s)
+    opts = state(request).cached(
+        ("filter-options", s.user.principal().key, lang), lambda: filter_options(ws, lang)
+    )
+    return {"options": opts, "chosen": ViewFilter.from_query(request.query_params)}
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
     ws, p, error = _period_or_error(request, s, period)
     lang = lang_of(request)
-    key = (s.user.principal().key, p.label)
-    found = scoped_findings(request, s, ws, p)
+    key = _key(request, s, p.label)
+    found = scoped_findings(request, s, _scope_only(ws), p)
     ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
     stake = stake_view(found, lang, ws.settings.currency)  # ¥ over non-overlapping findings
-    return render(request, "overview.html.j2", s, period=p, error=error, ov=ov, stake=stake)
+    return render(request, "overview.html.j2", s, period=p, error=error, ov=ov, stake=stake,
+                  view=_view(request, s))  # fmt: skip
 
 
 @router.get("/steps/{step}", response_class=HTMLResponse)
@@ -60,13 +86,13 @@ def step_page(request: Request, s: PageUser, step: str, period: Text = None) -> 
         )
     ws, p, error = _period_or_error(request, s, period)
     lang = lang_of(request)
-    key = (s.user.principal().key, p.label)
-    found = scoped_findings(request, s, ws, p)
+    key = _key(request, s, p.label)
+    found = scoped_findings(request, s, _scope_only(ws), p)
     items, charts = state(request).cached(
         ("step", step, lang, *key), lambda: views.step_view(ws, p, step, found, lang)
     )
     return render(request, "step.html.j2", s, period=p, error=error, step=step,
-                  findings=items, charts=charts)  # fmt: skip
+                  findings=items, charts=charts, view=_view(request, s))  # fmt: skip
 
 
 def _explorer_context(
@@ -121,9 +147,10 @@ def process_page(request: Request, s: PageUser, period: Text = None) -> HTMLResp
     ws, p, error = _period_or_error(request, s, period)
     lang = lang_of(request)
     pm, chart = state(request).cached(
-        ("process", lang, s.user.principal().key, p.label), lambda: views.process(ws, p, lang)
+        ("process", lang, *_key(request, s, p.label)), lambda: views.process(ws, p, lang)
     )
-    return render(request, "process.html.j2", s, period=p, error=error, pm=pm, chart=chart)
+    return render(request, "process.html.j2", s, period=p, error=error, pm=pm, chart=chart,
+                  view=_view(request, s))  # fmt: skip
 
 
 def _simulate_module() -> Any:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
 from eigyo.app import _views as views
+from eigyo.app._filters import view_query
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._security import (
     CSRF_HEADER,
@@ -145,6 +146,7 @@ def render(
             steps=STEPS,
             here=quote(here, safe="/"),  # one ``next`` value: its own ? and & stay inside it
             path=request.url.path,
+            view_query=view_query(request.query_params),  # links keep the period and filters
             **context,
         )
     )
