@@ -80,6 +80,12 @@ class Connector(Protocol):
         """Write ``records`` as the CRM's export file(s) under ``out``; return rows written."""
         ...
 
+    def publish(self, con: Any) -> None:
+        """The connector's own bookkeeping, inside the sync's transaction after the removals:
+        kintone's synced ids (its deletion scan compares with them), Salesforce's campaign
+        members (each lead's campaign). Nothing for a connector that keeps none."""
+        ...
+
     def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
         """What the synced workspace (``con``, inside the sync's writer) says a person should
         know about this CRM's data: catalogue keys and their values."""
@@ -253,9 +259,7 @@ def run_sync(
                 "INSERT INTO _sync_state (crm, stream, cursor) VALUES (?, ?, ?)",
                 [[conn.crm, s, json.dumps(c)] for s, c in new_state.items()],
             )
-            publish = getattr(conn, "publish", None)  # a connector's own bookkeeping (kintone)
-            if publish is not None:
-                publish(con)
+            conn.publish(con)
             report.notes = conn.notes(con)
     report.changed = True
     stage.clear()

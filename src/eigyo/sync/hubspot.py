@@ -329,5 +329,8 @@ class HubSpot:
             path.unlink()
         return n
 
+    def publish(self, con: Any) -> None:
+        """Nothing of its own to keep: archived records come back from HubSpot's own list."""
+
     def notes(self, con: Any) -> list[tuple[str, dict[str, object]]]:
         return []
