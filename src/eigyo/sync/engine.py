@@ -7,10 +7,11 @@ files, and :func:`eigyo.ingest.import_path` loads them with the CRM's preset.
 
 Why it is safe to kill: pages are staged and journalled one by one (:mod:`eigyo.sync.staging`);
 the workspace changes only when the writer publishes its generation, after the import *and* the
-new cursors (``_sync_state``) and the removals of deleted records are written. A process that
-dies before that leaves the workspace as it was and the staged pages for the re-run. Should the
-second transaction fail after the import, the published import holds no new cursor, so the next
-run imports the same staged pages again: replacing rows by id makes that a no-op.
+new cursors (``_sync_state``), the removals of deleted records and each connector's own
+bookkeeping (:meth:`Connector.publish`) are written. A process that dies before that leaves the
+workspace as it was and the staged pages for the re-run. Should the second transaction fail
+after the import, the published import holds no new cursor, so the next run imports the same
+staged pages again: replacing rows by id makes that a no-op.
 """
 
 from __future__ import annotations
