@@ -162,3 +162,26 @@ def test_pipeline_filters_and_changes_stay_in_scope(client: TestClient) -> None:
     assert "o5" not in client.get("/pipeline.csv?team=A").text
     bad = client.get("/pipeline?since=yesterday").text
     assert 'role="alert"' in bad
+
+
+# ------------------------------------------------------------------------ the rep scorecard
+
+
+@pytest.mark.parametrize(("user", "rep"), [("admin", "r1"), ("admin", "r3"), ("boss", "r2"),
+                                           ("sato", "r1")])  # fmt: skip
+def test_scorecard_numbers_equal_sql(client: TestClient, user: str, rep: str) -> None:
+    login(client, user)
+    html = client.get(f"/reps/{rep}?period={FY}").text
+    m = re.search(r'<tr data-metric="bookings">.*?data-value="([^"]*)"', html, re.S)
+    assert m
+    assert float(m.group(1)) == pytest.approx(sql_bookings("admin", f"o.owner_rep_id = '{rep}'"))
+    deals = set(re.findall(r'<tr data-id="([^"]+)" data-flags', html))
+    assert deals == set(sql_open_deals("admin", f"owner_rep_id = '{rep}'"))
+
+
+@pytest.mark.parametrize(("user", "rep"), [("boss", "r3"), ("sato", "r2"), ("sato", "m1")])
+def test_scorecard_outside_scope_is_not_found(client: TestClient, user: str, rep: str) -> None:
+    login(client, user)
+    r = client.get(f"/reps/{rep}?period={FY}")
+    assert r.status_code == 404
+    assert "田中" not in r.text and "鈴木" not in r.text

@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
-from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline
+from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline, _scorecard
 from eigyo.app._limits import (
     DEFAULT_LIMITS,
     LIGHT_PATHS,
@@ -274,6 +274,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.include_router(_pages.router)
     app.include_router(_evidence.router)
     app.include_router(_pipeline.router)
+    app.include_router(_scorecard.router)
     app.include_router(_imports.router)
     app.include_router(_api.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)

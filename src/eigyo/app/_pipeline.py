@@ -65,7 +65,8 @@ def header(column: str, lang: str) -> str:
     return t(key, lang) if column in ("days_in_stage", "pushes") else label(column, lang)
 
 
-def _cell(column: str, value: Any, lang: str, currency: str) -> str:
+def cell_text(column: str, value: Any, lang: str, currency: str) -> str:
+    """One cell of the deal tables as a person reads it (days in stage with the day unit)."""
     if column == "days_in_stage" and isinstance(value, int | float):
         return cell("idle_days", value, lang, currency)  # days, with the unit word
     return cell(column, value, lang, currency)
@@ -88,10 +89,10 @@ def pipeline_page(
     day, bad = _since(since, as_of)
     deals = open_deals_review(ws, as_of, stuck_days=stuck, idle_days=idle)
     cur = ws.settings.currency
-    rows = [{"cells": [_cell(c, d.get(c), lang, cur) for c in COLUMNS], "flags": d["flags"],
+    rows = [{"cells": [cell_text(c, d.get(c), lang, cur) for c in COLUMNS], "flags": d["flags"],
              "id": d["opportunity_id"]} for d in deals[:PAGE_ROWS]]  # fmt: skip
-    changes = [{**c, "amount_text": _cell("amount", c["amount"], lang, cur),
-                "before_text": _cell("amount", c["amount_before"], lang, cur)}
+    changes = [{**c, "amount_text": cell_text("amount", c["amount"], lang, cur),
+                "before_text": cell_text("amount", c["amount_before"], lang, cur)}
                for c in changes_since(ws, day, as_of)]  # fmt: skip
     counts = {f: sum(f in d["flags"] for d in deals) for f in FLAGS}
     return render(request, "pipeline.html.j2", s, as_of=as_of, since=day, idle=idle,

@@ -87,8 +87,13 @@ def forecast(
     live = snaps.at(as_of).filter(
         pl.col("expected_close_date").is_between(period.start, period.end)
     )
-    train = snaps.training(as_of)
-    enough = train.height >= MIN_TRAIN and train["won"].n_unique() == 2
+    # a training frame holds one row per known outcome and month-end (13 at most): when even
+    # that bound is short of MIN_TRAIN, or one class is missing, skip building it (each snapshot
+    # costs queries; the dashboard's headline asks for a forecast on every cold overview)
+    known = snaps.outcomes.filter(pl.col("known") <= as_of)
+    possible = known.height * 13 >= MIN_TRAIN and known["won"].n_unique() == 2
+    train = snaps.training(as_of) if possible else pl.DataFrame()
+    enough = possible and train.height >= MIN_TRAIN and train["won"].n_unique() == 2
     p = predict(fit(train), live) if enough and live.height else np.zeros(live.height)
     pipeline = float(live["amount"].sum() or 0.0)
     expected = float(np.dot(p, live["amount"].fill_null(0).to_numpy()))
