@@ -185,3 +185,32 @@ def test_scorecard_outside_scope_is_not_found(client: TestClient, user: str, rep
     r = client.get(f"/reps/{rep}?period={FY}")
     assert r.status_code == 404
     assert "田中" not in r.text and "鈴木" not in r.text
+
+
+# ------------------------------------------------------------------ grouped metrics by team
+
+
+@pytest.mark.parametrize("user", ["admin", "boss"])
+def test_team_table_has_one_column_per_team_equal_to_sql(client: TestClient, user: str) -> None:
+    login(client, user)
+    html = client.get(f"/metrics?by=team&metric=bookings&metric=win_rate&period={FY}").text
+    table = html[
+        html.index('id="team-table"') : html.index("</table>", html.index('id="team-table"'))
+    ]
+    teams = re.findall(r'<th data-team="([^"]+)"', table)
+    assert teams == (["A", "B"] if user == "admin" else ["A"])
+    row = table[table.index('data-metric="bookings"') :]
+    for team in teams:
+        got = re.search(rf'data-team="{team}" data-value="([^"]*)"', row)
+        assert got and float(got.group(1)) == pytest.approx(
+            sql_bookings(user, f"r.team = '{team}'")
+        )
+    assert "<svg" in table or "points" not in table  # trend lines are inline SVG
+
+
+def test_spark_points_scale_into_the_box() -> None:
+    from eigyo.app._team_table import SPARK_H, SPARK_W, spark_points
+
+    assert spark_points([1.0]) == "" and spark_points([None, 2.0, None]) == ""
+    pts = [tuple(map(float, p.split(","))) for p in spark_points([0.0, None, 10.0]).split()]
+    assert pts == [(0.0, SPARK_H - 1), (SPARK_W, 1.0)]

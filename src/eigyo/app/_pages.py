@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from eigyo.app import _views as views
 from eigyo.app._filters import FilteredWorkspace, ViewFilter, filter_options, filtered
 from eigyo.app._scope import ScopedWorkspace
+from eigyo.app._team_table import SPARK_H, SPARK_W, team_table
 from eigyo.app._web import (
     PageUser,
     check_csrf,
@@ -103,15 +104,18 @@ def _explorer_context(
     chosen = [m for m in metric if m in REGISTRY] or ["bookings", "won_deals", "win_rate"]
     dim = by if by in DIMENSIONS else None
     rows: list[dict[str, Any]] = []
+    pivot = None
     try:
         rows = views.explorer_table(
             views.metric_rows(ws, p, chosen, dim), lang, ws.settings.currency
         )
+        if dim == "team":  # one column per team, with each month's trend
+            pivot = team_table(ws, p, chosen, lang, ws.settings.currency)
     except InputError as e:
         error = e.localized(lang)
     metrics = [(m.id, m.label(lang)) for m in REGISTRY.values()]
     return {"period": p, "error": error, "rows": rows, "chosen": chosen, "by": dim or "",
-            "metrics": metrics, "dims": DIMENSIONS}  # fmt: skip
+            "metrics": metrics, "dims": DIMENSIONS, "pivot": pivot}  # fmt: skip
 
 
 @router.get("/metrics", response_class=HTMLResponse)
@@ -124,7 +128,7 @@ def metrics_page(
 ) -> HTMLResponse:
     ctx = _explorer_context(request, s, period, metric or [], by)
     template = "explorer_table.html.j2" if request.headers.get("hx-request") else "explorer.html.j2"
-    return render(request, template, s, **ctx)
+    return render(request, template, s, spark_w=SPARK_W, spark_h=SPARK_H, **ctx)
 
 
 @router.get("/metrics/records", response_class=HTMLResponse)
