@@ -57,10 +57,17 @@ def key_table(findings: Sequence[Finding], ctx: Context) -> ir.Table | None:
         )
     if not parts:
         return None
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.union(p, distinct=False)
-    return out
+    return _balanced_union(parts)
+
+
+def _balanced_union(parts: list[ir.Table]) -> ir.Table:
+    """``UNION ALL`` of ``parts`` as a balanced tree: a left-deep chain nests one level per
+    finding, and with fifteen findings over deep samples the SQL compiler ran out of recursion
+    (RecursionError on the medium demo); a balanced tree nests log₂ of them."""
+    while len(parts) > 1:
+        paired = [a.union(b, distinct=False) for a, b in zip(parts[::2], parts[1::2], strict=False)]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
 
 
 def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:

@@ -1,0 +1,28 @@
+"""The overlap query of a diagnosis with many alarms compiles: the medium demo raises 155 alarms
+with an impact, and their key sets joined as a left-deep chain of ``UNION ALL`` made the SQL
+compiler run out of recursion (``eigyo diagnose`` ended in a RecursionError traceback). A
+balanced tree nests log₂ of them."""
+
+from __future__ import annotations
+
+import ibis
+
+from eigyo.base.periods import parse_period
+from eigyo.diagnose import overlap
+from eigyo.diagnose.context import Context
+from eigyo.runbook import RunResult
+from tests.conftest import Demo
+
+
+def test_the_key_table_of_two_hundred_findings_compiles(
+    demo_company: Demo, demo_runbook: RunResult
+) -> None:
+    weighed = overlap._weighed(demo_runbook.findings)
+    assert len(weighed) >= 10
+    many = (weighed * (200 // len(weighed) + 1))[:200]
+    with demo_company.open() as ws:
+        ctx = Context(ws, parse_period("FY2025", ws.settings.fiscal_year_start_month))
+        keys = overlap.key_table(many, ctx)
+        assert keys is not None
+        sql = ibis.to_sql(keys)
+    assert sql.count("UNION ALL") == 199
