@@ -31,7 +31,8 @@ USERS = {"admin": ("admin", None, None), "boss": ("manager", "m1", "A"), "sato":
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = [f"/?period={FY}", *(f"/steps/{s}?period={FY}" for s in STEPS), "/metrics",
-         "/metrics?by=team&metric=bookings&metric=win_rate", "/process", "/simulate"]  # fmt: skip
+         "/metrics?by=team&metric=bookings&metric=win_rate", "/process", "/simulate",
+         "/pipeline", f"/pipeline?since=2025-04-10&period={FY}"]  # fmt: skip
 pytestmark = pytest.mark.slow
 
 
@@ -146,4 +147,62 @@ def test_language_switch_keeps_the_query_and_translates_errors(server: str, brow
     assert "period=bogus" in page.url
     alert = page.locator("p.error[role=alert]").inner_text()
     assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in alert), alert
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("user", list(USERS))
+def test_manager_workflow_filters_then_pipeline(
+    server: str, browser: Any, user: str, viewport: dict[str, int]
+) -> None:
+    """Choose a quarter (and, where there is a choice, a rep) in the selects, see the URL carry
+    it, follow the navigation to the pipeline review with the view kept, export it."""
+    page = page_as(browser, server, user, viewport)
+    page.goto(f"{server}/?period={FY}")
+    page.select_option("#f-period", f"{FY}-Q1")
+    if page.locator("#f-rep").count():
+        page.select_option("#f-rep", "r1")
+    page.click("#view-apply")
+    page.wait_for_url(f"**/?period={FY}-Q1*")
+    assert page.locator("#headline").count() == 1
+    if user != "sato":
+        assert "rep=r1" in page.url
+    assert scroll_width(page) <= viewport["width"]
+    page.click('nav.main-nav a[href^="/pipeline"]')
+    page.wait_for_url("**/pipeline?*")
+    assert f"period={FY}-Q1" in page.url
+    rows = page.locator("#deals-table tbody tr[data-id]")
+    ids = {rows.nth(i).get_attribute("data-id") for i in range(rows.count())}
+    assert ids <= {"o5"} and (user != "admin" or "rep=r1" in page.url or ids == {"o5"})
+    with page.expect_download() as dl:
+        page.click("a.export-csv")
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    if user != "admin":
+        assert "o5" not in text  # r3's deal: outside the manager's and the rep's scope
+    assert scroll_width(page) <= viewport["width"]
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("user", list(USERS))
+def test_rep_scorecard_for_the_1on1(
+    server: str, browser: Any, user: str, viewport: dict[str, int]
+) -> None:
+    """From the overview choose rep r1 (the rep is r1 already), open the scorecard: the rep's
+    KPIs beside the team and the target, the findings, the open deals; another team's rep is
+    not found for a manager or a rep."""
+    page = page_as(browser, server, user, viewport)
+    if user == "sato":
+        page.goto(f"{server}/reps/r1?period={FY}")
+    else:
+        page.goto(f"{server}/?period={FY}&rep=r1")
+        page.click("#scorecard-link")
+        page.wait_for_url("**/reps/r1?*")
+    assert (
+        page.locator("#scorecard-kpis tr[data-metric=bookings] td.rep").inner_text() == "¥1,000,000"
+    )
+    assert page.locator("#scorecard-findings").count() == 1
+    assert scroll_width(page) <= viewport["width"]
+    response = page.goto(f"{server}/reps/r3?period={FY}")
+    assert response is not None and response.status == (200 if user == "admin" else 404)
     page.close()
