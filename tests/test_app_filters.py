@@ -214,3 +214,12 @@ def test_spark_points_scale_into_the_box() -> None:
     assert spark_points([1.0]) == "" and spark_points([None, 2.0, None]) == ""
     pts = [tuple(map(float, p.split(","))) for p in spark_points([0.0, None, 10.0]).split()]
     assert pts == [(0.0, SPARK_H - 1), (SPARK_W, 1.0)]
+
+
+def test_explorer_keeps_the_filters_in_its_form_and_drill_down(client: TestClient) -> None:
+    login(client, "admin")
+    html = client.get(f"/metrics?metric=bookings&by=team&period={FY}&product=P1").text
+    assert '<input type="hidden" name="product" value="P1">' in html
+    assert "&group=A&product=P1" in html
+    r = client.get(f"/metrics/records?metric=bookings&period={FY}&by=team&group=B&product=P1")
+    assert "o4" not in r.text  # team B's won deal is not a P1 deal

@@ -115,7 +115,8 @@ def _explorer_context(
         error = e.localized(lang)
     metrics = [(m.id, m.label(lang)) for m in REGISTRY.values()]
     return {"period": p, "error": error, "rows": rows, "chosen": chosen, "by": dim or "",
-            "metrics": metrics, "dims": DIMENSIONS, "pivot": pivot}  # fmt: skip
+            "metrics": metrics, "dims": DIMENSIONS, "pivot": pivot,
+            "view_filter": ViewFilter.from_query(request.query_params)}  # fmt: skip
 
 
 @router.get("/metrics", response_class=HTMLResponse)
