@@ -16,7 +16,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from eigyo.app._limits import ServerLimits, TooLong
+from eigyo.app._budget import TooLong
+from eigyo.app._limits import ServerLimits
 from eigyo.app._state import AppState
 from tests.test_server_limits import _signed_in, ws_path  # noqa: F401 (fixture)
 

@@ -36,14 +36,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
 from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline, _scorecard
-from eigyo.app._limits import (
-    DEFAULT_LIMITS,
-    LIGHT_PATHS,
-    REQUESTER,
-    Busy,
-    ServerLimits,
-    TooLong,
-)
+from eigyo.app._budget import TooLong
+from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
 from eigyo.app._state import GENERATION, AppState

@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from eigyo.app._budget import Budget
 from eigyo.errors import EigyoError
 
 T = TypeVar("T")
@@ -129,16 +130,6 @@ class Busy(EigyoError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(key="app.error.busy")
         self.retry_after = retry_after
-
-
-class TooLong(EigyoError):
-    """An analysis ran past :attr:`ServerLimits.analysis_seconds` (its engine query was
-    interrupted) or past the engine's memory budget; the app answers 503, one sentence."""
-
-    def __init__(self, seconds: float, memory: bool = False) -> None:
-        key = "app.error.too_much_memory" if memory else "app.error.too_long"
-        super().__init__(key=key, seconds=f"{seconds:g}")
-        self.retry_after = 60
 
 
 class LockedOut(EigyoError):
@@ -274,21 +265,16 @@ class FairGate:
                 self._cond.wait(left)
         self._holder.inside = True
         started = self._clock()
-        done, expired = threading.Event(), threading.Event()
-        if cancel is not None:
-            threading.Thread(
-                target=_watch, args=(lim.analysis_seconds, done, expired, cancel), daemon=True
-            ).start()
+        watch = Budget(lim.analysis_seconds, cancel)
         try:
             return compute()
         except Exception as e:
-            if expired.is_set():
-                raise TooLong(lim.analysis_seconds) from e
-            if _out_of_memory(e):
-                raise TooLong(lim.analysis_seconds, memory=True) from e
-            raise
+            err = watch.verdict(e)
+            if err is e:
+                raise
+            raise err from e
         finally:
-            done.set()
+            watch.stop()
             self._holder.inside = False
             with self._cond:
                 ended = self._clock()
@@ -296,25 +282,6 @@ class FairGate:
                 self._busy = False
                 self._leave(who)
                 self._grant_next()
-
-
-def _watch(
-    seconds: float, done: threading.Event, expired: threading.Event, cancel: Callable[[], None]
-) -> None:
-    """Past ``seconds``, interrupt the computation — again every 50 ms until it ends: an
-    interrupt that lands between two queries stops nothing, the next query must be stopped."""
-    if done.wait(seconds):
-        return
-    expired.set()
-    while True:
-        cancel()
-        if done.wait(0.05):
-            return
-
-
-def _out_of_memory(e: BaseException) -> bool:
-    """The engine stopped a query at its memory budget (DuckDB's OutOfMemoryException)."""
-    return type(e).__name__ == "OutOfMemoryException"
 
 
 class HashGate:
