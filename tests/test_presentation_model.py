@@ -48,7 +48,15 @@ RENDERERS = (
     "eigyo.report.pptx",
     "eigyo.report.xlsx",
 )
-DASHBOARD = ("eigyo.app._pages", "eigyo.app._views", "eigyo.app._api")
+DASHBOARD = (
+    "eigyo.app._pages",
+    "eigyo.app._views",
+    "eigyo.app._api",
+    "eigyo.app._pipeline",
+    "eigyo.app._scorecard",
+    "eigyo.app._team_table",
+    "eigyo.app._filters",
+)
 FINDING = re.compile(
     r'<article class="finding sev-(?P<severity>\w+)" data-step="(?P<step>\w+)" '
     r'data-check="(?P<check>[^"]+)">.*?<h3>(?P<title>.*?)</h3>',
