@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
-from eigyo.diagnose.behind import NoRecords, population
+from eigyo.diagnose.behind import NoRecords, Samples, population
 from eigyo.diagnose.model import Finding
 
 if TYPE_CHECKING:
@@ -38,13 +38,17 @@ def _weighed(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.is_alarm and f.impact_jpy is not None and f.impact_jpy > 0]
 
 
-def key_table(findings: Sequence[Finding], ctx: Context) -> ir.Table | None:
+def key_table(
+    findings: Sequence[Finding], ctx: Context, samples: Samples | None = None
+) -> ir.Table | None:
     """One engine table of ``(i, kind, key)``: the distinct record ids of each finding's
-    population (``i`` its index in ``findings``), or None when none has a population."""
+    population (``i`` its index in ``findings``), or None when none has a population.
+    ``samples``: where the populations read their samples (default: the diagnosis's)."""
+    samples = samples or ctx.sample
     parts: list[ir.Table] = []
     for i, f in enumerate(findings):
         try:
-            pop = population(ctx.ws, ctx.period, f, ctx.sample)
+            pop = population(ctx.ws, ctx.period, f, samples)
         except NoRecords:
             continue
         t = pop.table
@@ -72,14 +76,28 @@ def _balanced_union(parts: list[ir.Table]) -> ir.Table:
 
 def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:
     """The index pairs ``(i, j)``, ``i < j``, of findings that share a record (one query)."""
-    keys = key_table(findings, ctx)
-    if keys is None:
-        return set()
-    a = keys.view()
-    b = keys.view()
-    j = a.join(b, (a.kind == b.kind) & (a.key == b.key) & (a.i < b.i))
-    both = j.select(x=a.i, y=b.i).distinct()
-    return {(int(r["x"]), int(r["y"])) for r in both.to_pyarrow().to_pylist()}
+    cached: dict[str, ir.Table] = {}
+
+    def sample(name: str) -> ir.Table:
+        """Each sample computed once, into a temporary table of the engine: a hundred
+        populations over one sample would otherwise compile and run it a hundred times (6 of
+        the medium demo's 12 s of diagnosis)."""
+        if name not in cached:
+            cached[name] = ctx.sample(name).cache()
+        return cached[name]
+
+    try:
+        keys = key_table(findings, ctx, sample)
+        if keys is None:
+            return set()
+        a = keys.view()
+        b = keys.view()
+        j = a.join(b, (a.kind == b.kind) & (a.key == b.key) & (a.i < b.i))
+        both = j.select(x=a.i, y=b.i).distinct()
+        return {(int(r["x"]), int(r["y"])) for r in both.to_pyarrow().to_pylist()}
+    finally:
+        for t in cached.values():
+            t.release()
 
 
 def mark(findings: list[Finding], ctx: Context) -> None:

@@ -4,9 +4,10 @@ CP932 bytes read as Latin-1, cp1252 or cp1251 become runs of Latin-1 supplement,
 Cyrillic letters (``ƒeƒXƒg``, ``‚ ‚¢``, ``Рђ``); UTF-8 read as cp1252 becomes ``ã`` / ``Â`` followed
 by such letters; UTF-8 read as CP932 becomes ``縺`` / ``繧`` / ``繝`` (the CP932 readings of the
 lead bytes of every hiragana and katakana); an undecodable byte becomes ``�``. A text column in
-which most characters beyond ASCII are of that kind is garbled. :func:`eigyo.ingest.garbled_guard.refuse_garbled` refuses
-an import that would replace existing rows whose text is *not* garbled with text that is — the
-damage of a wrong ``--encoding`` — and only notes it when no row is replaced. A workspace whose
+which most characters beyond ASCII are of that kind is garbled.
+:func:`eigyo.ingest.garbled_guard.refuse_garbled` refuses an import that would replace existing
+rows whose text is *not* garbled with text that is — the damage of a wrong ``--encoding`` — and
+only notes it when no row is replaced. A workspace whose
 names really are Latin (``Müller``) is not affected: its existing text scores as high.
 """
 
