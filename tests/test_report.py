@@ -231,8 +231,11 @@ def test_win_rate_by_team_numbers(ws: Workspace, page: str) -> None:
         ("東日本", 2, 1, 3),
         ("西日本", 1, 2, 3),
     ]
-    (bar,) = _charts(page)["win-rate-by-team"]["data"]
+    bar, org, target = _charts(page)["win-rate-by-team"]["data"]
     assert bar["x"] == ["東日本", "西日本"]
+    # the organization's 3 of 6 and the default target of 25%, as reference lines
+    assert (org["name"], org["y"]) == ("全社", [pytest.approx(0.5)] * 2)
+    assert (target["name"], target["y"]) == ("目標", [0.25, 0.25])
     assert bar["y"] == pytest.approx([2 / 3, 1 / 3])
     # won, lost; then per deal type the rate and count, in the period and the one before
     assert [row[:2] for row in bar["customdata"]] == [[2, 1], [1, 2]]

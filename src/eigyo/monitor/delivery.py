@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from eigyo.base.formatting import format_value
+from eigyo.base.formatting import money
 from eigyo.base.periods import Period
 from eigyo.diagnose.model import Finding
 from eigyo.diagnose.overlap import non_overlapping_total
@@ -35,9 +35,6 @@ def summary(
     """The report's headline as plain text: period with its dates, the ¥ at stake counted once,
     the number of problems and the three costliest."""
 
-    def money(v: float) -> str:
-        return format_value(v, "yen", lang, currency, compact=True)
-
     span = f"{period.start.isoformat()}〜{period.end.isoformat()}"
     lines = [t("monitor.report.header", lang, company=company, period=period.label, span=span)]
     alarms = sorted((f for f in findings if f.is_alarm), key=Finding.sort_key)
@@ -54,14 +51,18 @@ def summary(
             t(
                 "monitor.report.at_stake",
                 lang,
-                amount=money(total),
+                amount=money(total, currency, compact=True, lang=lang),
                 n=len(counted),
                 skipped=len(skipped),
             )
         )
     lines.append(t("monitor.report.top", lang, n=min(TOP, len(alarms))))
     for i, f in enumerate(alarms[:TOP], 1):
-        impact = "" if f.impact_jpy is None else f" — {money(f.impact_jpy)}"
+        impact = (
+            ""
+            if f.impact_jpy is None
+            else f" — {money(f.impact_jpy, currency, compact=True, lang=lang)}"
+        )
         lines.append(
             f"{i}. {SEVERITY_MARK.get(f.severity, '')} {f.title.get(lang, f.check)}{impact}"
         )

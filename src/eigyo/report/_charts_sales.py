@@ -84,6 +84,25 @@ def win_rate_by_team(ctx: Ctx) -> Chart:
                 f"{lost} %{{customdata[1]}}{lines}<extra></extra>",
             )
         )
+        # the organization's rate and its target: what win_rate_target compares
+        n_won, n_lost = int(df.get_column("won").sum()), int(df.get_column("lost").sum())
+        x = ctx.labels(df.get_column("team"))
+        refs = [("report.chart.win_rate.org", n_won / (n_won + n_lost) if n_won + n_lost else None)]
+        refs.append(("report.chart.win_rate.target", ctx.ws.settings.targets.get("win_rate")))
+        for key, level in refs:
+            if level is None:
+                continue
+            name = ctx.tr(key)
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[level] * len(x),
+                    mode="lines",
+                    name=name,
+                    line={"dash": "dash" if key.endswith("target") else "dot", "width": 1.5},
+                    hovertemplate=f"{name} %{{y:.1%}}<extra></extra>",
+                )
+            )
     return chart(ctx, "win-rate-by-team", "report.chart.win_rate.title", fig)
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from eigyo.analysis.common import data_end
 from eigyo.analysis.data.forecast import forecast, quota_for
 from eigyo.base.currency import DEFAULT_CURRENCY
-from eigyo.base.formatting import format_value
+from eigyo.base.formatting import format_value, money
 from eigyo.base.periods import Period
 from eigyo.diagnose.model import Finding
 from eigyo.diagnose.overlap import non_overlapping_total
@@ -153,8 +154,7 @@ def headline(ws: Workspace, period: Period, findings: list[Finding]) -> Headline
 def headline_view(h: Headline, lang: str, currency: str = DEFAULT_CURRENCY) -> HeadlineView:
     """The headline formatted: compact amounts (億/万 in Japanese), shares as %."""
 
-    def money(v: float | None) -> str:
-        return format_value(v, "yen", lang, currency, compact=True)
+    amount = partial(money, code=currency, compact=True, lang=lang)  # ¥3,200万, not ¥32,004,512
 
     att = h.attainment
     pace = tone = None
@@ -179,18 +179,18 @@ def headline_view(h: Headline, lang: str, currency: str = DEFAULT_CURRENCY) -> H
                 owner=owner or t("report.headline.owner_org", lang),
                 finding_title=f.title.get(lang) or f.title.get("ja") or f.check,
                 finding_id=f.id,
-                impact=money(f.impact_jpy) if f.impact_jpy else None,
+                impact=amount(f.impact_jpy) if f.impact_jpy else None,
             )
         )
     return HeadlineView(
-        bookings=money(h.bookings),
-        plan=money(h.plan) if h.plan else None,
+        bookings=amount(h.bookings),
+        plan=amount(h.plan) if h.plan else None,
         attainment=format_value(att, "ratio", lang) if att is not None else None,
         pace=pace,
         pace_tone=tone or "",
-        landing=money(h.landing) if h.landing is not None else None,
+        landing=amount(h.landing) if h.landing is not None else None,
         landing_vs_plan=vs_plan,
-        stake=money(h.stake) if h.stake is not None else None,
+        stake=amount(h.stake) if h.stake is not None else None,
         stake_note=t("report.headline.stake_note", lang),
         actions=actions,
         as_of=h.as_of.isoformat() if h.as_of else None,
