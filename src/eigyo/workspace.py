@@ -263,9 +263,9 @@ def _connect(file: Path, read_only: bool) -> tuple[Any, Path]:
 def _fsync(path: Path, directory: bool = False) -> None:
     fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
     try:
-        os.fsync(fd)
-    except OSError:  # some file systems cannot sync a directory: the data's fsync is what counts
-        pass
+        # some file systems cannot sync a directory: the data's fsync is what counts
+        with suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
