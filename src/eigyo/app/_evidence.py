@@ -26,7 +26,6 @@ from eigyo.diagnose.behind import FLAGS
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.report.evidence import (
-    RecordList,
     csv_text,
     headers,
     overlap_links,
@@ -100,7 +99,18 @@ def finding_records(
     )  # fmt: skip
 
 
-def _export(rl: RecordList, body: bytes, media: str, ext: str) -> Response:
+def _records_file(
+    request: Request, s: PageUser, finding_id: str, period: Text, ext: str
+) -> Response:
+    """The finding's records the person may see as one download, CSV or Excel."""
+    ws, p, f, _ = _finding(request, s, finding_id, period)
+    if f is None:
+        return _not_found(request, s)
+    rl = record_list(ws, p, f, EXPORT_ROWS)
+    if ext == "csv":
+        body, media = csv_text(rl, lang_of(request)).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, media = records_xlsx([rl], lang_of(request), ws.settings.currency), _XLSX
     name = f"{rl.finding.id}.{ext}"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -112,12 +122,7 @@ def finding_records_csv(
     request: Request, s: PageUser, finding_id: str, period: Text = None
 ) -> Response:
     """Every record of the finding the person may see, as CSV for Excel (formula-safe)."""
-    ws, p, f, _ = _finding(request, s, finding_id, period)
-    if f is None:
-        return _not_found(request, s)
-    rl = record_list(ws, p, f, EXPORT_ROWS)
-    body = csv_text(rl, lang_of(request)).encode("utf-8")
-    return _export(rl, body, "text/csv; charset=utf-8", "csv")
+    return _records_file(request, s, finding_id, period, "csv")
 
 
 @router.get("/findings/{finding_id}/records.xlsx", response_class=Response)
@@ -125,9 +130,4 @@ def finding_records_xlsx(
     request: Request, s: PageUser, finding_id: str, period: Text = None
 ) -> Response:
     """Every record of the finding the person may see, as an Excel workbook (typed cells)."""
-    ws, p, f, _ = _finding(request, s, finding_id, period)
-    if f is None:
-        return _not_found(request, s)
-    rl = record_list(ws, p, f, EXPORT_ROWS)
-    body = records_xlsx([rl], lang_of(request), ws.settings.currency)
-    return _export(rl, body, _XLSX, "xlsx")
+    return _records_file(request, s, finding_id, period, "xlsx")
