@@ -33,6 +33,12 @@ ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "proposal", "other")
 ACTIVITY_OUTCOMES = ("connected", "no_answer", "replied", "held", "no_show", "other")
 TIME_CATEGORIES = ("selling", "admin", "internal", "training", "travel", "other")
 STAGE_KINDS = ("prospecting", "qualification", "meeting", "proposal", "negotiation", "won", "lost")
+#: The CRM's forecast category of a deal (Salesforce ForecastCategoryName, HubSpot forecast
+#: category), where the export has one: ``commit`` (the rep stakes their call on it),
+#: ``best_case`` (could land this period), ``pipeline`` (open, not called), ``omitted`` (left out
+#: of the forecast), ``closed`` (the CRM counts it as closed). Blank: the forecast page derives
+#: a category from the deal's stage (:mod:`eigyo.analysis.data.forecast_calls`).
+FORECAST_CATEGORIES = ("commit", "best_case", "pipeline", "omitted", "closed")
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,11 @@ TABLES: tuple[Table, ...] = (
             ),
             _c("status", req=True, allowed=OPPORTUNITY_STATUSES),
             _c("lost_reason"),
+            _c(
+                "forecast_category",
+                allowed=FORECAST_CATEGORIES,
+                desc="the CRM's forecast category; blank: derived from the stage",
+            ),
         ),
         key=("opportunity_id",),
         required_file=True,

@@ -29,7 +29,7 @@ from eigyo.ingest.import_report import FileReport, ImportReport
 from eigyo.ingest.quality import WARNINGS_DDL, record_warnings
 from eigyo.ingest.stream import Stage
 from eigyo.ingest.validate import ROW
-from eigyo.schema import EXTRA_COLUMN, Table
+from eigyo.schema import EXTRA_COLUMN, SQL_TYPES, TABLES, Table
 
 #: Columns the importer adds to the workspace's bookkeeping tables (idempotent).
 META_EXTENSIONS = (
@@ -129,9 +129,35 @@ def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
-    """Add the importer's bookkeeping columns and tables (idempotent)."""
+    """Add the importer's bookkeeping columns and tables (idempotent), and the canonical columns
+    the schema gained after the workspace was made (:func:`add_new_columns`)."""
     for ddl in META_EXTENSIONS:
         con.execute(ddl).fetchall()
+    add_new_columns(con)
+
+
+def add_new_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Add to each canonical table the columns the schema declares and the table lacks (the
+    schema is extended, never renamed: ``opportunities.forecast_category`` came later), so an
+    import into an older workspace writes every column; returns ``table.column`` added."""
+    rows = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall()
+    have: dict[str, set[str]] = {}
+    for t, c in rows:
+        have.setdefault(str(t), set()).add(str(c))
+    added = []
+    for t in TABLES:
+        if t.name not in have:
+            continue  # made with the workspace's tables, never here
+        for c in t.columns:
+            if c.name not in have[t.name]:
+                con.execute(
+                    f"ALTER TABLE {_q(t.name)} ADD COLUMN {_q(c.name)} {SQL_TYPES[c.type]}"
+                ).fetchall()
+                added.append(f"{t.name}.{c.name}")
+    return added
 
 
 def load(

@@ -1,0 +1,274 @@
+"""The forecast call: each open deal's category, the roll-up by rep and team, and its accuracy.
+
+What the Monday forecast call needs, one definition for the page and its tests. For a period P
+seen at the end of day D (the data's last day, never today):
+
+* **won** — deals won with ``closed_at`` from P's first day through D;
+* each deal **open at the end of D** whose expected close date *as it stood on D* falls in P
+  (:func:`eigyo.analysis.process.pipeline.snapshot`: amount, close date and stage rebuilt from
+  ``opportunity_changes`` and ``stage_history``) gets one **category**:
+
+  1. the CRM's ``forecast_category`` where the import has one (``closed`` on a deal that is
+     still open counts as ``commit``: the CRM already counts it as closed, eigyo not yet);
+  2. otherwise it is derived from the deal's stage on D and that stage's historical win rate —
+     the share won among the organization's deals closed by D that entered the stage: at least
+     :data:`COMMIT_RATE` → ``commit``, at least :data:`BEST_CASE_RATE` → ``best_case``, else
+     ``pipeline``. A stage with fewer than :data:`MIN_STAGE_DEALS` closed deals, or a deal
+     without a stage, is ``pipeline`` (too little history to call it).
+
+  Why the stage's rate and not the win-probability model (:mod:`.winprob`): the model needs
+  training snapshots per month (seconds per call) and answers per deal with a number a manager
+  cannot check in a meeting; a stage's rate is one sentence a rep can argue with. Why the
+  organization's rates: a deal must have the same category in the rep's, the manager's and the
+  admin's view, so the rates come from ``rates_ws`` (the whole organization: only per-stage
+  aggregates, never a deal, leave a person's scope);
+* the **landings**: won + commit (the call), won + commit + best case (the upside).
+
+Accuracy by month (:func:`accuracy_by_month`): for each complete month M, the call as it stood at
+the end of the day before M began — the same rule run on that day's snapshot with that day's
+stage rates, so nothing after it leaks in — against what was won in M. What cannot be rebuilt:
+the CRM's forecast category as it stood then (its history is not imported, so past calls always
+use the stage rule), the owner then (deals count under today's owner and team), and deals deleted
+from the CRM since. Deals created and won within M are in the actual but never in the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from eigyo.analysis.common import in_period
+from eigyo.analysis.process.pipeline import end_of, snapshot
+from eigyo.base.periods import Period, months_until
+from eigyo.base.vocabulary import NO_TEAM
+from eigyo.workspace import Workspace
+
+#: The categories a deal can have, in the order a call adds them up.
+CATEGORIES: tuple[str, ...] = ("commit", "best_case", "pipeline", "omitted")
+#: A stage whose deals are won at least this often makes its open deals ``commit``.
+COMMIT_RATE = 0.70
+#: ... at least this often: ``best_case``.
+BEST_CASE_RATE = 0.50
+#: Fewer closed deals through a stage than this and its rate says nothing: ``pipeline``.
+MIN_STAGE_DEALS = 20
+#: Complete months the accuracy table goes back.
+ACCURACY_MONTHS = 12
+#: The amounts of one roll-up line.
+AMOUNTS: tuple[str, ...] = ("won", *CATEGORIES)
+
+
+def stage_win_rates(ws: Workspace, day: date) -> ir.Table:
+    """Per stage: ``closed`` deals (won or lost by the end of ``day``) that entered it by then,
+    ``won`` of them and ``rate`` = won / closed."""
+    until = ibis.timestamp(end_of(day))
+    o = ws.table("opportunities")
+    c = o.filter(o.status.isin(["won", "lost"]) & (o.closed_at < until))
+    c = c.select(_opp=c.opportunity_id, _won=(c.status == "won").cast("int64"))
+    sh = ws.table("stage_history")
+    sh = sh.filter(sh.entered_at < until).select("opportunity_id", "stage").distinct()
+    j = sh.inner_join(c, sh.opportunity_id == c._opp)
+    g = j.group_by(_rstage=j.stage).agg(closed=j.count(), won=j._won.sum())
+    return g.mutate(rate=g.won.cast("float64") / g.closed)
+
+
+def _derived(rate: ir.FloatingValue, closed: ir.IntegerValue) -> ir.StringValue:
+    enough = closed.fill_null(0) >= MIN_STAGE_DEALS
+    return ibis.cases(
+        (enough & (rate >= COMMIT_RATE), "commit"),
+        (enough & (rate >= BEST_CASE_RATE), "best_case"),
+        else_="pipeline",
+    )
+
+
+def categorized(
+    ws: Workspace, period: Period, day: date, rates_ws: Workspace | None = None, crm: bool = True
+) -> ir.Table:
+    """The open deals of ``period`` at the end of ``day`` with their ``category`` and where it
+    came from (``source``: ``crm`` or ``stage``). ``crm=False`` ignores the imported category
+    (the past: its history is unknown). Columns: opportunity_id, rep_id, team, stage, amount,
+    expected_close_date, stage_rate, category, source."""
+    s = snapshot(ws, day, window=period)
+    s = s.filter(s.in_pipeline)
+    rates = stage_win_rates(rates_ws or ws, day)
+    j = s.left_join(rates, s.stage == rates._rstage)
+    derived = _derived(j.rate, j.closed)
+    o = ws.table("opportunities")
+    if crm and "forecast_category" in o.columns:
+        cat = o.select(_copp=o.opportunity_id, _crm=o.forecast_category)
+        j = j.left_join(cat, j.opportunity_id == cat._copp)
+        imported = ibis.cases((j._crm == "closed", "commit"), else_=j._crm)
+        category = ibis.cases((j._crm.notnull() & (j._crm != ""), imported), else_=derived)
+        source = ibis.cases((j._crm.notnull() & (j._crm != ""), "crm"), else_="stage")
+    else:
+        category, source = derived, ibis.literal("stage")
+    return j.select(
+        "opportunity_id",
+        "rep_id",
+        team=j.team.fill_null(NO_TEAM),
+        stage=j.stage,
+        amount=j.amount,
+        expected_close_date=j.expected_close_date,
+        stage_rate=j.rate,
+        category=category,
+        source=source,
+    )
+
+
+def _won(ws: Workspace, period: Period, day: date) -> ir.Table:
+    """Won from the period's first day through the end of ``day``, per owner."""
+    o = ws.table("opportunities")
+    upto = Period(period.start, min(period.end, day), period.label)
+    o = o.filter((o.status == "won") & in_period(o.closed_at, upto))
+    return o.group_by(rep_id=o.owner_rep_id).agg(won=o.amount.sum(), won_deals=o.count())
+
+
+@dataclass
+class Line:
+    """One roll-up line (a rep, a team or the whole view): yen per category and deal counts."""
+
+    key: str
+    name: str
+    team: str
+    amounts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0.0))
+    deals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
+
+    @property
+    def call(self) -> float:
+        """Won + commit: what this line commits to land."""
+        return self.amounts["won"] + self.amounts["commit"]
+
+    @property
+    def upside(self) -> float:
+        """Won + commit + best case."""
+        return self.call + self.amounts["best_case"]
+
+    def add(self, other: Line) -> None:
+        for k in AMOUNTS:
+            self.amounts[k] += other.amounts[k]
+            self.deals[k] += other.deals[k]
+
+
+@dataclass
+class Rollup:
+    """The forecast of one period as seen at the end of ``as_of``: reps, teams, total."""
+
+    period: Period
+    as_of: date
+    reps: list[Line]
+    teams: list[Line]
+    total: Line
+    crm_deals: int  # open deals whose category came from the CRM
+    stage_deals: int  # ... derived from the stage
+    stage_rates: list[dict[str, Any]]
+
+
+def forecast_as_of(ws: Workspace, period: Period, data_day: date) -> date:
+    """The day a period is seen from: the data's last day, or the period's end when earlier."""
+    return min(data_day, period.end)
+
+
+def rollup(
+    ws: Workspace,
+    period: Period,
+    as_of: date,
+    rates_ws: Workspace | None = None,
+    include: tuple[str, ...] = (),
+) -> Rollup:
+    """Won and each category per rep, summed per team and for the whole view (engine queries
+    back to Python, one row per rep and category). ``include``: reps that get a line even with
+    nothing in the period (a rep whose call a manager adjusted)."""
+    c = categorized(ws, period, as_of, rates_ws)
+    g = c.group_by("rep_id", "category", "source").agg(amount=c.amount.sum(), deals=c.count())
+    cats = g.to_pyarrow().to_pylist()
+    won = _won(ws, period, as_of).to_pyarrow().to_pylist()
+    reps = ws.table("reps")
+    names = {
+        r["rep_id"]: (r["name"] or r["rep_id"], r["team"] or NO_TEAM)
+        for r in reps.select("rep_id", "name", "team").to_pyarrow().to_pylist()
+    }
+    lines: dict[str, Line] = {}
+
+    def line(rep: str | None) -> Line:
+        key = rep or NO_TEAM
+        if key not in lines:
+            name, team = names.get(rep or "", (key, NO_TEAM))
+            lines[key] = Line(key, str(name), str(team))
+        return lines[key]
+
+    crm = stage = 0
+    for r in cats:
+        ln = line(r["rep_id"])
+        ln.amounts[r["category"]] += float(r["amount"] or 0.0)
+        ln.deals[r["category"]] += int(r["deals"])
+        crm += int(r["deals"]) if r["source"] == "crm" else 0
+        stage += int(r["deals"]) if r["source"] == "stage" else 0
+    for r in won:
+        ln = line(r["rep_id"])
+        ln.amounts["won"] += float(r["won"] or 0.0)
+        ln.deals["won"] += int(r["won_deals"])
+    for rep in include:
+        if rep in names:  # a rep of this view only
+            line(rep)
+    rep_lines = sorted(lines.values(), key=lambda x: (x.team, -x.call, x.key))
+    teams: dict[str, Line] = {}
+    total = Line("", "", "")
+    for ln in rep_lines:
+        teams.setdefault(ln.team, Line(ln.team, ln.team, ln.team)).add(ln)
+        total.add(ln)
+    rates = stage_win_rates(rates_ws or ws, as_of).order_by("_rstage").to_pyarrow().to_pylist()
+    return Rollup(period, as_of, rep_lines, sorted(teams.values(), key=lambda x: x.key), total,
+                  crm, stage, [{"stage": r["_rstage"], "closed": r["closed"], "rate": r["rate"],
+                                "category": _category_of(r["rate"], r["closed"])}
+                               for r in rates])  # fmt: skip
+
+
+def _category_of(rate: float | None, closed: int) -> str:
+    """The stage rule of :func:`_derived`, in Python, for the page's table of stage rates."""
+    if rate is None or closed < MIN_STAGE_DEALS:
+        return "pipeline"
+    return (
+        "commit" if rate >= COMMIT_RATE else "best_case" if rate >= BEST_CASE_RATE else "pipeline"
+    )
+
+
+def accuracy_by_month(
+    ws: Workspace, data_day: date, rates_ws: Workspace | None = None, months: int = ACCURACY_MONTHS
+) -> list[dict[str, Any]]:
+    """The call at the start of each of the last ``months`` complete months against what was
+    won in it: month, call (commit), upside (commit + best case), pipeline, actual, and the
+    errors (call − actual) / actual — None where nothing was won (no error can be stated).
+    One engine query per month's snapshot and one for what was won."""
+    o = ws.table("opportunities")
+    span = o.aggregate(lo=o.created_at.min()).to_pyarrow().to_pylist()[0]["lo"]
+    if span is None:
+        return []
+    first = span.date() if hasattr(span, "date") else span
+    # complete months only (one in progress would look like a miss), each with a day before it
+    chosen = [m for m in months_until(data_day, months) if m.start > first]
+    if not chosen:
+        return []
+    calls: dict[str, dict[str, float]] = {m.label: dict.fromkeys(CATEGORIES, 0.0) for m in chosen}
+    for m in chosen:  # one query per month: 3 s for 12 months of the demo, 7 s as one UNION
+        c = categorized(ws, m, m.start - timedelta(days=1), rates_ws, crm=False)
+        for r in c.group_by("category").agg(amount=c.amount.sum()).to_pyarrow().to_pylist():
+            calls[m.label][r["category"]] += float(r["amount"] or 0.0)
+    ow = o.filter(
+        (o.status == "won") & in_period(o.closed_at, Period(chosen[0].start, chosen[-1].end, ""))
+    )
+    g = ow.group_by(month=ow.closed_at.truncate("M").date()).agg(amount=ow.amount.sum())
+    actual = {r["month"]: float(r["amount"] or 0.0) for r in g.to_pyarrow().to_pylist()}
+    rows = []
+    for m in chosen:
+        c, a = calls[m.label], actual.get(m.start, 0.0)
+        call, upside = c["commit"], c["commit"] + c["best_case"]
+        rows.append({
+            "month": m.label, "start": m.start, "call": call, "upside": upside,
+            "pipeline": c["pipeline"], "actual": a,
+            "error": (call - a) / a if a else None,
+            "upside_error": (upside - a) / a if a else None,
+        })  # fmt: skip
+    return rows
