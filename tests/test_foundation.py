@@ -30,7 +30,7 @@ CONTRACT = {
     "opportunities": (
         "opportunity_id owner_rep_id created_at status",
         "account_id sdr_rep_id lead_id product type amount expected_close_date closed_at "
-        "lost_reason",
+        "lost_reason forecast_category",  # forecast_category: the forecast page (issue 18)
     ),
     "stage_history": ("opportunity_id stage entered_at", "rep_id"),
     "opportunity_changes": ("opportunity_id changed_at field", "old_value new_value"),
