@@ -108,7 +108,8 @@ def simulate_cmd(
     finally:
         ws.close()
     if fmt == "json":  # bookings and cost per won deal are amounts in ``currency``
-        emit_json({**doc, "currency": cur, **sections_json(missing, lang)})
+        extra = {"comparison": _comparison(doc, lang, cur)} if all_structures else {}
+        emit_json({**doc, "currency": cur, **sections_json(missing, lang), **extra})
         return
     if all_structures:
         _print_compare(doc, lang, cur)
@@ -177,6 +178,14 @@ def _print_one(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> N
         console.print(t(f"simulate.sim.{note}", lang))
 
 
+def _comparison(doc: dict[str, Any], lang: str, cur: str) -> dict[str, Any]:
+    """The structures against today and the recommendation: the rule the dashboard's
+    simulation page applies too (:mod:`eigyo.simulate.comparison`)."""
+    from eigyo.simulate.comparison import comparison
+
+    return comparison(doc["structures"], lang, cur)
+
+
 def _print_compare(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
     from eigyo.simulate import OUTCOMES
 
@@ -195,6 +204,11 @@ def _print_compare(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) 
             cells.append(f"{mean}\n({interval})")
         table.add_row(*cells)
     console.print(table)
+    verdict = _comparison(doc, lang, cur)
+    console.print(
+        f"{t('simulate.compare.recommendation', lang)}: {verdict['recommendation']['text']}"
+    )
+    console.print(verdict["rule_text"], style="dim")
 
 
 @app.command("skills")

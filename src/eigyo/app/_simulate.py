@@ -1,0 +1,239 @@
+"""The simulation page: candidate structures against today, run in the background with progress.
+
+Why a background job (as the import page): a comparison replicates every chosen structure and
+takes from a second on a small company to a minute on a large one; the page shows which
+structure is being simulated and how many runs are done (HTMX polls the job every half second)
+instead of hanging. Without HTMX the form still works: the answer is the page with the job and a
+link to its result.
+
+Why one simulation at a time, server-wide (:data:`_RUNNER`, one worker thread): the model is
+CPU-bound Python. Its calibration reads the engine, so it takes a fair turn of the gate
+(:meth:`~eigyo.app._state.AppState.exclusive`) like any heavy page; the replications read no
+data and run beside the pages, so a long comparison never holds everyone's cold pages. A person
+with a comparison still running gets that one back instead of starting another; beyond
+:data:`MAX_PENDING` waiting comparisons the server answers "busy".
+
+Why every check before the job starts: a request over the limits
+(:func:`~eigyo.simulate.check_limits`) is refused at once, in one sentence, before any work.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from eigyo.analysis.availability import NotAvailable
+from eigyo.app._limits import Busy
+from eigyo.app._scope import Principal
+from eigyo.app._simulate_view import comparison_view
+from eigyo.app._state import AppState
+from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, state
+from eigyo.base.vocabulary import DASH
+from eigyo.errors import EigyoError, InputError
+from eigyo.i18n import t
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+#: Runs behind each structure's intervals (the CLI's default).
+REPLICATIONS = 10
+#: The candidates a manager may tick (every structure of ``eigyo simulate`` but today's).
+CANDIDATES = ("generalist", "assembly_line", "pod", "hybrid")
+#: Comparisons waiting or running, everyone together; beyond: "busy".
+MAX_PENDING = 4
+#: Finished jobs remembered (oldest forgotten first).
+MAX_JOBS = 200
+_RUNNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eigyo-simulate")
+
+
+@dataclass
+class SimJob:
+    """One comparison: where it is, then its documents (or why it has none)."""
+
+    id: str
+    owner: str
+    structures: list[str]  # today's first, then the candidates
+    total: int
+    stage: str = "queued"  # queued | calibrating | running | done
+    current: str = ""
+    done: int = 0
+    docs: list[dict[str, Any]] | None = None
+    missing: dict[str, NotAvailable] = field(default_factory=dict)
+    #: Why it has no documents, in the reader's language (set when it failed).
+    error: Callable[[str], str] | None = None
+    currency: str = "JPY"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def finished(self) -> bool:
+        return self.stage == "done"
+
+    def error_text(self, lang: str) -> str | None:
+        return None if self.error is None else self.error(lang)
+
+
+_JOBS: OrderedDict[str, SimJob] = OrderedDict()
+_JOBS_LOCK = threading.Lock()
+
+
+def _sim() -> Any:
+    """``eigyo.simulate`` when installed and importable, else None (the form says so)."""
+    try:
+        from eigyo import simulate
+    except ImportError:
+        return None
+    return simulate
+
+
+def _work(st: AppState, who: Principal, job: SimJob, options: list[Any]) -> None:
+    """Calibrate once (a fair turn of the gate), then simulate each structure with it."""
+    from eigyo.analysis.availability import not_enough, unavailable
+    from eigyo.simulate import NotEnoughToSimulate, calibrate, default_window, simulate
+
+    ws = st.scoped(who)
+    job.stage = "calibrating"
+    try:
+
+        def prepare() -> tuple[Any, dict[str, NotAvailable]]:
+            missing = unavailable(ws, ["simulate", "simulate.cost_per_won_deal",
+                                       "simulate.lead_response_minutes"])  # fmt: skip
+            if na := missing.pop("simulate", None):
+                raise _Unavailable(na)
+            return calibrate(ws, default_window(ws)), missing
+
+        cal, job.missing = st.exclusive(prepare)
+        job.currency = ws.settings.currency
+        job.stage = "running"
+
+        def tick(structure: str, k: int, n: int) -> None:
+            with job.lock:
+                job.current, job.done = structure, job.done + 1
+
+        job.docs = [simulate(ws, o, tick, cal) for o in options]
+    except _Unavailable as e:
+        job.error = e.na.line
+    except NotEnoughToSimulate as e:
+        what, window = e.what, e.window or DASH
+
+        def too_little(lang: str) -> str:
+            detail = t(f"analysis_na.detail.sim_{what}", lang, window=window)
+            return not_enough("simulate", detail).line(lang)
+
+        job.error = too_little
+    except EigyoError as e:
+        err = e
+        job.error = lambda lang: t("simulate.page.failed", lang, error=err.localized(lang))
+    except Exception as e:  # the page must always end; the log keeps the traceback
+        log.exception("simulation job %s failed", job.id)
+        name = type(e).__name__
+        job.error = lambda lang: t("simulate.page.failed", lang, error=name)
+    finally:
+        job.stage = "done"
+
+
+class _Unavailable(Exception):
+    def __init__(self, na: NotAvailable) -> None:
+        self.na = na
+
+
+def _options(sim: Any, chosen: list[str], headcount: str, horizon: int, seed: int) -> list[Any]:
+    """Today's and each candidate's options, checked against the limits (before any work)."""
+    bad = [s for s in chosen if s not in CANDIDATES]
+    if bad:
+        raise InputError(
+            key="simulate.page.bad_structure", name=bad[0], known=", ".join(CANDIDATES)
+        )
+    chosen = list(dict.fromkeys(chosen)) or list(CANDIDATES)  # none ticked: all, as --compare
+    hc = sim.parse_headcount(headcount) or None
+    if hc and len(chosen) > 1:
+        raise InputError(key="simulate.page.headcount_one")
+    opts = [sim.Options("current", None, horizon, seed, REPLICATIONS, None)]
+    opts += [sim.Options(s, hc, horizon, seed, REPLICATIONS, None) for s in chosen]
+    sim.check_limits(opts[-1], len(opts))
+    return opts
+
+
+def _start(request: Request, who: Principal, owner: str, options: list[Any]) -> SimJob:
+    """The person's running comparison, or a new one queued on :data:`_RUNNER`."""
+    with _JOBS_LOCK:
+        for job in _JOBS.values():
+            if job.owner == owner and not job.finished:
+                return job
+        if sum(not j.finished for j in _JOBS.values()) >= MAX_PENDING:
+            raise Busy(state(request).limits.retry_after_s)
+        job = SimJob(uuid.uuid4().hex, owner, [o.structure for o in options],
+                     total=sum(o.replications for o in options))  # fmt: skip
+        _JOBS[job.id] = job
+        while len(_JOBS) > MAX_JOBS:
+            oldest = next(iter(_JOBS))
+            if not _JOBS[oldest].finished:
+                break
+            _JOBS.pop(oldest)
+    ctx = contextvars.copy_context()  # the request's generation and requester go with it
+    _RUNNER.submit(ctx.run, _work, state(request), who, job, options)
+    return job
+
+
+def _job_context(job: SimJob | None, lang: str) -> dict[str, Any]:
+    view = None
+    if job is not None and job.finished and job.docs:
+        view = comparison_view(job.docs, job.missing, lang, job.currency)
+    return {"job": job, "view": view, "job_error": job.error_text(lang) if job else None}
+
+
+@router.get("/simulate", response_class=HTMLResponse)
+def simulate_page(request: Request, s: PageUser) -> HTMLResponse:
+    return render(request, "simulate.html.j2", s, available=_sim() is not None,
+                  candidates=CANDIDATES, replications=REPLICATIONS, error=None,
+                  **_job_context(None, lang_of(request)))  # fmt: skip
+
+
+@router.post("/simulate", response_class=HTMLResponse)
+def simulate_run(
+    request: Request,
+    s: PageUser,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    structure: Annotated[list[str] | None, Form()] = None,
+    headcount: Annotated[str, Form(max_length=200)] = "",
+    horizon: Annotated[int, Form(ge=1, le=36)] = 12,
+    seed: Annotated[int, Form(ge=0, le=2**31)] = 0,
+) -> HTMLResponse:
+    check_csrf(request, s, csrf_token)
+    lang = lang_of(request)
+    require_role(s, "admin", "manager", lang=lang)
+    sim = _sim()
+    fragment = bool(request.headers.get("hx-request"))
+    page = "simulate_result.html.j2" if fragment else "simulate.html.j2"
+    ctx: dict[str, Any] = {"available": sim is not None, "candidates": CANDIDATES,
+                           "replications": REPLICATIONS}  # fmt: skip
+    if sim is None:
+        return render(request, page, s, error=t("app.simulate.unavailable", lang), **ctx,
+                      **_job_context(None, lang))  # fmt: skip
+    try:
+        opts = _options(sim, [x[:40] for x in (structure or [])][:10], headcount, horizon, seed)
+    except InputError as e:
+        return render(request, page, s, 400, error=e.localized(lang), **ctx,
+                      **_job_context(None, lang))  # fmt: skip
+    job = _start(request, s.user.principal(), s.user.username, opts)
+    return render(request, page, s, error=None, **ctx, **_job_context(job, lang))
+
+
+@router.get("/simulate/jobs/{job_id}", response_class=HTMLResponse)
+def simulate_job(request: Request, s: PageUser, job_id: str) -> HTMLResponse:
+    """The job's progress, then its comparison (a fragment for HTMX, else the whole page)."""
+    lang = lang_of(request)
+    job = _JOBS.get(job_id)
+    if job is None or job.owner != s.user.username:
+        return render(request, "error.html.j2", s, 404, message=t("app.error.not_found", lang))
+    page = "simulate_result.html.j2" if request.headers.get("hx-request") else "simulate.html.j2"
+    return render(request, page, s, available=True, candidates=CANDIDATES,
+                  replications=REPLICATIONS, error=None, **_job_context(job, lang))  # fmt: skip
