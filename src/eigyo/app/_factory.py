@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
-from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline, _scorecard
+from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline, _scorecard, _simulate
 from eigyo.app._budget import TooLong
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
@@ -269,6 +269,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.include_router(_evidence.router)
     app.include_router(_pipeline.router)
     app.include_router(_scorecard.router)
+    app.include_router(_simulate.router)
     app.include_router(_imports.router)
     app.include_router(_api.router)
     app.add_api_route("/static/{name}", _static, include_in_schema=False)

@@ -1,7 +1,7 @@
-"""HTML pages: overview, one page per runbook step, metrics explorer, process map, simulation.
+"""HTML pages: overview, one page per runbook step, metrics explorer, process map.
 
 Each route: authenticate (dependency), take the scoped workspace, call :mod:`eigyo.app._views`
-(the library), render. HTMX fragments (explorer table, drill-down, simulation result) come from
+(the library), render. HTMX fragments (explorer table, drill-down) come from
 the same routes' ``*_fragment`` twins so that every page also works as a plain link.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from eigyo.app import _views as views
@@ -18,10 +18,8 @@ from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._team_table import SPARK_H, SPARK_W, team_table
 from eigyo.app._web import (
     PageUser,
-    check_csrf,
     lang_of,
     render,
-    require_role,
     scoped_findings,
     scoped_ws,
     state,
@@ -156,47 +154,3 @@ def process_page(request: Request, s: PageUser, period: Text = None) -> HTMLResp
     )
     return render(request, "process.html.j2", s, period=p, error=error, pm=pm, chart=chart,
                   view=_view(request, s))  # fmt: skip
-
-
-def _simulate_module() -> Any:
-    """``eigyo.simulate`` when installed and importable, else None (the form says so)."""
-    try:
-        from eigyo import simulate
-    except ImportError:
-        return None
-    return simulate
-
-
-@router.get("/simulate", response_class=HTMLResponse)
-def simulate_page(request: Request, s: PageUser) -> HTMLResponse:
-    sim = _simulate_module()
-    structures = list(sim.STRUCTURES) if sim else []
-    return render(request, "simulate.html.j2", s, available=sim is not None,
-                  structures=structures, result=None, error=None)  # fmt: skip
-
-
-@router.post("/simulate", response_class=HTMLResponse)
-def simulate_run(
-    request: Request,
-    s: PageUser,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
-    structure: Annotated[str, Form(max_length=40)] = "current",
-    headcount: Annotated[str, Form(max_length=200)] = "",
-    horizon: Annotated[int, Form(ge=1, le=36)] = 12,
-    seed: Annotated[int, Form(ge=0, le=2**31)] = 0,
-) -> HTMLResponse:
-    check_csrf(request, s, csrf_token)
-    lang = lang_of(request)
-    require_role(s, "admin", "manager", lang=lang)
-    sim = _simulate_module()
-    if sim is None:
-        return render(request, "simulate_result.html.j2", s, result=None,
-                      error=t("app.simulate.unavailable", lang))  # fmt: skip
-    ws = scoped_ws(request, s)
-    try:
-        opts = sim.Options(structure, sim.parse_headcount(headcount), horizon, seed, 10, None)
-        doc = state(request).exclusive(lambda: sim.simulate(ws, opts))
-    except (InputError, ValueError) as e:
-        msg = e.localized(lang) if isinstance(e, InputError) else str(e)
-        return render(request, "simulate_result.html.j2", s, 400, result=None, error=msg)
-    return render(request, "simulate_result.html.j2", s, result=doc, error=None)
