@@ -7,7 +7,8 @@ read through the request's :class:`~eigyo.app._scope.ScopedWorkspace` — ``ws.t
 the person's rows — so a manager opening an organization-wide finding (the idle deals of the
 whole company) sees the idle deals of their own team and no one else's. The page shows
 :data:`PAGE_ROWS` records at a time with the columns' human names and formatted values; the
-exports hold every record the person may see (formula-safe CSV, typed Excel cells).
+exports hold every record the person may see (formula-safe CSV, typed Excel cells), with the
+record's CRM link when ``[crm]`` configures one (:func:`~eigyo.app._metric_records.finding_links`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from eigyo.app import _views as views
+from eigyo.app._metric_records import CRM_COLUMNS, finding_links
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import PageUser, lang_of, render, scoped_findings, scoped_ws
 from eigyo.base.periods import Period
@@ -77,7 +79,7 @@ def finding_records(
     if f is None:
         return _not_found(request, s)
     lang = lang_of(request)
-    rl = record_list(ws, p, f, PAGE_ROWS, offset)
+    rl = finding_links(record_list(ws, p, f, PAGE_ROWS, offset), ws.settings.crm)
     return render(
         request,
         "finding_records.html.j2",
@@ -90,6 +92,7 @@ def finding_records(
         reason=None if rl.reason is None else reason_text(rl, lang),
         heads=headers(rl.columns, lang),
         cells=shown_rows(rl, lang, ws.settings.currency),
+        links=[c in CRM_COLUMNS for c in rl.columns],
         numeric=[c not in FLAGS and isinstance(rl.rows[0].get(c), int | float) if rl.rows
                  else False for c in rl.columns],
         overlaps=overlap_links(f, found, lang),
@@ -106,7 +109,7 @@ def _records_file(
     ws, p, f, _ = _finding(request, s, finding_id, period)
     if f is None:
         return _not_found(request, s)
-    rl = record_list(ws, p, f, EXPORT_ROWS)
+    rl = finding_links(record_list(ws, p, f, EXPORT_ROWS), ws.settings.crm)
     if ext == "csv":
         body, media = csv_text(rl, lang_of(request)).encode("utf-8"), "text/csv; charset=utf-8"
     else:

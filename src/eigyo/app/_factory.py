@@ -35,7 +35,17 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eigyo import __version__
-from eigyo.app import _api, _auth, _evidence, _imports, _pages, _pipeline, _scorecard, _simulate
+from eigyo.app import (
+    _api,
+    _auth,
+    _drill,
+    _evidence,
+    _imports,
+    _pages,
+    _pipeline,
+    _scorecard,
+    _simulate,
+)
 from eigyo.app._budget import TooLong
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
@@ -267,6 +277,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.include_router(_auth.router)
     app.include_router(_pages.router)
     app.include_router(_evidence.router)
+    app.include_router(_drill.router)
     app.include_router(_pipeline.router)
     app.include_router(_scorecard.router)
     app.include_router(_simulate.router)

@@ -13,7 +13,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from eigyo.app import _views as views
+from eigyo.app._chart_links import bar_links
+from eigyo.app._drill import tile_links
 from eigyo.app._filters import FilteredWorkspace, ViewFilter, filter_options, filtered
+from eigyo.app._findings_filter import narrow
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._team_table import SPARK_H, SPARK_W, team_table
 from eigyo.app._web import (
@@ -71,10 +74,12 @@ def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse
     lang = lang_of(request)
     key = _key(request, s, p.label)
     found = scoped_findings(request, s, _scope_only(ws), p)
+    found, narrowing = state(request).cached(("narrowed", *key), lambda: narrow(ws, p, found))
     ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
     stake = stake_view(found, lang, ws.settings.currency)  # ¥ over non-overlapping findings
+    tiles = tile_links([k.metric_id for k in ov.tiles], {**request.query_params, "period": p.label})
     return render(request, "overview.html.j2", s, period=p, error=error, ov=ov, stake=stake,
-                  view=_view(request, s))  # fmt: skip
+                  view=_view(request, s), tile_links=tiles, narrowing=narrowing)  # fmt: skip
 
 
 @router.get("/steps/{step}", response_class=HTMLResponse)
@@ -87,11 +92,14 @@ def step_page(request: Request, s: PageUser, step: str, period: Text = None) -> 
     lang = lang_of(request)
     key = _key(request, s, p.label)
     found = scoped_findings(request, s, _scope_only(ws), p)
+    found, narrowing = state(request).cached(("narrowed", *key), lambda: narrow(ws, p, found))
     items, charts = state(request).cached(
         ("step", step, lang, *key), lambda: views.step_view(ws, p, step, found, lang)
     )
+    bars = bar_links(charts, {**request.query_params, "period": p.label}, lang)
     return render(request, "step.html.j2", s, period=p, error=error, step=step,
-                  findings=items, charts=charts, view=_view(request, s))  # fmt: skip
+                  findings=items, charts=charts, view=_view(request, s), bars=bars,
+                  narrowing=narrowing)  # fmt: skip
 
 
 def _explorer_context(

@@ -19,6 +19,7 @@ from eigyo.analysis.common import data_end
 from eigyo.analysis.process.document import process_document
 from eigyo.analysis.process.process_map import ProcessMap, process_map
 from eigyo.app._findings_scope import audience, visible_findings
+from eigyo.app._metric_records import population as metric_population
 from eigyo.app._scope import SCOPED_TABLES, ScopedWorkspace
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.periods import Period, fiscal_year_of, parse_period
@@ -26,14 +27,10 @@ from eigyo.diagnose import Finding, diagnose
 from eigyo.diagnose.model import SEVERITY_RANK, STEPS
 from eigyo.errors import InputError
 from eigyo.metrics import (
-    DIMENSIONS,
-    POPULATIONS,
     REGISTRY,
-    Ctx,
     MetricValue,
     compute,
     format_metric,
-    with_group,
 )
 from eigyo.report import (
     Chart,
@@ -198,21 +195,10 @@ def drill_records(
     group: str | None = None,
     limit: int = MAX_ROWS,
 ) -> dict[str, Any]:
-    """The records behind one metric value: its population in the period, in the group."""
-    where = drill_population(metric_id)
-    if where is None:
-        raise InputError(f"Metric {metric_id!r} has no record list. Known: {', '.join(REGISTRY)}.")
-    if by is not None and by not in DIMENSIONS:
-        raise InputError(f"Unknown grouping {by!r}. Use one of: {', '.join(DIMENSIONS)}.")
-    if by == "month" and group:
-        period, by, group = parse_period(group), None, None
-    base, pred = POPULATIONS[where]
-    ctx = Ctx(ws, period, by)
-    t = ws.table(base)
-    t = t.filter(pred(t, ctx))
-    if by:
-        t = with_group(t, base, ctx)
-        t = t.filter(t.g == (group or "")).drop("g")
+    """The records behind one metric value, as stored (the API's drill-down): its population in
+    the period and the group, by the one definition of :func:`eigyo.app._metric_records.population`
+    that the dashboard's records pages read too."""
+    base, t, period = metric_population(ws, period, metric_id, by, group)
     return {"table": base, "metric": metric_id, "period": period.label, **_rows(t, limit, 0)}
 
 

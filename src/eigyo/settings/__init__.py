@@ -15,6 +15,7 @@ from eigyo.base.currency import is_code as is_currency_code
 from eigyo.engines._spec import EngineError, parse_engine
 from eigyo.errors import WorkspaceError
 from eigyo.schema import STAGE_KINDS
+from eigyo.settings._crm import CRM_TEMPLATE, CrmLinks, crm_links
 from eigyo.settings._event_log import (
     EVENT_LOG_OWNER_RULES,
     EVENT_LOG_TEMPLATE,
@@ -121,6 +122,7 @@ class Settings:
     targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     event_log: EventLogSettings = field(default_factory=EventLogSettings)
     import_limits: ImportLimits = field(default_factory=ImportLimits)
+    crm: CrmLinks = field(default_factory=CrmLinks)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -245,7 +247,7 @@ business_hours = [9, 18]
 {targets}
 
 # Optional sections, shown with their defaults: uncomment a section to change it.
-{_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}{_commented(EVENT_LOG_TEMPLATE)}{_commented(IMPORT_TEMPLATE)}'''
+{_commented(ENABLEMENT_TEMPLATE)}{_commented(MONITOR_TEMPLATE)}{_commented(EVENT_LOG_TEMPLATE)}{_commented(IMPORT_TEMPLATE)}{_commented(CRM_TEMPLATE)}'''
 
 
 def load(path: Path) -> Settings:
@@ -310,6 +312,10 @@ def load(path: Path) -> Settings:
     problems += el_problems
     limits, limit_problems = import_limits(raw.get("import", {}))
     problems += limit_problems
+    crm, crm_problems = crm_links(raw.get("crm", {}))
+    problems += crm_problems
+    if len(problems) == 1:  # one sentence: the file, the key and the reason
+        raise WorkspaceError(f"{path}: {problems[0]}")
     if problems:
         raise WorkspaceError(f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems))
     return Settings(
@@ -324,17 +330,21 @@ def load(path: Path) -> Settings:
         targets=targets,
         event_log=event_log,
         import_limits=limits,
+        crm=crm,
     )
 
 
 #: The sections kept in their own modules, re-exported: callers read every setting here.
 __all__ = [
+    "CRM_TEMPLATE",
     "EVENT_LOG_OWNER_RULES",
     "EVENT_LOG_TEMPLATE",
     "IMPORT_TEMPLATE",
     "ZIP_RATIO_FLOOR",
+    "CrmLinks",
     "EventLogSettings",
     "ImportLimits",
+    "crm_links",
     "event_log_settings",
     "import_limits",
 ]

@@ -15,9 +15,27 @@
       if (!el) { continue; }
       var fig = JSON.parse(block.textContent);
       Plotly.newPlot(el, fig.data, fig.layout, config);
+      linkBars(el);
       block.dataset.drawn = "1";
     }
     document.documentElement.dataset.chartsReady = "1";
+  }
+
+  /* A bar's click opens its records: the link under the chart whose data-x is the bar's label
+     (the same links work without JavaScript). */
+  function linkBars(el) {
+    var list = document.querySelector('.bar-links[data-plot="' + el.id + '"]');
+    if (!list || typeof el.on !== "function") { return; }
+    el.classList.add("clickable");
+    el.on("plotly_click", function (ev) {
+      var p = ev && ev.points && ev.points[0];
+      if (!p) { return; }
+      var x = String(p.data.orientation === "h" ? p.y : p.x);
+      var links = list.querySelectorAll("a.bar-link");
+      for (var i = 0; i < links.length; i++) {
+        if (links[i].dataset.x === x) { window.location.assign(links[i].href); return; }
+      }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
