@@ -40,6 +40,7 @@ from eigyo.app import (
     _auth,
     _drill,
     _evidence,
+    _forecast,
     _imports,
     _pages,
     _pipeline,
@@ -279,6 +280,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.include_router(_evidence.router)
     app.include_router(_drill.router)
     app.include_router(_pipeline.router)
+    app.include_router(_forecast.router)
     app.include_router(_scorecard.router)
     app.include_router(_simulate.router)
     app.include_router(_imports.router)

@@ -1,0 +1,220 @@
+"""The forecast page (``/forecast``): the call by rep and team, managers' adjustments, accuracy.
+
+What the Monday forecast call runs from: won so far, commit, best case and pipeline per rep, team
+and the whole view (:mod:`eigyo.analysis.data.forecast_calls`, read through the person's scope
+and the URL's filters, so a rep sees their own numbers only), the adjusted call beside the
+system's, every adjustment in the trail, and how far the call at the start of each past month
+was from what was won. The period is the URL's (the fiscal quarter holding the data's last day
+when not given); the forecast is seen from the data's last day, never today.
+
+Adjustments (:mod:`eigyo.app._adjustments`) are posted with the session's CSRF token: a manager
+may adjust their own team and its reps, an admin any rep or team, a rep nothing (403). They apply
+to a rep's or team's whole call, so with a product or segment filter the page shows the filtered
+numbers without them (a whole-rep call cannot be split by product).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from eigyo.analysis.common import data_end
+from eigyo.analysis.data.forecast_calls import (
+    BEST_CASE_RATE,
+    COMMIT_RATE,
+    MIN_STAGE_DEALS,
+    Rollup,
+    accuracy_by_month,
+    forecast_as_of,
+    rollup,
+)
+from eigyo.app import _views as views
+from eigyo.app._adjustments import AdjustmentStore, Change
+from eigyo.app._filters import ViewFilter, filter_options, filtered
+from eigyo.app._scope import ScopedWorkspace
+from eigyo.app._web import PageUser, check_csrf, lang_of, render, scoped_ws, state
+from eigyo.base.formatting import money, percent
+from eigyo.base.periods import fiscal_year_of, parse_period
+from eigyo.errors import InputError
+from eigyo.i18n import t
+from eigyo.schema import NUMBER_BOUND
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str | None, Query(max_length=200)]
+#: Longest comment an adjustment keeps.
+MAX_COMMENT = 500
+_AMOUNT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def store(request: Request) -> AdjustmentStore:
+    """The workspace's adjustments, opened once per app."""
+    app_state = request.app.state
+    found: AdjustmentStore | None = getattr(app_state, "forecast_adjustments", None)
+    if found is None:
+        found = app_state.forecast_adjustments = AdjustmentStore(state(request).workspace)
+    return found
+
+
+def _period(request: Request, ws: ScopedWorkspace, label: str | None) -> tuple[Any, str | None]:
+    """The URL's period, else the fiscal quarter holding the data's last day; with the error."""
+    lang, error = lang_of(request), None
+    if label:
+        try:
+            return views.period_of(ws, label), None
+        except InputError as e:
+            error = e.localized(lang)
+    day = data_end(ws) or datetime.now(ws.settings.tz).date()
+    start = ws.settings.fiscal_year_start_month
+    quarter = (day.month - start) % 12 // 3 + 1
+    return parse_period(f"FY{fiscal_year_of(day, start)}-Q{quarter}", start, today=day), error
+
+
+def _targets(ws: ScopedWorkspace, s: PageUser) -> list[tuple[str, str]]:
+    """What the person may adjust, as ``(level:target, text)``: nothing for a rep."""
+    role, team = s.user.role, s.user.team
+    if role == "rep" or (role == "manager" and not team):
+        return []
+    reps = ws.table("reps")
+    if role == "manager":
+        reps = reps.filter(reps.team == team)
+    rows = reps.select("rep_id", "name", "team").order_by("rep_id").to_pyarrow().to_pylist()
+    teams = sorted({str(r["team"]) for r in rows if r["team"]})
+    return [*((f"team:{x}", x) for x in teams),
+            *((f"rep:{r['rep_id']}", f"{r['name'] or r['rep_id']} ({r['team'] or '—'})")
+              for r in rows)]  # fmt: skip
+
+
+def _adjusted(roll: Rollup, adj: dict[tuple[str, str], float], teams_apply: bool) -> dict[str, Any]:
+    """The adjusted call per rep and team and in total: a rep's adjustment replaces their call,
+    a team's replaces the sum of its reps' (adjusted) calls, the total adds up the teams."""
+    reps = {ln.key: adj.get(("rep", ln.key), ln.call) for ln in roll.reps}
+    teams = {}
+    for tm in roll.teams:
+        own = sum(reps[ln.key] for ln in roll.reps if ln.team == tm.key)
+        teams[tm.key] = adj.get(("team", tm.key), own) if teams_apply else own
+    return {"reps": reps, "teams": teams, "total": sum(teams.values())}
+
+
+@router.get("/forecast", response_class=HTMLResponse)
+def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
+    """The forecast of ``period`` by rep and team with adjustments, trail and accuracy."""
+    lang, st = lang_of(request), state(request)
+    f = ViewFilter.from_query(request.query_params)
+    scoped = scoped_ws(request, s)
+    ws = filtered(scoped, f)
+    p, error = _period(request, ws, period)
+    view = {"options": st.cached(("filter-options", s.user.principal().key, lang),
+                                 lambda: filter_options(scoped, lang)), "chosen": f}  # fmt: skip
+    day = data_end(ws)
+    if day is None:
+        return render(request, "forecast.html.j2", s, period=p, error=error, view=view, roll=None)
+    as_of, org = forecast_as_of(ws, p, day), st.ws()  # org: the stage rates (one definition)
+    key = (s.user.principal().key, p.label, *f.key)
+    visible = ws.table("reps").select("rep_id", "team").to_pyarrow().to_pylist()
+    rep_keys = {str(r["rep_id"]) for r in visible}
+    team_keys = (
+        {str(r["team"]) for r in visible if r["team"]}
+        if s.user.role != "rep" and not f.rep
+        else set()
+    )
+    current = store(request).current(p.label)
+    include = tuple(sorted(k for lv, k in current if lv == "rep" and k in rep_keys))
+    roll = st.cached(("forecast", *key, include), lambda: rollup(ws, p, as_of, org, include))
+    acc = st.cached(
+        ("forecast-accuracy", *key[:1], *f.key), lambda: accuracy_by_month(ws, day, org)
+    )
+    adjustable = not (f.product or f.segment)
+
+    def seen(level: str, target: str) -> bool:
+        return target in (rep_keys if level == "rep" else team_keys)
+
+    mine = {k: v for k, v in current.items() if seen(*k)}
+    adjusted = _adjusted(roll, mine if adjustable else {}, bool(team_keys))
+    trail = [c for c in store(request).trail(p.label) if seen(c.level, c.target)]
+    cur = ws.settings.currency
+
+    def yen(v: float | None) -> str:
+        return money(v, cur, lang=lang)
+
+    return render(
+        request, "forecast.html.j2", s, period=p, error=error, view=view, roll=roll,
+        as_of=as_of, acc=acc, adjusted=adjusted, adjustments=mine, adjustable=adjustable,
+        trail=[_change_row(c, yen, roll, ws.settings.tz) for c in trail], yen=yen, pct=_error_text,
+        targets=_targets(scoped, s) if adjustable else [], rates=_rates(roll, lang),
+        rule={"commit": percent(COMMIT_RATE, 0), "best": percent(BEST_CASE_RATE, 0),
+              "min": MIN_STAGE_DEALS},
+        form_error=request.query_params.get("adjust_error"),
+    )  # fmt: skip
+
+
+def _error_text(v: float | None) -> str:
+    """A signed error percentage (``+12.5%``, ``−40.0%``); a dash where none can be stated."""
+    return "—" if v is None else ("+" if v > 0 else "") + percent(v)
+
+
+def _rates(roll: Rollup, lang: str) -> list[dict[str, Any]]:
+    def label(category: str) -> str:
+        return t(f"forecast.cat.{category}", lang)
+
+    return [{**r, "rate_text": percent(r["rate"]), "label": label(r["category"])}
+            for r in roll.stage_rates]  # fmt: skip
+
+
+def _change_row(c: Change, yen: Any, roll: Rollup, tz: tzinfo) -> dict[str, Any]:
+    """One trail row as a person reads it: the time in the workspace's time zone."""
+    names = {ln.key: ln.name for ln in roll.reps}
+    return {"id": c.id, "at": datetime.fromtimestamp(c.at, tz).strftime("%Y-%m-%d %H:%M"),
+            "who": c.username, "level": c.level, "target": c.target,
+            "name": names.get(c.target, c.target) if c.level == "rep" else c.target,
+            "old": yen(c.old), "new": yen(c.new), "comment": c.comment}  # fmt: skip
+
+
+def _may_adjust(ws: ScopedWorkspace, s: PageUser, level: str, target: str, lang: str) -> None:
+    """403 unless the person may adjust ``target`` (a manager: own team and its reps; an
+    admin: anyone); 404 for an admin naming a rep or team that does not exist."""
+    role, team = s.user.role, s.user.team
+    forbidden = HTTPException(status_code=403, detail=t("app.error.forbidden", lang))
+    if role == "rep" or (role == "manager" and not team):
+        raise forbidden
+    reps = ws.table("reps")
+    rows = reps.filter(reps.team == target if level == "team" else reps.rep_id == target)
+    found = rows.select("team").to_pyarrow().column(0).to_pylist()
+    if role == "manager" and (not found or any(x != team for x in found)):
+        raise forbidden
+    if not found:
+        raise HTTPException(status_code=404, detail=t("app.error.not_found", lang))
+
+
+@router.post("/forecast/adjust", response_class=Response)
+def adjust(
+    request: Request,
+    s: PageUser,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    period: Annotated[str, Form(max_length=200)] = "",
+    target: Annotated[str, Form(max_length=300)] = "",
+    amount: Annotated[str, Form(max_length=40)] = "",
+    comment: Annotated[str, Form(max_length=MAX_COMMENT)] = "",
+) -> Response:
+    """Record a rep's or team's adjusted call (blank amount: clear it) with its comment."""
+    check_csrf(request, s, csrf_token)
+    lang = lang_of(request)
+    level, _, name = target.partition(":")
+    if level not in ("rep", "team") or not name:
+        raise HTTPException(status_code=400, detail=t("forecast.error.target", lang))
+    ws = scoped_ws(request, s)
+    _may_adjust(ws, s, level, name, lang)
+    p = views.period_of(ws, period or None)  # InputError: 400 in the reader's language
+    back = {"period": p.label}
+    text = amount.replace(",", "").replace("¥", "").replace("￥", "").strip()
+    if text and (not _AMOUNT.match(text) or float(text) > NUMBER_BOUND):
+        return RedirectResponse(f"/forecast?{urlencode({**back, 'adjust_error': 'amount'})}", 303)
+    if not comment.strip():
+        return RedirectResponse(f"/forecast?{urlencode({**back, 'adjust_error': 'comment'})}", 303)
+    store(request).set(p.label, level, name, float(text) if text else None,  # type: ignore[arg-type]
+                       comment.strip(), s.user.username, s.user.role)  # fmt: skip
+    return RedirectResponse(f"/forecast?{urlencode(back)}#trail", status_code=303)
