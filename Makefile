@@ -25,8 +25,11 @@ $(DEV): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 demo: $(RUNTIME)
 	$(BIN)/eigyo demo --out demo-output
 
+# two workers (pytest-xdist); each test file stays on one worker, the Spark files share one
+TEST_WORKERS ?= 2
+
 test: $(DEV)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench

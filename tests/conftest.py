@@ -304,6 +304,33 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _data.require(*mark.args)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) keep each test file on
+    one worker, so its module fixtures (a served app, a browser, a generated company) start once,
+    and put every file that starts Spark on the same worker, so only one JVM runs."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    spark_files = {item.path for item in items if "spark_session" in item.fixturenames}
+    for item in items:
+        group = "spark" if item.path in spark_files else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker sends its fixture timings to the controller, which prints the summary."""
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["eigyo_startup"] = dict(STARTUP)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Collect a finished xdist worker's fixture timings, named by worker (gw0, gw1 …)."""
+    for name, seconds in getattr(node, "workeroutput", {}).get("eigyo_startup", {}).items():
+        STARTUP[f"{name} ({node.gateway.id})"] = seconds
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Report how long each session fixture (engines, the demo company) took to start."""
     if STARTUP:
