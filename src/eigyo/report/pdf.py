@@ -1,4 +1,5 @@
-"""The PDF report: page one is the executive summary, then one section per runbook step.
+"""The PDF report: page one is the headline and the executive summary, then one section per
+runbook step.
 
 Laid out with reportlab (BSD) and the IPAexGothic font of ``matplotlib-fontja`` embedded, so
 the file shows Japanese on any reader without fonts installed; charts are static PNGs drawn
@@ -43,6 +44,8 @@ from eigyo.report._document import (
     render_charts,
 )
 from eigyo.report._files import atomic_write
+from eigyo.report._headline import HeadlineView
+from eigyo.report._headline_static import headline_actions, headline_cards
 from eigyo.report._sections import FindingView, SectionView, TileView
 from eigyo.report._static import FONT_NAME, font_path
 
@@ -154,12 +157,43 @@ def _summary_table(doc: Document) -> Table:
     return _table(rows, [w * _WIDTH for w in (0.14, 0.42, 0.26, 0.18)])
 
 
+def _headline(doc: Document, h: HeadlineView) -> list[Any]:
+    """The ten-second headline (the HTML report's first block): three cards side by side —
+    bookings against plan, the forecast landing, the ¥ at stake — then the top actions."""
+    tone = {"good": _TONE_COLOR["good"], "bad": _TONE_COLOR["bad"], "muted": "#52606d"}
+    cells = []
+    for card in headline_cards(h, doc.lang):
+        stack = [_p(card.label, "small")]
+        if card.value:
+            stack.append(_p(card.value, "h3"))
+        stack += [_p(text, "cell", tone.get(name)) for text, name in card.lines]
+        cells.append(stack)
+    table = Table([cells], colWidths=[_WIDTH / 3] * 3)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#c3ccd6")),
+                ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c3ccd6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    out: list[Any] = [_p(doc.tr("report.headline.heading"), "h2"), table]
+    actions = headline_actions(h, doc.lang)
+    if actions:
+        out.append(_p(doc.tr("report.headline.actions"), "h3"))
+        for a in actions:
+            out += [_p(a.text), _p(a.detail, "small")]
+    return [*out, Spacer(1, 0.3 * cm)]
+
+
 def _page_one(doc: Document) -> list[Any]:
     out: list[Any] = [
         _p(doc.title, "small"),
         _p(doc.company, "title"),
         _p(f"{doc.period_text}　{doc.generated_text}", "small"),
         Spacer(1, 0.4 * cm),
+        *(_headline(doc, doc.headline) if doc.headline is not None else []),
         _p(doc.tr("report.summary.heading"), "h2"),
         _p(doc.tr("report.summary.top_findings"), "h3"),
     ]

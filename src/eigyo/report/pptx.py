@@ -1,4 +1,4 @@
-"""The PowerPoint report: a KPI summary slide, then one slide per top finding with its chart.
+"""The PowerPoint report: the headline, a KPI summary slide, then one slide per top finding.
 
 No surveyed product exports PowerPoint, yet a Japanese sales meeting runs on slides: each
 finding becomes a slide a manager can drop into the monthly deck — what is wrong, where, how
@@ -30,6 +30,8 @@ from eigyo.report._document import (
     render_charts,
 )
 from eigyo.report._files import atomic_write
+from eigyo.report._headline import HeadlineView
+from eigyo.report._headline_static import headline_actions, headline_cards
 from eigyo.report._sections import FindingView, TileView
 
 #: Fonts set on every run: a Japanese UI font on Windows and macOS, Latin text too.
@@ -83,6 +85,40 @@ def _cell(
     run = frame.paragraphs[0].add_run()
     run.text = text
     _font(run, lang, size, bold, color)
+
+
+def _headline_slide(prs: Any, doc: Document, h: HeadlineView) -> None:
+    """Slide one: the ten-second headline of the HTML report — bookings against plan, the
+    forecast landing and the ¥ at stake as three cards, then the top actions with their owners."""
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    width = int(_W - 2 * _MARGIN)
+    _lines(
+        _box(slide, _MARGIN, Inches(0.3), width, Inches(1.0)),
+        doc.lang,
+        [
+            (f"{doc.tr('report.headline.heading')} — {doc.company}", 26, True, None),
+            (f"{doc.period_text}　{doc.generated_text}", 12, False, "52606D"),
+        ],
+    )
+    gap = int(Inches(0.2))
+    card_w = (width - 2 * gap) // 3
+    tone = {"good": _TONE["good"], "bad": _TONE["bad"], "muted": "52606D", "": None}
+    for i, card in enumerate(headline_cards(h, doc.lang)):
+        lines: list[tuple[str, float, bool, str | None]] = [(card.label, 13, False, "52606D")]
+        if card.value:
+            lines.append((card.value, 26, True, None))
+        lines += [(text, 12, False, tone.get(name)) for text, name in card.lines]
+        left = int(_MARGIN) + i * (card_w + gap)
+        frame = _box(slide, left, int(Inches(1.5)), card_w, int(Inches(2.4)))
+        _lines(frame, doc.lang, lines)
+    actions = headline_actions(h, doc.lang)
+    if actions:
+        body: list[tuple[str, float, bool, str | None]] = [
+            (doc.tr("report.headline.actions"), 16, True, None)
+        ]
+        for a in actions:
+            body += [(a.text, 14, False, None), (a.detail, 11, False, "52606D")]
+        _lines(_box(slide, _MARGIN, Inches(4.1), width, Inches(3.1)), doc.lang, body)
 
 
 def _kpi_slide(prs: Any, doc: Document) -> None:
@@ -190,6 +226,8 @@ def render_pptx(model: ReportModel, *, progress: Tick = no_tick) -> bytes:
     prs.core_properties.title = f"{doc.title} — {doc.company}"
     prs.core_properties.author = "eigyo"
     prs.core_properties.language = "ja-JP" if doc.lang == "ja" else "en-US"
+    if doc.headline is not None:
+        _headline_slide(prs, doc, doc.headline)
     _kpi_slide(prs, doc)
     if not doc.summary:
         slide = prs.slides.add_slide(prs.slide_layouts[6])
