@@ -111,6 +111,10 @@ class ServerLimits:
     #: connections; it spills to disk beyond, or stops the query): a heavy request cannot take
     #: the machine's memory from the other users and the imports.
     analysis_memory_mib: int = 2048
+    #: Compute each new generation's shared results (the organization's diagnosis, every
+    #: user's overview) in the background, at start and after each import (``eigyo serve``
+    #: turns it on; :mod:`eigyo.app._warm`).
+    warm_up: bool = False
 
 
 DEFAULT_LIMITS = ServerLimits()
@@ -122,6 +126,9 @@ BUDGET_WINDOW_S = 60.0
 #: Who is asking, set per request by the app's middleware (user name, else ``@address``), so the
 #: gate can count per person without every route passing it along.
 REQUESTER: contextvars.ContextVar[str] = contextvars.ContextVar("eigyo_requester", default="?")
+#: The background warm-up's name at the gate: it takes turns with people but is never refused
+#: for its own use (it computes for all of them).
+WARM_UP = "@warm-up"
 
 
 class Busy(EigyoError):
@@ -199,6 +206,10 @@ class FairGate:
                 return max(0.0, ended + BUDGET_WINDOW_S - now)
         return BUDGET_WINDOW_S
 
+    def inside(self) -> bool:
+        """Whether this thread holds the turn (a computation asking for another)."""
+        return bool(getattr(self._holder, "inside", False))
+
     def waiting(self) -> int:
         with self._cond:
             return sum(len(q) for q in self._waiting.values())
@@ -236,16 +247,18 @@ class FairGate:
         computation that asks for another runs it at once. ``cancel`` (the engine's interrupt)
         is called when the computation runs past :attr:`ServerLimits.analysis_seconds`; the
         computation's engine error then becomes :class:`TooLong`."""
-        if getattr(self._holder, "inside", False):
+        if self.inside():
             return compute()
         who = user or REQUESTER.get()
         lim = self.limits
         with self._cond:
-            if self._admitted.get(who, 0) >= lim.heavy_per_user:
+            if who == WARM_UP:
+                pass
+            elif self._admitted.get(who, 0) >= lim.heavy_per_user:
                 raise self._refuse(who)
-            if left := self._budget_left(who, self._clock()):
+            elif left := self._budget_left(who, self._clock()):
                 raise self._refuse(who, left)
-            if sum(len(q) for q in self._waiting.values()) >= lim.heavy_queue:
+            elif sum(len(q) for q in self._waiting.values()) >= lim.heavy_queue:
                 raise Busy(lim.retry_after_s)  # everyone's queue: not this person's doing
             ticket = _Ticket(who)
             self._admitted[who] = self._admitted.get(who, 0) + 1

@@ -26,6 +26,13 @@ starting their own. Why not a plain lock: one user with 45 requests held it for 
 everyone waited; the turns are now given by :class:`~eigyo.app._limits.FairGate` (per-person
 limits, round-robin, a bounded queue answering "busy, try again"). Cache hits and the plain
 queries (records, metrics) never enter the gate.
+Why the cache is also on disk and computed once (:mod:`eigyo.app._shared_cache`): a miss is
+looked up in the generation's persisted results, then computed by one thread of one process
+while every other request for the same key — in this process or another worker — waits for
+that computation outside the gate (it takes no turn and no queue place), so 50 people arriving
+during the organization's diagnosis wait for one diagnosis. With
+:attr:`ServerLimits.warm_up` (``eigyo serve``), :mod:`eigyo.app._warm` computes the shared
+results of each new generation in the background.
 """
 
 from __future__ import annotations
@@ -34,20 +41,29 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eigyo.app._limits import DEFAULT_LIMITS, FairGate, HashGate, LoginThrottle, ServerLimits
+from eigyo.app._limits import (
+    DEFAULT_LIMITS,
+    Busy,
+    FairGate,
+    HashGate,
+    LoginThrottle,
+    ServerLimits,
+)
 from eigyo.app._scope import Principal, ScopedWorkspace
 from eigyo.app._security import SESSIONS_FILE, SessionStore
+from eigyo.app._shared_cache import MISSING, SharedCache
 from eigyo.app._users import list_users
 from eigyo.workspace import Workspace, generation, generation_number, open_workspace
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
-_MISS = object()
 #: The failed-login log, in the workspace folder (docs/security.md).
 AUDIT_LOG = "login-failures.log"
 #: The generation a request reads, set once at the door (``_factory._Door``); context variables
@@ -70,12 +86,19 @@ class AppState:
         self._local = threading.local()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._flights: dict[tuple[Any, ...], Future[Any]] = {}
+        self.shared = SharedCache(self.workspace)
         self._all: list[Workspace] = []
         self._retired: list[tuple[float, Workspace]] = []
         self._all_lock = threading.Lock()
         self.import_lock = threading.Lock()
         with open_workspace(self.workspace, read_only=True) as ws:
             list_users(ws)  # fails early, at start-up, when the folder is not a workspace
+        self.warmer: Any = None
+        if limits.warm_up:
+            from eigyo.app._warm import Warmer  # it reads the pages' views: imported when used
+
+            self.warmer = Warmer(self)
 
     def generation(self) -> str:
         """The generation this request reads: the one set at the door, else the current one."""
@@ -127,29 +150,87 @@ class AppState:
             if full in self._cache:
                 self._cache.move_to_end(full)
                 return self._cache[full]
-        return _MISS
+        return MISSING
+
+    def _put(self, full: tuple[Any, ...], value: Any) -> None:
+        with self._cache_lock:
+            self._cache[full] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """``compute()`` once per key and data version (an LRU of :data:`CACHE_SIZE` entries),
-        under :meth:`exclusive`; a request that waited finds the value its predecessor made."""
-        full = (self.ws().generation, *key)
+        """``compute()`` once per key and generation for every thread, worker and restart:
+        this process's LRU (:data:`CACHE_SIZE` entries), else the generation's persisted value,
+        else one computation under :meth:`exclusive` that every other request of the key waits
+        for (see the module docstring)."""
+        gen = self.ws().generation
+        full = (gen, *key)
         value = self._get(full)
-        if value is _MISS:
-
-            def fill() -> Any:
-                found = self._get(full)
-                if found is _MISS:
-                    found = compute()
-                    with self._cache_lock:
-                        self._cache[full] = found
-                        while len(self._cache) > CACHE_SIZE:
-                            self._cache.popitem(last=False)
-                return found
-
-            value = self.exclusive(fill)
+        if value is MISSING:
+            value = self.shared.load(gen, key)
+            if value is MISSING:
+                value = self._single_flight(full, lambda: self._produce(gen, key, compute))
+            self._put(full, value)
         return value  # type: ignore[no-any-return]
 
+    def _single_flight(self, full: tuple[Any, ...], produce: Callable[[], Any]) -> Any:
+        """``produce()`` by the first thread asking for ``full``; the others wait for its value
+        (or its error) without a turn of the gate. A thread already inside the gate never waits
+        for another (that one may be waiting for the gate): it computes itself."""
+        inside = self.gate.inside()
+        with self._cache_lock:
+            flight = self._flights.get(full)
+            leader = flight is None or inside
+            if flight is None:
+                flight = self._flights[full] = Future()
+        if not leader:
+            try:
+                return flight.result(timeout=self._wait_s())
+            except FutureTimeout:
+                raise Busy(self.limits.retry_after_s) from None
+        try:
+            value = produce()
+        except BaseException as e:
+            if not flight.done():
+                flight.set_exception(e)
+            raise
+        else:
+            if not flight.done():
+                flight.set_result(value)
+            return value
+        finally:
+            with self._cache_lock:
+                if self._flights.get(full) is flight:
+                    del self._flights[full]
+
+    def _wait_s(self) -> float:
+        """How long a request waits for someone else's computation: its turn and its run."""
+        return self.limits.heavy_wait_s + self.limits.analysis_seconds
+
+    def _produce(self, gen: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The value of ``key``: another process's, when it computed it while this one waited
+        for the key's lock, else computed here (in a fair turn) and stored for everyone."""
+        wait = 0.0 if self.gate.inside() else self._wait_s()
+        with self.shared.lock(gen, key, wait):
+            found = self.shared.load(gen, key)
+            if found is not MISSING:
+                return found  # type: ignore[no-any-return]
+            spent = [0.0]
+
+            def timed() -> T:
+                started = time.monotonic()
+                try:
+                    return compute()
+                finally:
+                    spent[0] = time.monotonic() - started
+
+            value = self.exclusive(timed)
+            self.shared.store(gen, key, value, spent[0])
+            return value
+
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.stop()
         with self._all_lock:
             for ws in self._all + [w for _, w in self._retired]:
                 ws.close()

@@ -96,6 +96,7 @@ def serve_cmd(
         max_upload_bytes=(max_upload_mib * MiB)
         if max_upload_mib
         else DEFAULT_LIMITS.max_upload_bytes,
+        warm_up=True,  # each new generation's overviews computed before people ask
     )
     serving = "app.cli.serving_tls" if certfile else "app.cli.serving"
     err_console.print(t(serving, lang, host=host, port=port), highlight=False)

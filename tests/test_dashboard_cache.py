@@ -1,0 +1,217 @@
+"""The dashboard's shared results (eigyo.app._shared_cache, _state, _warm): computed once per
+generation for every thread, worker and restart, and never served for another generation.
+
+Real parts throughout: a real workspace (DuckDB generations written by the importer), the real
+app state and, for the multi-process cases, ``eigyo serve`` on loopback with two workers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+import httpx2 as httpx
+
+from eigyo import workspace
+from eigyo.app import add_user
+from eigyo.app._limits import Busy
+from eigyo.app._shared_cache import CACHE_DIR, LOG_FILE, MISSING, SharedCache
+from eigyo.app._state import GENERATION, AppState
+from eigyo.ingest import import_path
+from eigyo.workspace import generation
+from tests.test_shared_workspace import PASSWORD, _csvs, _eigyo, _login, _serve
+
+#: The scopes of the fixture's users: the admin, the 東京 manager, rep r1.
+SCOPES = 3
+
+
+@pytest.fixture
+def ws_path(tmp_path: Path) -> Path:
+    """4 reps, 40 opportunities; an admin, a manager and a rep."""
+    ws = workspace.init(tmp_path / "ws")
+    try:
+        import_path(ws, _csvs(tmp_path / "first", 4, 40))
+        add_user(ws, "admin", PASSWORD, "admin")
+        add_user(ws, "boss", PASSWORD, "manager", team="東京")
+        add_user(ws, "rep1", PASSWORD, "rep", rep_id="r1")
+    finally:
+        ws.close()
+    return tmp_path / "ws"
+
+
+def _log_lines(ws_path: Path) -> list[str]:
+    """Every computation the servers logged, all generations together."""
+    return [
+        line
+        for f in sorted((ws_path / CACHE_DIR).glob(f"*/{LOG_FILE}"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def _kinds(lines: list[str]) -> list[str]:
+    """The kind of each logged computation (diagnosis, findings, overview, filter-options)."""
+    return sorted(line.split("s ", 1)[1].split()[0] for line in lines)
+
+
+def _wait_warm(ws_path: Path, gen: str, scopes: int = SCOPES, limit_s: float = 120) -> list[str]:
+    """The log of generation ``gen`` once it holds each scope's overview and choices."""
+    folder = SharedCache(ws_path).folder(gen)
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        log = folder / LOG_FILE
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        kinds = _kinds(lines)  # the page's choices come last (rendered with the page)
+        if min(kinds.count("overview"), kinds.count("filter-options")) >= scopes:
+            return lines
+        time.sleep(0.2)
+    pytest.fail(f"the warm-up of {gen} did not finish: {_log_lines(ws_path)}")
+
+
+def _count(client: httpx.Client, name: str = "opportunities") -> int:
+    """The overview's count of ``name`` rows (the scope's, of the generation it read)."""
+    page = client.get("/").text
+    found = re.search(rf'id="count-{name}">([\d,]+)<', page)
+    assert found, page[-500:]
+    return int(found.group(1).replace(",", ""))
+
+
+def test_two_workers_compute_each_result_once(ws_path: Path) -> None:
+    """Two worker processes warm the same generation at the same time: the diagnosis and each
+    scope's overview are computed by one of them and read by the other; people's requests,
+    spread over both workers, compute nothing more."""
+    with _serve(ws_path, workers=2) as url:
+        gen = generation(ws_path)
+        lines = _wait_warm(ws_path, gen)
+        kinds = _kinds(lines)
+        assert kinds.count("diagnosis") == 1
+        assert kinds.count("findings") == kinds.count("overview") == SCOPES
+        digests = [line.split()[2] for line in lines]
+        assert len(set(digests)) == len(digests)  # each key computed once
+        for user in ("admin", "boss", "rep1"):
+            for _ in range(3):  # new connections: either worker
+                client = _login(url, user)
+                assert client.get("/").status_code == 200
+        assert _log_lines(ws_path) == lines  # nothing computed again, by either worker
+        pids = set(re.findall(r"pid=(\d+)", "\n".join(lines)))
+        assert 1 <= len(pids) <= 2
+
+
+def test_a_reimport_shows_the_new_numbers_and_a_restart_reads_them(
+    ws_path: Path, tmp_path: Path
+) -> None:
+    """After an import the overview shows the new generation's numbers (its own diagnosis, not
+    the previous one's); a restarted server reads the persisted results without computing."""
+    with _serve(ws_path) as url:
+        first = generation(ws_path)
+        _wait_warm(ws_path, first)
+        admin = _login(url)
+        assert _count(admin) == 40
+        imported = _eigyo("import", str(_csvs(tmp_path / "new", 4, 70, prefix="n")),
+                          "--workspace", str(ws_path))  # fmt: skip
+        assert imported.returncode == 0, imported.stderr
+        second = generation(ws_path)
+        assert second != first
+        assert _count(admin) == 110  # the next request: the new generation, all at once
+        assert _count(_login(url, "boss")) == 55  # 東京: r0 and r2, every second deal
+        new = _wait_warm(ws_path, second)
+        assert _kinds(new).count("diagnosis") == 1
+    before = _log_lines(ws_path)
+    with _serve(ws_path) as url:
+        assert _count(_login(url)) == 110
+        assert _count(_login(url, "rep1")) == 28
+        time.sleep(1.5)  # the restarted warm-up has looked at the generation meanwhile
+        assert _log_lines(ws_path) == before  # read back, not computed
+    folders = sorted(p.name for p in (ws_path / CACHE_DIR).iterdir())
+    assert folders == sorted(SharedCache(ws_path).folder(g).name for g in (first, second))
+
+
+def _state(ws_path: Path) -> AppState:
+    st = AppState(ws_path)
+    GENERATION.set(generation(ws_path))
+    return st
+
+
+def test_people_arriving_together_wait_for_one_computation(ws_path: Path) -> None:
+    """Eight requests for the same result at once: one computes, seven wait for it without a
+    turn of the fair gate (its queue stays empty), all get the same value."""
+    st = _state(ws_path)
+    calls: list[int] = []
+    started = threading.Event()
+
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        time.sleep(0.5)
+        return "the one diagnosis"
+
+    got: list[str] = []
+    queued: list[int] = []
+
+    def ask() -> None:
+        GENERATION.set(generation(ws_path))
+        got.append(st.cached(("diagnosis", "FY2025"), slow))
+
+    try:
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for th in threads:
+            th.start()
+        started.wait(10)
+        time.sleep(0.1)
+        queued.append(st.gate.waiting())
+        for th in threads:
+            th.join()
+        assert calls == [1]
+        assert got == ["the one diagnosis"] * 8
+        assert queued == [0]
+    finally:
+        st.close()
+
+
+def test_an_error_reaches_every_waiter_and_is_not_stored(ws_path: Path) -> None:
+    """A computation that fails (busy) fails its waiters too, stores nothing, and the next
+    request computes again."""
+    st = _state(ws_path)
+
+    def busy() -> int:
+        raise Busy(10)
+
+    try:
+        with pytest.raises(Busy):
+            st.cached(("overview", "x"), busy)
+        assert st.shared.load(generation(ws_path), ("overview", "x")) is MISSING
+        assert st.cached(("overview", "x"), lambda: 7) == 7
+    finally:
+        st.close()
+
+
+def test_the_key_follows_the_generation_the_settings_and_a_damaged_file(ws_path: Path) -> None:
+    """A stored value is read back only for the same generation file, the same eigyo.toml and
+    an intact file: a workspace restored with another file of the same name, an edited setting
+    or a cut-short file is a miss, never another data's result."""
+    gen = generation(ws_path)
+    cache = SharedCache(ws_path)
+    key = ("diagnosis", "FY2025")
+    cache.store(gen, key, ["finding"], 0.1)
+    assert SharedCache(ws_path).load(gen, key) == ["finding"]
+    data = ws_path / gen
+    st = data.stat()
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # another file, same name
+    assert SharedCache(ws_path).load(gen, key) is MISSING
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert SharedCache(ws_path).load(gen, key) == ["finding"]
+    toml = ws_path / "eigyo.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert SharedCache(ws_path).load(gen, key) is MISSING
+    cache = SharedCache(ws_path)
+    cache.store(gen, key, ["finding"], 0.1)
+    file = cache.path(gen, key)
+    assert file is not None
+    file.write_bytes(file.read_bytes()[:5])
+    assert cache.load(gen, key) is MISSING
+    assert not file.exists()
