@@ -23,6 +23,7 @@ from eigyo.analysis.data.forecast_calls import (
     rollup,
 )
 from eigyo.base.periods import parse_period
+from eigyo.engines._base import canonical_columns, select_sql, table_columns
 from eigyo.ingest import import_path
 from eigyo.workspace import open_workspace
 from tests._ingest_util import rows, write
@@ -217,6 +218,11 @@ def test_a_workspace_made_before_the_column_keeps_working(tmp_path: Path) -> Non
         got = rollup(old, p, date(2025, 4, 30))
         assert got.total.amounts["pipeline"] == 100 + 200 + 400 + 800 + 1600 + 3200
         assert got.crm_deals == 0
+        # an engine push reads every canonical column: the missing one as NULL
+        cols = canonical_columns()["opportunities"]
+        query = select_sql("opportunities", cols, table_columns(old, "opportunities"))
+        pushed = old.raw.execute(query).fetchall()
+        assert len(pushed) == 7 and {r[cols.index("forecast_category")] for r in pushed} == {None}
     with open_workspace(tmp_path / "w") as w:
         import_path(w, write(tmp_path / "in", {"report.csv": SF}) / "report.csv",
                     preset="salesforce")  # fmt: skip

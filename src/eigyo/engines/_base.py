@@ -86,10 +86,22 @@ def canonical_columns() -> dict[str, list[str]]:
     return {t.name: [*t.column_names, EXTRA_COLUMN] for t in TABLES}
 
 
-def select_sql(table: str, columns: list[str]) -> str:
-    """The DuckDB query that reads one canonical table in its declared column order."""
-    cols = ", ".join(f'"{c}"' for c in columns)
+def select_sql(table: str, columns: list[str], have: set[str] | None = None) -> str:
+    """The DuckDB query that reads one canonical table in its declared column order. A column
+    the table lacks (``have``: its columns; a workspace made before the schema gained one, such
+    as ``opportunities.forecast_category``, until its next import adds it) is read as NULL."""
+    cols = ", ".join(f'"{c}"' if have is None or c in have else f'NULL AS "{c}"' for c in columns)
     return f'SELECT {cols} FROM "{table}"'
+
+
+def table_columns(ws: Workspace, table: str) -> set[str]:
+    """The columns one table of the workspace's DuckDB file has."""
+    rows = ws.raw.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def latest_import(ws: Workspace) -> int | None:

@@ -28,6 +28,7 @@ from eigyo.engines._base import (
     latest_import,
     new_mark,
     select_sql,
+    table_columns,
 )
 from eigyo.engines._spec import EngineError, EngineSpec
 from eigyo.schema import EXTRA_COLUMN, TABLES
@@ -87,7 +88,8 @@ def _ddl(spec: EngineSpec) -> list[str]:
 def _copy_table(ws: Workspace, cur: Any, spec: EngineSpec, table: str, cols: list[str]) -> int:
     """Stream one DuckDB table into PostgreSQL as CSV batches; returns the rows copied."""
     names = ", ".join(f'"{c}"' for c in cols)
-    reader = ws.raw.sql(select_sql(table, cols)).to_arrow_reader(BATCH_ROWS)
+    query = select_sql(table, cols, table_columns(ws, table))
+    reader = ws.raw.sql(query).to_arrow_reader(BATCH_ROWS)
     rows = 0
     with cur.copy(f'COPY "{spec.schema}"."{table}" ({names}) FROM STDIN (FORMAT csv)') as cp:
         for batch in reader:

@@ -29,6 +29,7 @@ from eigyo.engines._base import (
     latest_import,
     new_mark,
     select_sql,
+    table_columns,
 )
 from eigyo.engines._spec import DEFAULT_SPARK_FOLDER, EngineError, EngineSpec
 
@@ -55,7 +56,8 @@ def push(ws: Workspace, spec: EngineSpec) -> PushResult:
         for table, cols in canonical_columns().items():
             out = str(staging / f"{table}.parquet").replace("'", "''")
             res = ws.raw.execute(
-                f"COPY ({select_sql(table, cols)}) TO '{out}' (FORMAT parquet)"
+                f"COPY ({select_sql(table, cols, table_columns(ws, table))}) TO '{out}' "
+                "(FORMAT parquet)"
             ).fetchall()
             rows[table] = int(res[0][0])
         (staging / f"{MARK}.json").write_text(json.dumps(new_mark(import_id)), encoding="utf-8")
