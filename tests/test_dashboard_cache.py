@@ -20,7 +20,7 @@ import httpx2 as httpx
 
 from eigyo import workspace
 from eigyo.app import add_user
-from eigyo.app._limits import Busy
+from eigyo.app._limits import WARM_UP, Busy, FairGate, ServerLimits
 from eigyo.app._shared_cache import CACHE_DIR, LOG_FILE, MISSING, SharedCache
 from eigyo.app._state import GENERATION, AppState
 from eigyo.ingest import import_path
@@ -215,3 +215,20 @@ def test_the_key_follows_the_generation_the_settings_and_a_damaged_file(ws_path:
     file.write_bytes(file.read_bytes()[:5])
     assert cache.load(gen, key) is MISSING
     assert not file.exists()
+
+
+def test_the_warm_up_is_never_cut_short_a_person_is() -> None:
+    """Past ``analysis_seconds`` a person's computation is interrupted (the slot is
+    everyone's); the warm-up's is not — it computes the diagnosis every page needs, which a
+    loaded machine once took past the budget again and again, so nobody got an overview."""
+    gate = FairGate(ServerLimits(analysis_seconds=0.1))
+    interrupts: list[str] = []
+
+    def slow() -> str:
+        time.sleep(0.4)
+        return "done"
+
+    assert gate.run(slow, user=WARM_UP, cancel=lambda: interrupts.append("warm-up")) == "done"
+    assert interrupts == []
+    gate.run(slow, user="rep1", cancel=lambda: interrupts.append("rep1"))
+    assert interrupts and set(interrupts) == {"rep1"}
