@@ -1,6 +1,7 @@
-"""The discrete-event model (SimPy): leads and deals flowing through reps with limited hours.
+"""The discrete-event model: leads and deals flowing through reps with limited hours (SimPy's
+semantics, run by the lean engine of :mod:`eigyo.simulate._engine`).
 
-Time is in calendar days. Each seat is a SimPy resource of capacity one whose hours per day
+Time is in calendar days. Each seat is a resource of capacity one whose hours per day
 come from the rep's selling time; answering a lead and working a deal take hours from it, so an
 overloaded role queues its work and its deals take longer. A lead is answered after a time drawn
 from the rep's own observed response times, scaled by how much more or less deal work the rep
@@ -14,16 +15,18 @@ is in flight when the horizon opens.
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 
 from eigyo.simulate._calibrate import RESPONSE_EDGES, Calibration
+from eigyo.simulate._engine import Environment, Resource
 from eigyo.simulate._plan import RAMP_DAYS, Plan, Stream
 
 F64 = npt.NDArray[np.float64]
@@ -54,16 +57,29 @@ class Model:
 
     def __init__(self, plan: Plan, cal: Calibration, horizon: float, rng: np.random.Generator):
         self.plan, self.cal, self.rng = plan, cal, rng
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.end = WARMUP_DAYS + horizon
         n = len(plan.seats)
-        self.res = [simpy.Resource(self.env, capacity=1) for _ in range(n)]
+        self.res = [Resource(self.env) for _ in range(n)]
         self.rate = np.array([s.profile.selling_per_bday * BDAYS_PER_DAY for s in plan.seats])
-        self.open = np.zeros(n, dtype=np.int64)
-        self.tally = Tally(busy_hours=np.zeros(n))
+        # the hot path reads and adds Python numbers (the same IEEE values numpy would give,
+        # without its per-element cost); busy hours become the tally's array at the end
+        self._rate: list[float] = self.rate.tolist()
+        self.open = [0] * n
+        self._busy = [0.0] * n
+        self.tally = Tally()
         pool = [s.profile.response for s in plan.seats if len(s.profile.response)]
         self.pool = np.concatenate(pool) if pool else np.array([30.0])
-        self.cycles = {k: (np.sort(w), np.sort(lo)) for k, (w, lo) in cal.cycles.items()}
+        # what is sampled, as lists of Python floats (the same values, indexed faster)
+        self._response = [
+            (s.profile.response if len(s.profile.response) >= 5 else self.pool).tolist()
+            for s in plan.seats
+        ]
+        self._sql_delay: list[float] = np.asarray(cal.sql_delay_days, dtype=float).tolist()
+        self._amounts = {k: np.asarray(a, dtype=float).tolist() for k, a in cal.amounts.items()}
+        self.cycles = {
+            k: (np.sort(w).tolist(), np.sort(lo).tolist()) for k, (w, lo) in cal.cycles.items()
+        }
         self._buf: list[float] = []
         self._k = 0
         self._cum = {id(st): _cumulative(st.weights) for st in plan.streams}
@@ -78,7 +94,7 @@ class Model:
         self._k += 1
         return self._buf[self._k - 1]
 
-    def _sample(self, a: F64) -> float:
+    def _sample(self, a: list[float]) -> float:
         return float(a[min(int(self.u() * len(a)), len(a) - 1)])
 
     # ------------------------------------------------------------------ helpers
@@ -91,14 +107,16 @@ class Model:
 
     def work(self, i: int, hours: float) -> Proc:
         """Hold seat ``i`` for ``hours`` of its selling time (queueing when it is busy)."""
-        with self.res[i].request() as req:
-            yield req
-            self._book(i, hours)
-            yield self.env.timeout(hours / max(self.rate[i] * self.ramp(i), 1e-6))
+        seat = self.res[i]
+        req = seat.request()
+        yield req
+        self._book(i, hours)
+        yield hours / max(self._rate[i] * self.ramp(i), 1e-6)  # days holding the seat
+        seat.release(req)
 
     def _book(self, i: int, hours: float) -> None:
         if self.env.now >= WARMUP_DAYS:
-            self.tally.busy_hours[i] += hours
+            self._busy[i] += hours
 
     def _pick(self, idx: list[int], cum: list[float]) -> int:
         if len(idx) == 1:
@@ -114,23 +132,23 @@ class Model:
     def _draw(self, pool: str, existing: bool, p: float, age: float) -> tuple[bool, float] | None:
         """Outcome and remaining days of a deal of ``age`` days (None: it never closes)."""
         won_c, lost_c = self.cycles.get((pool, existing)) or self.cycles.get(
-            ("*", existing), (np.zeros(0), np.zeros(0))
+            ("*", existing), ([], [])
         )
-        sw = (len(won_c) - np.searchsorted(won_c, age, "right")) / max(len(won_c), 1)
-        sl = (len(lost_c) - np.searchsorted(lost_c, age, "right")) / max(len(lost_c), 1)
+        sw = (len(won_c) - bisect.bisect_right(won_c, age)) / max(len(won_c), 1)
+        sl = (len(lost_c) - bisect.bisect_right(lost_c, age)) / max(len(lost_c), 1)
         denom = p * sw + (1 - p) * sl
         if denom <= 0:
             return None
         won = bool(self.u() < p * sw / denom)
         arr = won_c if won else lost_c
-        lo = int(np.searchsorted(arr, age, "right")) if age > 0 else 0
-        return won, float(arr[min(lo + int(self.u() * (len(arr) - lo)), len(arr) - 1)]) - age
+        lo = bisect.bisect_right(arr, age) if age > 0 else 0
+        return won, arr[min(lo + int(self.u() * (len(arr) - lo)), len(arr) - 1)] - age
 
     def _amount(self, pool: str, existing: bool) -> float:
-        a = self.cal.amounts.get((pool, existing))
-        if a is None or len(a) == 0:
-            a = self.cal.amounts.get(("*", existing), np.zeros(1))
-        return self._sample(a) if len(a) else 0.0
+        a = self._amounts.get((pool, existing))
+        if not a:
+            a = self._amounts.get(("*", existing), [0.0])
+        return self._sample(a) if a else 0.0
 
     # ------------------------------------------------------------------ processes
     def deal(
@@ -154,26 +172,29 @@ class Model:
         value = amount if amount is not None else self._amount(pool, existing)
         self.open[i] += 1
         if delay > 0:
-            yield self.env.timeout(delay)
+            yield delay
         n = WON_SEGMENTS if won else LOST_SEGMENTS
         hours = prof.hours_per_deal * (remaining / max(remaining + age, 1e-9))
         for _ in range(n):
-            yield self.env.timeout(remaining / n) & self.env.process(self.work(i, hours / n))
+            yield self.env.all_of(
+                self.env.timeout(remaining / n), self.env.process(self.work(i, hours / n))
+            )
         self.open[i] -= 1
         if won and WARMUP_DAYS <= self.env.now < self.end:
             self.tally.bookings += value
             self.tally.won += 1
             self.tally.cycles.append(self.env.now - created)
 
-    def lead(self, st: Stream) -> Proc:
-        """An MQL: answered (or not) by a seat, maybe qualified, maybe handed over, then a deal."""
+    def lead(self, st: Stream) -> None:
+        """An MQL: answered (or not) by a seat, maybe qualified (then :meth:`_qualified` after
+        the SQL delay). Called where SimPy started the lead's process: most leads end here, and
+        need no process."""
         i = self._pick(st.seats, self._cum[id(st)])
         seat = self.plan.seats[i]
         prof = seat.profile
         b = len(RESPONSE_EDGES)  # never answered
         if self.u() >= prof.untouched:
-            pool = prof.response if len(prof.response) >= 5 else self.pool
-            minutes = self._sample(pool) * seat.response_factor
+            minutes = self._sample(self._response[i]) * seat.response_factor
             b = bisect.bisect_right(RESPONSE_EDGES, minutes) - 1
             if self.env.now >= WARMUP_DAYS:
                 self.tally.responses.append(minutes)
@@ -181,7 +202,11 @@ class Model:
         self._book(i, prof.hours_per_lead)
         if self.u() >= prof.q_base * self._mult[b] * self.ramp(i):
             return
-        yield self.env.timeout(self._sample(self.cal.sql_delay_days))
+        self.env.sleep_then(self._sample(self._sql_delay), self._qualified(st, i))
+
+    def _qualified(self, st: Stream, i: int) -> Proc:
+        """A lead of seat ``i`` become an SQL: maybe handed over, then a deal."""
+        seat = self.plan.seats[i]
         if self.env.now < WARMUP_DAYS or self.env.now >= self.end:
             return  # already in the open pipeline at the start, or after the horizon
         if seat.role != "sdr" or not st.closers:
@@ -197,20 +222,20 @@ class Model:
         start = 0.0 if st.kind == "lead" else WARMUP_DAYS
         if st.rate <= 0 or not st.seats:
             return
-        yield self.env.timeout(start)
+        yield start
         while True:
-            yield self.env.timeout(-math.log(1.0 - self.u()) / st.rate)
+            yield -math.log(1.0 - self.u()) / st.rate
             if self.env.now >= self.end:
                 return
             if st.kind == "lead":
-                self.env.process(self.lead(st))
+                self.env.call_soon(partial(self.lead, st))
             else:
                 i = self._pick(st.seats, self._cum[id(st)])
                 self.env.process(self.deal(i, st.kind == "existing", st.pool))
 
     def _start_open(self) -> Proc:
         """Deals open at the start, each with its owner (or a stand-in where the owner left)."""
-        yield self.env.timeout(WARMUP_DAYS)
+        yield WARMUP_DAYS
         where = {s.profile.rep_id: k for k, s in enumerate(self.plan.seats)}
         stand_in = {st.kind: st for st in self.plan.streams if st.kind != "lead"}
         for d in self.cal.open_deals:
@@ -224,10 +249,21 @@ class Model:
             self.env.process(self.deal(i, d.existing, pool, age=d.age_days, amount=d.amount))
 
     def run(self) -> Tally:
+        """Run the replication. Python's cyclic garbage collector is paused meanwhile: the run
+        allocates hundreds of thousands of short-lived events, each allocation burst started a
+        collection that walked every object of the process (a third of the run's time), and
+        the events it frees have no cycles (reference counting frees them)."""
         for st in self.plan.streams:
             self.env.process(self.arrivals(st))
         self.env.process(self._start_open())
-        self.env.run(until=self.end)
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.end)
+        finally:
+            if paused:
+                gc.enable()
+        self.tally.busy_hours = np.array(self._busy)
         return self.tally
 
 
