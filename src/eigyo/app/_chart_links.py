@@ -4,7 +4,9 @@ A bar chart on a step page draws one group per bar (a team's win rate, a lead so
 untouched leads, a team's time by category). Each such chart is declared here with the metric
 whose population the bar counts and the grouping of its bars (:data:`BAR_METRICS`), so a bar's
 records are that metric's records in that group (:mod:`eigyo.app._metric_records`, the registry's
-own definition): the win-rate bar of team A lists team A's deals closed in the period.
+own definition): the win-rate bar of team A lists team A's deals closed in the period. Bars
+drawn from a diagnosis sample instead (a closer's hand-off days, a team's new reps' win rate)
+are declared in :data:`eigyo.app._bar_records.SAMPLE_BARS` and list that sample's rows.
 
 The links are read from the chart's own figure (the bars' labels, in their order), so they name
 exactly the bars drawn. They serve both ways in: a list of links under the chart (reachable
@@ -19,9 +21,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from eigyo.app._bar_records import SAMPLE_BARS, bar_url
 from eigyo.app._drill import records_url
 from eigyo.i18n import t
-from eigyo.metrics import NONE_GROUP, REGISTRY
+from eigyo.metrics import NONE_GROUP
 from eigyo.report import Chart
 
 #: Bar chart id → (metric whose population a bar counts, the grouping of the bars).
@@ -65,13 +68,15 @@ def bar_links(
     out: dict[str, list[BarLink]] = {}
     for c in charts:
         spec = BAR_METRICS.get(c.chart_id)
-        if spec is None or c.figure is None or spec[0] not in REGISTRY:
+        if c.figure is None or (spec is None and c.chart_id not in SAMPLE_BARS):
             continue
-        metric, dim = spec
         links = []
         for label in _bar_labels(c.figure):
             group = NONE_GROUP if label == missing else html.unescape(label)
-            url = records_url(metric, dict(query), dim, group)
+            if spec is not None:
+                url = records_url(spec[0], dict(query), spec[1], group)
+            else:
+                url = bar_url(c.chart_id, dict(query), group)
             links.append(BarLink(label, html.unescape(label), url))
         if links:
             out[c.chart_id] = links

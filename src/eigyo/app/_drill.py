@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from eigyo.app import _metric_records as mr
 from eigyo.app import _views as views
 from eigyo.app._filters import VIEW_PARAMS, ViewFilter, filtered
+from eigyo.app._findings_filter import chosen
 from eigyo.app._web import PageUser, lang_of, render, scoped_ws
 from eigyo.base.csv_safe import safe_cell
 from eigyo.base.currency import currency
@@ -65,7 +66,7 @@ def _records(
     return rec, ws.settings.currency
 
 
-def _cells(rec: mr.MetricRecords, lang: str, money: str) -> list[list[tuple[str, str | None]]]:
+def cells(rec: mr.MetricRecords, lang: str, money: str) -> list[list[tuple[str, str | None]]]:
     """Each row's cells as (text, link): amounts with the currency, dates to the minute, the
     CRM columns as links."""
     out = []
@@ -91,9 +92,15 @@ def _cell(column: str, value: object, lang: str, money: str) -> str:
     return behind.cell(column, value, lang, money)
 
 
-def _chosen(f: ViewFilter) -> list[tuple[str, str]]:
-    """The filters chosen, ``(name, value)``, for the line that says which apply."""
-    return [(k, v) for k in ("team", "rep", "product", "segment") if (v := getattr(f, k))]
+def chosen_filters(request: Request, s: PageUser, lang: str) -> list[tuple[str, str]]:
+    """The filters that apply, ``(name, value)`` in the reader's language, a rep by name."""
+    f = ViewFilter.from_query(request.query_params)
+    names: dict[str, str] = {}
+    if f.rep:
+        reps = scoped_ws(request, s).table("reps")
+        rows = reps.filter(reps.rep_id == f.rep).select("name").to_pyarrow().to_pylist()
+        names = {f.rep: str(rows[0]["name"])} if rows and rows[0]["name"] else {}
+    return [(t(f"app.filter.{k}", lang), v) for k, v in chosen(f, names)]
 
 
 def _heading(rec: mr.MetricRecords, lang: str) -> str:
@@ -118,20 +125,19 @@ def metric_records_page(
     q = dict(request.query_params)
     q["period"] = rec.period.label
     here = records_url(metric, q, by or None, group)
-    f = ViewFilter.from_query(request.query_params)
     return render(
         request, "metric_records.html.j2", s,
         rec=rec, period=rec.period, heading=_heading(rec, lang),
         definition=REGISTRY[metric].definition(lang),
         heads=[mr.label(c, lang) for c in rec.columns],
-        cells=_cells(rec, lang, money),
+        cells=cells(rec, lang, money),
         numeric=[c in mr.UNITS for c in rec.columns],
         csv_url=records_url(metric, q, by or None, group, ".csv"),
         xlsx_url=records_url(metric, q, by or None, group, ".xlsx"),
         prev_url=f"{here}&offset={max(offset - PAGE_ROWS, 0)}" if offset > 0 else None,
         next_url=f"{here}&offset={offset + PAGE_ROWS}" if offset + PAGE_ROWS < rec.total else None,
         last=min(offset + PAGE_ROWS, rec.total),
-        filters=[(t(f"app.filter.{k}", lang), v) for k, v in _chosen(f)],
+        filters=chosen_filters(request, s, lang),
     )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from eigyo import __version__
 from eigyo.app import (
     _api,
     _auth,
+    _bar_records,
     _drill,
     _evidence,
     _forecast,
@@ -279,6 +280,7 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     app.include_router(_pages.router)
     app.include_router(_evidence.router)
     app.include_router(_drill.router)
+    app.include_router(_bar_records.router)
     app.include_router(_pipeline.router)
     app.include_router(_forecast.router)
     app.include_router(_scorecard.router)

@@ -21,8 +21,9 @@ The rules, by the kind of finding:
 * a check that judged nothing (ok, not enough data, not available), an intervention effect, a
   monitored regression or the coverage list: no records, and :class:`NoRecords` says why.
 
-Everything runs in the engine: :func:`records` returns an Ibis table, and Python receives only
-the page a caller asks for (:func:`page`) or the rows it exports.
+The same reading serves a chart bar drawn from a sample (:func:`sample_records`: the sample's
+rows of the bar's group). Everything runs in the engine: :func:`records` returns an Ibis table,
+and Python receives only the page a caller asks for (:func:`page`) or the rows it exports.
 """
 
 from __future__ import annotations
@@ -311,7 +312,26 @@ def unordered(
 ) -> tuple[ir.Table, list[Any]]:
     """:func:`records` before its ordering, and the ordering (worst first, then the largest
     amount, then the record id): :func:`page_counted` adds the total count before ordering."""
-    pop = population(ws, period, finding, samples)
+    return readable(ws, period, population(ws, period, finding, samples))
+
+
+def sample_records(
+    ws: Workspace, period: Period, sample: str, where: dict[str, object]
+) -> tuple[ir.Table, list[Any]]:
+    """The rows of one diagnosis sample whose columns equal ``where`` — a chart bar's group,
+    e.g. one closer's hand-offs (``handoffs``, ``rep_id``) — made readable as a finding's records
+    are, with their ordering. The charts draw these samples (``chart_data``), so a bar's records
+    are the rows it was computed from."""
+    t = SAMPLES[sample](ws, period)
+    for column, value in where.items():
+        t = t.filter(_eq(t, column, value))
+    key = next(k for k in KEYS if k in t.columns)
+    return readable(ws, period, Population(t, key))
+
+
+def readable(ws: Workspace, period: Period, pop: Population) -> tuple[ir.Table, list[Any]]:
+    """A population with the columns a person reads (names, stage, amounts, dates) in
+    :data:`ORDER`, and its ordering: worst first, then the largest amount, then the id."""
     if pop.key == "opportunity_id":
         t = _deals(ws, period, pop)
     elif pop.key == "lead_id":

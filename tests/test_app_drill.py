@@ -1,0 +1,370 @@
+"""Drill-down from tiles and bars, CRM record links, filters narrowing the findings (issue 18).
+
+On the planted demo company (seed 0, FY2025) every expectation comes from plain SQL on the
+DuckDB file, never from the code under test: a KPI tile's records count what the tile counts
+(won deals, the closed deals of the win rate) and add up to its sum (bookings), with and without
+a team filter; a win-rate bar's link lists that team's closed deals; the CRM template is checked
+when the settings load (one sentence: file, key, reason), fills in the id percent-encoded and
+becomes a link on the records pages and a column of the CSV and Excel exports; the findings under
+a team filter are exactly those whose scope or records meet the team.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import duckdb
+import openpyxl
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient
+
+from eigyo.app import Principal, ScopedWorkspace, add_user, create_app
+from eigyo.app._filters import FilteredWorkspace, ViewFilter
+from eigyo.app._findings_filter import narrow
+from eigyo.app._limits import ServerLimits
+from eigyo.app._metric_records import metric_records
+from eigyo.base.periods import parse_period
+from eigyo.diagnose import Finding, behind, diagnose
+from eigyo.errors import WorkspaceError
+from eigyo.metrics import compute
+from eigyo.settings import CrmLinks, load
+from eigyo.workspace import DB_FILE, open_workspace
+from tests.conftest import Demo
+
+FY = "FY2025"
+START, END = "2025-04-01", "2026-04-01"
+PASSWORD = "drill-pass-1"
+TEMPLATE = "https://crm.example.com/lightning/r/Opportunity/{opportunity_id}/view"
+
+
+def _sql(path: Path, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path / DB_FILE), read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _teams(path: Path) -> list[str]:
+    return [t for (t,) in _sql(path, "SELECT DISTINCT team FROM reps WHERE team IS NOT NULL "
+                                     "ORDER BY 1")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served(demo_company: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A copy of the demo company with a CRM template and an admin, served by the dashboard."""
+    path = demo_company.copy(tmp_path_factory.mktemp("drill") / "w")
+    toml = path / "eigyo.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f'\n[crm]\nopportunity_url = "{TEMPLATE}"\n',
+                    encoding="utf-8")  # fmt: skip
+    with open_workspace(path) as ws:
+        add_user(ws, "admin", PASSWORD, "admin")
+    limits = ServerLimits(heavy_seconds_per_minute=3600.0, heavy_wait_s=600.0)
+    with TestClient(create_app(path, limits)) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token
+        r = c.post("/login", data={"username": "admin", "password": PASSWORD,
+                                   "csrf_token": token.group(1), "next": "/"},
+                   follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        yield c, path
+
+
+def _total(html: str) -> int:
+    m = re.search(r'id="records-count" data-total="(\d+)"', html)
+    assert m, html[:500]
+    return int(m.group(1))
+
+
+def _href(html: str, anchor_id: str) -> str:
+    m = re.search(rf'id="{anchor_id}" href="([^"]+)"', html)
+    assert m, anchor_id
+    return m.group(1).replace("&amp;", "&")
+
+
+def _csv(client: TestClient, url: str) -> list[dict[str, str]]:
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+
+
+def _csv_url(page_url: str) -> str:
+    return page_url.replace("/records?", "/records.csv?")
+
+
+# ----------------------------------------------------------------------------- KPI tiles
+
+
+@pytest.mark.parametrize("team", [None, 0])
+def test_tile_records_equal_the_tile_and_sql(served: Any, team: int | None) -> None:
+    client, path = served
+    name = None if team is None else _teams(path)[team]
+    query = f"period={FY}" + ("" if name is None else f"&team={quote(name)}")
+    where = "" if name is None else "AND r.team = ?"
+    params = [START, END] + ([] if name is None else [name])
+    overview = client.get(f"/?{query}").text
+
+    won = _sql(path, "SELECT count(*), sum(o.amount) FROM opportunities o LEFT JOIN reps r "
+               "ON r.rep_id = o.owner_rep_id WHERE o.status = 'won' AND o.closed_at >= ? "
+               f"AND o.closed_at < ? {where}", params)[0]  # fmt: skip
+    closed = _sql(path, "SELECT count(*) FROM opportunities o LEFT JOIN reps r "
+                  "ON r.rep_id = o.owner_rep_id WHERE o.status IN ('won', 'lost') "
+                  f"AND o.closed_at >= ? AND o.closed_at < ? {where}", params)[0][0]  # fmt: skip
+    with open_workspace(path, read_only=True) as ws:
+        p = parse_period(FY, ws.settings.fiscal_year_start_month)
+        view = ScopedWorkspace(ws, Principal("admin", "admin"))
+        if name is not None:
+            view = FilteredWorkspace(view, ViewFilter(team=name))
+        tiles = {v.id: v.value for v in compute(view, p, ["won_deals", "bookings", "win_rate"])}
+
+    url = _href(overview, "kpi-records-won_deals")
+    assert _total(client.get(url).text) == tiles["won_deals"] == won[0] > 0
+    rows = _csv(client, _csv_url(_href(overview, "kpi-records-bookings")))
+    assert len(rows) == won[0]
+    assert sum(float(r["金額"]) for r in rows) == pytest.approx(tiles["bookings"])
+    assert tiles["bookings"] == pytest.approx(float(won[1]))
+    url = _href(overview, "kpi-records-win_rate")
+    assert _total(client.get(url).text) == closed
+    rows = _csv(client, _csv_url(url))
+    assert sum(r["状態"] == "won" for r in rows) / len(rows) == pytest.approx(tiles["win_rate"])
+
+
+def test_records_page_reads_as_people_read(served: Any) -> None:
+    """Names not ids, ¥ formatted, dates to the minute, days idle, paged 100 at a time."""
+    client, path = served
+    html = client.get(f"/metrics/opportunities_created/records?period={FY}").text
+    created = _sql(path, "SELECT count(*) FROM opportunities WHERE created_at >= ? AND "
+                   "created_at < ?", [START, END])[0][0]  # fmt: skip
+    assert _total(html) == created > 100
+    body = html[html.index('<table id="records-table">') :]
+    assert body.count("<tr>") == 101  # the header and one page
+    for head in ("取引先", "担当者", "金額", "放置日数", "CRMの商談"):
+        assert f">{head}</th>" in body
+    assert re.search(r"<td class=\"num\">¥[\d,]+</td>", body)
+    assert re.search(r"<td>20\d\d-\d\d-\d\d \d\d:\d\d</td>", body)
+    assert 'rel="next"' in html
+    second = client.get(f"/metrics/opportunities_created/records?period={FY}&offset=100").text
+    assert "101〜" in second
+
+
+# ----------------------------------------------------------------------------- chart bars
+
+
+def test_a_bar_link_gives_that_groups_rows(served: Any) -> None:
+    client, path = served
+    html = client.get(f"/steps/measure?period={FY}").text
+    at = html.index('id="bars-win-rate-by-team"')
+    links = re.findall(r'data-x="([^"]+)" href="([^"]+)"', html[at : html.index("</details>", at)])
+    assert [x for x, _ in links] == _teams(path)
+    for team, href in links:
+        url = href.replace("&amp;", "&")
+        expected = _sql(path, "SELECT o.opportunity_id FROM opportunities o JOIN reps r ON "
+                        "r.rep_id = o.owner_rep_id WHERE r.team = ? AND o.status IN "
+                        "('won', 'lost') AND o.closed_at >= ? AND o.closed_at < ?",
+                        [team, START, END])  # fmt: skip
+        assert _total(client.get(url).text) == len(expected)
+        rows = _csv(client, _csv_url(url))
+        assert sorted(r["商談ID"] for r in rows) == sorted(x for (x,) in expected)
+        assert {r["チーム"] for r in rows} == {team}
+
+
+def test_untouched_bar_link_gives_the_sources_leads(served: Any) -> None:
+    client, path = served
+    html = client.get(f"/steps/alignment?period={FY}").text
+    at = html.index('id="bars-untouched-by-source"')
+    links = re.findall(r'data-x="([^"]+)" href="([^"]+)"', html[at : html.index("</details>", at)])
+    assert links
+    source, href = links[0]
+    n = _sql(path, "SELECT count(*) FROM leads WHERE source = ? AND mql_at IS NOT NULL AND "
+             "created_at >= ? AND created_at < ?", [source, START, END])[0][0]  # fmt: skip
+    assert _total(client.get(href.replace("&amp;", "&")).text) == n > 0
+
+
+def _figure(html: str, chart: str) -> dict[str, Any]:
+    m = re.search(rf'class="chart-data" data-target="plot-{chart}">(.*?)</script>', html, re.S)
+    assert m, chart
+    return dict(json.loads(m.group(1)))
+
+
+def test_handoff_bar_lists_the_closers_handoffs(served: Any) -> None:
+    """A bar drawn from a diagnosis sample (median days from an SDR's hand-off to the closer's
+    first meeting): its records are the closer's hand-offs — as many as the bar's n."""
+    client, path = served
+    html = client.get(f"/steps/specialization?period={FY}").text
+    bar = _figure(html, "handoff-days")["data"][0]
+    at = html.index('id="bars-handoff-days"')
+    links = dict(
+        re.findall(r'data-x="([^"]+)" href="([^"]+)"', html[at : html.index("</details>", at)])
+    )
+    name, n = bar["x"][0], bar["customdata"][0]
+    (rep,) = _sql(path, "SELECT rep_id FROM reps WHERE name = ?", [name])[0]
+    expected = _sql(path, "SELECT DISTINCT o.opportunity_id FROM opportunities o JOIN activities a "
+                    "ON a.opportunity_id = o.opportunity_id AND a.rep_id = o.owner_rep_id AND "
+                    "a.occurred_at >= o.created_at AND a.type IN ('meeting', 'demo') WHERE "
+                    "o.sdr_rep_id IS NOT NULL AND o.owner_rep_id = ? AND o.created_at >= ? "
+                    "AND o.created_at < ?", [rep, START, END])  # fmt: skip
+    url = links[name].replace("&amp;", "&")
+    assert _total(client.get(url).text) == n == len(expected) > 0
+    rows = _csv(client, url.replace("/records?", "/records.csv?"))
+    assert sorted(r["商談ID"] for r in rows) == sorted(x for (x,) in expected)
+
+
+# ------------------------------------------------------------------------------ CRM links
+
+
+def test_crm_links_on_pages_and_exports(served: Any) -> None:
+    client, _ = served
+    url = f"/metrics/won_deals/records?period={FY}"
+    html = client.get(url).text
+    ids = re.findall(r"<tr><td>([^<]+)</td>", html[html.index("<tbody>") :])
+    hrefs = re.findall(r'class="crm-link" href="([^"]+)"', html)
+    assert hrefs and hrefs == [TEMPLATE.format(opportunity_id=quote(i, safe="")) for i in ids]
+    rows = _csv(client, _csv_url(url))
+    assert all(r["CRMの商談"] == TEMPLATE.format(opportunity_id=r["商談ID"]) for r in rows)
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(url.replace("/records?", "/records.xlsx?")).content)
+    )
+    sheet = book.active
+    assert sheet is not None
+    head = [c.value for c in sheet[1]]
+    col = head.index("CRMの商談")
+    assert sheet.cell(2, col + 1).value == TEMPLATE.format(opportunity_id=sheet.cell(2, 1).value)
+
+
+def test_finding_records_carry_the_crm_column(served: Any) -> None:
+    client, _ = served
+    html = client.get(f"/?period={FY}").text
+    for fid in dict.fromkeys(re.findall(r'href="/findings/([^"?]+)\?', html)):
+        page = client.get(f"/findings/{fid}?period={FY}").text
+        if 'data-column="opportunity_id"' in page:
+            break
+    else:
+        pytest.fail("no finding of the overview lists deals")
+    assert 'data-column="crm_url"' in page and 'class="crm-link"' in page
+    rows = _csv(client, f"/findings/{fid}/records.csv?period={FY}")
+    assert rows and all(r["CRMの商談"] == TEMPLATE.format(opportunity_id=r["商談ID"]) for r in rows)
+
+
+def test_no_template_no_column(demo_company: Demo) -> None:
+    with demo_company.open() as ws:
+        p = parse_period(FY, ws.settings.fiscal_year_start_month)
+        view = ScopedWorkspace(ws, Principal("admin", "admin"))
+        rec = metric_records(view, p, "won_deals", limit=5)
+    assert rec.rows and not any(c.endswith("crm_url") for c in rec.columns)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('"javascript:alert({opportunity_id})"', "must start with http:// or https://"),
+        ('"https://crm.example.com/{opp_id}"', "uses the placeholder {opp_id}; the only one"),
+        ('"https://crm.example.com/list"', "has no {opportunity_id} placeholder"),
+        ('"https://crm.example.com/{opportunity_id"', "unbalanced brace"),
+        ("42", "must be a URL text"),
+    ],
+)
+def test_crm_template_refused_in_one_sentence(tmp_path: Path, value: str, reason: str) -> None:
+    f = tmp_path / "eigyo.toml"
+    f.write_text(f"[crm]\nopportunity_url = {value}\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError) as e:
+        load(f)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{f}: crm.opportunity_url: ") and reason in msg
+
+
+def test_crm_unknown_key_and_encoding(tmp_path: Path) -> None:
+    f = tmp_path / "eigyo.toml"
+    f.write_text('[crm]\ndeal_url = "https://x.example.com/{opportunity_id}"\n', encoding="utf-8")
+    with pytest.raises(WorkspaceError, match=r"crm\.deal_url: unknown key; known keys: "):
+        load(f)
+    f.write_text('[crm]\nlead_url = "https://x.example.com/l?id={lead_id}&x={{y}}"\n',
+                 encoding="utf-8")  # fmt: skip
+    crm = load(f).crm
+    assert crm.url("lead", "L/1?a=b#c 日本") == (
+        "https://x.example.com/l?id=L%2F1%3Fa%3Db%23c%20%E6%97%A5%E6%9C%AC&x={y}"
+    )
+    assert crm.url("opportunity", "o1") is None and CrmLinks().kinds == ()
+
+
+# ------------------------------------------------------------------ filters narrow findings
+
+
+@pytest.fixture(scope="module")
+def diagnosis(demo_company: Demo) -> dict[str, Any]:
+    with demo_company.open() as ws:
+        p = parse_period(FY, ws.settings.fiscal_year_start_month)
+        return {"period": p, "found": diagnose(ws, p)}
+
+
+def _expected_ids(path: Path, p: Any, found: list[Finding], team: str) -> list[str]:
+    """By the rule, independently: a team or rep scope meets the team by SQL; otherwise the
+    finding's records (read on the whole company) meet it when one record's deal, lead or rep
+    belongs to the team (SQL); a finding without records is kept."""
+    team_of = dict(_sql(path, "SELECT rep_id, team FROM reps"))
+    owner = dict(_sql(path, "SELECT opportunity_id, owner_rep_id FROM opportunities"))
+    lead_owner = dict(_sql(path, "SELECT lead_id, owner_rep_id FROM leads"))
+    keep = []
+    with open_workspace(path, read_only=True) as ws:
+        for f in found:
+            if "team" in f.scope and f.scope["team"] != team:
+                continue
+            if "rep_id" in f.scope and team_of.get(f.scope["rep_id"]) != team:
+                continue
+            try:
+                rows = behind.page(behind.records(ws, p, f), 10**6)
+            except behind.NoRecords:
+                keep.append(f.id)
+                continue
+            reps = set()
+            for r in rows:
+                if "opportunity_id" in r and r["opportunity_id"] in owner:
+                    reps.add(owner[r["opportunity_id"]])
+                elif "lead_id" in r:
+                    reps.add(lead_owner.get(r["lead_id"]))
+                elif "rep_id" in r:
+                    reps.add(r["rep_id"])
+                else:
+                    reps.add("*")  # not a person's record (an import warning): not narrowed
+            if "*" in reps or any(team_of.get(x) == team for x in reps):
+                keep.append(f.id)
+    return keep
+
+
+def test_team_filter_narrows_findings_to_exact_ids(
+    demo_company: Demo, diagnosis: dict[str, Any]
+) -> None:
+    path, p, found = demo_company.workspace, diagnosis["period"], diagnosis["found"]
+    hidden_somewhere = False
+    with demo_company.open() as ws:
+        for team in _teams(path):
+            view = FilteredWorkspace(ScopedWorkspace(ws, Principal("admin", "admin")),
+                                     ViewFilter(team=team))  # fmt: skip
+            kept, note = narrow(view, p, found)
+            assert [f.id for f in kept] == _expected_ids(path, p, found, team), team
+            assert note is not None and note.filters == (("team", team),)
+            assert note.hidden == len(found) - len(kept)
+            hidden_somewhere |= note.hidden > 0
+            assert all(set(f.overlaps) <= {k.id for k in kept} for f in kept)
+        unfiltered, none = narrow(ScopedWorkspace(ws, Principal("admin", "admin")), p, found)
+    assert hidden_somewhere and none is None and unfiltered == found
+
+
+def test_overview_says_which_filter_applies(served: Any, diagnosis: dict[str, Any]) -> None:
+    client, path = served
+    team = _teams(path)[0]
+    html = client.get(f"/?period={FY}&team={quote(team)}").text
+    m = re.search(r'id="findings-narrowed" data-shown="(\d+)" data-hidden="(\d+)"', html)
+    assert m and f"チーム: {team}" in html
+    expected = _expected_ids(path, diagnosis["period"], diagnosis["found"], team)
+    assert int(m.group(1)) == len(expected)
+    assert int(m.group(2)) == len(diagnosis["found"]) - len(expected)
+    assert 'id="findings-narrowed"' not in client.get(f"/?period={FY}").text
