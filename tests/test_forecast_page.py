@@ -80,12 +80,20 @@ def test_the_page_shows_the_analysis_numbers_in_each_scope(
 ) -> None:
     with open_workspace(ws_path, read_only=True) as ws:
         p = parse_period(PERIOD, ws.settings.fiscal_year_start_month)
-        want = {tm.key: tm.call for tm in rollup(ws, p, min(p.end, date(2026, 3, 31)), ws).teams}
+        roll = rollup(ws, p, min(p.end, date(2026, 3, 31)), ws)
+        want = {tm.key: tm.call for tm in roll.teams}
+        n_open = sum(roll.total.deals[k] for k in ("commit", "best_case", "pipeline", "omitted"))
     login(client, "admin")
     html = client.get(f"/forecast?period={PERIOD}").text
     teams = cells(html, "team")
     assert {k: v["call"] for k, v in teams.items()} == pytest.approx(want)
     assert len(teams) == 6 and 'href="/forecast' in html  # linked from the navigation
+    # the deals behind the call: as many as the roll-up counts, commit first
+    assert f'id="deals-total" data-total="{n_open}"' in html and n_open > 0
+    cats = re.findall(r'<tr data-id="[^"]+" data-category="(\w+)" data-source="stage">', html)
+    assert len(cats) == min(n_open, 200) and cats == sorted(
+        cats, key=["commit", "best_case", "pipeline"].index
+    )
     client.post("/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"',
                                                           html)[0]})  # fmt: skip
     login(client, "rep")

@@ -31,6 +31,7 @@ from eigyo.analysis.data.forecast_calls import (
     Rollup,
     accuracy_by_month,
     forecast_as_of,
+    open_deals,
     rollup,
 )
 from eigyo.app import _views as views
@@ -128,6 +129,7 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
     acc = st.cached(
         ("forecast-accuracy", *key[:1], *f.key), lambda: accuracy_by_month(ws, day, org)
     )
+    n_deals, deals = st.cached(("forecast-deals", *key), lambda: open_deals(ws, p, as_of, org))
     adjustable = not (f.product or f.segment)
 
     def seen(level: str, target: str) -> bool:
@@ -148,7 +150,7 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
         targets=_targets(scoped, s) if adjustable else [], rates=_rates(roll, lang),
         rule={"commit": percent(COMMIT_RATE, 0), "best": percent(BEST_CASE_RATE, 0),
               "min": MIN_STAGE_DEALS},
-        form_error=request.query_params.get("adjust_error"),
+        form_error=request.query_params.get("adjust_error"), n_deals=n_deals, deals=deals,
     )  # fmt: skip
 
 

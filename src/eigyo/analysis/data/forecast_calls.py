@@ -118,6 +118,21 @@ def categorized(
     )
 
 
+def open_deals(
+    ws: Workspace, period: Period, day: date, rates_ws: Workspace | None = None, limit: int = 200
+) -> tuple[int, list[dict[str, Any]]]:
+    """The deals behind the categories — commit first, then best case, pipeline, omitted, each
+    by amount — with the rep's name: ``(how many, the first limit)``. What the forecast call
+    walks through deal by deal."""
+    c = categorized(ws, period, day, rates_ws)
+    reps = ws.table("reps").select(_rid=ibis._.rep_id, rep_name=ibis._.name)
+    j = c.left_join(reps, c.rep_id == reps._rid).drop("_rid")
+    order = ibis.cases(*((j.category == k, i) for i, k in enumerate(CATEGORIES)), else_=9)
+    j = j.order_by([order, ibis.desc(j.amount), j.opportunity_id])
+    total = int(c.count().to_pyarrow().as_py())
+    return total, j.limit(limit).to_pyarrow().to_pylist()
+
+
 def _won(ws: Workspace, period: Period, day: date) -> ir.Table:
     """Won from the period's first day through the end of ``day``, per owner."""
     o = ws.table("opportunities")
