@@ -143,3 +143,14 @@ def test_the_page_reads_in_english(server: str, browser: Any) -> None:
         "\u3040" <= ch <= "\u30ff" for ch in page.locator("#sim-recommendation").inner_text()
     )
     page.close()
+
+
+def test_a_refused_request_reads_as_one_sentence_in_the_box(server: str, browser: Any) -> None:
+    page = _signed_in(browser, server, PHONE)
+    page.fill("input[name=headcount]", "sdr=1,closer=2")  # with four candidates ticked
+    page.click("#sim-run")
+    alert = page.wait_for_selector("#sim-result #sim-error")
+    assert "候補を 1 つだけ" in alert.inner_text()
+    assert page.locator("#sim-form").count() == 1 and page.locator("main h1").count() == 1
+    assert _width(page) <= PHONE["width"]
+    page.close()

@@ -79,6 +79,12 @@ def test_no_structure_is_clearly_better(
     assert recommendation_text(rec, "ja").startswith("現状より明確に良い体制はありません")
 
 
+def test_today_booking_nothing_has_no_percentage() -> None:
+    rec = recommend([_doc("current", 0.0, 0.0, 0.0), _doc("pod", 10.0, 5.0, 20.0)])
+    assert rec == Recommendation("pod", "clearly_better", "pod", 10.0, None, 5.0)
+    assert "no % as today books nothing" in recommendation_text(rec, "en")
+
+
 def test_unknown_bookings_recommend_nothing() -> None:
     rec = recommend([_doc("current", None, None, None), _doc("pod", 150.0, 125.0, 170.0)])
     assert rec == Recommendation(None, "no_amounts")
@@ -273,3 +279,26 @@ def test_page_refuses_in_one_sentence(client: Any, form: dict[str, Any], words: 
     r = client.post("/simulate", data={"csrf_token": _token(client), **form})
     assert r.status_code == 400 and words in r.text and 'id="sim-error"' in r.text
     assert "<html" in r.text  # without HTMX: the whole page, the form kept
+
+
+def test_a_full_queue_answers_busy(client: Any) -> None:
+    """Beyond MAX_PENDING comparisons waiting or running, a new one is refused with 503."""
+    from eigyo.app import _simulate
+    from tests.test_app import login
+
+    login(client, "admin")
+    gate = threading.Event()
+    _simulate._RUNNER.submit(gate.wait, 60)
+    others = [_simulate.SimJob(f"other{i}", f"someone{i}", ["current"], 10)
+              for i in range(_simulate.MAX_PENDING)]  # fmt: skip
+    try:
+        with _simulate._JOBS_LOCK:
+            _simulate._JOBS.update({j.id: j for j in others})
+        form = {"csrf_token": _token(client), "structure": "pod", "horizon": "2"}
+        r = client.post("/simulate", data=form, headers={"HX-Request": "true"})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
+        assert 'id="sim-error"' in r.text and "<html" not in r.text  # a sentence in the box
+    finally:
+        for j in others:
+            j.stage = "done"
+        gate.set()

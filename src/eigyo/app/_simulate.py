@@ -223,7 +223,13 @@ def simulate_run(
     except InputError as e:
         return render(request, page, s, 400, error=e.localized(lang), **ctx,
                       **_job_context(None, lang))  # fmt: skip
-    job = _start(request, s.user.principal(), s.user.username, opts)
+    try:
+        job = _start(request, s.user.principal(), s.user.username, opts)
+    except Busy as e:  # one sentence in the page, not the error page inside the fragment
+        busy = render(request, page, s, 503, error=t("simulate.page.busy", lang), **ctx,
+                      **_job_context(None, lang))  # fmt: skip
+        busy.headers["Retry-After"] = str(e.retry_after)
+        return busy
     return render(request, page, s, error=None, **ctx, **_job_context(job, lang))
 
 
@@ -232,8 +238,10 @@ def simulate_job(request: Request, s: PageUser, job_id: str) -> HTMLResponse:
     """The job's progress, then its comparison (a fragment for HTMX, else the whole page)."""
     lang = lang_of(request)
     job = _JOBS.get(job_id)
-    if job is None or job.owner != s.user.username:
-        return render(request, "error.html.j2", s, 404, message=t("app.error.not_found", lang))
     page = "simulate_result.html.j2" if request.headers.get("hx-request") else "simulate.html.j2"
+    if job is None or job.owner != s.user.username:  # e.g. the server restarted meanwhile
+        return render(request, page, s, 404, available=True, candidates=CANDIDATES,
+                      replications=REPLICATIONS, error=t("app.error.not_found", lang),
+                      **_job_context(None, lang))  # fmt: skip
     return render(request, page, s, available=True, candidates=CANDIDATES,
                   replications=REPLICATIONS, error=None, **_job_context(job, lang))  # fmt: skip

@@ -153,7 +153,9 @@ def recommendation_text(
         values = {
             "structure": _name(rec.best, lang),
             "gain": money(rec.gain),
-            "pct": format_value(rec.gain_pct, "ratio", lang),
+            "pct": format_value(rec.gain_pct, "ratio", lang)
+            if rec.gain_pct is not None
+            else t("simulate.compare.pct_none", lang),  # today books 0: no share of it
             "margin": money(abs(rec.margin or 0.0)),
         }
     return t(f"simulate.compare.{rec.reason}", lang, **values)

@@ -40,6 +40,15 @@
 
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSwap", function (e) { drawCharts(e.target); });
+  // a box whose refusals are sentences for the box itself (data-swap-errors: the simulation's
+  // "choose one candidate", "busy"): htmx leaves 4xx/5xx answers unswapped unless told
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.detail.elt;
+    if (e.detail.isError && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:xhr:progress", function (e) {
     var bar = document.getElementById("upload-progress");
     if (bar && e.detail.lengthComputable) {
