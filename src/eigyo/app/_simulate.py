@@ -38,6 +38,7 @@ from eigyo.app._scope import Principal
 from eigyo.app._simulate_view import comparison_view
 from eigyo.app._state import AppState
 from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, state
+from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.vocabulary import DASH
 from eigyo.errors import EigyoError, InputError
 from eigyo.i18n import t
@@ -70,7 +71,7 @@ class SimJob:
     missing: dict[str, NotAvailable] = field(default_factory=dict)
     #: Why it has no documents, in the reader's language (set when it failed).
     error: Callable[[str], str] | None = None
-    currency: str = "JPY"
+    currency: str = DEFAULT_CURRENCY
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -99,9 +100,9 @@ def _work(st: AppState, who: Principal, job: SimJob, options: list[Any]) -> None
     from eigyo.analysis.availability import not_enough, unavailable
     from eigyo.simulate import NotEnoughToSimulate, calibrate, default_window, simulate
 
-    ws = st.scoped(who)
     job.stage = "calibrating"
     try:
+        ws = st.scoped(who)  # this worker's own connection, to the request's generation
 
         def prepare() -> tuple[Any, dict[str, NotAvailable]]:
             missing = unavailable(ws, ["simulate", "simulate.cost_per_won_deal",

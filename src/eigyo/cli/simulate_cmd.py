@@ -205,10 +205,8 @@ def _print_compare(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) 
         table.add_row(*cells)
     console.print(table)
     verdict = _comparison(doc, lang, cur)
-    console.print(
-        f"{t('simulate.compare.recommendation', lang)}: {verdict['recommendation']['text']}"
-    )
-    console.print(verdict["rule_text"], style="dim")
+    console.print(verdict["recommendation"]["text"], style="bold", highlight=False)
+    console.print(verdict["rule_text"], style="dim", highlight=False)
 
 
 @app.command("skills")
