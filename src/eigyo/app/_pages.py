@@ -39,12 +39,20 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 def _period_or_error(request: Request, s: PageUser, label: str | None) -> Any:
     """The person's workspace narrowed to the URL's filters (team, rep, product, segment), the
-    period, and the period's error in the reader's language (then the default period)."""
-    ws = filtered(scoped_ws(request, s), ViewFilter.from_query(request.query_params))
+    period, and the period's error in the reader's language (then the default period). The
+    default period is read once per view and generation (cached): it scans the person's deals,
+    which took 96% of a warm overview (medium demo, bench/RESULTS-dashboard.md)."""
+    f = ViewFilter.from_query(request.query_params)
+    ws = filtered(scoped_ws(request, s), f)
+
+    def default() -> str:
+        key = ("default-period", s.user.principal().key, *f.key)
+        return state(request).cached(key, lambda: views.default_period(ws))
+
     try:
-        return ws, views.period_of(ws, label), None
+        return ws, views.period_of(ws, label or default()), None
     except InputError as e:
-        return ws, views.period_of(ws, None), e.localized(lang_of(request))
+        return ws, views.period_of(ws, default()), e.localized(lang_of(request))
 
 
 def _key(request: Request, s: PageUser, label: str) -> tuple[Any, ...]:
