@@ -105,7 +105,10 @@ def test_the_page_shows_the_analysis_numbers_in_each_scope(
 def test_adjustment_round_trip_survives_reimport_and_restart(ws_path: Path) -> None:
     with TestClient(create_app(ws_path, LIMITS)) as c:
         csrf = login(c, "boss")
-        assert adjust(c, csrf, f"rep:{REP}", "¥1,500,000", "決裁が来週に延びる").status_code == 303
+        assert (
+            adjust(c, csrf, f"rep:{REP}", "￥１,５００,０００", "決裁が来週に延びる").status_code
+            == 303
+        )
         assert adjust(c, csrf, f"rep:{REP}", "2000000", "前倒しで受注見込み").status_code == 303
         html = c.get(f"/forecast?period={PERIOD}").text
         assert cells(html, "rep")[REP]["adjusted"] == 2_000_000

@@ -16,6 +16,7 @@ numbers without them (a whole-rep call cannot be split by product).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -212,7 +213,8 @@ def adjust(
     _may_adjust(ws, s, level, name, lang)
     p = views.period_of(ws, period or None)  # InputError: 400 in the reader's language
     back = {"period": p.label}
-    text = amount.replace(",", "").replace("¥", "").replace("￥", "").strip()
+    # as people type it: ¥1,500,000, full-width １５０００００ (NFKC), with or without commas
+    text = unicodedata.normalize("NFKC", amount).replace(",", "").replace("¥", "").strip()
     if text and (not _AMOUNT.match(text) or float(text) > NUMBER_BOUND):
         return RedirectResponse(f"/forecast?{urlencode({**back, 'adjust_error': 'amount'})}", 303)
     if not comment.strip():
