@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -80,19 +80,11 @@ class Model:
         self.cycles = {
             k: (np.sort(w).tolist(), np.sort(lo).tolist()) for k, (w, lo) in cal.cycles.items()
         }
-        self._buf: list[float] = []
-        self._k = 0
+        #: The next uniform number in [0, 1) of this replication's stream (drawn in blocks).
+        self.u: Callable[[], float] = _uniforms(rng).__next__
         self._cum = {id(st): _cumulative(st.weights) for st in plan.streams}
         self._ccum = {id(st): _cumulative(st.closer_weights) for st in plan.streams}
         self._mult = [float(x) for x in cal.response_mult]
-
-    def u(self) -> float:
-        """The next uniform number in [0, 1) of this replication's stream."""
-        if self._k >= len(self._buf):
-            self._buf = self.rng.random(_BLOCK).tolist()
-            self._k = 0
-        self._k += 1
-        return self._buf[self._k - 1]
 
     def _sample(self, a: list[float]) -> float:
         return float(a[min(int(self.u() * len(a)), len(a) - 1)])
@@ -265,6 +257,13 @@ class Model:
                 gc.enable()
         self.tally.busy_hours = np.array(self._busy)
         return self.tally
+
+
+def _uniforms(rng: np.random.Generator) -> Iterator[float]:
+    """The stream's uniform numbers one by one, drawn a block at a time (one numpy call per
+    block; taking the next is then a C-level step, not a Python method call)."""
+    while True:
+        yield from rng.random(_BLOCK).tolist()
 
 
 def _cumulative(w: F64) -> list[float]:
