@@ -68,6 +68,7 @@ def served(demo_company: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iter
                     encoding="utf-8")  # fmt: skip
     with open_workspace(path) as ws:
         add_user(ws, "admin", PASSWORD, "admin")
+        add_user(ws, "boss", PASSWORD, "manager", team=_teams(path)[1])
     limits = ServerLimits(heavy_seconds_per_minute=3600.0, heavy_wait_s=600.0)
     with TestClient(create_app(path, limits)) as c:
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
@@ -77,6 +78,16 @@ def served(demo_company: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iter
                    follow_redirects=False)  # fmt: skip
         assert r.status_code == 303
         yield c, path
+
+
+def _login(client: TestClient, user: str) -> None:
+    client.cookies.clear()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    r = client.post("/login", data={"username": user, "password": PASSWORD,
+                                    "csrf_token": token.group(1), "next": "/"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
 
 
 def _total(html: str) -> int:
@@ -136,6 +147,27 @@ def test_tile_records_equal_the_tile_and_sql(served: Any, team: int | None) -> N
     assert _total(client.get(url).text) == closed
     rows = _csv(client, _csv_url(url))
     assert sum(r["状態"] == "won" for r in rows) / len(rows) == pytest.approx(tiles["win_rate"])
+
+
+def test_a_managers_tile_records_are_the_teams(served: Any) -> None:
+    """Scoped to the person: the manager's won-deals tile lists their team's won deals only,
+    and a bar link naming another team gives none of that team's rows."""
+    client, path = served
+    team, other = _teams(path)[1], _teams(path)[0]
+    _login(client, "boss")
+    try:
+        overview = client.get(f"/?period={FY}").text
+        expected = _sql(path, "SELECT o.opportunity_id FROM opportunities o JOIN reps r ON "
+                        "r.rep_id = o.owner_rep_id WHERE r.team = ? AND o.status = 'won' AND "
+                        "o.closed_at >= ? AND o.closed_at < ?", [team, START, END])  # fmt: skip
+        url = _href(overview, "kpi-records-won_deals")
+        assert _total(client.get(url).text) == len(expected) > 0
+        rows = _csv(client, _csv_url(url))
+        assert sorted(r["商談ID"] for r in rows) == sorted(x for (x,) in expected)
+        html = client.get(f"/metrics/win_rate/records?period={FY}&by=team&group={quote(other)}")
+        assert _total(html.text) == 0
+    finally:
+        _login(client, "admin")
 
 
 def test_records_page_reads_as_people_read(served: Any) -> None:
