@@ -57,10 +57,13 @@ def test_forecast_walk(server: str, browser: Any, user: str, viewport: dict[str,
     assert scroll_width(page) <= viewport["width"]
     if user == "admin":
         assert rows(page, "rep")["r3"]["pipeline"] == 700_000  # o5: open, no stage
-    # the period from the select, kept in the URL
+    # the period from the select, kept in the URL (with the rep, where there is a choice)
     page.select_option("#f-period", FY)
+    if user == "boss":
+        page.select_option("#f-rep", "r1")
     page.click("#view-apply")
     page.wait_for_url(f"**/forecast?period={FY}*")
+    assert user != "boss" or ("rep=r1" in page.url and set(rows(page, "rep")) == {"r1"})
     assert page.locator("#accuracy-table").count() == 1
     if user == "sato":
         assert page.locator("#adjust-form").count() == 0
@@ -70,7 +73,7 @@ def test_forecast_walk(server: str, browser: Any, user: str, viewport: dict[str,
         page.fill("#adjust-amount", f"{amount:,}")
         page.fill("#adjust-comment", "来週の決裁で確定")
         page.click("#adjust-submit")
-        page.wait_for_url(f"**/forecast?period={FY}*")
+        page.wait_for_url(f"**/forecast?period={FY}&rep=r1*")  # back to the same view
         assert rows(page, "rep")["r1"]["adjusted"] == amount
         newest = page.locator("#trail-table tbody tr").first
         assert newest.get_attribute("data-target") == "r1"

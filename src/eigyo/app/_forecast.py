@@ -76,8 +76,9 @@ def _period(request: Request, ws: ScopedWorkspace, label: str | None) -> tuple[A
     return parse_period(f"FY{fiscal_year_of(day, start)}-Q{quarter}", start, today=day), error
 
 
-def _targets(ws: ScopedWorkspace, s: PageUser) -> list[tuple[str, str]]:
-    """What the person may adjust, as ``(level:target, text)``: nothing for a rep."""
+def _targets(ws: ScopedWorkspace, s: PageUser, teams_too: bool) -> list[tuple[str, str]]:
+    """What the person may adjust in this view, as ``(level:target, text)``: nothing for a rep;
+    teams only when the view is not one rep's (a team's call would not show there)."""
     role, team = s.user.role, s.user.team
     if role == "rep" or (role == "manager" and not team):
         return []
@@ -86,7 +87,7 @@ def _targets(ws: ScopedWorkspace, s: PageUser) -> list[tuple[str, str]]:
         reps = reps.filter(reps.team == team)
     rows = reps.select("rep_id", "name", "team").order_by("rep_id").to_pyarrow().to_pylist()
     teams = sorted({str(r["team"]) for r in rows if r["team"]})
-    return [*((f"team:{x}", x) for x in teams),
+    return [*((f"team:{x}", x) for x in teams if teams_too),
             *((f"rep:{r['rep_id']}", f"{r['name'] or r['rep_id']} ({r['team'] or '—'})")
               for r in rows)]  # fmt: skip
 
@@ -148,7 +149,7 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
         request, "forecast.html.j2", s, period=p, error=error, view=view, roll=roll,
         as_of=as_of, acc=acc, adjusted=adjusted, adjustments=mine, adjustable=adjustable,
         trail=[_change_row(c, yen, roll, ws.settings.tz) for c in trail], yen=yen, pct=_error_text,
-        targets=_targets(scoped, s) if adjustable else [], rates=_rates(roll, lang),
+        targets=_targets(ws, s, not f.rep) if adjustable else [], rates=_rates(roll, lang),
         rule={"commit": percent(COMMIT_RATE, 0), "best": percent(BEST_CASE_RATE, 0),
               "min": MIN_STAGE_DEALS},
         form_error=request.query_params.get("adjust_error"), n_deals=n_deals, deals=deals,
@@ -202,6 +203,8 @@ def adjust(
     target: Annotated[str, Form(max_length=300)] = "",
     amount: Annotated[str, Form(max_length=40)] = "",
     comment: Annotated[str, Form(max_length=MAX_COMMENT)] = "",
+    team: Annotated[str, Form(max_length=200)] = "",
+    rep: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Record a rep's or team's adjusted call (blank amount: clear it) with its comment."""
     check_csrf(request, s, csrf_token)
@@ -212,7 +215,8 @@ def adjust(
     ws = scoped_ws(request, s)
     _may_adjust(ws, s, level, name, lang)
     p = views.period_of(ws, period or None)  # InputError: 400 in the reader's language
-    back = {"period": p.label}
+    # back to the same view: the period and the team or rep filter the form was posted from
+    back = {"period": p.label, **{k: v for k, v in (("team", team), ("rep", rep)) if v}}
     # as people type it: ¥1,500,000, full-width １５０００００ (NFKC), with or without commas
     text = unicodedata.normalize("NFKC", amount).replace(",", "").replace("¥", "").strip()
     if text and (not _AMOUNT.match(text) or float(text) > NUMBER_BOUND):
