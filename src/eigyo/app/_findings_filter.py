@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import ibis
 import ibis.expr.types as ir
 
 from eigyo.app._filters import FilteredWorkspace, ViewFilter
@@ -79,15 +80,27 @@ def _samples(ws: ScopedWorkspace, period: Period) -> Callable[[str], ir.Table]:
     return sample
 
 
-def _has_records(
-    ws: ScopedWorkspace, period: Period, f: Finding, sample: behind.Samples
-) -> bool | None:
-    """Whether ``f`` has a record inside the filter (None: the finding has no records at all)."""
-    try:
-        table, _ = behind.unordered(ws, period, f, sample)
-    except behind.NoRecords:
-        return None
-    return behind.count(table.limit(1)) > 0
+def _populations(
+    ws: ScopedWorkspace, period: Period, found: Sequence[Finding], sample: behind.Samples
+) -> dict[int, ir.Table]:
+    """Per index of ``found``, the finding's population read through the filtered workspace
+    (an engine expression); findings without records (:class:`behind.NoRecords`) are absent."""
+    out: dict[int, ir.Table] = {}
+    for i, f in enumerate(found):
+        try:
+            out[i] = behind.population(ws, period, f, sample).table
+        except behind.NoRecords:
+            continue
+    return out
+
+
+def _meeting(tables: dict[int, ir.Table]) -> set[int]:
+    """The indexes whose population holds at least one row, in one engine query (a union of
+    one-row probes) rather than one round trip per finding."""
+    if not tables:
+        return set()
+    probes = [t.select(_i=ibis.literal(i, "int64")).limit(1) for i, t in tables.items()]
+    return {int(r["_i"]) for r in ibis.union(*probes).to_pyarrow().to_pylist()}
 
 
 def narrow(
@@ -101,13 +114,10 @@ def narrow(
     rep_rows = ws.table("reps").select("rep_id", "name", "team").to_pyarrow().to_pylist()
     reps = frozenset(str(r["rep_id"]) for r in rep_rows)
     team_of = {str(r["rep_id"]): str(r["team"]) for r in rep_rows if r["team"] is not None}
-    sample = _samples(ws, period)
-    kept: list[Finding] = []
-    for x in found:
-        if _conflicts(dict(x.scope), f, reps, team_of):
-            continue
-        if _has_records(ws, period, x, sample) is not False:
-            kept.append(x)
+    candidates = [x for x in found if not _conflicts(dict(x.scope), f, reps, team_of)]
+    tables = _populations(ws, period, candidates, _samples(ws, period))
+    meeting = _meeting(tables)
+    kept = [x for i, x in enumerate(candidates) if i not in tables or i in meeting]
     ids = {x.id for x in kept}
     kept = [replace(x, overlaps=[i for i in x.overlaps if i in ids]) for x in kept]
     names = {str(r["rep_id"]): str(r["name"]) for r in rep_rows if r["name"]}
