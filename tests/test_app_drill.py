@@ -39,6 +39,7 @@ from eigyo.metrics import compute
 from eigyo.settings import CrmLinks, load
 from eigyo.workspace import DB_FILE, open_workspace
 from tests.conftest import Demo
+from tests.test_app_scope import ROWS, company
 
 FY = "FY2025"
 START, END = "2025-04-01", "2026-04-01"
@@ -186,6 +187,36 @@ def test_records_page_reads_as_people_read(served: Any) -> None:
     assert 'rel="next"' in html
     second = client.get(f"/metrics/opportunities_created/records?period={FY}&offset=100").text
     assert "101〜" in second
+
+
+def test_days_idle_of_open_deals_equal_sql(demo_company: Demo) -> None:
+    """Days idle: whole days from a deal's last activity (else its creation) to the period's
+    end, for the deals still open then; a deal closed by then has none."""
+    path = demo_company.workspace
+    with demo_company.open() as ws:
+        p = parse_period(FY, ws.settings.fiscal_year_start_month)
+        rec = metric_records(ScopedWorkspace(ws, Principal("admin", "admin")), p,
+                             "opportunities_created", limit=10**6)  # fmt: skip
+    expected = dict(_sql(path,
+        "WITH a AS (SELECT opportunity_id, max(occurred_at) AS last FROM activities WHERE "
+        "opportunity_id IS NOT NULL AND occurred_at < ?::TIMESTAMP GROUP BY 1) "
+        "SELECT o.opportunity_id, floor((epoch(?::TIMESTAMP) - epoch(coalesce(a.last, "
+        "o.created_at))) / 86400) FROM opportunities o LEFT JOIN a USING (opportunity_id) "
+        "WHERE o.created_at >= ? AND o.created_at < ? AND (o.closed_at IS NULL OR "
+        "o.closed_at >= ?::TIMESTAMP)", [END, END, START, END, END]))  # fmt: skip
+    got = {r["opportunity_id"]: r["idle_days"] for r in rec.rows if r["idle_days"] is not None}
+    assert got == pytest.approx(expected) and len(got) > 0 and rec.notes == ()
+    assert all(r["idle_days"] is None for r in rec.rows if r["opportunity_id"] not in expected)
+
+
+def test_days_idle_without_activities_is_not_available(tmp_path: Path) -> None:
+    rows = {k: v for k, v in ROWS.items() if k != "activities"}
+    with company(tmp_path, rows=rows) as ws:
+        p = parse_period(FY, ws.settings.fiscal_year_start_month)
+        rec = metric_records(ScopedWorkspace(ws, Principal("admin", "admin")), p,
+                             "opportunities_created")  # fmt: skip
+    assert rec.notes == ("drill.idle_unknown",) and rec.rows
+    assert all(r["idle_days"] is None for r in rec.rows)
 
 
 # ----------------------------------------------------------------------------- chart bars

@@ -34,7 +34,7 @@ from eigyo.base.vocabulary import DASH
 from eigyo.diagnose import behind
 from eigyo.errors import InputError
 from eigyo.i18n import catalogue, t
-from eigyo.metrics import REGISTRY
+from eigyo.metrics import NONE_GROUP, REGISTRY
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
@@ -106,8 +106,9 @@ def chosen_filters(request: Request, s: PageUser, lang: str) -> list[tuple[str, 
 def _heading(rec: mr.MetricRecords, lang: str) -> str:
     m = REGISTRY[rec.metric]
     if rec.by:
+        group = t("report.common.none", lang) if rec.group in (None, "", NONE_GROUP) else rec.group
         return t("drill.heading_group", lang, metric=m.label(lang),
-                 dim=t(f"app.dim.{rec.by}", lang), group=rec.group or "")  # fmt: skip
+                 dim=t(f"app.dim.{rec.by}", lang), group=group)  # fmt: skip
     return t("drill.heading", lang, metric=m.label(lang))
 
 

@@ -88,6 +88,8 @@ class MetricRecords:
     rows: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
     offset: int = 0
+    #: Why a column reads "—" on every row (catalogue keys), e.g. days idle without activities.
+    notes: tuple[str, ...] = ()
 
 
 def population(
@@ -144,14 +146,21 @@ def _deal_facts(ws: ScopedWorkspace, tab: ir.Table, period: Period) -> ir.Table:
     tab = tab.left_join(stage, tab.opportunity_id == stage._sopp).drop("_sopp")
     a = ws.base.table("activities")  # anyone's activity on a visible deal: a fact of the deal
     a = a.filter(a.opportunity_id.notnull() & (a.occurred_at < end))
-    any_linked = int(a.count().to_pyarrow().as_py()) > 0
     last = a.group_by(_aopp=a.opportunity_id).agg(_last=a.occurred_at.max())
     tab = tab.left_join(last, tab.opportunity_id == last._aopp).drop("_aopp")
     open_at_end = (tab.created_at < end) & (tab.closed_at.isnull() | (tab.closed_at >= end))
     idle = days_between(tab._last.coalesce(tab.created_at), end).floor()
-    if not any_linked:
+    if not idle_known(ws, period):
         idle = ibis.null("float64")
     return tab.mutate(idle_days=ibis.ifelse(open_at_end, idle, ibis.null())).drop("_last")
+
+
+def idle_known(ws: ScopedWorkspace, period: Period) -> bool:
+    """Whether any activity before the period's end names a deal: without one, days idle are
+    unknown (every deal would read as idle since its creation), not counted from creation."""
+    a = ws.base.table("activities")
+    a = a.filter(a.opportunity_id.notnull() & (a.occurred_at < ibis.timestamp(period.end_ts)))
+    return int(a.limit(1).count().to_pyarrow().as_py()) > 0
 
 
 def readable(ws: ScopedWorkspace, base: str, tab: ir.Table, period: Period) -> ir.Table:
@@ -218,6 +227,7 @@ def metric_records(
     base, tab, p = population(ws, period, metric_id, by, group)
     tab = readable(ws, base, tab, p)
     rows, total = behind.page_counted(tab, _ordering(base), limit, offset)
+    notes = ("drill.idle_unknown",) if base == "opportunities" and not idle_known(ws, p) else ()
     links = crm_columns(base, ws.settings.crm)
     shown = [c for c in tab.columns if c != "account_id"] + links
     return MetricRecords(
@@ -230,6 +240,7 @@ def metric_records(
         with_links(rows, links, ws.settings.crm),
         total,
         offset,
+        notes,
     )
 
 
