@@ -119,10 +119,12 @@ def _explorer_context(
     dim = by if by in DIMENSIONS else None
     rows: list[dict[str, Any]] = []
     pivot = None
-    try:
-        rows = views.explorer_table(
-            views.metric_rows(ws, p, chosen, dim), lang, ws.settings.currency
+    try:  # values once per view and generation; computed outside the gate, as before
+        key = ("metric-rows", *_key(request, s, p.label), tuple(chosen), dim)
+        values = state(request).cached(
+            key, lambda: views.metric_rows(ws, p, chosen, dim), gate=False
         )
+        rows = views.explorer_table(values, lang, ws.settings.currency)
         if dim == "team":  # one column per team, with each month's trend
             pivot = team_table(ws, p, chosen, lang, ws.settings.currency)
     except InputError as e:

@@ -158,18 +158,19 @@ class AppState:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T], gate: bool = True) -> T:
         """``compute()`` once per key and generation for every thread, worker and restart:
         this process's LRU (:data:`CACHE_SIZE` entries), else the generation's persisted value,
         else one computation under :meth:`exclusive` that every other request of the key waits
-        for (see the module docstring)."""
+        for (see the module docstring). ``gate=False``: a plain query (the metrics explorer's
+        values) computed in the request's own thread, as it was before it was cached."""
         gen = self.ws().generation
         full = (gen, *key)
         value = self._get(full)
         if value is MISSING:
             value = self.shared.load(gen, key)
             if value is MISSING:
-                value = self._single_flight(full, lambda: self._produce(gen, key, compute))
+                value = self._single_flight(full, lambda: self._produce(gen, key, compute, gate))
             self._put(full, value)
         return value  # type: ignore[no-any-return]
 
@@ -207,7 +208,9 @@ class AppState:
         """How long a request waits for someone else's computation: its turn and its run."""
         return self.limits.heavy_wait_s + self.limits.analysis_seconds
 
-    def _produce(self, gen: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    def _produce(
+        self, gen: str, key: tuple[Any, ...], compute: Callable[[], T], gate: bool = True
+    ) -> T:
         """The value of ``key``: another process's, when it computed it while this one waited
         for the key's lock, else computed here (in a fair turn) and stored for everyone."""
         wait = 0.0 if self.gate.inside() else self._wait_s()
@@ -224,7 +227,7 @@ class AppState:
                 finally:
                     spent[0] = time.monotonic() - started
 
-            value = self.exclusive(timed)
+            value = self.exclusive(timed) if gate else timed()
             self.shared.store(gen, key, value, spent[0])
             return value
 
