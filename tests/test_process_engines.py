@@ -1,7 +1,8 @@
 """The process map on PostgreSQL and Spark equals DuckDB's on the hand-made stage histories.
 
 The map runs the ordered window once into a cached table (a temporary table on DuckDB and
-PostgreSQL, a cached DataFrame on Spark), builds variants as ordered arrays of stage ranks and
+PostgreSQL, a cached DataFrame on Spark), ranks stages with a CASE on the name, builds variants
+as sorted arrays of ``seq * base + rank``, sums each stage's deals over the grouped paths and
 keeps the ties at the top-th count with a rank window: each of those must mean the same on every
 engine. DuckDB's own values are pinned by hand in ``test_process.py``.
 """

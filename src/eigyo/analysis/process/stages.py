@@ -16,9 +16,11 @@ count for neither, so young cohorts do not look like leaks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_rep
@@ -28,6 +30,9 @@ from eigyo.workspace import Workspace
 #: Sort key of stages that ``eigyo.toml`` does not list: after every configured stage.
 UNLISTED_ORDER = 10_000
 TERMINAL_KINDS = ("won", "lost")
+#: Up to this many stage names, :meth:`StageCatalog.ranked` names the rank with a CASE
+#: expression; above, it joins the catalogue table (a CASE compares each row once per name).
+CASE_RANKS = 64
 
 
 def funnel_stages(ws: Workspace) -> list[str]:
@@ -66,8 +71,16 @@ class StageCatalog:
 
     def __init__(self, infos: list[StageInfo]) -> None:
         self.by_rank = {i.rank: i for i in infos}
-        #: Columns _stage, _kind, _order, _rank: joined to stage history by name.
-        self.table = ibis.memtable(
+
+    @cached_property
+    def table(self) -> ir.Table:
+        """Columns _stage, _kind, _order, _rank: joined to stage history by name.
+
+        Made on first use: an in-memory table goes through pandas, whose import alone costs a
+        command such as ``eigyo process`` (which ranks by :meth:`ranked`) a third of a second.
+        """
+        infos = list(self.by_rank.values())
+        return ibis.memtable(
             {
                 "_stage": [i.name for i in infos],
                 "_kind": [i.kind for i in infos],
@@ -81,6 +94,40 @@ class StageCatalog:
         """The stage name of ``rank`` (summaries grouped on ranks name their rows with it)."""
         return self.by_rank[rank].name
 
+    def ranked(self, t: ir.Table) -> ir.Table:
+        """``t`` (with a ``stage`` column) plus ``_rank``, the stage's rank.
+
+        A CASE on the stage name when the catalogue is small (every real sales process): no
+        in-memory table to register or join, on any engine. A large catalogue (an event log of
+        hundreds of activities) is joined instead.
+        """
+        if len(self.by_rank) > CASE_RANKS:
+            attrs = self.table.select("_stage", "_rank")
+            return t.left_join(attrs, t.stage == attrs._stage).drop("_stage")
+        branches = [(i.name, i.rank) for i in self.by_rank.values()]
+        rank = t.stage.cases(*branches, else_=None) if branches else ibis.null("int64")
+        return t.mutate(_rank=rank.cast("int64"))
+
+
+def rows(expr: ir.Table) -> list[dict[str, Any]]:
+    """A small result as Python rows (dicts by column name).
+
+    On DuckDB the compiled query runs on the expression's own connection and its Arrow result
+    is read directly: Ibis's ``to_pyarrow`` loads its pandas converter for the same rows, a
+    third of a second of ``eigyo process``'s start. An expression over an in-memory table
+    (which Ibis registers before it runs) and other engines go through Ibis.
+    """
+    backend = ibis.get_backend(expr)
+    if backend.name != "duckdb" or expr.op().find(ops.InMemoryTable):
+        return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+    con = backend.con  # type: ignore[attr-defined]
+    # DuckDB draws a progress bar on standard output for a query over two seconds, which would
+    # break ``--format json`` (the setting is on in the command line's process)
+    con.execute("SET enable_progress_bar = false")
+    got = con.sql(backend.compile(expr)).to_arrow_table()
+    # the types Ibis declares (a sum is int64, not DuckDB's 128-bit integer), as to_pyarrow gives
+    return got.cast(expr.schema().to_pyarrow()).to_pylist()  # type: ignore[no-any-return]
+
 
 def stage_catalog(ws: Workspace) -> StageCatalog:
     """The :class:`StageCatalog` of the workspace: one query for the distinct names in history.
@@ -88,7 +135,7 @@ def stage_catalog(ws: Workspace) -> StageCatalog:
     One Python call per *distinct* stage name, never per row.
     """
     sh = ws.table("stage_history")
-    seen = [r for r in sh.select("stage").distinct().to_pyarrow().column(0).to_pylist() if r]
+    seen = [r["stage"] for r in rows(sh.select("stage").distinct()) if r["stage"]]
     names = [s.name for s in ws.settings.stages]
     names += sorted(set(seen) - set(names))
     orders = {n: ws.settings.stage_order(n) for n in names}
@@ -108,17 +155,8 @@ def stage_attrs(ws: Workspace) -> ir.Table:
     return stage_catalog(ws).table
 
 
-def _ordered(
-    ws: Workspace,
-    period: Period | None,
-    until: ibis.Value | None,
-    attrs: ir.Table | None,
-) -> tuple[ir.Table, Any]:
-    """The history rows in scope with their stage attributes, and the window that orders them.
-
-    The one definition of "the order of an opportunity's entries" that :func:`stage_entries` and
-    :func:`stage_pairs` share: by ``entered_at``, then ``_rank`` (configured order, then name).
-    """
+def _in_scope(ws: Workspace, period: Period | None, until: ibis.Value | None) -> ir.Table:
+    """The stage-history rows of opportunities created in ``period``, entered before ``until``."""
     sh = ws.table("stage_history")
     if until is not None:
         sh = sh.filter(sh.entered_at < until)
@@ -126,9 +164,26 @@ def _ordered(
         o = ws.table("opportunities")
         ids = o.filter(in_period(o.created_at, period)).select(_opp=o.opportunity_id)
         sh = sh.semi_join(ids, sh.opportunity_id == ids._opp)
+    return sh
+
+
+def _window(sh: ir.Table) -> Any:
+    """The one definition of "the order of an opportunity's entries" that every function here
+    shares: by ``entered_at``, then ``_rank`` (configured order, then name)."""
+    return ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._rank])
+
+
+def _ordered(
+    ws: Workspace,
+    period: Period | None,
+    until: ibis.Value | None,
+    attrs: ir.Table | None,
+) -> tuple[ir.Table, Any]:
+    """The history rows in scope with their stage attributes, and the window that orders them."""
+    sh = _in_scope(ws, period, until)
     attrs = stage_attrs(ws) if attrs is None else attrs
     sh = sh.left_join(attrs, sh.stage == attrs._stage).drop("_stage")
-    return sh, ibis.window(group_by=sh.opportunity_id, order_by=[sh.entered_at, sh._rank])
+    return sh, _window(sh)
 
 
 def stage_entries(
@@ -177,8 +232,23 @@ def stage_entries(
     )
 
 
+def stage_walk(ws: Workspace, period: Period | None, catalog: StageCatalog) -> ir.Table:
+    """The process map's lean :func:`stage_entries`: opportunity_id, stage_rank, next_rank, seq,
+    entered_at and dwell_days only, the rank from :meth:`StageCatalog.ranked` (no join)."""
+    sh = catalog.ranked(_in_scope(ws, period, None))
+    w = _window(sh)
+    return sh.select(
+        "opportunity_id",
+        stage_rank=sh._rank,
+        next_rank=sh._rank.lead().over(w),
+        seq=ibis.row_number().over(w),
+        entered_at=sh.entered_at,
+        dwell_days=days_between(sh.entered_at, sh.entered_at.lead().over(w)),
+    )
+
+
 def stage_pairs(
-    ws: Workspace, period: Period | None = None, *, attrs: ir.Table | None = None
+    ws: Workspace, period: Period | None = None, *, catalog: StageCatalog | None = None
 ) -> ir.Table:
     """Consecutive entry pairs only, as ranks: stage_rank, next_rank, dwell_days.
 
@@ -186,7 +256,9 @@ def stage_pairs(
     integers and a timestamp instead of names and attributes: the directly-follows graph needs
     nothing else, and on an event log it runs in about two thirds of the time.
     """
-    sh, w = _ordered(ws, period, None, attrs)
+    catalog = stage_catalog(ws) if catalog is None else catalog
+    sh = catalog.ranked(_in_scope(ws, period, None))
+    w = _window(sh)
     p = sh.select(
         stage_rank=sh._rank,
         next_rank=sh._rank.lead().over(w),
