@@ -28,7 +28,13 @@ name (deterministic whatever the row order of the export). BPI 2012 has ties, so
 also computed (untimed) with ties ordered by activity name, which must equal eigyo's exactly; the
 synthetic log is tie-free by construction and must be identical as PM4Py computes it.
 
-Run: ``.venv/bin/python bench/process_map.py [--events 5000000] [--repeat 3] [--keep DIR]``.
+Whole process (issue 20), ``--whole``: the synthetic log only; ``eigyo process``, a hand-written
+DuckDB query and PM4Py each timed as a fresh OS process, start-up to exit
+(``bench/_process_whole.py``). With ``--keep DIR``, a log, workspace and pickle already there are
+reused (generating and importing 5M events takes minutes on a busy machine).
+
+Run: ``.venv/bin/python bench/process_map.py [--events 5000000] [--repeat 3] [--keep DIR]``
+or ``.venv/bin/python bench/process_map.py --whole [--repeat 3] [--keep DIR]``.
 Needs ``python3 -m venv bench/.venv-pm4py && bench/.venv-pm4py/bin/pip install pm4py`` once.
 """
 
@@ -290,6 +296,44 @@ def report(runs: list[dict[str, Any]], argv: list[str], repeat: int, gen: dict[s
     return "\n".join(lines)
 
 
+def whole(
+    keep: Path | None,
+    events: int,
+    seed: int,
+    rounds: int,
+    argv: list[str],
+    before: Path | None = None,
+) -> None:
+    """``--whole``: prepare (or reuse) the synthetic log, its workspace and PM4Py's pickle, then
+    time the three contenders as whole processes and print a markdown section."""
+    from _process_whole import bench, report
+    from _synthetic_log import write_csv
+
+    with tempfile.TemporaryDirectory(prefix="eigyo-pmwhole-") as tmp:
+        base = keep or Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        csv, ws, pkl = base / "synthetic.csv", base / "ws-synthetic", base / "synthetic.pkl"
+        if not csv.exists():
+            print(f"[whole] generating {events:,} events", file=sys.stderr)
+            write_csv(csv, events, seed)
+        if not (ws / "eigyo.duckdb").exists():
+            print("[whole] eigyo import", file=sys.stderr)
+            _eigyo("import", str(ws), str(csv))
+        if not pkl.exists():
+            print("[whole] PM4Py: CSV → formatted DataFrame pickle", file=sys.stderr)
+            prep = ["--csv", str(csv), "--save-pickle", str(pkl)]
+            _spawn([str(PM4PY_PY), str(HERE / "_pm4py_dfg.py"), *prep])
+        r = bench(ws, pkl, rounds, before)
+    cmd = f"`.venv/bin/python bench/process_map.py {' '.join(argv)}`"
+    print(
+        f"{cmd} — {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores shared with other work.\n"
+    )
+    print(report(r, f"synthetic, {events:,} events (seed {seed})"))
+    if not (r["same_duckdb"] and r["same_pm4py"]):
+        raise SystemExit("the DFGs differ (see above)")
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         kind, ws = argv[1], Path(argv[2])
@@ -303,6 +347,8 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--skip-bpi", action="store_true")
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--keep", type=Path, help="write logs and workspaces here (kept)")
+    ap.add_argument("--whole", action="store_true", help="whole-process timing (issue 20)")
+    ap.add_argument("--before", type=Path, help="--whole: also time eigyo from these sources")
     a = ap.parse_args(argv)
     if not PM4PY_PY.exists():
         raise SystemExit(
@@ -310,6 +356,9 @@ def main(argv: list[str]) -> None:
             "  python3 -m venv bench/.venv-pm4py && bench/.venv-pm4py/bin/pip install pm4py"
         )
     sys.path.insert(0, str(HERE))
+    if a.whole:
+        whole(a.keep, a.events, a.seed, a.repeat, argv, a.before)
+        return
     runs: list[dict[str, Any]] = []
     gen: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="eigyo-pmbench-") as tmp:
