@@ -262,6 +262,32 @@ def test_page_shows_progress_while_the_job_waits(client: Any) -> None:
     done = _finish(client, first)
     assert 'data-structure="pod"' in done and 'id="sim-recommendation"' in done
     assert _simulate._JOBS[job.group(1)].done == 20
+    # another server process (--workers N) holds no job in memory: it reads the job's file
+    _simulate._JOBS.pop(job.group(1))
+    elsewhere = client.get(f"/simulate/jobs/{job.group(1)}", headers={"HX-Request": "true"}).text
+    assert elsewhere == done
+    login(client, "admin")  # and only its owner may read it
+    other = client.get(f"/simulate/jobs/{job.group(1)}", headers={"HX-Request": "true"})
+    assert other.status_code == 404 and 'data-structure="pod"' not in other.text
+
+
+def test_a_job_file_keeps_its_error_in_every_language(tmp_path: Path) -> None:
+    from eigyo.app._simulate_jobs import SimJob, load
+    from eigyo.errors import InputError
+
+    job = SimJob("abc123", "boss", ["current", "pod"], 20, folder=tmp_path)
+    job.fail(InputError(key="simulate.page.headcount_one"))
+    job.stage = "done"
+    job.save()
+    back = load(tmp_path, "abc123")
+    assert back is not None and back.finished and back.docs is None
+    assert "候補を 1 つだけ" in (back.error_text("ja") or "")
+    assert "one structure only" in (back.error_text("en") or "")
+    job.too_little("no_sellers", "2025-01-01..2025-12-31")
+    job.save()
+    again = load(tmp_path, "abc123")
+    assert again is not None and "2025-01-01..2025-12-31" in (again.error_text("en") or "")
+    assert load(tmp_path, "../etc") is None and load(tmp_path, "missing") is None
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,14 @@
 """The simulation page: candidate structures against today, run in the background with progress.
 
 Why a background job (as the import page): a comparison replicates every chosen structure and
-takes from a second on a small company to a minute on a large one; the page shows which
-structure is being simulated and how many runs are done (HTMX polls the job every half second)
-instead of hanging. Without HTMX the form still works: the answer is the page with the job and a
-link to its result.
+takes seconds to minutes (the small demo's five structures × 10 runs × 12 months: about two
+minutes on a busy 2-core machine); the page shows which structure is being simulated and how
+many runs are done (HTMX polls the job every half second) instead of hanging. Without HTMX the
+form still works: the answer is the page with the job and a link to its result. The job's state
+is also written to the workspace folder (:mod:`eigyo.app._simulate_jobs`), so a poll that
+reaches another server process (``--workers N``) finds it.
 
-Why one simulation at a time, server-wide (:data:`_RUNNER`, one worker thread): the model is
+Why one simulation at a time per server process (:data:`_RUNNER`, one worker thread): the model is
 CPU-bound Python. Its calibration reads the engine, so it takes a fair turn of the gate
 (:meth:`~eigyo.app._state.AppState.exclusive`) like any heavy page; the replications read no
 data and run beside the pages, so a long comparison never holds everyone's cold pages. A person
@@ -24,9 +26,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -35,10 +35,17 @@ from fastapi.responses import HTMLResponse
 from eigyo.analysis.availability import NotAvailable
 from eigyo.app._limits import Busy
 from eigyo.app._scope import Principal
+from eigyo.app._simulate_jobs import (
+    NotAvailableError,
+    SimJob,
+    folder_of,
+    load,
+    missing_json,
+    prune,
+)
 from eigyo.app._simulate_view import comparison_view
 from eigyo.app._state import AppState
 from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, state
-from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.base.vocabulary import DASH
 from eigyo.errors import EigyoError, InputError
 from eigyo.i18n import t
@@ -49,39 +56,11 @@ log = logging.getLogger(__name__)
 REPLICATIONS = 10
 #: The candidates a manager may tick (every structure of ``eigyo simulate`` but today's).
 CANDIDATES = ("generalist", "assembly_line", "pod", "hybrid")
-#: Comparisons waiting or running, everyone together; beyond: "busy".
+#: Comparisons waiting or running in this process, everyone together; beyond: "busy".
 MAX_PENDING = 4
 #: Finished jobs remembered (oldest forgotten first).
 MAX_JOBS = 200
 _RUNNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eigyo-simulate")
-
-
-@dataclass
-class SimJob:
-    """One comparison: where it is, then its documents (or why it has none)."""
-
-    id: str
-    owner: str
-    structures: list[str]  # today's first, then the candidates
-    total: int
-    stage: str = "queued"  # queued | calibrating | running | done
-    current: str = ""
-    done: int = 0
-    docs: list[dict[str, Any]] | None = None
-    missing: dict[str, NotAvailable] = field(default_factory=dict)
-    #: Why it has no documents, in the reader's language (set when it failed).
-    error: Callable[[str], str] | None = None
-    currency: str = DEFAULT_CURRENCY
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def finished(self) -> bool:
-        return self.stage == "done"
-
-    def error_text(self, lang: str) -> str | None:
-        return None if self.error is None else self.error(lang)
-
-
 _JOBS: OrderedDict[str, SimJob] = OrderedDict()
 _JOBS_LOCK = threading.Lock()
 
@@ -97,10 +76,11 @@ def _sim() -> Any:
 
 def _work(st: AppState, who: Principal, job: SimJob, options: list[Any]) -> None:
     """Calibrate once (a fair turn of the gate), then simulate each structure with it."""
-    from eigyo.analysis.availability import not_enough, unavailable
+    from eigyo.analysis.availability import unavailable
     from eigyo.simulate import NotEnoughToSimulate, calibrate, default_window, simulate
 
     job.stage = "calibrating"
+    job.save()
     try:
         ws = st.scoped(who)  # this worker's own connection, to the request's generation
 
@@ -108,42 +88,23 @@ def _work(st: AppState, who: Principal, job: SimJob, options: list[Any]) -> None
             missing = unavailable(ws, ["simulate", "simulate.cost_per_won_deal",
                                        "simulate.lead_response_minutes"])  # fmt: skip
             if na := missing.pop("simulate", None):
-                raise _Unavailable(na)
+                raise NotAvailableError(na)
             return calibrate(ws, default_window(ws)), missing
 
-        cal, job.missing = st.exclusive(prepare)
-        job.currency = ws.settings.currency
+        cal, missing = st.exclusive(prepare)
+        job.missing, job.currency = missing_json(missing), ws.settings.currency
         job.stage = "running"
-
-        def tick(structure: str, k: int, n: int) -> None:
-            with job.lock:
-                job.current, job.done = structure, job.done + 1
-
-        job.docs = [simulate(ws, o, tick, cal) for o in options]
-    except _Unavailable as e:
-        job.error = e.na.line
+        job.docs = [simulate(ws, o, lambda s, k, n: job.tick(s), cal) for o in options]
     except NotEnoughToSimulate as e:
-        what, window = e.what, e.window or DASH
-
-        def too_little(lang: str) -> str:
-            detail = t(f"analysis_na.detail.sim_{what}", lang, window=window)
-            return not_enough("simulate", detail).line(lang)
-
-        job.error = too_little
-    except EigyoError as e:
-        err = e
-        job.error = lambda lang: t("simulate.page.failed", lang, error=err.localized(lang))
+        job.too_little(e.what, e.window or DASH)
+    except (NotAvailableError, EigyoError) as e:
+        job.fail(e)
     except Exception as e:  # the page must always end; the log keeps the traceback
         log.exception("simulation job %s failed", job.id)
-        name = type(e).__name__
-        job.error = lambda lang: t("simulate.page.failed", lang, error=name)
+        job.fail(e)
     finally:
         job.stage = "done"
-
-
-class _Unavailable(Exception):
-    def __init__(self, na: NotAvailable) -> None:
-        self.na = na
+        job.save()
 
 
 def _options(sim: Any, chosen: list[str], headcount: str, horizon: int, seed: int) -> list[Any]:
@@ -171,14 +132,17 @@ def _start(request: Request, who: Principal, owner: str, options: list[Any]) -> 
                 return job
         if sum(not j.finished for j in _JOBS.values()) >= MAX_PENDING:
             raise Busy(state(request).limits.retry_after_s)
+        folder = folder_of(state(request).workspace)
         job = SimJob(uuid.uuid4().hex, owner, [o.structure for o in options],
-                     total=sum(o.replications for o in options))  # fmt: skip
+                     total=sum(o.replications for o in options), folder=folder)  # fmt: skip
         _JOBS[job.id] = job
         while len(_JOBS) > MAX_JOBS:
             oldest = next(iter(_JOBS))
             if not _JOBS[oldest].finished:
                 break
             _JOBS.pop(oldest)
+    job.save()
+    prune(folder)
     ctx = contextvars.copy_context()  # the request's generation and requester go with it
     _RUNNER.submit(ctx.run, _work, state(request), who, job, options)
     return job
@@ -187,7 +151,7 @@ def _start(request: Request, who: Principal, owner: str, options: list[Any]) -> 
 def _job_context(job: SimJob | None, lang: str) -> dict[str, Any]:
     view = None
     if job is not None and job.finished and job.docs:
-        view = comparison_view(job.docs, job.missing, lang, job.currency)
+        view = comparison_view(job.docs, job.missing_reasons(), lang, job.currency)
     return {"job": job, "view": view, "job_error": job.error_text(lang) if job else None}
 
 
@@ -238,7 +202,8 @@ def simulate_run(
 def simulate_job(request: Request, s: PageUser, job_id: str) -> HTMLResponse:
     """The job's progress, then its comparison (a fragment for HTMX, else the whole page)."""
     lang = lang_of(request)
-    job = _JOBS.get(job_id)
+    # this process's job, else the file of the process that runs it (``--workers N``)
+    job = _JOBS.get(job_id) or load(folder_of(state(request).workspace), job_id)
     page = "simulate_result.html.j2" if request.headers.get("hx-request") else "simulate.html.j2"
     if job is None or job.owner != s.user.username:  # e.g. the server restarted meanwhile
         return render(request, page, s, 404, available=True, candidates=CANDIDATES,
