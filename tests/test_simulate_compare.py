@@ -310,12 +310,13 @@ def test_page_refuses_in_one_sentence(client: Any, form: dict[str, Any], words: 
 def test_a_full_queue_answers_busy(client: Any) -> None:
     """Beyond MAX_PENDING comparisons waiting or running, a new one is refused with 503."""
     from eigyo.app import _simulate
+    from eigyo.app._simulate_jobs import SimJob
     from tests.test_app import login
 
     login(client, "admin")
     gate = threading.Event()
     _simulate._RUNNER.submit(gate.wait, 60)
-    others = [_simulate.SimJob(f"other{i}", f"someone{i}", ["current"], 10)
+    others = [SimJob(f"other{i}", f"someone{i}", ["current"], 10)
               for i in range(_simulate.MAX_PENDING)]  # fmt: skip
     try:
         with _simulate._JOBS_LOCK:
