@@ -154,3 +154,30 @@ def test_a_refused_request_reads_as_one_sentence_in_the_box(server: str, browser
     assert page.locator("#sim-form").count() == 1 and page.locator("main h1").count() == 1
     assert _width(page) <= PHONE["width"]
     page.close()
+
+
+def test_progress_shows_while_the_comparison_waits_then_its_result(
+    server: str, browser: Any
+) -> None:
+    """The server runs in this process: the one simulation slot is taken by a task that waits
+    for the test, so the page shows the job waiting with its progress bar, polls, and shows the
+    comparison once the slot frees."""
+    from eigyo.app import _simulate
+
+    page = _signed_in(browser, server, PHONE)
+    gate = threading.Event()
+    _simulate._RUNNER.submit(gate.wait, 120)
+    try:
+        page.uncheck("#sim-assembly_line")
+        page.click("#sim-run")
+        job = page.wait_for_selector('#sim-job[data-stage="queued"]')
+        assert "他のシミュレーションの終了を待っています" in job.inner_text()
+        assert page.locator("#sim-progress").get_attribute("max") == "40"  # 4 structures × 10
+        time.sleep(1.2)  # two polls later it still waits, still on the page
+        assert page.locator("#sim-job").count() == 1
+    finally:
+        gate.set()
+    page.wait_for_selector("#sim-compare")
+    assert page.locator(".sim-card").count() == 4 and page.locator("#sim-job").count() == 0
+    assert _width(page) <= PHONE["width"]
+    page.close()
