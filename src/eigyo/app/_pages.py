@@ -16,7 +16,7 @@ from eigyo.app import _views as views
 from eigyo.app._chart_links import bar_links
 from eigyo.app._drill import tile_links
 from eigyo.app._filters import FilteredWorkspace, ViewFilter, filter_options, filtered
-from eigyo.app._findings_filter import narrow
+from eigyo.app._findings_filter import Narrowing, narrow
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._team_table import SPARK_H, SPARK_W, team_table
 from eigyo.app._web import (
@@ -27,6 +27,8 @@ from eigyo.app._web import (
     scoped_ws,
     state,
 )
+from eigyo.base.periods import Period
+from eigyo.diagnose import Finding
 from eigyo.diagnose.model import STEPS
 from eigyo.errors import InputError
 from eigyo.i18n import t
@@ -66,6 +68,16 @@ def _scope_only(ws: ScopedWorkspace) -> ScopedWorkspace:
     return ws.scoped if isinstance(ws, FilteredWorkspace) else ws
 
 
+def _narrowed(
+    request: Request, ws: ScopedWorkspace, p: Period, found: list[Finding], key: tuple[Any, ...]
+) -> tuple[list[Finding], Narrowing | None]:
+    """The findings a filtered view shows (:func:`eigyo.app._findings_filter.narrow`, cached
+    per view); without a filter the scope's findings as they are, never through the gate."""
+    if not isinstance(ws, FilteredWorkspace):
+        return found, None
+    return state(request).cached(("narrowed", *key), lambda: narrow(ws, p, found))
+
+
 def _view(request: Request, s: PageUser) -> dict[str, Any]:
     """The filter form's choices (from the person's scope) and what is chosen now."""
     lang = lang_of(request)
@@ -82,7 +94,7 @@ def overview(request: Request, s: PageUser, period: Text = None) -> HTMLResponse
     lang = lang_of(request)
     key = _key(request, s, p.label)
     found = scoped_findings(request, s, _scope_only(ws), p)
-    found, narrowing = state(request).cached(("narrowed", *key), lambda: narrow(ws, p, found))
+    found, narrowing = _narrowed(request, ws, p, found, key)
     ov = state(request).cached(("overview", lang, *key), lambda: views.overview(ws, p, found, lang))
     stake = stake_view(found, lang, ws.settings.currency)  # ¥ over non-overlapping findings
     tiles = tile_links([k.metric_id for k in ov.tiles], {**request.query_params, "period": p.label})
@@ -100,7 +112,7 @@ def step_page(request: Request, s: PageUser, step: str, period: Text = None) -> 
     lang = lang_of(request)
     key = _key(request, s, p.label)
     found = scoped_findings(request, s, _scope_only(ws), p)
-    found, narrowing = state(request).cached(("narrowed", *key), lambda: narrow(ws, p, found))
+    found, narrowing = _narrowed(request, ws, p, found, key)
     items, charts = state(request).cached(
         ("step", step, lang, *key), lambda: views.step_view(ws, p, step, found, lang)
     )
