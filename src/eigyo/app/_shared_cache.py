@@ -19,8 +19,10 @@ depends only on the data (the generation), the settings and the code, so it is s
   starting their own; a lock not granted in time is skipped (the value is then computed twice,
   never waited on forever).
 * **Trust.** Values are pickled: they are written only by the dashboard's own processes into
-  the workspace folder, whose writers can change the data and the settings anyway. A file that
-  does not load (cut short, another Python) is a miss and is removed.
+  the workspace folder, whose writers can change the data and the settings anyway (and could
+  run code in the server through these files: the folder must be writable by the server's user
+  only, docs/security.md). Files are the server user's only (0600: they name reps and amounts).
+  A file that does not load (cut short, another Python) is a miss and is removed.
 * **Clean-up.** :meth:`SharedCache.prune` removes the folders of generations that no longer
   exist (the workspace keeps two, :mod:`eigyo.workspace`); each computation is appended to
   ``computed.log`` in its folder (process, key, seconds), which says what was computed where.
@@ -141,8 +143,9 @@ class SharedCache:
             return
         tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}")
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as f:
+            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names and ¥ inside
+            with os.fdopen(fd, "wb") as f:
                 pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, file)
             line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {file.stem} "
