@@ -212,6 +212,7 @@ def test_the_key_follows_the_generation_the_settings_and_a_damaged_file(ws_path:
     cache.store(gen, key, ["finding"], 0.1)
     file = cache.path(gen, key)
     assert file is not None
+    assert file.stat().st_mode & 0o777 == 0o600  # names and amounts: the server's user only
     file.write_bytes(file.read_bytes()[:5])
     assert cache.load(gen, key) is MISSING
     assert not file.exists()
