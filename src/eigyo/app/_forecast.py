@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -142,8 +143,7 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
     trail = [c for c in store(request).trail(p.label) if seen(c.level, c.target)]
     cur = ws.settings.currency
 
-    def yen(v: float | None) -> str:
-        return money(v, cur, lang=lang)
+    yen = partial(money, code=cur, lang=lang)  # one amount formatter for the page (base's)
 
     return render(
         request, "forecast.html.j2", s, period=p, error=error, view=view, roll=roll,

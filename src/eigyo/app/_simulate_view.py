@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -196,8 +197,7 @@ def chart_json(docs: Sequence[Mapping[str, Any]], rec: Recommendation, lang: str
     as a grey band across the chart (a candidate is recommended only when its bar clears it).
     Written as Plotly's JSON directly: the page's Plotly draws it, Python needs no figure."""
 
-    def money(x: float) -> str:
-        return format_value(x, "yen", lang, cur, compact=True)
+    money = partial(format_value, unit="yen", lang=lang, currency=cur, compact=True)
 
     known = [(str(d["structure"]), outcome(d, DECIDING)) for d in docs]
     rows = [

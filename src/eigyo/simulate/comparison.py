@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from eigyo.base.currency import DEFAULT_CURRENCY
@@ -145,8 +146,7 @@ def recommendation_text(
 ) -> str:
     """The recommendation in one sentence of ``lang``, amounts compact (¥1.2億 / ¥120M)."""
 
-    def money(x: float | None) -> str:
-        return format_value(x, "yen", lang, currency, compact=True)
+    money = partial(format_value, unit="yen", lang=lang, currency=currency, compact=True)
 
     values: dict[str, object] = {}
     if rec.best is not None:
