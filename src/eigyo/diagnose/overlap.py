@@ -10,7 +10,8 @@ deals are different money).
 :func:`mark` sets ``Finding.overlaps`` both ways for the alarms (warn, error) that carry an
 impact. It builds every such finding's key set as one engine table (``finding index, kind,
 key``), joins it with itself and reads back only the overlapping pairs: one query for the
-whole diagnosis, whatever the number of findings — the keys never travel to Python.
+whole diagnosis (in steps of :data:`CHUNK` populations past that many) — the keys never
+travel to Python.
 
 :func:`non_overlapping_total` is the executive summary's rule: take the alarms by impact,
 largest first; add a finding's impact unless it overlaps one already added. The total is then a
@@ -38,12 +39,25 @@ def _weighed(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.is_alarm and f.impact_jpy is not None and f.impact_jpy > 0]
 
 
+#: Populations per statement when the key table is built in steps (see :func:`key_table`).
+CHUNK = 64
+
+
 def key_table(
-    findings: Sequence[Finding], ctx: Context, samples: Samples | None = None
+    findings: Sequence[Finding],
+    ctx: Context,
+    samples: Samples | None = None,
+    hold: list[ir.Table] | None = None,
 ) -> ir.Table | None:
     """One engine table of ``(i, kind, key)``: the distinct record ids of each finding's
     population (``i`` its index in ``findings``), or None when none has a population.
-    ``samples``: where the populations read their samples (default: the diagnosis's)."""
+    ``samples``: where the populations read their samples (default: the diagnosis's).
+
+    ``hold``: build it in steps of :data:`CHUNK` populations, each computed into a temporary
+    engine table (appended to ``hold``, for the caller to release). The large demo raises 1,840
+    findings; their populations in one statement made Spark's planner run out of a 1 GB driver's
+    heap (``OutOfMemoryError`` after 22 minutes of diagnosis). In steps, no statement holds more
+    than :data:`CHUNK` of them, whatever the number of findings."""
     samples = samples or ctx.sample
     parts: list[ir.Table] = []
     for i, f in enumerate(findings):
@@ -61,7 +75,11 @@ def key_table(
         )
     if not parts:
         return None
-    return _balanced_union(parts)
+    if hold is None or len(parts) <= CHUNK:
+        return _balanced_union(parts)
+    steps = [_balanced_union(parts[k : k + CHUNK]).cache() for k in range(0, len(parts), CHUNK)]
+    hold.extend(steps)
+    return _balanced_union(steps)
 
 
 def _balanced_union(parts: list[ir.Table]) -> ir.Table:
@@ -86,8 +104,9 @@ def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:
             cached[name] = ctx.sample(name).cache()
         return cached[name]
 
+    steps: list[ir.Table] = []
     try:
-        keys = key_table(findings, ctx, sample)
+        keys = key_table(findings, ctx, sample, hold=steps)
         if keys is None:
             return set()
         a = keys.view()
@@ -96,7 +115,7 @@ def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:
         both = j.select(x=a.i, y=b.i).distinct()
         return {(int(r["x"]), int(r["y"])) for r in both.to_pyarrow().to_pylist()}
     finally:
-        for t in cached.values():
+        for t in [*steps, *cached.values()]:
             t.release()
 
 
