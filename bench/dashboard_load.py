@@ -493,7 +493,7 @@ def report(users: list[BenchUser], cold: tuple[Recorder, Recorder, Recorder, flo
         f"{answered}. Then each user's other pages once, one after another.",
         "",
         *table(overview, ["overview"]),
-        *table(later, [p for p in [*PAGES, *OVERVIEW_PAGES] if p != "overview"])[2:],
+        *table(later, [p for p in dict.fromkeys([*PAGES, *OVERVIEW_PAGES]) if p != "overview"])[2:],
         "",
         f"### Warm: {seconds:.0f} s of {len(users)} users clicking through the pages, "
         f"{think:g} s mean think time ({total} requests, {total / seconds:.1f} req/s)",

@@ -103,6 +103,8 @@ class Warmer:
                 except Busy:  # the gate's queue is full of people: their turn first
                     self._stop.wait(RETRY_S)
                 except Exception:  # this scope's page computes on demand (and says why)
+                    if self._stale(gen):  # stopping: the server closed the connections
+                        return False
                     log.exception("warm-up of %s for %s failed", gen, user.username)
                     break
         log.info("warmed %s: %d scopes in %.1f s", gen, len(scopes), time.monotonic() - started)
