@@ -20,9 +20,10 @@ import httpx2 as httpx
 
 from eigyo import workspace
 from eigyo.app import add_user
+from eigyo.app._generation import GENERATION
 from eigyo.app._limits import WARM_UP, Busy, FairGate, ServerLimits
 from eigyo.app._shared_cache import CACHE_DIR, LOG_FILE, MISSING, SharedCache
-from eigyo.app._state import GENERATION, AppState
+from eigyo.app._state import AppState
 from eigyo.ingest import import_path
 from eigyo.workspace import generation
 from tests.test_shared_workspace import PASSWORD, _csvs, _eigyo, _login, _serve

@@ -49,10 +49,12 @@ from eigyo.app import (
     _simulate,
 )
 from eigyo.app._budget import TooLong
+from eigyo.app._generation import GENERATION
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
 from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
-from eigyo.app._state import GENERATION, AppState
+from eigyo.app._state import AppState
+from eigyo.app._warm import Warmer
 from eigyo.app._web import ApiUser, LoginRequired, lang_of, render, session_of
 from eigyo.errors import InputError
 from eigyo.i18n import t
@@ -250,6 +252,8 @@ def create_app(workspace: Path, limits: ServerLimits = DEFAULT_LIMITS) -> FastAP
     """The dashboard of one workspace (``eigyo serve``); the folder must already be one.
     ``limits``: the server's limits (:class:`~eigyo.app._limits.ServerLimits`)."""
     st = AppState(workspace, limits)
+    if limits.warm_up:
+        st.warmer = Warmer(st)  # each new generation's overviews computed in the background
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -44,10 +44,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eigyo.app._generation import GENERATION
 from eigyo.app._limits import (
     DEFAULT_LIMITS,
     Busy,
@@ -66,9 +66,6 @@ T = TypeVar("T")
 CACHE_SIZE = 1024
 #: The failed-login log, in the workspace folder (docs/security.md).
 AUDIT_LOG = "login-failures.log"
-#: The generation a request reads, set once at the door (``_factory._Door``); context variables
-#: follow the request into the worker threads.
-GENERATION: ContextVar[str | None] = ContextVar("eigyo_generation", default=None)
 #: Seconds a thread keeps its connection to a generation after a newer one appeared.
 RETIRE_S = 600.0
 
@@ -94,11 +91,9 @@ class AppState:
         self.import_lock = threading.Lock()
         with open_workspace(self.workspace, read_only=True) as ws:
             list_users(ws)  # fails early, at start-up, when the folder is not a workspace
+        #: The background warm-up (:mod:`eigyo.app._warm`), started by the app factory when
+        #: ``limits.warm_up``: it computes pages, and pages read this state.
         self.warmer: Any = None
-        if limits.warm_up:
-            from eigyo.app._warm import Warmer  # it reads the pages' views: imported when used
-
-            self.warmer = Warmer(self)
 
     def generation(self) -> str:
         """The generation this request reads: the one set at the door, else the current one."""

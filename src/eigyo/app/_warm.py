@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from eigyo.app._generation import GENERATION
 from eigyo.app._limits import REQUESTER, WARM_UP, Busy
 from eigyo.app._security import LANG_COOKIE, Session
 from eigyo.app._users import User, list_users
@@ -60,8 +61,6 @@ class Warmer:
         return generation(self.state.workspace)
 
     def _run(self) -> None:
-        from eigyo.app._state import GENERATION
-
         token = REQUESTER.set(WARM_UP)
         try:
             while not self._stop.is_set():
