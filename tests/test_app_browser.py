@@ -120,10 +120,13 @@ def test_admin_clicks_through_every_page(server: str, browser: Any, shots: Path)
     page.wait_for_selector("html[data-charts-ready]")
     page.screenshot(path=str(shots / "step-process.png"), full_page=True)
     page.goto(f"{server}/metrics?period={FY}&by=product&metric=bookings&metric=win_rate")
-    page.click("#explorer-result tbody tr a.drill >> nth=0")
-    page.wait_for_selector("#records")
     assert HOSTILE in page.inner_text("#explorer-result")  # shown as text …
     page.screenshot(path=str(shots / "metrics.png"), full_page=True)
+    page.click("#explorer-result tbody tr a.drill >> nth=0")  # a row opens its records' page
+    page.wait_for_selector("#metric-records")
+    page.wait_for_selector("#records-table tbody tr")
+    assert HOSTILE in page.inner_text("h1")  # the group named as text on its records page
+    page.screenshot(path=str(shots / "metric-records.png"), full_page=True)
     for url in ("/process", "/simulate", "/import"):
         page.goto(f"{server}{url}")
         page.screenshot(path=str(shots / f"{url.strip('/')}.png"), full_page=True)
