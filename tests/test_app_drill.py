@@ -303,6 +303,35 @@ def test_crm_links_on_pages_and_exports(served: Any) -> None:
     assert sheet.cell(2, col + 1).value == TEMPLATE.format(opportunity_id=sheet.cell(2, 1).value)
 
 
+def test_pipeline_review_links_every_deal_to_the_crm(served: Any) -> None:
+    """The Monday pipeline review: each open deal's id (and each changed deal's) opens its CRM
+    record, and the CSV and Excel exports carry the link as a column."""
+    client, _ = served
+    html = client.get("/pipeline?since=2026-01-01").text
+    deals = html[html.index('id="deals-table"') : html.index('id="changes-table"')]
+    ids = re.findall(r'<tr data-id="([^"]+)"', deals)
+    hrefs = re.findall(r'class="crm-link" href="([^"]+)"', deals)
+    assert ids and hrefs == [TEMPLATE.format(opportunity_id=quote(i, safe="")) for i in ids]
+    changed = html[html.index('id="changes-table"') :]
+    changed_ids = re.findall(r'<tr data-id="([^"]+)"', changed)
+    changed_hrefs = re.findall(r'class="crm-link" href="([^"]+)"', changed)
+    assert changed_ids and changed_hrefs == [
+        TEMPLATE.format(opportunity_id=quote(i, safe="")) for i in changed_ids
+    ]
+    rows = _csv(client, "/pipeline.csv")
+    assert rows and all(r["CRMの商談"] == TEMPLATE.format(opportunity_id=r["商談ID"]) for r in rows)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/pipeline.xlsx").content))
+    sheet = book.active
+    assert sheet is not None
+    head = [c.value for c in sheet[1]]
+    col = head.index("CRMの商談") + 1
+    assert sheet.max_row == len(rows) + 1
+    assert all(
+        sheet.cell(i, col).value == TEMPLATE.format(opportunity_id=sheet.cell(i, 1).value)
+        for i in range(2, sheet.max_row + 1)
+    )
+
+
 def test_finding_records_carry_the_crm_column(served: Any) -> None:
     client, _ = served
     html = client.get(f"/?period={FY}").text

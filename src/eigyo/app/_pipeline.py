@@ -88,11 +88,13 @@ def pipeline_page(
                       error=None, since=None, idle=idle, stuck=stuck)  # fmt: skip
     day, bad = _since(since, as_of)
     deals = open_deals_review(ws, as_of, stuck_days=stuck, idle_days=idle)
-    cur = ws.settings.currency
+    cur, crm = ws.settings.currency, ws.settings.crm
     rows = [{"cells": [cell_text(c, d.get(c), lang, cur) for c in COLUMNS], "flags": d["flags"],
-             "id": d["opportunity_id"]} for d in deals[:PAGE_ROWS]]  # fmt: skip
+             "id": d["opportunity_id"], "crm": crm.url("opportunity", d["opportunity_id"])}
+            for d in deals[:PAGE_ROWS]]  # fmt: skip
     changes = [{**c, "amount_text": cell_text("amount", c["amount"], lang, cur),
-                "before_text": cell_text("amount", c["amount_before"], lang, cur)}
+                "before_text": cell_text("amount", c["amount_before"], lang, cur),
+                "crm": crm.url("opportunity", c["opportunity_id"])}
                for c in changes_since(ws, day, as_of)]  # fmt: skip
     counts = {f: sum(f in d["flags"] for d in deals) for f in FLAGS}
     return render(request, "pipeline.html.j2", s, as_of=as_of, since=day, idle=idle,
@@ -102,18 +104,33 @@ def pipeline_page(
                   error=t("app.pipeline.bad_since", lang) if bad else None)  # fmt: skip
 
 
-def _export_rows(request: Request, s: PageUser, idle: int, stuck: int) -> list[dict[str, Any]]:
+def _export_rows(
+    request: Request, s: PageUser, idle: int, stuck: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """The view's open deals with their flags, and whether they carry a CRM link column
+    (``crm_url``: only when ``[crm] opportunity_url`` is configured)."""
     ws = _ws(request, s)
     as_of = data_end(ws)
     if as_of is None:
-        return []
-    return open_deals_review(ws, as_of, stuck_days=stuck, idle_days=idle)
+        return [], False
+    deals = open_deals_review(ws, as_of, stuck_days=stuck, idle_days=idle)
+    crm = ws.settings.crm
+    linked = crm.template("opportunity") is not None
+    if linked:
+        deals = [{**d, "crm_url": crm.url("opportunity", d["opportunity_id"])} for d in deals]
+    return deals, linked
 
 
-def _heads(lang: str) -> list[str]:
+def _columns(linked: bool) -> list[str]:
+    """The export's value columns: the page's, the flags, then the CRM link when configured."""
+    return [*COLUMNS, *FLAGS, *(["crm_url"] if linked else [])]
+
+
+def _heads(lang: str, linked: bool = False) -> list[str]:
     return [
         *(header(c, lang) for c in COLUMNS),
         *(t(f"app.pipeline.flag.{f}", lang) for f in FLAGS),
+        *([label("crm_url", lang)] if linked else []),
     ]
 
 
@@ -140,10 +157,10 @@ def pipeline_csv(
     lang = lang_of(request)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([safe_cell(h) for h in _heads(lang)])
-    for d in _export_rows(request, s, idle, stuck):
-        values = [d.get(c) for c in COLUMNS] + [d.get(f) for f in FLAGS]
-        w.writerow([safe_cell(_plain(v)) for v in values])
+    deals, linked = _export_rows(request, s, idle, stuck)
+    w.writerow([safe_cell(h) for h in _heads(lang, linked)])
+    for d in deals:
+        w.writerow([safe_cell(_plain(d.get(c))) for c in _columns(linked)])
     body = ("\ufeff" + buf.getvalue()).encode("utf-8")
     return _attachment(body, "text/csv; charset=utf-8", "pipeline.csv")
 
@@ -161,13 +178,10 @@ def pipeline_xlsx(
                                    "strings_to_urls": False})  # fmt: skip
     sheet = wb.add_worksheet(t("app.pipeline.title", lang)[:31])
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    heads = [
-        *(header(c, lang) for c in COLUMNS),
-        *(t(f"app.pipeline.flag.{f}", lang) for f in FLAGS),
-    ]
-    sheet.write_row(0, 0, heads)
-    for i, d in enumerate(_export_rows(request, s, idle, stuck), start=1):
-        for j, v in enumerate([d.get(c) for c in COLUMNS] + [d.get(f) for f in FLAGS]):
+    deals, linked = _export_rows(request, s, idle, stuck)
+    sheet.write_row(0, 0, _heads(lang, linked))
+    for i, d in enumerate(deals, start=1):
+        for j, v in enumerate(d.get(c) for c in _columns(linked)):
             if isinstance(v, date):
                 sheet.write_datetime(i, j, v, date_fmt)
             elif v is not None:
