@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from eigyo.app import _metric_records as mr
 from eigyo.app import _views as views
-from eigyo.app._drill import PAGE_ROWS, cells, chosen_filters, records_csv, records_xlsx
+from eigyo.app._drill import PAGE_ROWS, cells, chosen_filters, records_download
 from eigyo.app._filters import VIEW_PARAMS, ViewFilter, filtered
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import PageUser, lang_of, render, scoped_ws
@@ -30,7 +30,6 @@ from eigyo.i18n import t
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -133,13 +132,7 @@ def _export(request: Request, s: PageUser, chart: str, period: str | None, group
         rec, money = bar_records(request, s, chart, period, group or "", views.EXPORT_ROWS, 0)
     except InputError as e:
         return render(request, "error.html.j2", s, 400, message=e.localized(lang))
-    if ext == "csv":
-        body, media = records_csv(rec, lang).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, media = records_xlsx(rec, lang, money), _XLSX
-    name = f"{chart}-{rec.period.label}.{ext}"
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return records_download(rec, lang, money, chart, ext)
 
 
 @router.get("/charts/{chart}/records.csv", response_class=Response)

@@ -211,11 +211,17 @@ def _export(request: Request, s: PageUser, metric: str, period: str | None, by: 
         rec, money = _records(request, s, metric, period, by, group, EXPORT_ROWS, 0)
     except InputError as e:
         return render(request, "error.html.j2", s, 400, message=e.localized(lang))
+    return records_download(rec, lang, money, metric, ext)
+
+
+def records_download(rec: mr.MetricRecords, lang: str, money: str, stem: str, ext: str) -> Response:
+    """A page of records as a CSV (``ext == "csv"``) or Excel attachment named
+    ``<stem>-<period>.<ext>``: the one download of every records view (tiles, bars)."""
     if ext == "csv":
         body, media = records_csv(rec, lang).encode("utf-8"), "text/csv; charset=utf-8"
     else:
         body, media = records_xlsx(rec, lang, money), _XLSX
-    name = f"{metric}-{rec.period.label}.{ext}"
+    name = f"{stem}-{rec.period.label}.{ext}"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 

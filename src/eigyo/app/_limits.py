@@ -238,6 +238,16 @@ class FairGate:
         else:
             self._admitted.pop(user, None)
 
+    def _admit(self, who: str, lim: ServerLimits) -> None:
+        """Refuse ``who`` when their own turns, their time budget or everyone's queue is full
+        (called holding the condition)."""
+        if self._admitted.get(who, 0) >= lim.heavy_per_user:
+            raise self._refuse(who)
+        if left := self._budget_left(who, self._clock()):
+            raise self._refuse(who, left)
+        if sum(len(q) for q in self._waiting.values()) >= lim.heavy_queue:
+            raise Busy(lim.retry_after_s)  # everyone's queue: not this person's doing
+
     def run(
         self,
         compute: Callable[[], T],
@@ -254,14 +264,8 @@ class FairGate:
         who = user or REQUESTER.get()
         lim = self.limits
         with self._cond:
-            if who == WARM_UP:
-                pass
-            elif self._admitted.get(who, 0) >= lim.heavy_per_user:
-                raise self._refuse(who)
-            elif left := self._budget_left(who, self._clock()):
-                raise self._refuse(who, left)
-            elif sum(len(q) for q in self._waiting.values()) >= lim.heavy_queue:
-                raise Busy(lim.retry_after_s)  # everyone's queue: not this person's doing
+            if who != WARM_UP:  # the warm-up every page waits on is never refused
+                self._admit(who, lim)
             ticket = _Ticket(who)
             self._admitted[who] = self._admitted.get(who, 0) + 1
             self._waiting.setdefault(who, deque()).append(ticket)
