@@ -26,6 +26,7 @@ from eigyo.base.periods import parse_period
 from eigyo.engines._base import canonical_columns, select_sql, table_columns
 from eigyo.ingest import import_path
 from eigyo.workspace import open_workspace
+from tests._forecast_rows import UNDATED_ROWS
 from tests._ingest_util import rows, write
 from tests._rows import insert, new_ws
 
@@ -232,3 +233,54 @@ def test_a_workspace_made_before_the_column_keeps_working(tmp_path: Path) -> Non
         assert rows(new, "SELECT count(*) FROM opportunities WHERE opportunity_id LIKE 'o%'") == [
             (6,)
         ]
+
+
+@pytest.fixture
+def undated_ws(tmp_path: Path) -> Any:
+    ws = new_ws(tmp_path)
+    for table, data in UNDATED_ROWS.items():
+        insert(ws, table, data)
+    yield ws
+    ws.close()
+
+
+def test_no_close_dates_is_not_available_never_zero(undated_ws: Any) -> None:
+    ws = undated_ws
+    p = parse_period("2025-Q2", ws.settings.fiscal_year_start_month)
+    got = rollup(ws, p, date(2025, 4, 30))
+    reps = {ln.key: ln for ln in got.reps}
+    # r1: two open deals, neither dated: its categories and call cannot be stated; won can
+    r1 = reps["r1"]
+    assert (r1.open_deals, r1.undated, r1.available) == (2, 2, False)
+    values = [r1.value(k) for k in ("won", "commit", "best_case", "pipeline", "omitted")]
+    assert values == [500, None, None, None, None]
+    assert (r1.call, r1.upside) == (None, None)
+    # r2: one undated deal of three open; w3 (won on 05-10) was open on 04-30: pipeline
+    r2 = reps["r2"]
+    assert (r2.open_deals, r2.undated, r2.available) == (3, 1, True)
+    assert (r2.value("commit"), r2.value("pipeline"), r2.call) == (1000, 400, 1000)
+    assert (reps["r3"].open_deals, reps["r3"].call) == (0, 700)  # nothing open: a true ¥0 commit
+    teams = {tm.key: tm for tm in got.teams}
+    assert (teams["A"].call, teams["B"].call, teams["B"].upside) == (None, 1700, 1700)
+    t = got.total
+    assert (t.open_deals, t.undated, t.call, t.value("commit")) == (5, 3, 2200, 1000)
+    # on 04-03 only u1, u2, w1 and w2 were open, none dated: nothing in the view can be stated
+    early = rollup(ws, p, date(2025, 4, 3)).total
+    assert (early.open_deals, early.undated, early.available) == (4, 4, False)
+    got_early = (early.value("won"), early.value("commit"), early.call, early.upside)
+    assert got_early == (0, None, None, None)
+
+
+def test_a_month_whose_call_cannot_be_rebuilt_has_no_error(undated_ws: Any) -> None:
+    acc = {r["month"]: r for r in accuracy_by_month(undated_ws, date(2025, 5, 31), months=2)}
+    # April: open on 03-31 were u1, u2, w1 and w2, none dated: the call cannot be rebuilt (its
+    # ¥0 would read as a −100% miss against the 1,200 won)
+    assert acc["2025-04"] == {
+        "month": "2025-04", "start": date(2025, 4, 1), "actual": 1200, "open": 4, "dated": 0,
+        "reason": "no_close_dates", "call": None, "upside": None, "pipeline": None,
+        "error": None, "upside_error": None,
+    }  # fmt: skip
+    # May: d1 and w3 dated (stage rule in the past: no stage → pipeline): a call of ¥0 is stated
+    may = acc["2025-05"]
+    assert (may["open"], may["dated"], may["reason"]) == (5, 2, None)
+    assert (may["call"], may["pipeline"], may["actual"], may["error"]) == (0, 1400, 400, -1.0)

@@ -30,6 +30,7 @@ from eigyo.analysis.data.forecast_calls import (
     BEST_CASE_RATE,
     COMMIT_RATE,
     MIN_STAGE_DEALS,
+    Line,
     Rollup,
     accuracy_by_month,
     forecast_as_of,
@@ -95,13 +96,24 @@ def _targets(ws: ScopedWorkspace, s: PageUser, teams_too: bool) -> list[tuple[st
 
 def _adjusted(roll: Rollup, adj: dict[tuple[str, str], float], teams_apply: bool) -> dict[str, Any]:
     """The adjusted call per rep and team and in total: a rep's adjustment replaces their call,
-    a team's replaces the sum of its reps' (adjusted) calls, the total adds up the teams."""
+    a team's replaces the sum of its reps' (adjusted) calls, the total adds up the teams. A call
+    that is not available (open deals, none with a close date) stays None unless adjusted."""
     reps = {ln.key: adj.get(("rep", ln.key), ln.call) for ln in roll.reps}
-    teams = {}
+    teams: dict[str, float | None] = {}
     for tm in roll.teams:
-        own = sum(reps[ln.key] for ln in roll.reps if ln.team == tm.key)
+        own = _sum_of(tm, [(ln, reps[ln.key]) for ln in roll.reps if ln.team == tm.key])
         teams[tm.key] = adj.get(("team", tm.key), own) if teams_apply else own
-    return {"reps": reps, "teams": teams, "total": sum(teams.values())}
+    total = _sum_of(roll.total, [(tm, teams[tm.key]) for tm in roll.teams])
+    return {"reps": reps, "teams": teams, "total": total}
+
+
+def _sum_of(whole: Line, parts: list[tuple[Line, float | None]]) -> float | None:
+    """A line's adjusted call from its parts' (adjusted) calls: its own call with each part's
+    change added; a line whose call is not available only when every part's call is known."""
+    if whole.available:
+        return whole.counted_call + sum(v - ln.counted_call for ln, v in parts if v is not None)
+    known = [v for _, v in parts if v is not None]
+    return sum(known) if len(known) == len(parts) else None
 
 
 @router.get("/forecast", response_class=HTMLResponse)

@@ -84,15 +84,14 @@ def _derived(rate: ir.FloatingValue, closed: ir.IntegerValue) -> ir.StringValue:
     )
 
 
-def categorized(
-    ws: Workspace, period: Period, day: date, rates_ws: Workspace | None = None, crm: bool = True
+def _open_categorized(
+    ws: Workspace, period: Period, day: date, rates_ws: Workspace | None, crm: bool
 ) -> ir.Table:
-    """The open deals of ``period`` at the end of ``day`` with their ``category`` and where it
-    came from (``source``: ``crm`` or ``stage``). ``crm=False`` ignores the imported category
-    (the past: its history is unknown). Columns: opportunity_id, rep_id, team, stage, amount,
-    expected_close_date, stage_rate, category, source."""
+    """Every deal open at the end of ``day`` with its category, whether it is in ``period``'s
+    call (``in_call``: its close date as of ``day`` falls in the period) and whether any close
+    date was known then (``dated``): the counts that say whether a call can be stated at all."""
     s = snapshot(ws, day, window=period)
-    s = s.filter(s.in_pipeline)
+    s = s.filter(s.is_open)
     rates = stage_win_rates(rates_ws or ws, day)
     j = s.left_join(rates, s.stage == rates._rstage)
     derived = _derived(j.rate, j.closed)
@@ -115,7 +114,20 @@ def categorized(
         stage_rate=j.rate,
         category=category,
         source=source,
+        in_call=j.in_pipeline,
+        dated=j.expected_close_date.notnull(),
     )
+
+
+def categorized(
+    ws: Workspace, period: Period, day: date, rates_ws: Workspace | None = None, crm: bool = True
+) -> ir.Table:
+    """The open deals of ``period`` at the end of ``day`` with their ``category`` and where it
+    came from (``source``: ``crm`` or ``stage``). ``crm=False`` ignores the imported category
+    (the past: its history is unknown). Columns: opportunity_id, rep_id, team, stage, amount,
+    expected_close_date, stage_rate, category, source."""
+    c = _open_categorized(ws, period, day, rates_ws, crm)
+    return c.filter(c.in_call).drop("in_call", "dated")
 
 
 def open_deals(
@@ -143,28 +155,54 @@ def _won(ws: Workspace, period: Period, day: date) -> ir.Table:
 
 @dataclass
 class Line:
-    """One roll-up line (a rep, a team or the whole view): yen per category and deal counts."""
+    """One roll-up line (a rep, a team or the whole view): yen per category and deal counts.
+
+    ``amounts`` are the engine's sums; read them through :meth:`value`, :attr:`call` and
+    :attr:`upside`, which say "not available" (None) where the line has open deals and none of
+    them has an expected close date — nothing can be put in any category then, and a ¥0 commit
+    would read as a fact. ``open_deals`` counts the line's deals open at the end of the day,
+    ``undated`` those of them without an expected close date (in no category)."""
 
     key: str
     name: str
     team: str
     amounts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0.0))
     deals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
+    open_deals: int = 0
+    undated: int = 0
 
     @property
-    def call(self) -> float:
-        """Won + commit: what this line commits to land."""
+    def available(self) -> bool:
+        """Whether the categories can be stated: no open deal, or one with a close date."""
+        return self.open_deals == 0 or self.undated < self.open_deals
+
+    def value(self, key: str) -> float | None:
+        """Won, or a category's yen — None (not available) for a category of a line whose open
+        deals all lack a close date."""
+        return self.amounts[key] if key == "won" or self.available else None
+
+    @property
+    def counted_call(self) -> float:
+        """Won + the commit of the deals with a close date: what a line adds to the line above
+        it (an undated deal adds nothing to any category), and what adjustments replace."""
         return self.amounts["won"] + self.amounts["commit"]
 
     @property
-    def upside(self) -> float:
-        """Won + commit + best case."""
-        return self.call + self.amounts["best_case"]
+    def call(self) -> float | None:
+        """Won + commit: what this line commits to land (None: not available)."""
+        return self.counted_call if self.available else None
+
+    @property
+    def upside(self) -> float | None:
+        """Won + commit + best case (None: not available)."""
+        return self.counted_call + self.amounts["best_case"] if self.available else None
 
     def add(self, other: Line) -> None:
         for k in AMOUNTS:
             self.amounts[k] += other.amounts[k]
             self.deals[k] += other.deals[k]
+        self.open_deals += other.open_deals
+        self.undated += other.undated
 
 
 @dataclass
@@ -194,11 +232,13 @@ def rollup(
     include: tuple[str, ...] = (),
 ) -> Rollup:
     """Won and each category per rep, summed per team and for the whole view (engine queries
-    back to Python, one row per rep and category). ``include``: reps that get a line even with
-    nothing in the period (a rep whose call a manager adjusted)."""
-    c = categorized(ws, period, as_of, rates_ws)
-    g = c.group_by("rep_id", "category", "source").agg(amount=c.amount.sum(), deals=c.count())
-    cats = g.to_pyarrow().to_pylist()
+    back to Python, a few rows per rep: category, in the call or not, dated or not).
+    ``include``: reps that get a line even with nothing in the period (a rep whose call a
+    manager adjusted). A rep with open deals only elsewhere in time gets a line too: its open
+    and undated counts say whether its categories can be stated."""
+    c = _open_categorized(ws, period, as_of, rates_ws, crm=True)
+    g = c.group_by("rep_id", "category", "source", "in_call", "dated")
+    cats = g.agg(amount=c.amount.sum(), deals=c.count()).to_pyarrow().to_pylist()
     won = _won(ws, period, as_of).to_pyarrow().to_pylist()
     reps = ws.table("reps")
     names = {
@@ -216,11 +256,15 @@ def rollup(
 
     crm = stage = 0
     for r in cats:
-        ln = line(r["rep_id"])
+        ln, n = line(r["rep_id"]), int(r["deals"])
+        ln.open_deals += n
+        ln.undated += 0 if r["dated"] else n
+        if not r["in_call"]:
+            continue
         ln.amounts[r["category"]] += float(r["amount"] or 0.0)
-        ln.deals[r["category"]] += int(r["deals"])
-        crm += int(r["deals"]) if r["source"] == "crm" else 0
-        stage += int(r["deals"]) if r["source"] == "stage" else 0
+        ln.deals[r["category"]] += n
+        crm += n if r["source"] == "crm" else 0
+        stage += n if r["source"] == "stage" else 0
     for r in won:
         ln = line(r["rep_id"])
         ln.amounts["won"] += float(r["won"] or 0.0)
@@ -228,7 +272,7 @@ def rollup(
     for rep in include:
         if rep in names:  # a rep of this view only
             line(rep)
-    rep_lines = sorted(lines.values(), key=lambda x: (x.team, -x.call, x.key))
+    rep_lines = sorted(lines.values(), key=lambda x: (x.team, -x.counted_call, x.key))
     teams: dict[str, Line] = {}
     total = Line("", "", "")
     for ln in rep_lines:
@@ -256,7 +300,12 @@ def accuracy_by_month(
     """The call at the start of each of the last ``months`` complete months against what was
     won in it: month, call (commit), upside (commit + best case), pipeline, actual, and the
     errors (call − actual) / actual — None where nothing was won (no error can be stated).
-    One engine query per month's snapshot and one for what was won."""
+
+    ``open`` and ``dated``: the deals open at the end of the day before the month, and those of
+    them with an expected close date as it stood then. Where deals were open and none had a
+    close date the call cannot be rebuilt: call, upside, pipeline and the errors are None and
+    ``reason`` is ``no_close_dates`` (a ¥0 call would read as a −100% miss). One engine query per
+    month's snapshot and one for what was won."""
     o = ws.table("opportunities")
     span = o.aggregate(lo=o.created_at.min()).to_pyarrow().to_pylist()[0]["lo"]
     if span is None:
@@ -267,10 +316,15 @@ def accuracy_by_month(
     if not chosen:
         return []
     calls: dict[str, dict[str, float]] = {m.label: dict.fromkeys(CATEGORIES, 0.0) for m in chosen}
+    counts: dict[str, dict[str, int]] = {m.label: {"open": 0, "dated": 0} for m in chosen}
     for m in chosen:  # one query per month: 3 s for 12 months of the demo, 7 s as one UNION
-        c = categorized(ws, m, m.start - timedelta(days=1), rates_ws, crm=False)
-        for r in c.group_by("category").agg(amount=c.amount.sum()).to_pyarrow().to_pylist():
-            calls[m.label][r["category"]] += float(r["amount"] or 0.0)
+        c = _open_categorized(ws, m, m.start - timedelta(days=1), rates_ws, crm=False)
+        g = c.group_by("category", "in_call", "dated").agg(amount=c.amount.sum(), n=c.count())
+        for r in g.to_pyarrow().to_pylist():
+            counts[m.label]["open"] += int(r["n"])
+            counts[m.label]["dated"] += int(r["n"]) if r["dated"] else 0
+            if r["in_call"]:
+                calls[m.label][r["category"]] += float(r["amount"] or 0.0)
     ow = o.filter(
         (o.status == "won") & in_period(o.closed_at, Period(chosen[0].start, chosen[-1].end, ""))
     )
@@ -278,11 +332,15 @@ def accuracy_by_month(
     actual = {r["month"]: float(r["amount"] or 0.0) for r in g.to_pyarrow().to_pylist()}
     rows = []
     for m in chosen:
-        c, a = calls[m.label], actual.get(m.start, 0.0)
+        c, a, n = calls[m.label], actual.get(m.start, 0.0), counts[m.label]
+        row = {"month": m.label, "start": m.start, "actual": a, **n, "reason": None}
+        if n["open"] and not n["dated"]:
+            rows.append({**row, "call": None, "upside": None, "pipeline": None, "error": None,
+                         "upside_error": None, "reason": "no_close_dates"})  # fmt: skip
+            continue
         call, upside = c["commit"], c["commit"] + c["best_case"]
         rows.append({
-            "month": m.label, "start": m.start, "call": call, "upside": upside,
-            "pipeline": c["pipeline"], "actual": a,
+            **row, "call": call, "upside": upside, "pipeline": c["pipeline"],
             "error": (call - a) / a if a else None,
             "upside_error": (upside - a) / a if a else None,
         })  # fmt: skip
