@@ -281,6 +281,151 @@ def test_handoff_bar_lists_the_closers_handoffs(served: Any) -> None:
     assert sorted(r["商談ID"] for r in rows) == sorted(x for (x,) in expected)
 
 
+def _mark_links(html: str, chart: str) -> list[tuple[str, str, str]]:
+    """The link list under a chart: (points, label, URL) per group its marks draw."""
+    at = html.index(f'id="bars-{chart}"')
+    found = re.findall(r'data-points="([^"]*)" data-x="([^"]*)" href="([^"]+)"',
+                       html[at : html.index("</details>", at)])  # fmt: skip
+    assert found, chart
+    return [(p, x, u.replace("&amp;", "&")) for p, x, u in found]
+
+
+def _csv_of(client: TestClient, url: str) -> list[dict[str, str]]:
+    return _csv(client, url.replace("/records?", "/records.csv?"))
+
+
+#: A stage entry of a deal created in FY2025, its next entry's time and kind, its deal's team
+#: and status: the process charts' population, written independently of eigyo's analysis.
+_ENTRIES = """
+WITH k AS (SELECT * FROM (VALUES ('won', 'won'), ('lost', 'lost')) AS t(stage, kind)),
+e AS (SELECT h.opportunity_id, h.stage, h.entered_at, o.status, r.team,
+  lead(h.entered_at) OVER w AS next_at, lead(h.stage) OVER w AS next_stage
+  FROM stage_history h JOIN opportunities o USING (opportunity_id)
+  LEFT JOIN reps r ON r.rep_id = o.owner_rep_id
+  WHERE o.created_at >= ? AND o.created_at < ?
+  WINDOW w AS (PARTITION BY h.opportunity_id ORDER BY h.entered_at, h.stage))
+"""
+
+
+def test_process_marks_list_their_stage_entries(served: Any) -> None:
+    """Stage days: a bar's records are the stage's entries with a next entry (as many as SQL
+    counts, their median days the bar's height); the funnel: a step's records are the deals
+    that entered the stage (its number); stage conversion: a cell's records are its decided
+    entries (the cell's n)."""
+    client, path = served
+    html = client.get(f"/steps/process?period={FY}").text
+    days = _figure(html, "stage-days")["data"][0]
+    heights = dict(zip(days["x"], days["y"], strict=True))
+    for _, stage, url in _mark_links(html, "stage-days")[:3]:
+        n, median = _sql(path, _ENTRIES + "SELECT count(*), median((epoch(next_at) - "
+                         "epoch(entered_at)) / 86400) FROM e WHERE stage = ? AND next_at IS NOT "
+                         "NULL", [START, END, stage])[0]  # fmt: skip
+        rows = _csv_of(client, url)
+        assert _total(client.get(url).text) == len(rows) == n > 0
+        assert {r["ステージ"] for r in rows} == {stage}
+        assert median == pytest.approx(heights[stage], abs=1e-6)
+    funnel = _figure(html, "funnel")["data"][0]
+    entered = dict(zip(funnel["y"], funnel["x"], strict=True))
+    for _, stage, url in _mark_links(html, "funnel"):
+        (n,) = _sql(path, _ENTRIES + "SELECT count(DISTINCT opportunity_id) FROM e WHERE stage "
+                    "= ?", [START, END, stage])[0]  # fmt: skip
+        assert _total(client.get(url).text) == entered[stage] == n > 0
+    heat = _figure(html, "stage-conversion")["data"][0]
+    links = _mark_links(html, "stage-conversion")
+    assert len(links) == sum(v is not None for row in heat["z"] for v in row)
+    for points, _, url in links[:4]:
+        i, j = (int(v) for v in points.split(":")[1].split(","))
+        team, stage = heat["y"][i], heat["x"][j]
+        (n,) = _sql(path, _ENTRIES + "SELECT count(*) FROM e WHERE team = ? AND stage = ? AND "
+                    "stage NOT IN ('won', 'lost') AND (next_at IS NOT NULL OR status = 'lost')",
+                    [START, END, team, stage])[0]  # fmt: skip
+        assert _total(client.get(url).text) == heat["customdata"][i][j] == n > 0
+
+
+def test_deal_marks_list_their_closed_deals(served: Any) -> None:
+    """A rep's dot, an industry's bubble and a team's month of bookings list the deals they
+    count: as many as the mark's number, the bookings adding up to the point's height."""
+    client, path = served
+    closed = ("SELECT count(*) FROM opportunities o LEFT JOIN reps r ON r.rep_id = o.owner_rep_id "
+              "LEFT JOIN accounts a ON a.account_id = o.account_id WHERE o.status IN ('won', "
+              "'lost') AND o.closed_at >= ? AND o.closed_at < ? ")  # fmt: skip
+    html = client.get(f"/steps/specialization?period={FY}").text
+    dots = {
+        name: x
+        for tr in _figure(html, "rep-win-rate")["data"]
+        for name, x in zip(tr["text"], tr["x"], strict=True)
+    }
+    for _, name, url in _mark_links(html, "rep-win-rate")[:3]:
+        (n,) = _sql(path, closed + "AND r.name = ?", [START, END, name])[0]
+        assert _total(client.get(url).text) == dots[name] == n > 0
+    html = client.get(f"/steps/data?period={FY}").text
+    bubbles = _figure(html, "segment-matrix")["data"][0]
+    per = {i: c[0] for i, c in zip(bubbles["text"], bubbles["customdata"], strict=True)}
+    for _, industry, url in _mark_links(html, "segment-matrix")[:3]:
+        (n,) = _sql(path, closed + "AND a.industry = ?", [START, END, industry])[0]
+        assert _total(client.get(url).text) == per[industry] == n > 0
+    html = client.get(f"/steps/measure?period={FY}").text
+    lines = {tr["name"]: tr for tr in _figure(html, "bookings-by-month")["data"]}
+    links = _mark_links(html, "bookings-by-month")
+    assert len(links) == sum(len(tr["x"]) for tr in lines.values())
+    for points, month, url in links[-3:]:
+        curve, i = (int(v) for v in points.split(":"))
+        team = _figure(html, "bookings-by-month")["data"][curve]["name"]
+        trace = lines[team]
+        n, total = _sql(path, "SELECT count(*), sum(o.amount) FROM opportunities o JOIN reps r "
+                        "ON r.rep_id = o.owner_rep_id WHERE o.status = 'won' AND r.team = ? AND "
+                        "strftime(o.closed_at, '%Y-%m') = ?", [team, month[:7]])[0]  # fmt: skip
+        rows = _csv_of(client, url)
+        assert len(rows) == trace["customdata"][i] == n > 0
+        assert sum(float(r["金額"]) for r in rows) == pytest.approx(trace["y"][i]) and total
+
+
+def test_people_marks_list_their_leads_and_reps(served: Any) -> None:
+    """A team's lead-response box lists the team's MQLs (its n); a team's reclaimable-time bar
+    the team's reps with hours in the period (the reps it adds up)."""
+    client, path = served
+    html = client.get(f"/steps/alignment?period={FY}").text
+    box = _figure(html, "lead-response")["data"][0]
+    for points, _, url in _mark_links(html, "lead-response")[:3]:
+        i = int(points.split(":")[1])
+        team = box["x"][i].split("<br>")[0]
+        (n,) = _sql(path, "SELECT count(*) FROM leads l LEFT JOIN reps r ON r.rep_id = "
+                    "l.owner_rep_id WHERE l.mql_at IS NOT NULL AND l.created_at >= ? AND "
+                    "l.created_at < ? AND r.team = ?", [START, END, team])[0]  # fmt: skip
+        assert _total(client.get(url).text) == box["customdata"][i][1] == n > 0
+    html = client.get(f"/steps/organization?period={FY}").text
+    for _, team, url in _mark_links(html, "reclaimable-time")[:3]:
+        expected = _sql(path, "SELECT t.rep_id FROM time_entries t JOIN reps r USING (rep_id) "
+                        "WHERE r.team = ? AND t.date >= ? AND t.date < ? GROUP BY 1 HAVING "
+                        "sum(t.hours) > 0", [team, START, END])  # fmt: skip
+        rows = _csv_of(client, url)
+        assert sorted(r["担当者ID"] for r in rows) == sorted(x for (x,) in expected)
+        assert len(rows) > 0
+
+
+def test_enablement_marks_list_their_rows(served: Any) -> None:
+    """New reps' win rate: a team's bar (without onboarding) and its dot (with) list the new
+    reps' closed deals they count (the mark's n); a capability-gap cell is one rep's one
+    capability: one record whose gap is the cell's."""
+    client, path = served
+    html = client.get(f"/steps/enablement?period={FY}").text
+    data = _figure(html, "new-rep-win-rate")["data"]
+    links = _mark_links(html, "new-rep-win-rate")
+    assert {p.split(":")[0] for p, _, _ in links} == {"0", "1"}  # bars and dots both link
+    for points, _, url in links:
+        curve, i = (int(v) for v in points.split(":"))
+        assert f"group={'0' if curve == 0 else '1'}" in url  # trained = 0 bars, 1 dots
+        assert _total(client.get(url).text) == data[curve]["customdata"][i]
+    heat = _figure(html, "capability-gaps")["data"][0]
+    for points, _, url in _mark_links(html, "capability-gaps")[:3]:
+        i, j = (int(v) for v in points.split(":")[1].split(","))
+        rows = _csv_of(client, url)
+        assert _total(client.get(url).text) == len(rows) == 1
+        (name,) = _sql(path, "SELECT name FROM reps WHERE rep_id = ?", [rows[0]["担当者ID"]])[0]
+        assert heat["y"][i].endswith(name) and rows[0]["能力"] == heat["x"][j]
+        assert float(rows[0]["不足"]) == heat["z"][i][j]
+
+
 # ------------------------------------------------------------------------------ CRM links
 
 

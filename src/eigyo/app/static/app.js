@@ -21,8 +21,9 @@
     document.documentElement.dataset.chartsReady = "1";
   }
 
-  /* A bar's click opens its records: the link under the chart whose data-x is the bar's label
-     (the same links work without JavaScript). */
+  /* A mark's click opens its records: the link under the chart that lists the clicked point
+     (data-points: "trace:point", a heatmap's point "row,column"), else whose data-x is the
+     mark's label (the same links work without JavaScript). */
   function linkBars(el) {
     var list = document.querySelector('.bar-links[data-plot="' + el.id + '"]');
     if (!list || typeof el.on !== "function") { return; }
@@ -30,10 +31,16 @@
     el.on("plotly_click", function (ev) {
       var p = ev && ev.points && ev.points[0];
       if (!p) { return; }
+      var id = String(p.curveNumber) + ":" + String(p.pointNumber);
       var x = String(p.data.orientation === "h" ? p.y : p.x);
       var links = list.querySelectorAll("a.bar-link");
       for (var i = 0; i < links.length; i++) {
-        if (links[i].dataset.x === x) { window.location.assign(links[i].href); return; }
+        if ((" " + (links[i].dataset.points || "") + " ").indexOf(" " + id + " ") >= 0) {
+          window.location.assign(links[i].href); return;
+        }
+      }
+      for (var j = 0; j < links.length; j++) {
+        if (links[j].dataset.x === x) { window.location.assign(links[j].href); return; }
       }
     });
   }
