@@ -477,6 +477,38 @@ def test_pipeline_review_links_every_deal_to_the_crm(served: Any) -> None:
     )
 
 
+def test_scorecard_links_deals_to_the_crm_and_exports_them(served: Any) -> None:
+    """The 1on1 scorecard: each open deal's id opens its CRM record, and its CSV and Excel (the
+    pipeline review's exports narrowed to the rep) hold the same deals with the link column."""
+    client, path = served
+    (rep,) = _sql(path, "SELECT owner_rep_id FROM opportunities WHERE status = 'open' GROUP BY 1 "
+                  "ORDER BY count(*) DESC, 1 LIMIT 1")[0]  # fmt: skip
+    html = client.get(f"/reps/{rep}?period={FY}").text
+    deals = html[html.index('id="deals-table"') :]
+    ids = re.findall(r'<tr data-id="([^"]+)"', deals)
+    hrefs = re.findall(r'class="crm-link" href="([^"]+)"', deals)
+    assert ids and hrefs == [TEMPLATE.format(opportunity_id=quote(i, safe="")) for i in ids]
+    csv_url = _href_class(html, "export-csv")
+    assert csv_url == f"/pipeline.csv?rep={quote(rep)}"
+    rows = _csv(client, csv_url)
+    assert sorted(r["商談ID"] for r in rows) == sorted(ids)
+    assert all(r["CRMの商談"] == TEMPLATE.format(opportunity_id=r["商談ID"]) for r in rows)
+    book = openpyxl.load_workbook(io.BytesIO(client.get(_href_class(html, "export-xlsx")).content))
+    sheet = book.active
+    assert sheet is not None and sheet.max_row == len(ids) + 1
+    col = [c.value for c in sheet[1]].index("CRMの商談") + 1
+    assert all(
+        sheet.cell(i, col).value == TEMPLATE.format(opportunity_id=sheet.cell(i, 1).value)
+        for i in range(2, sheet.max_row + 1)
+    )
+
+
+def _href_class(html: str, cls: str) -> str:
+    m = re.search(rf'class="{cls}" href="([^"]+)"', html)
+    assert m, cls
+    return m.group(1).replace("&amp;", "&")
+
+
 def test_finding_records_carry_the_crm_column(served: Any) -> None:
     client, _ = served
     html = client.get(f"/?period={FY}").text

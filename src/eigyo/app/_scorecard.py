@@ -9,11 +9,17 @@ scoped workspace narrowed to the rep, or to the rep's team (:mod:`eigyo.app._fil
 :func:`eigyo.analysis.process.review.open_deals_review`. A rep outside the person's scope is
 "not found", never told apart from one that does not exist. The team column is the team as the
 person may see it: for a rep signed in, that is themself alone (no one else's rows are read).
+
+Each open deal's id opens the deal in the CRM when ``[crm] opportunity_url`` is configured
+(:meth:`eigyo.settings.CrmLinks.url`, the one URL builder of every records view), and the
+deals' CSV and Excel are the pipeline review's exports narrowed to the rep (``/pipeline.csv?
+rep=…``): the same rows, flags and CRM link column, one definition.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -79,8 +85,11 @@ def scorecard(request: Request, s: PageUser, rep_id: str, period: Text = None) -
     findings = [finding_view(f, lang, units, found) for f in own]
     as_of = data_end(mine)
     deals = open_deals_review(mine, as_of) if as_of else []
+    crm = ws.settings.crm
     rows = [{"cells": [cell_text(c, d.get(c), lang, cur) for c in COLUMNS], "flags": d["flags"],
-             "id": d["opportunity_id"]} for d in deals]  # fmt: skip
+             "id": d["opportunity_id"], "crm": crm.url("opportunity", d["opportunity_id"])}
+            for d in deals]  # fmt: skip
+    exports = urlencode({"rep": rep_id})
     return render(request, "scorecard.html.j2", s, period=p, error=error, rep_id=rep_id,
-                  name=name, team=team, kpis=kpis, findings=findings,
+                  name=name, team=team, kpis=kpis, findings=findings, exports=exports,
                   heads=[header(c, lang) for c in COLUMNS], rows=rows)  # fmt: skip
