@@ -44,13 +44,34 @@ SAMPLES: dict[str, SampleFn] = {
 
 
 class Context:
-    """One diagnosis run over one workspace and period."""
+    """One diagnosis run over one workspace and period.
+
+    Entered as a context manager (``with Context(ws, p) as ctx``, as :func:`diagnose` does),
+    it computes each sample once into a temporary engine table and drops them all on the way
+    out; used bare, its samples stay expressions (nothing to release, nothing left behind when
+    the caller closes the workspace first)."""
 
     def __init__(self, ws: Workspace, period: Period) -> None:
         self.ws = ws
         self.period = period
         self._samples: dict[str, ir.Table] = {}
+        self._held: list[ir.CachedTable] = []
+        self._materialize = False
         self._present: dict[str, bool] = {}
+
+    def __enter__(self) -> Context:
+        self._materialize = True
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._materialize = False
+        self.release()
+
+    def release(self) -> None:
+        """Drop the samples' temporary engine tables (the next :meth:`sample` builds anew)."""
+        held, self._held, self._samples = self._held, [], {}
+        for t in held:
+            t.release()
 
     @property
     def currency(self) -> str:
@@ -70,10 +91,24 @@ class Context:
         return [n for n in needs if not self._present[n]]
 
     def sample(self, name: str) -> ir.Table:
+        """The sample ``name``; in an entered context computed once into a temporary engine
+        table.
+
+        Every sample is read by two or more queries (checks sharing it, a check's subject and
+        baseline, the ranking query's self-joins, the overlap of the alarms): as an expression,
+        each of them recompiled and re-ran the sample's joins over the canonical tables — most
+        of a diagnosis's time, and the Ibis → SQL compile of those deep graphs alone took
+        seconds. A materialized sample is a flat table: each check compiles and scans only it.
+        Samples hold one row per record of the period (at most a table's rows), as the queries
+        over them would have read anyway."""
         if name not in self._samples:
             if name not in SAMPLES:
                 raise ValueError(f"Unknown sample {name!r}. Known: {', '.join(SAMPLES)}")
-            self._samples[name] = SAMPLES[name](self.ws, self.period)
+            t = SAMPLES[name](self.ws, self.period)
+            if self._materialize:
+                t = t.cache()
+                self._held.append(t)
+            self._samples[name] = t
         return self._samples[name]
 
     @cached_property

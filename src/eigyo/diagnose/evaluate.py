@@ -277,7 +277,13 @@ def diagnose(
 ) -> list[Finding]:
     """Run the runbook's checks over one period; findings sorted most important first."""
     checks = [c for c in load_checks() if check_ids is None or c.id in check_ids]
-    ctx = Context(ws, period)
+    with Context(ws, period) as ctx:  # the samples' engine tables are dropped on the way out
+        findings = _run(checks, ctx, progress)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _run(checks: list[Check], ctx: Context, progress: Progress | None) -> list[Finding]:
+    """Every finding of ``checks`` over one diagnosis's context, unsorted."""
     ctx.check_needs(n for c in checks for n in needs_of(c))
     findings: list[Finding] = []
     pending: list[Pending] = []
@@ -300,4 +306,4 @@ def diagnose(
         f.currency = ctx.currency
     if progress:
         progress("", len(checks), len(checks))
-    return sorted(findings, key=Finding.sort_key)
+    return findings
