@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import openpyxl
@@ -283,6 +284,53 @@ def test_cli_csv_neutralizes_formulas_and_unknown_ids_name_the_nearest(
     r = runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY, "--records", f["id"],
                                 "--out", str(tmp_path / "x.txt")])  # fmt: skip
     assert r.exit_code == 1 and isinstance(r.exception, InputError)
+
+
+def test_cli_records_carry_the_crm_links(demo_company: Demo, demo_copy: Path,
+                                        tmp_path: Path) -> None:  # fmt: skip
+    """With ``[crm]`` templates, ``--records --out`` writes each record's CRM link as a last
+    column (CSV and Excel) and the JSON rows carry it: the URL of the template with the id
+    percent-encoded, exactly as the dashboard links it; a deal finding gets the deal's link, a
+    lead finding the lead's."""
+    deal = "https://crm.example.com/r/Opportunity/{opportunity_id}/view?x=1"
+    lead = "https://crm.example.com/leads/{lead_id}"
+    toml = demo_copy / "eigyo.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f'\n[crm]\nopportunity_url = "{deal}"\n'
+                    f'lead_url = "{lead}"\n', encoding="utf-8")  # fmt: skip
+    team = _problem(demo_company, "stale_deals")["scope"]["team"]
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY,
+                                             "--format", "json"]).stdout)  # fmt: skip
+    stale = next(
+        x for x in doc["findings"] if x["check"] == "stale_deals" and x["scope"] == {"team": team}
+    )
+    out = tmp_path / "idle.csv"
+    r = runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY, "--records",
+                                stale["id"], "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0][0] == "商談ID" and rows[0][-1] == "CRMの商談"
+    assert len(rows) - 1 == stale["evidence"]["n"]
+    assert all(row[-1] == deal.format(opportunity_id=quote(row[0], safe="")) for row in rows[1:])
+    untouched = next(x for x in doc["findings"] if x["check"] == "untouched_leads"
+                     and x["severity"] in ("warn", "error"))  # fmt: skip
+    book = tmp_path / "leads.xlsx"
+    r = runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY, "--records",
+                                untouched["id"], "--out", str(book), "--format", "json",
+                                "--lang", "en"])  # fmt: skip
+    got = json.loads(r.stdout)
+    assert got["columns"][-1] == "lead_crm_url" and got["labels"][-1] == "CRM lead"
+    assert got["rows"] and all(
+        x["lead_crm_url"] == lead.format(lead_id=quote(x["lead_id"], safe="")) for x in got["rows"]
+    )
+    sheet = openpyxl.load_workbook(book).worksheets[0]
+    (top,) = [i for i, row in enumerate(sheet.iter_rows(values_only=True)) if "CRM lead" in row]
+    head = [c.value for c in sheet[top + 1]]
+    col, key = head.index("CRM lead") + 1, head.index("Lead id") + 1
+    cells = [(sheet.cell(i, key).value, sheet.cell(i, col).value)
+             for i in range(top + 2, sheet.max_row + 1) if sheet.cell(i, key).value]  # fmt: skip
+    assert len(cells) == got["total"] == len(got["rows"])
+    assert all(url == lead.format(lead_id=quote(str(i), safe="")) for i, url in cells)
 
 
 def test_csv_text_keeps_numbers_and_quotes_formulas() -> None:

@@ -17,7 +17,7 @@ Everything runs in the engine; Python receives one page, or the rows of an expor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -30,7 +30,9 @@ from eigyo.diagnose import behind
 from eigyo.errors import InputError
 from eigyo.i18n import catalogue, t
 from eigyo.metrics import DIMENSIONS, POPULATIONS, REGISTRY, Ctx, with_group
-from eigyo.report.evidence import RecordList
+from eigyo.report.crm_links import CRM_COLUMNS as CRM_COLUMNS
+from eigyo.report.crm_links import finding_links as finding_links
+from eigyo.report.crm_links import with_links as with_links
 from eigyo.settings import CrmLinks
 
 #: The columns of each record table, in reading order (ids first, who and what, money, dates).
@@ -57,12 +59,6 @@ REP_OF: dict[str, str] = {
     "leads": "owner_rep_id",
     "activities": "rep_id",
     "time_entries": "rep_id",
-}
-#: The CRM link columns: column → (record kind of ``[crm]``, the id column it links).
-CRM_COLUMNS: dict[str, tuple[str, str]] = {
-    "crm_url": ("opportunity", "opportunity_id"),
-    "lead_crm_url": ("lead", "lead_id"),
-    "account_crm_url": ("account", "account_id"),
 }
 #: Newest first for the tables without an amount; the largest deal first otherwise.
 ORDER: dict[str, tuple[str, ...]] = {
@@ -189,28 +185,6 @@ def crm_columns(base: str, crm: CrmLinks) -> list[str]:
         for name, (kind, id_col) in CRM_COLUMNS.items()
         if crm.template(kind) and id_col in cols
     ]
-
-
-def with_links(rows: list[dict[str, Any]], links: list[str], crm: CrmLinks) -> list[dict[str, Any]]:
-    """Each row with its CRM URLs (the id percent-encoded by :meth:`CrmLinks.url`)."""
-    out = []
-    for r in rows:
-        extra = {name: crm.url(CRM_COLUMNS[name][0], r.get(CRM_COLUMNS[name][1])) for name in links}
-        out.append({**r, **extra})
-    return out
-
-
-def finding_links(rl: RecordList, crm: CrmLinks) -> RecordList:
-    """A finding's records (:mod:`eigyo.report.evidence`) with the CRM link column of their
-    key (deal or lead) when ``[crm]`` configures it: its page, CSV and Excel all show it."""
-    links = [
-        name
-        for name in ("crm_url", "lead_crm_url")
-        if crm.template(CRM_COLUMNS[name][0]) and CRM_COLUMNS[name][1] in rl.columns
-    ]
-    if not links:
-        return rl
-    return replace(rl, columns=[*rl.columns, *links], rows=with_links(rl.rows, links, crm))
 
 
 def metric_records(

@@ -162,7 +162,9 @@ def _records(
     lang: str,
 ) -> None:
     """Print (first :data:`SHOWN_ROWS`), write (``--out``: every record) or emit as JSON the
-    records behind one finding."""
+    records behind one finding; with ``[crm]`` templates the file and the JSON carry each
+    record's CRM link column, built as the dashboard builds it (:mod:`eigyo.report.crm_links`)."""
+    from eigyo.report.crm_links import finding_links
     from eigyo.report.evidence import (
         headers,
         reason_text,
@@ -174,7 +176,7 @@ def _records(
 
     cur = ws.settings.currency
     limit = 10**9 if out is not None or fmt == "json" else SHOWN_ROWS
-    rl = record_list(ws, period, finding, limit)
+    rl = finding_links(record_list(ws, period, finding, limit), ws.settings.crm)
     if out is not None and rl.reason is None:
         write_records(rl, out, lang, cur)
     if fmt == "json":
