@@ -5,7 +5,10 @@ company of test_app_scope, uvicorn on a loopback port, /usr/bin/chromium). At de
 at 390 px: the "won deals" tile opens its records (as many as the company's won deals of FY2025,
 counted here from the rows), a real mouse click on team A's win-rate bar opens team A's closed
 deals (the Plotly click handler of static/app.js), and the link list under the chart — the way
-in without JavaScript — opens team B's; no records page scrolls sideways.
+in without JavaScript — opens team B's; no records page scrolls sideways. On the process page a
+real click on the "qualification" bar of days in stage opens the stage's entries with a next
+entry, and a click on team A's "qualification" cell of the stage-conversion heatmap opens the
+cell's decided entries (the point the click reports matched to the link listing it).
 """
 
 from __future__ import annotations
@@ -92,4 +95,53 @@ def test_tile_and_bar_click_through_to_records(
     page.click('#bars-win-rate-by-team a[data-x="B"]')  # the way in without JavaScript
     page.wait_for_url("**/metrics/win_rate/records?*")
     assert _total(page) == len(CLOSED["B"]) and _ids(page) == CLOSED["B"]
+    page.close()
+
+
+def _entries_with_next(stage: str, team: str | None = None) -> list[str]:
+    """Deals (created in FY2025, every one here) whose entry into ``stage`` has a later entry:
+    the entries behind a stage's days and, per team, behind a conversion cell — from ROWS."""
+    out = []
+    for o in ROWS["opportunities"]:
+        seq = sorted((h["entered_at"], h["stage"]) for h in ROWS["stage_history"]
+                     if h["opportunity_id"] == o["opportunity_id"])  # fmt: skip
+        hit = any(s == stage and i + 1 < len(seq) for i, (_, s) in enumerate(seq))
+        if hit and (team is None or TEAM[o["owner_rep_id"]] == team):
+            out.append(o["opportunity_id"])
+    return sorted(out)
+
+
+#: Where a category of a Plotly chart sits on the screen (the axes' own data-to-pixel maps).
+_AT = """([el, x, y]) => { const l = el._fullLayout, r = el.getBoundingClientRect();
+  return [r.left + l.xaxis._offset + l.xaxis.d2p(x), r.top + l.yaxis._offset + l.yaxis.d2p(y)]; }"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_stage_marks_click_through_to_their_entries(
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    viewport: dict[str, int],
+) -> None:
+    page = page_as(browser, server, "admin", viewport)
+    page.goto(f"{server}/steps/process?period={FY}")
+    page.wait_for_selector("html[data-charts-ready]")
+    plot = page.locator("#plot-stage-days")
+    plot.scroll_into_view_if_needed()
+    x, y = page.evaluate(_AT, [plot.element_handle(), "qualification", 1.0])
+    page.mouse.click(x, y)  # inside the bar, 1 day above the axis (the bar is 8 days tall)
+    page.wait_for_url("**/charts/stage-days/records?*")
+    expected = _entries_with_next("qualification")
+    assert _total(page) == len(expected) == 3 and _ids(page) == expected
+    assert scroll_width(page) <= viewport["width"]
+
+    page.goto(f"{server}/steps/process?period={FY}")
+    page.wait_for_selector("html[data-charts-ready]")
+    plot = page.locator("#plot-stage-conversion")
+    plot.scroll_into_view_if_needed()
+    x, y = page.evaluate(_AT, [plot.element_handle(), "qualification", "A"])
+    page.mouse.click(x, y)
+    page.wait_for_url("**/charts/stage-conversion/records?*")
+    expected = _entries_with_next("qualification", "A")
+    assert _total(page) == len(expected) == 2 and _ids(page) == expected
+    assert scroll_width(page) <= viewport["width"]
     page.close()
