@@ -14,8 +14,10 @@ All on 127.0.0.1, on the medium demo company (``eigyo.demo.generate``, seed 0, C
 4. **During an import**: the same while ``eigyo import`` re-imports the whole medium data (560k
    rows, every row replaced by id) in another process; latency of the requests that started while it
    ran, and the import's own time. The dashboard keeps answering from the previous generation.
-5. **After**: the same for ``--seconds`` once the import is published: the first request of each
-   scope recomputes its pages on the new generation.
+5. **After**: the same for ``--after-seconds`` (default ``--seconds``) once the import is
+   published. With the warm-up's switch (eigyo.app._serving) the pages show the previous data,
+   labelled, until the new generation's shared results are computed, then the new data: the
+   report says when the first unlabelled page came (the switch) and splits the phase there.
 6. With ``--old-src`` (a snapshot of the code before generations: ``git archive <commit> src``),
    the import alone, old code against new, each on a fresh copy of the same workspace.
 
@@ -144,11 +146,15 @@ def login(url: str, name: str) -> httpx.Client:
     return c
 
 
+#: (start, seconds, page, status, labelled: the page showed the previous data with its notice)
+Sample = tuple[float, float, str, int, bool]
+
+
 def clicks(
     clients: list[httpx.Client], until: threading.Event, think: float, seed: int
-) -> list[tuple[float, float, str, int]]:
-    """Every client clicks the pages until ``until``: (start, seconds, page, status) each."""
-    out: list[tuple[float, float, str, int]] = []
+) -> list[Sample]:
+    """Every client clicks the pages until ``until``: one :data:`Sample` each."""
+    out: list[Sample] = []
     lock = threading.Lock()
 
     def user(c: httpx.Client, rng: random.Random) -> None:
@@ -156,11 +162,12 @@ def clicks(
             page = rng.choice(list(PAGES))
             t0 = time.perf_counter()
             try:
-                status = c.get(url_of(c, page)).status_code
+                r = c.get(url_of(c, page))
+                status, labelled = r.status_code, 'id="data-as-of"' in r.text
             except httpx.HTTPError:  # no reply (a reset keep-alive connection): an error
-                status = 599
+                status, labelled = 599, False
             with lock:
-                out.append((t0, time.perf_counter() - t0, page, status))
+                out.append((t0, time.perf_counter() - t0, page, status, labelled))
             time.sleep(rng.expovariate(1 / think) if think else 0)
 
     threads = [threading.Thread(target=user, args=(c, random.Random(seed + i)))
@@ -186,7 +193,7 @@ def until_ok(c: httpx.Client, url: str, limit_s: float = 300) -> float:
     return time.perf_counter() - t0
 
 
-def row(name: str, samples: list[tuple[float, float, str, int]]) -> str:
+def row(name: str, samples: list[Sample]) -> str:
     ms = sorted(s[1] * 1000 for s in samples)
     if not ms:
         return f"| {name} | 0 | - | - | - | - |"
@@ -201,6 +208,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--after-seconds", type=float, default=None, help="default: --seconds")
     ap.add_argument("--think", type=float, default=0.5)
     ap.add_argument("--old-src", type=Path, default=None)
     ap.add_argument("--upload", action="store_true", help="import by the dashboard's upload")
@@ -267,8 +275,15 @@ def main() -> None:
             log(f"import beside the dashboard: {result['import_s']:.1f} s")
 
             stop = threading.Event()
-            threading.Timer(args.seconds, stop.set).start()
+            threading.Timer(args.after_seconds or args.seconds, stop.set).start()
             after = clicks(clients, stop, args.think, 3)
+            html = [
+                x for x in during_all + after if x[0] >= result["end"] and x[2] != "api records"
+            ]
+            labelled = [x for x in html if x[4]]
+            fresh = [x[0] for x in html if not x[4] and x[3] == 200]
+            switch = min((t for t in fresh if t > max((x[0] for x in labelled), default=0)),
+                         default=None)  # fmt: skip
             for c in clients:
                 c.close()
         finally:
@@ -306,12 +321,22 @@ def main() -> None:
         print(row("idle (warm)", idle))
         print(row(f"during the import ({result['import_s']:.0f} s)", during))
         print(row("after: new generation, pages recomputed", after))
+        first = [x for x in after if x[0] < result["end"] + args.seconds]
+        print(row(f"after: its first {args.seconds:g} s", first))
+        if switch is not None:
+            print(row("after: before the switch", [x for x in after if x[0] < switch]))
+            print(row("after: once switched", [x for x in after if x[0] >= switch]))
         for page in PAGES:
             for phase, samples in (("idle", idle), ("during the import", during),
                                    ("after", after)):  # fmt: skip
                 print(row(f"{phase}: {page}", [s for s in samples if s[2] == page]))
         print()
         print(f"- the import beside the dashboard: {result['import_s']:.1f} s")
+        print(
+            f"- pages after the import showing the previous data, labelled: {len(labelled)} of "
+            f"{len(html)}; the first page of the new data came "
+            + ("never" if switch is None else f"{switch - result['end']:.1f} s after the import")
+        )
         for label, s in alone.items():
             what = "generations (copy, write, publish)" if label == "new" else "in place (before)"
             print(f"- the import alone, {what}: {s:.1f} s")

@@ -22,8 +22,12 @@ from eigyo import workspace
 from eigyo.app import add_user
 from eigyo.app._generation import GENERATION
 from eigyo.app._limits import WARM_UP, Busy, FairGate, ServerLimits
+from eigyo.app._security import LANG_COOKIE
+from eigyo.app._serving import READY
 from eigyo.app._shared_cache import CACHE_DIR, LOG_FILE, MISSING, SharedCache
 from eigyo.app._state import AppState
+from eigyo.app._warm import WARM
+from eigyo.diagnose.model import STEPS
 from eigyo.ingest import import_path
 from eigyo.workspace import generation
 from tests.test_shared_workspace import PASSWORD, _csvs, _eigyo, _login, _serve
@@ -55,31 +59,46 @@ def _log_lines(ws_path: Path) -> list[str]:
     ]
 
 
+def _overviews(ws_path: Path) -> list[str]:
+    """The logged computations but the English ones and the step pages (which the warm-up
+    computes after a generation is served: a server stopped meanwhile leaves them to the next
+    start). A line: time, process, digest, seconds, then the key's words."""
+    return [
+        line
+        for line in _log_lines(ws_path)
+        if line.split()[4] != "step" and "en" not in line.split()[5:]
+    ]
+
+
 def _kinds(lines: list[str]) -> list[str]:
     """The kind of each logged computation (diagnosis, findings, overview, filter-options)."""
     return sorted(line.split("s ", 1)[1].split()[0] for line in lines)
 
 
-def _wait_warm(ws_path: Path, gen: str, scopes: int = SCOPES, limit_s: float = 120) -> list[str]:
-    """The log of generation ``gen`` once it holds each scope's overview and choices."""
-    folder = SharedCache(ws_path).folder(gen)
+def _wait_warm(ws_path: Path, gen: str, mark: str = WARM, limit_s: float = 120) -> list[str]:
+    """The log of generation ``gen`` once the warm-up marked it ``ready`` (every scope's
+    overview: it is served) or ``warm`` (then each scope's English overview and step pages)."""
+    cache = SharedCache(ws_path)
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        log = folder / LOG_FILE
-        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-        kinds = _kinds(lines)  # the page's choices come last (rendered with the page)
-        if min(kinds.count("overview"), kinds.count("filter-options")) >= scopes:
-            return lines
+        if cache.marked(gen, mark):
+            return (cache.folder(gen) / LOG_FILE).read_text(encoding="utf-8").splitlines()
         time.sleep(0.2)
     pytest.fail(f"the warm-up of {gen} did not finish: {_log_lines(ws_path)}")
 
 
-def _count(client: httpx.Client, name: str = "opportunities") -> int:
-    """The overview's count of ``name`` rows (the scope's, of the generation it read)."""
-    page = client.get("/").text
-    found = re.search(rf'id="count-{name}">([\d,]+)<', page)
-    assert found, page[-500:]
-    return int(found.group(1).replace(",", ""))
+def _count(client: httpx.Client, labelled: list[int] | None = None) -> int:
+    """The overview's count of opportunities (the scope's, of the generation it read); a count
+    shown with the notice of a newer import being prepared is appended to ``labelled``, and
+    one shown without it while ``labelled`` is given must be the new data."""
+    r = client.get("/")
+    assert r.status_code == 200, r.text[-500:]
+    found = re.search(r'id="count-opportunities">([\d,]+)<', r.text)
+    assert found, r.text[-500:]
+    n = int(found.group(1).replace(",", ""))
+    if labelled is not None and 'id="data-as-of"' in r.text:
+        labelled.append(n)
+    return n
 
 
 def test_two_workers_compute_each_result_once(ws_path: Path) -> None:
@@ -91,12 +110,17 @@ def test_two_workers_compute_each_result_once(ws_path: Path) -> None:
         lines = _wait_warm(ws_path, gen)
         kinds = _kinds(lines)
         assert kinds.count("diagnosis") == 1
-        assert kinds.count("findings") == kinds.count("overview") == SCOPES
+        assert kinds.count("findings") == SCOPES
+        assert kinds.count("overview") == 2 * SCOPES  # ja before the switch, en after it
+        assert kinds.count("step") == len(STEPS) * SCOPES  # every step page, unfiltered
         digests = [line.split()[2] for line in lines]
         assert len(set(digests)) == len(digests)  # each key computed once
         for user in ("admin", "boss", "rep1"):
             for _ in range(3):  # new connections: either worker
                 client = _login(url, user)
+                assert client.get("/").status_code == 200
+                assert client.get("/steps/process").status_code == 200
+                client.cookies.set(LANG_COOKIE, "en")
                 assert client.get("/").status_code == 200
         assert _log_lines(ws_path) == lines  # nothing computed again, by either worker
         pids = set(re.findall(r"pid=(\d+)", "\n".join(lines)))
@@ -110,24 +134,30 @@ def test_a_reimport_shows_the_new_numbers_and_a_restart_reads_them(
     the previous one's); a restarted server reads the persisted results without computing."""
     with _serve(ws_path) as url:
         first = generation(ws_path)
-        _wait_warm(ws_path, first)
+        _wait_warm(ws_path, first, READY)
         admin = _login(url)
         assert _count(admin) == 40
+        t0 = time.monotonic()
         imported = _eigyo("import", str(_csvs(tmp_path / "new", 4, 70, prefix="n")),
                           "--workspace", str(ws_path))  # fmt: skip
         assert imported.returncode == 0, imported.stderr
         second = generation(ws_path)
         assert second != first
-        assert _count(admin) == 110  # the next request: the new generation, all at once
+        seen: list[int] = []  # the previous data, labelled, until the new one is ready
+        labelled: list[int] = []
+        while (n := _count(admin, labelled)) != 110:
+            seen.append(n)
+            assert n == 40 and time.monotonic() - t0 < 120, seen
+        assert labelled == seen  # every previous count came with its notice
         assert _count(_login(url, "boss")) == 55  # 東京: r0 and r2, every second deal
-        new = _wait_warm(ws_path, second)
+        new = _wait_warm(ws_path, second, READY)
         assert _kinds(new).count("diagnosis") == 1
-    before = _log_lines(ws_path)
+    before = _overviews(ws_path)
     with _serve(ws_path) as url:
         assert _count(_login(url)) == 110
         assert _count(_login(url, "rep1")) == 28
         time.sleep(1.5)  # the restarted warm-up has looked at the generation meanwhile
-        assert _log_lines(ws_path) == before  # read back, not computed
+        assert _overviews(ws_path) == before  # read back, not computed
     folders = sorted(p.name for p in (ws_path / CACHE_DIR).iterdir())
     assert folders == sorted(SharedCache(ws_path).folder(g).name for g in (first, second))
 

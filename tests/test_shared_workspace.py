@@ -2,9 +2,11 @@
 
 ``eigyo serve`` runs as its own process and holds signed-in sessions while other processes run
 ``eigyo import``, ``metrics``, ``users add`` and ``monitor`` on the same workspace: each succeeds,
-the dashboard shows the import on its next request, a reader never sees half an import, sessions
-survive a restart and are accepted by a second server process, and a lock that remains is one
-sentence with exit status 1 (docs/architecture.md, "A shared workspace").
+the dashboard shows the import, all at once, as soon as its shared results are computed (the
+previous data, labelled, until then; never "busy"), a reader never sees half an import, an
+upload's job is found by every worker, sessions survive a restart and are accepted by a second
+server process, and a lock that remains is one sentence with exit status 1
+(docs/architecture.md, "A shared workspace").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -136,6 +138,17 @@ def _total(client: httpx.Client, table: str = "opportunities") -> int:
     return int(r.json()["total"])
 
 
+def _until(check: Callable[[], bool], limit_s: float = 60, what: str = "the switch") -> float:
+    """Seconds until ``check()`` holds (the dashboard serves a new generation once its shared
+    results are computed, eigyo.app._serving); fails past ``limit_s``."""
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > limit_s:
+            pytest.fail(f"{what} did not happen within {limit_s:g} s")
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
 def _eigyo(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([EIGYO, *args], input=stdin, capture_output=True, text=True,
                           timeout=300, env={**os.environ, **env})  # fmt: skip
@@ -164,8 +177,8 @@ def test_commands_run_while_the_dashboard_serves(ws_path: Path, tmp_path: Path) 
         assert monitored.returncode == 0, monitored.stderr
         listed = _eigyo("users", "list", *w, "--format", "json")
         assert listed.returncode == 0 and '"kim"' in listed.stdout
-        # the next request shows the import, without a restart; the new user signs in
-        assert _total(client) == 130
+        # the import shows without a restart, once its results are ready; the new user signs in
+        _until(lambda: _total(client) == 130)
         assert _total(client, "reps") == 6
         assert client.get("/metrics").status_code == 200
         assert _total(_login(url, "kim", "kim-password-1")) == 130
@@ -210,7 +223,7 @@ def test_readers_never_see_half_an_import(ws_path: Path, tmp_path: Path) -> None
             for th in threads:
                 th.join(timeout=60)
         assert imported.returncode == 0, imported.stderr
-        assert _total(client) == after[1]
+        _until(lambda: _total(client) == after[1])
     assert seen <= {before, after} and before in seen, seen
     assert set(totals) <= {before[1], after[1]}, set(totals)
     first_new = totals.index(after[1]) if after[1] in totals else len(totals)
@@ -322,6 +335,107 @@ def test_serve_starts_while_an_import_writes(ws_path: Path, tmp_path: Path) -> N
             client = _login(url)
             assert _total(client) == 40  # not yet published
             writer.close()
-            assert _total(client) == 95
+            _until(lambda: _total(client) == 95)
     finally:
         writer.close()
+
+
+def _overview(url: str, cookie: str) -> tuple[int, str]:
+    """``/`` on a new connection (either worker): its status and page."""
+    r = _client(url, cookies={"eigyo_session": cookie}, follow_redirects=False).get("/")
+    return r.status_code, r.text
+
+
+def _shown(status: int, page: str) -> tuple[str, int | None]:
+    """What an overview showed: ``preparing`` (nothing ready yet), ``labelled`` (the previous
+    data, with its notice) or ``current``, and its count of opportunities; ``error`` else."""
+    if status != 200:
+        return "error", status
+    if 'id="preparing"' in page:
+        return "preparing", None
+    found = re.search(r'id="count-opportunities">([\d,]+)<', page)
+    if found is None:
+        return "error", None
+    return ("labelled" if 'id="data-as-of"' in page else "current"), int(
+        found.group(1).replace(",", "")
+    )
+
+
+def test_an_upload_switches_every_worker_at_once(ws_path: Path, tmp_path: Path) -> None:
+    """Issue 18: two workers; the overview is "being prepared" (never 503) until the first
+    generation's results are computed; an admin uploads an import and its job is polled over
+    new connections (either worker: the job's state is on disk); meanwhile every overview shows
+    the previous data with its notice or the new data, never a 503 or an error page, and once one
+    shows the new data none goes back. The new count equals an independent query of the
+    published generation."""
+    new = _csvs(tmp_path / "upload", 4, 70, prefix="u")
+    shown: list[tuple[str, int | None]] = []
+    with _serve(ws_path, workers=2) as url:
+        admin = _login(url)
+        cookie = admin.cookies["eigyo_session"]
+        _until(lambda: shown.append(_shown(*_overview(url, cookie))) or shown[-1][0] == "current")
+        assert {kind for kind, _ in shown} <= {"preparing", "current"}, shown
+        assert shown[-1] == ("current", 40)
+        page = admin.get("/import")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        body = (new / "opportunities.csv").read_bytes()
+        r = admin.post("/import", data={"csrf_token": token.group(1)},
+                       files=[("files", ("opportunities.csv", body, "text/csv"))])  # fmt: skip
+        job = re.search(r"/import/jobs/([0-9a-f]{32})", r.text)
+        assert r.status_code == 200 and job, r.text[-500:]
+        during: list[tuple[str, int | None]] = []
+        polls: list[int] = []
+
+        def switched() -> bool:
+            poll = _client(url, cookies={"eigyo_session": cookie}).get(
+                f"/api/import/jobs/{job.group(1)}"
+            )
+            polls.append(poll.status_code)
+            assert poll.status_code == 200, poll.text  # found by either worker
+            during.append(_shown(*_overview(url, cookie)))
+            return bool(poll.json()["finished"]) and during[-1][0] == "current"
+
+        seconds = _until(switched, 60)
+        state = admin.get(f"/api/import/jobs/{job.group(1)}").json()
+        assert state["error"] is None and state["report"]["loaded"] == 70, state
+        for _ in range(6):  # afterwards, on new connections: the new data on every worker
+            during.append(_shown(*_overview(url, cookie)))
+    with duckdb.connect(str(ws_path / generation(ws_path)), read_only=True) as con:
+        expected = con.execute("SELECT count(*) FROM opportunities").fetchone()
+    assert expected == (110,)
+    # before the import is published, the previous data as it was; then labelled; then the new
+    order = [("current", 40), ("labelled", 40), ("current", 110)]
+    assert set(during) <= set(order), during
+    steps = [order.index(d) for d in during]
+    assert steps == sorted(steps), during  # never back, on either worker
+    assert ("labelled", 40) in during  # the switch waited for the new results, labelled
+    print(f"{len(polls)} polls, switched {seconds:.1f} s after the upload")
+
+
+def test_a_job_of_a_process_that_ended_reads_as_failed(ws_path: Path) -> None:
+    """An upload job's file left "running" by a process that is gone: any worker reports it
+    finished, with one sentence in the reader's language, not "running" for ever."""
+    from fastapi.testclient import TestClient
+
+    from eigyo.app import create_app
+    from eigyo.app._import_jobs import Job, folder_of
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(ended.stdout)
+    Job("a" * 32, "admin", ["leads.csv"], step="leads", pid=pid, folder=folder_of(ws_path)).save()
+    with TestClient(create_app(ws_path)) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                    "csrf_token": token.group(1)})  # fmt: skip
+        state = client.get(f"/api/import/jobs/{'a' * 32}").json()
+        assert state["finished"] is True and state["report"] is None
+        assert state["error"].startswith("この取り込みを実行していたサーバーのプロセス")
+        assert f"pid {pid}" in state["error"]
+        client.cookies.set("eigyo_lang", "en")
+        page = client.get(f"/import/jobs/{'a' * 32}")
+        assert page.status_code == 200 and 'id="import-error"' in page.text
+        assert f"The server process that ran this import (pid {pid}) ended" in page.text
+        assert client.get(f"/api/import/jobs/{'b' * 32}").status_code == 404

@@ -18,7 +18,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from eigyo.app import _views as views
-from eigyo.app._imports import _JOBS, job_json
+from eigyo.app._imports import find as find_job
+from eigyo.app._imports import job_json
 from eigyo.app._web import ApiUser, lang_of, require_role, scoped_findings, scoped_ws, state
 from eigyo.base.csv_safe import safe_cell
 from eigyo.i18n import t
@@ -243,7 +244,7 @@ def export(request: Request, s: ApiUser, table: TableName, filter: Filters = Non
 def import_job(request: Request, s: ApiUser, job_id: str) -> dict[str, Any]:
     """Progress and, when finished, the report of an upload import (admins; own jobs only)."""
     require_role(s, "admin", lang=lang_of(request))
-    job = _JOBS.get(job_id)
+    job = find_job(state(request), job_id, lang_of(request))
     if job is None or job.owner != s.user.username:
         raise HTTPException(404, t("app.error.not_found", lang_of(request)))
     return job_json(job)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
+from datetime import tzinfo
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -49,15 +50,18 @@ from eigyo.app import (
     _simulate,
 )
 from eigyo.app._budget import TooLong
-from eigyo.app._generation import GENERATION
+from eigyo.app._generation import GENERATION, SERVED
 from eigyo.app._limits import DEFAULT_LIMITS, LIGHT_PATHS, REQUESTER, Busy, ServerLimits
 from eigyo.app._scope import ScopeError
-from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE
+from eigyo.app._security import HSTS, SECURITY_HEADERS, SESSION_COOKIE, Session
+from eigyo.app._serving import REFRESH_S, Served, prepared_page, served
 from eigyo.app._state import AppState
 from eigyo.app._warm import Warmer
 from eigyo.app._web import ApiUser, LoginRequired, lang_of, render, session_of
 from eigyo.errors import InputError
 from eigyo.i18n import t
+from eigyo.settings import SETTINGS_FILE
+from eigyo.settings import load as load_settings
 from eigyo.workspace import generation
 
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
@@ -107,6 +111,17 @@ class _Door:
     def __init__(self, app: ASGIApp, state: AppState) -> None:
         self.app = app
         self.st = state
+        self.tz: tzinfo | None = None  # unreadable settings (the pages say so): server's zone
+        with suppress(Exception):  # the times of the data shown, in the workspace's time zone
+            self.tz = load_settings(state.workspace / SETTINGS_FILE).tz
+
+    def _served(self, path: str) -> Served:
+        """The generation this request reads (:mod:`eigyo.app._serving`): the newest one whose
+        shared results are ready, once the warm-up marks them; the current one without a
+        warm-up and for signing in (a user added by the newest generation signs in at once)."""
+        if self.st.warmer is None or path.startswith(LIGHT_PATHS):
+            return Served(generation(self.st.workspace))
+        return served(self.st.workspace, self.st.shared, self.tz)
 
     def _limit(self, request: Request, session_user: object) -> int:
         lim = self.st.limits
@@ -124,8 +139,9 @@ class _Door:
         user = session.user if session else None
         client = request.client.host if request.client else "?"
         token = REQUESTER.set(user.username if user else f"@{client}")
-        # the generation every query of this request reads (a newer one shows next request)
-        gen_token = GENERATION.set(generation(self.st.workspace))
+        # the generation every query of this request reads (a newer one shows once it is ready)
+        now = self._served(request.url.path)
+        gen_token, served_token = GENERATION.set(now.gen), SERVED.set(now)
         limit = self._limit(request, user)
         message = t("app.error.too_large", lang_of(request), mib=max(1, limit // 2**20))
         try:
@@ -137,6 +153,10 @@ class _Door:
                 headers = {"Retry-After": str(busy.retry_after)}
                 resp = _error(request, 503, busy.localized(lang_of(request)), headers)
                 await resp(scope, receive, send)
+                return
+            if now.preparing and session and request.method == "GET" and prepared_page(path):
+                # nothing computed to show yet: a page that says so and reloads, never a 503
+                await _preparing(request, session, now)(scope, receive, send)
                 return
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -168,6 +188,16 @@ class _Door:
         finally:
             REQUESTER.reset(token)
             GENERATION.reset(gen_token)
+            SERVED.reset(served_token)
+
+
+def _preparing(request: Request, session: Session, now: Served) -> Response:
+    """The "being prepared" page (200, reloaded by its ``Refresh`` header)."""
+    since = now.when(now.pending_since)
+    resp = render(request, "preparing.html.j2", session, since=since, seconds=REFRESH_S)
+    resp.headers["Refresh"] = str(REFRESH_S)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @cache

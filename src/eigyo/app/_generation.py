@@ -9,5 +9,13 @@ threads.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eigyo.app._serving import Served
 
 GENERATION: ContextVar[str | None] = ContextVar("eigyo_generation", default=None)
+
+#: What the request reads and whether a newer generation is being prepared (set at the door with
+#: :data:`GENERATION`, read by the pages' layout to label the data shown; None without a door).
+SERVED: ContextVar[Served | None] = ContextVar("eigyo_served", default=None)

@@ -5,7 +5,9 @@ it is (HTMX polls the job every half second) instead of hanging. The import itse
 library's :func:`eigyo.ingest.import_path` — atomic, with rejects and a report — run on its own
 connection; one import at a time. Only admins import: an import replaces rows of every rep.
 Uploaded files keep only their canonical base name (``opportunities.csv``), so a crafted file
-name can never write outside the job's temporary folder.
+name can never write outside the job's temporary folder. The job's state is also written beside
+the workspace (:mod:`eigyo.app._import_jobs`), so a poll reaching another worker process of
+``eigyo serve --workers N`` finds it, and a job whose process died reads as failed, not running.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import shutil
 import tempfile
 import threading
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from eigyo.app import _import_jobs as jobs
+from eigyo.app._import_jobs import Job
 from eigyo.app._state import AppState
 from eigyo.app._web import PageUser, check_csrf, lang_of, render, require_role, state
 from eigyo.errors import EigyoError
@@ -34,22 +37,7 @@ router = APIRouter(include_in_schema=False)
 _FILE = re.compile(r"^([a-z_]+)\.(csv|tsv|txt|xlsx|parquet)$")
 
 
-@dataclass
-class Job:
-    """One upload's import: where it is, and its report or error when it ends."""
-
-    id: str
-    owner: str
-    files: list[str]
-    step: str = ""
-    done: int = 0
-    total: int = 0
-    finished: bool = False
-    report: dict[str, Any] | None = None
-    error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
+#: This process's jobs (the others' are read from their files: :mod:`._import_jobs`).
 _JOBS: dict[str, Job] = {}
 
 
@@ -74,13 +62,10 @@ def _run(st: AppState, job: Job, folder: Path, strict: bool, lang: str) -> None:
     can update a workspace without the required ``reps`` and ``opportunities``)."""
     target = folder / job.files[0] if len(job.files) == 1 else folder
 
-    def tick(item: str, done: int, total: int) -> None:
-        with job.lock:
-            job.step, job.done, job.total = item, done, total
-
+    job.beating()
     try:
         with st.import_lock, open_workspace(st.workspace) as ws:
-            rep = import_path(ws, target, strict=strict, progress=tick, lang=lang)
+            rep = import_path(ws, target, strict=strict, progress=job.tick, lang=lang)
         job.report = rep.to_json()
     except EigyoError as e:
         job.error = e.localized(lang).replace(f"{folder}/", "").replace(str(folder), "")
@@ -91,6 +76,7 @@ def _run(st: AppState, job: Job, folder: Path, strict: bool, lang: str) -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         job.finished = True
+        job.save()
 
 
 @router.get("/import", response_class=HTMLResponse)
@@ -110,17 +96,18 @@ def upload(
     check_csrf(request, s, csrf_token)
     lang = lang_of(request)
     require_role(s, "admin", lang=lang)
+    st = state(request)
     folder = Path(tempfile.mkdtemp(prefix="eigyo-upload-"))
     try:
         names = _save(files, folder, lang)
     except EigyoError as e:
         shutil.rmtree(folder, ignore_errors=True)
         return render(request, "import_job.html.j2", s, 400, job=None, error=e.localized(lang))
-    job = Job(uuid.uuid4().hex, s.user.username, names)
+    job = Job(uuid.uuid4().hex, s.user.username, names, folder=jobs.folder_of(st.workspace))
+    jobs.prune(jobs.folder_of(st.workspace))
+    job.save()
     _JOBS[job.id] = job
-    threading.Thread(
-        target=_run, args=(state(request), job, folder, strict, lang), daemon=True
-    ).start()
+    threading.Thread(target=_run, args=(st, job, folder, strict, lang), daemon=True).start()
     return render(request, "import_job.html.j2", s, job=job, error=None)
 
 
@@ -128,11 +115,16 @@ def upload(
 def job_status(request: Request, s: PageUser, job_id: str) -> HTMLResponse:
     lang = lang_of(request)
     require_role(s, "admin", lang=lang)
-    job = _JOBS.get(job_id)
+    job = find(state(request), job_id, lang)
     if job is None or job.owner != s.user.username:
         return render(request, "import_job.html.j2", s, 404, job=None,
                       error=t("app.error.not_found", lang))  # fmt: skip
     return render(request, "import_job.html.j2", s, job=job, error=None)
+
+
+def find(st: AppState, job_id: str, lang: str) -> Job | None:
+    """The job, held by this process or read from its file (another worker's)."""
+    return _JOBS.get(job_id) or jobs.load(jobs.folder_of(st.workspace), job_id, lang)
 
 
 def job_json(job: Job) -> dict[str, Any]:

@@ -23,6 +23,10 @@ depends only on the data (the generation), the settings and the code, so it is s
   run code in the server through these files: the folder must be writable by the server's user
   only, docs/security.md). Files are the server user's only (0600: they name reps and amounts).
   A file that does not load (cut short, another Python) is a miss and is removed.
+* **Marks.** :meth:`SharedCache.mark` writes an empty file naming a state of the generation's
+  results for this identity — ``ready`` (the results every page starts from are computed: the
+  dashboard may serve the generation, :mod:`eigyo.app._serving`) and ``warm`` (the warm-up went
+  through everything it warms) — so every worker sees the same state with one ``stat``.
 * **Clean-up.** :meth:`SharedCache.prune` removes the folders of generations that no longer
   exist (the workspace keeps two, :mod:`eigyo.workspace`); each computation is appended to
   ``computed.log`` in its folder (process, key, seconds), which says what was computed where.
@@ -155,6 +159,25 @@ class SharedCache:
         except Exception:
             with suppress(OSError):
                 tmp.unlink()
+
+    def _mark_file(self, gen: str, name: str) -> Path | None:
+        ident = self.identity(gen)
+        return None if ident is None else self.folder(gen) / f"{name}-{ident[:32]}"
+
+    def mark(self, gen: str, name: str) -> None:
+        """Record state ``name`` (``ready``, ``warm``) of generation ``gen``'s results, for every
+        worker (best effort: an unwritable folder leaves the state unrecorded)."""
+        file = self._mark_file(gen, name)
+        if file is None:
+            return
+        with suppress(OSError):
+            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            file.touch(mode=0o600)
+
+    def marked(self, gen: str, name: str) -> bool:
+        """Whether state ``name`` of generation ``gen`` was recorded (by any process)."""
+        file = self._mark_file(gen, name)
+        return file is not None and file.exists()
 
     @contextmanager
     def lock(self, gen: str, key: tuple[Any, ...], wait_s: float) -> Iterator[bool]:

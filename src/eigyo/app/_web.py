@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 
 from eigyo.app import _views as views
 from eigyo.app._filters import view_query
+from eigyo.app._generation import SERVED
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._security import (
     CSRF_HEADER,
@@ -146,6 +147,7 @@ def render(
             here=quote(here, safe="/"),  # one ``next`` value: its own ? and & stay inside it
             path=request.url.path,
             view_query=view_query(request.query_params),  # links keep the period and filters
+            served=SERVED.get(),  # the data's time while a newer import is prepared (_serving)
             **context,
         )
     )
