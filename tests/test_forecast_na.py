@@ -1,13 +1,20 @@
 """The forecast page on a hand-made company whose open deals mostly lack expected close dates
 (the public Maven CRM data set has none): categories, calls and past months read "not
-available" with the reason, in Japanese and English — never ¥0, never a −100% error."""
+available" with the reason, in Japanese and English — never ¥0, never a −100% error; and the
+page's CSV and Excel downloads (the page's rows, an independent SQL query, the CRM link column
+of ``[crm] opportunity_url``) on the same company."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
+import duckdb
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -96,3 +103,104 @@ def test_past_months_without_close_dates_have_no_error(client: TestClient) -> No
                           r"(.*?)</tr>", html)  # fmt: skip
         assert april and april.group(1) == "" and april.group(2) == "no_close_dates"
         assert "%" not in april.group(3) and text in html
+
+
+def download(c: TestClient, url: str) -> list[dict[str, str]]:
+    r = c.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text[:300]
+    assert r.content.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8
+    return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+
+
+#: Won and CRM commit per rep from the rows themselves (no change history here), seen at the
+#: end of 05-10 for 2025-Q2 — written from the rule, not from the module's expressions.
+SQL = """
+SELECT r.rep_id,
+  (SELECT sum(amount) FROM opportunities o WHERE o.owner_rep_id = r.rep_id AND status = 'won'
+     AND closed_at >= '2025-04-01' AND closed_at < '2025-05-11'),
+  (SELECT sum(amount) FROM opportunities o WHERE o.owner_rep_id = r.rep_id
+     AND forecast_category IN ('commit', 'closed') AND created_at < '2025-05-11'
+     AND (status = 'open' OR closed_at >= '2025-05-11')
+     AND expected_close_date BETWEEN '2025-04-01' AND '2025-06-30')
+FROM reps r ORDER BY 1
+"""
+
+
+def test_rollup_export_is_the_pages_table_and_sql(client: TestClient, ws_path: Path) -> None:
+    login(client, "admin")
+    html = client.get(f"/forecast?period={PERIOD}").text
+    page = re.findall(r'<tr data-level="(\w+)" data-key="([^"]*)">(.*?)</tr>', html)
+    rows = download(client, f"/forecast/rollup.csv?period={PERIOD}")
+    cols = ("won", "commit", "best_case", "pipeline", "call", "upside", "adjusted")
+    heads = ("受注済み", "コミット", "ベストケース", "パイプライン", "コール（受注＋コミット）",
+             "アップサイド（＋ベストケース）", "調整後コール")  # fmt: skip
+    assert len(rows) == len(page) == 6  # team A, r1, team B, r2, r3, the total: the page's order
+    for (level, key, cells), row in zip(page, rows, strict=True):
+        want = dict(re.findall(r'data-col="(\w+)" data-value="([^"]*)"', cells))
+        got = {c: row[h] for c, h in zip(cols, heads, strict=True)}
+        assert {c: float(v) if v else None for c, v in got.items()} == {
+            c: float(v) if v else None for c, v in want.items()
+        }
+        if level == "rep":
+            assert row["担当者ID"] == key
+    r1 = next(r for r in rows if r["担当者ID"] == "r1")
+    assert (r1["未完了の商談数"], r1["うち完了予定日なし"], r1["注記"]) == (
+        "2",
+        "2",
+        "利用できません（完了予定日なし）",
+    )
+    with duckdb.connect(str(ws_path / "eigyo.duckdb"), read_only=True) as con:
+        sql = {rep: (won or 0, commit or 0) for rep, won, commit in con.execute(SQL).fetchall()}
+    by_rep = {r["担当者ID"]: r for r in rows if r["担当者ID"]}
+    assert {k: float(r["受注済み"]) for k, r in by_rep.items()} == {k: v[0] for k, v in sql.items()}
+    # r1's commit is not available (blank), never the SQL's 0
+    assert {k: r["コミット"] for k, r in by_rep.items()} == {"r1": "", "r2": "1000", "r3": "0"}
+    assert sql["r2"][1] == 1000 and sql["r3"][1] == 0
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/forecast/rollup.xlsx?period={PERIOD}")
+                                             .content))  # fmt: skip
+    sheet = book.active
+    assert sheet is not None and sheet.max_row == len(rows) + 1
+    head = [c.value for c in sheet[1]]
+    call = head.index("コール（受注＋コミット）") + 1
+    assert [sheet.cell(i, call).value for i in range(2, sheet.max_row + 1)] == [
+        float(r["コール（受注＋コミット）"]) if r["コール（受注＋コミット）"] else None
+        for r in rows
+    ]
+
+
+def test_deals_link_to_the_crm_on_the_page_and_in_the_exports(client: TestClient) -> None:
+    login(client, "admin", "en")
+    html = client.get(f"/forecast?period={PERIOD}").text
+    table = html[html.index('id="forecast-deals"') :]
+    ids = re.findall(r'<tr data-id="([^"]+)"', table)
+    hrefs = re.findall(r'class="crm-link" href="([^"]+)"', table)
+    assert ids == ["d1"] and hrefs == [
+        TEMPLATE.format(opportunity_id=quote(i, safe="")) for i in ids
+    ]
+    rows = download(client, f"/forecast/deals.csv?period={PERIOD}")
+    got = [(r["Deal id"], r["Forecast category"], r["Category from"], r["CRM deal"]) for r in rows]
+    assert got == [("d1", "Commit", "CRM", TEMPLATE.format(opportunity_id="d1"))]
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/forecast/deals.xlsx?period={PERIOD}")
+                                             .content))  # fmt: skip
+    sheet = book.active
+    assert sheet is not None
+    head = [c.value for c in sheet[1]]
+    assert [c.value for c in sheet[2]][head.index("CRM deal")] == TEMPLATE.format(
+        opportunity_id="d1"
+    )
+    # a rep's download holds only their own lines and deals, whatever the URL asks for
+    login(client, "sato", "en")
+    assert download(client, f"/forecast/deals.csv?period={PERIOD}&rep=r2") == []
+    assert download(client, f"/forecast/deals.csv?period={PERIOD}") == []
+    lines = download(client, f"/forecast/rollup.csv?period={PERIOD}&rep=r2")
+    assert {r["Rep id"] for r in lines} <= {"r1", ""} and "1000" not in str(lines)
+    login(client, "suzuki", "en")
+    assert [r["Deal id"] for r in download(client, f"/forecast/deals.csv?period={PERIOD}")] == [
+        "d1"
+    ]
+    lines = download(client, f"/forecast/rollup.csv?period={PERIOD}")
+    assert [(r["Rep id"], r["Commit"]) for r in lines] == [
+        ("", "1000"),
+        ("r2", "1000"),
+        ("", "1000"),
+    ]

@@ -4,6 +4,8 @@ cannot adjust another team, a rep cannot adjust at all and sees their own number
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -154,3 +156,34 @@ def test_a_manager_cannot_adjust_another_team_and_a_rep_nothing(client: TestClie
     assert adjust(client, csrf, f"rep:{REP}", "1", "x").status_code == 403
     html = client.get(f"/forecast?period={PERIOD}").text
     assert f'data-target="{TEAM}"' not in html  # a rep sees no team call, adjusted or not
+
+
+def test_exports_hold_the_pages_rows_in_each_scope(client: TestClient, ws_path: Path) -> None:
+    """The roll-up download is the page's table line for line; the deals download holds every
+    deal behind the view's call (the page lists up to 200) and a rep's only their own."""
+    login(client, "admin")
+    html = client.get(f"/forecast?period={PERIOD}").text
+    page = [(lv, k, float(v)) for lv, k, row in
+            re.findall(r'<tr data-level="(\w+)" data-key="([^"]*)">(.*?)</tr>', html)
+            for v in re.findall(r'data-col="call" data-value="([^"]+)"', row)]  # fmt: skip
+    r = client.get(f"/forecast/rollup.csv?period={PERIOD}")
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert [float(x["コール（受注＋コミット）"]) for x in rows] == [v for _, _, v in page]
+    assert [x["担当者ID"] for x in rows if x["担当者ID"]] == [k for lv, k, _ in page if lv == "rep"]
+    total = int(re.findall(r'id="deals-total" data-total="(\d+)"', html)[0])
+    deals = client.get(f"/forecast/deals.csv?period={PERIOD}").text.lstrip("\ufeff")
+    assert len(list(csv.DictReader(io.StringIO(deals)))) == total > 0
+    client.cookies.clear()
+    login(client, "rep")
+    html = client.get(f"/forecast?period={PERIOD}").text
+    mine = int(re.findall(r'id="deals-total" data-total="(\d+)"', html)[0])
+    with open_workspace(ws_path, read_only=True) as ws:
+        found = ws.raw.execute("SELECT name FROM reps WHERE rep_id = ?", [REP]).fetchone()
+    assert found
+    name = found[0]
+    for url in (f"/forecast/deals.csv?period={PERIOD}",
+                f"/forecast/deals.csv?period={PERIOD}&rep={OTHER_REP}"):  # fmt: skip
+        got = list(csv.DictReader(io.StringIO(client.get(url).text.lstrip("\ufeff"))))
+        assert {x["担当者"] for x in got} <= {name}
+        assert len(got) == (mine if "rep=" not in url else 0)
+    assert mine < total

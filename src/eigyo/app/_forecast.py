@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, tzinfo
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eigyo.analysis.common import data_end
@@ -39,11 +40,13 @@ from eigyo.analysis.data.forecast_calls import (
 )
 from eigyo.app import _views as views
 from eigyo.app._adjustments import AdjustmentStore, Change
-from eigyo.app._filters import ViewFilter, filter_options, filtered
+from eigyo.app._drill import records_download
+from eigyo.app._filters import ViewFilter, filter_options, filtered, view_query
+from eigyo.app._forecast_export import deal_rows, forecast_records, rollup_rows
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import PageUser, check_csrf, lang_of, render, scoped_ws, state
 from eigyo.base.formatting import money, percent
-from eigyo.base.periods import fiscal_year_of, parse_period
+from eigyo.base.periods import Period, fiscal_year_of, parse_period
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.schema import NUMBER_BOUND
@@ -53,6 +56,9 @@ Text = Annotated[str | None, Query(max_length=200)]
 #: Longest comment an adjustment keeps.
 MAX_COMMENT = 500
 _AMOUNT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+#: Deals the page lists (the exports hold them all).
+PAGE_DEALS = 200
+EXPORT_ROWS = views.EXPORT_ROWS
 
 
 def store(request: Request) -> AdjustmentStore:
@@ -116,19 +122,27 @@ def _sum_of(whole: Line, parts: list[tuple[Line, float | None]]) -> float | None
     return sum(known) if len(known) == len(parts) else None
 
 
-@router.get("/forecast", response_class=HTMLResponse)
-def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
-    """The forecast of ``period`` by rep and team with adjustments, trail and accuracy."""
-    lang, st = lang_of(request), state(request)
-    f = ViewFilter.from_query(request.query_params)
-    scoped = scoped_ws(request, s)
-    ws = filtered(scoped, f)
-    p, error = _period(request, ws, period)
-    view = {"options": st.cached(("filter-options", s.user.principal().key, lang),
-                                 lambda: filter_options(scoped, lang)), "chosen": f}  # fmt: skip
-    day = data_end(ws)
-    if day is None:
-        return render(request, "forecast.html.j2", s, period=p, error=error, view=view, roll=None)
+@dataclass(frozen=True)
+class CallView:
+    """What the page and its exports read for one person, period and filters: computed once
+    here so a download holds exactly the page's rows (the same scope, filters and as-of day)."""
+
+    ws: ScopedWorkspace
+    period: Period
+    as_of: date
+    roll: Rollup
+    adjusted: dict[str, Any]
+    adjustments: dict[tuple[str, str], float]  # in force and visible in this view
+    trail: list[Change]
+    acc: list[dict[str, Any]]
+    adjustable: bool
+    rows: list[tuple[str, Line, float | None]]  # the table: (level, line, adjusted call)
+
+
+def _call_view(
+    request: Request, s: PageUser, ws: ScopedWorkspace, p: Period, day: date, f: ViewFilter
+) -> CallView:
+    st = state(request)
     as_of, org = forecast_as_of(ws, p, day), st.ws()  # org: the stage rates (one definition)
     key = (s.user.principal().key, p.label, *f.key)
     visible = ws.table("reps").select("rep_id", "team").to_pyarrow().to_pylist()
@@ -144,7 +158,6 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
     acc = st.cached(
         ("forecast-accuracy", *key[:1], *f.key), lambda: accuracy_by_month(ws, day, org)
     )
-    n_deals, deals = st.cached(("forecast-deals", *key), lambda: open_deals(ws, p, as_of, org))
     adjustable = not (f.product or f.segment)
 
     def seen(level: str, target: str) -> bool:
@@ -152,20 +165,90 @@ def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLRes
 
     mine = {k: v for k, v in current.items() if seen(*k)}
     adjusted = _adjusted(roll, mine if adjustable else {}, bool(team_keys))
+    rows: list[tuple[str, Line, float | None]] = []
+    for tm in roll.teams:
+        rows.append(("team", tm, adjusted["teams"][tm.key]))
+        rows += [("rep", ln, adjusted["reps"][ln.key]) for ln in roll.reps if ln.team == tm.key]
+    rows.append(("total", roll.total, adjusted["total"]))
     trail = [c for c in store(request).trail(p.label) if seen(c.level, c.target)]
-    cur = ws.settings.currency
+    return CallView(ws, p, as_of, roll, adjusted, mine, trail, acc, adjustable, rows)
 
-    yen = partial(money, code=cur, lang=lang)  # one amount formatter for the page (base's)
 
+def _deals(request: Request, s: PageUser, v: CallView, limit: int) -> tuple[int, list[Any]]:
+    """The deals behind the view's call (the first ``limit``), each with its CRM link."""
+    f = ViewFilter.from_query(request.query_params)
+    key = ("forecast-deals", s.user.principal().key, v.period.label, *f.key, limit)
+    org = state(request).ws()
+    n, deals = state(request).cached(key, lambda: open_deals(v.ws, v.period, v.as_of, org, limit))
+    crm = v.ws.settings.crm
+    return n, [{**d, "crm_url": crm.url("opportunity", d["opportunity_id"])} for d in deals]
+
+
+@router.get("/forecast", response_class=HTMLResponse)
+def forecast_page(request: Request, s: PageUser, period: Text = None) -> HTMLResponse:
+    """The forecast of ``period`` by rep and team with adjustments, trail and accuracy."""
+    lang, st = lang_of(request), state(request)
+    f = ViewFilter.from_query(request.query_params)
+    scoped = scoped_ws(request, s)
+    ws = filtered(scoped, f)
+    p, error = _period(request, ws, period)
+    view = {"options": st.cached(("filter-options", s.user.principal().key, lang),
+                                 lambda: filter_options(scoped, lang)), "chosen": f}  # fmt: skip
+    day = data_end(ws)
+    if day is None:
+        return render(request, "forecast.html.j2", s, period=p, error=error, view=view, roll=None)
+    v = _call_view(request, s, ws, p, day, f)
+    n_deals, deals = _deals(request, s, v, PAGE_DEALS)
+    yen = partial(money, code=ws.settings.currency, lang=lang)  # one amount formatter (base's)
+    export = view_query({**dict(request.query_params), "period": p.label})
     return render(
-        request, "forecast.html.j2", s, period=p, error=error, view=view, roll=roll,
-        as_of=as_of, acc=acc, adjusted=adjusted, adjustments=mine, adjustable=adjustable,
-        trail=[_change_row(c, yen, roll, ws.settings.tz) for c in trail], yen=yen, pct=_error_text,
-        targets=_targets(ws, s, not f.rep) if adjustable else [], rates=_rates(roll, lang),
+        request, "forecast.html.j2", s, period=p, error=error, view=view, roll=v.roll,
+        as_of=v.as_of, acc=v.acc, adjusted=v.adjusted, adjustments=v.adjustments,
+        adjustable=v.adjustable, table=v.rows, export_query=export,
+        trail=[_change_row(c, yen, v.roll, ws.settings.tz) for c in v.trail], yen=yen,
+        pct=_error_text, targets=_targets(ws, s, not f.rep) if v.adjustable else [],
+        rates=_rates(v.roll, lang),
         rule={"commit": percent(COMMIT_RATE, 0), "best": percent(BEST_CASE_RATE, 0),
               "min": MIN_STAGE_DEALS},
         form_error=request.query_params.get("adjust_error"), n_deals=n_deals, deals=deals,
     )  # fmt: skip
+
+
+def _export(request: Request, s: PageUser, period: str | None, what: str, ext: str) -> Response:
+    """The roll-up's rows or the deals behind the call, as the page computes them, as CSV or
+    Excel (:func:`eigyo.app._drill.records_download`: a BOM, formula-safe cells, typed cells)."""
+    lang = lang_of(request)
+    f = ViewFilter.from_query(request.query_params)
+    ws = filtered(scoped_ws(request, s), f)
+    try:
+        p = views.period_of(ws, period)
+    except InputError as e:
+        return render(request, "error.html.j2", s, 400, message=e.localized(lang))
+    day = data_end(ws)
+    if day is None:
+        rec = forecast_records(what, p, [], lang, linked=False)
+    else:
+        v = _call_view(request, s, ws, p, day, f)
+        linked = ws.settings.crm.template("opportunity") is not None
+        if what == "rollup":
+            rec = forecast_records(what, p, rollup_rows(v.rows, lang), lang, linked)
+        else:
+            rec = forecast_records(what, p, deal_rows(_deals(request, s, v, EXPORT_ROWS)[1],
+                                                      lang), lang, linked)  # fmt: skip
+    return records_download(rec, lang, ws.settings.currency, f"forecast-{what}", ext)
+
+
+@router.get("/forecast/{what}.{ext}", response_class=Response)
+def forecast_export(
+    request: Request,
+    s: PageUser,
+    what: Annotated[str, Path(pattern="^(rollup|deals)$")],
+    ext: Annotated[str, Path(pattern="^(csv|xlsx)$")],
+    period: Text = None,
+) -> Response:
+    """The roll-up (``rollup``: team, rep and total lines) or the deals behind the call
+    (``deals``) of the person's view, as ``csv`` for Excel or an ``xlsx`` workbook."""
+    return _export(request, s, period, what, ext)
 
 
 def _error_text(v: float | None) -> str:
