@@ -146,8 +146,9 @@ def login(url: str, name: str) -> httpx.Client:
     return c
 
 
-#: (start, seconds, page, status, labelled: the page showed the previous data with its notice)
-Sample = tuple[float, float, str, int, bool]
+#: (start, seconds, page, status, shown): ``shown`` is "labelled" for a page showing the previous
+#: data with its notice, "preparing" for the "being prepared" page (eigyo.app._serving), else "".
+Sample = tuple[float, float, str, int, str]
 
 
 def clicks(
@@ -163,11 +164,11 @@ def clicks(
             t0 = time.perf_counter()
             try:
                 r = c.get(url_of(c, page))
-                status, labelled = r.status_code, 'id="data-as-of"' in r.text
+                status, shown = r.status_code, shown_of(r.text)
             except httpx.HTTPError:  # no reply (a reset keep-alive connection): an error
-                status, labelled = 599, False
+                status, shown = 599, ""
             with lock:
-                out.append((t0, time.perf_counter() - t0, page, status, labelled))
+                out.append((t0, time.perf_counter() - t0, page, status, shown))
             time.sleep(rng.expovariate(1 / think) if think else 0)
 
     threads = [threading.Thread(target=user, args=(c, random.Random(seed + i)))
@@ -184,11 +185,21 @@ def url_of(c: httpx.Client, page: str) -> str:
     return PAGES[page].format(team=quote(str(getattr(c, "team", ""))))
 
 
-def until_ok(c: httpx.Client, url: str, limit_s: float = 300) -> float:
-    """Seconds until ``url`` answered other than 503 "busy" (reloaded after a second), at most
-    about ``limit_s`` (then the page stays cold for the phases that follow)."""
+def shown_of(page: str) -> str:
+    """What a page showed: "labelled", "preparing" or "" (see :data:`Sample`)."""
+    if 'id="data-as-of"' in page:
+        return "labelled"
+    return "preparing" if 'id="preparing"' in page else ""
+
+
+def until_ok(c: httpx.Client, url: str, limit_s: float = 600) -> float:
+    """Seconds until ``url`` answered other than 503 "busy" or "being prepared" (reloaded after a
+    second), at most about ``limit_s`` (then the page stays cold for the phases that follow)."""
     t0 = time.perf_counter()
-    while c.get(url).status_code == 503 and time.perf_counter() - t0 < limit_s:
+    while time.perf_counter() - t0 < limit_s:
+        r = c.get(url)
+        if r.status_code != 503 and shown_of(r.text) != "preparing":
+            break
         time.sleep(1)
     return time.perf_counter() - t0
 
@@ -280,7 +291,8 @@ def main() -> None:
             html = [
                 x for x in during_all + after if x[0] >= result["end"] and x[2] != "api records"
             ]
-            labelled = [x for x in html if x[4]]
+            labelled = [x for x in html if x[4] == "labelled"]
+            preparing = [x for x in html if x[4] == "preparing"]
             fresh = [x[0] for x in html if not x[4] and x[3] == 200]
             switch = min((t for t in fresh if t > max((x[0] for x in labelled), default=0)),
                          default=None)  # fmt: skip
@@ -334,7 +346,8 @@ def main() -> None:
         print(f"- the import beside the dashboard: {result['import_s']:.1f} s")
         print(
             f"- pages after the import showing the previous data, labelled: {len(labelled)} of "
-            f"{len(html)}; the first page of the new data came "
+            f'{len(html)} ("being prepared": {len(preparing)}); the first page of the new '
+            f"data came "
             + ("never" if switch is None else f"{switch - result['end']:.1f} s after the import")
         )
         for label, s in alone.items():
