@@ -139,6 +139,7 @@ class Portal:
             "closed_lost_reason": "価格" if stage[0] == "closedlost" else None,
             "hs_is_closed_won": str(stage[0] == "closedwon").lower(),
             "hs_is_closed": str(stage[2]).lower(),
+            "hs_manual_forecast_category": FORECAST[i % len(FORECAST)],
             # groups of 300 deals share one modification time: paging must not lose any
             "hs_lastmodifieddate": _iso(T0 + timedelta(days=1 + i // 300)),
         }
@@ -308,6 +309,10 @@ def _t(v: str | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     )
 
 
+#: The deals' ``hs_manual_forecast_category`` in turn (internal values; None: not set).
+FORECAST = ["COMMIT", "BEST_CASE", "PIPELINE", "OMIT", "CLOSED", None]
+
+
 def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
     """The deals and contacts exports, "properties as labels", as HubSpot writes them."""
     zone = ZoneInfo(tz)
@@ -330,6 +335,7 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                 "Closed Lost Reason",
                 "Is Closed Won",
                 "Is Deal Closed?",
+                "Forecast category",
                 "Associated Company IDs",
                 *(f'Date entered "{lab} (Sales Pipeline)"' for _, lab, _ in STAGES),
             ]
@@ -349,6 +355,7 @@ def export_csv(portal: Portal, folder: Path, tz: str = "Asia/Tokyo") -> Path:
                     p["closed_lost_reason"] or "",
                     p["hs_is_closed_won"],
                     p["hs_is_closed"],
+                    p.get("hs_manual_forecast_category") or "",
                     portal.company_of(oid),
                     *(_t(p.get(f"hs_date_entered_{s}"), zone) for s, _, _ in STAGES),
                 ]

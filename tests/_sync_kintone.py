@@ -34,6 +34,7 @@ FIELDS: list[tuple[str, str, str]] = [  # code, type, label
     ("受注予定日", "DATE", "受注予定日"),
     ("ステータス", "DROP_DOWN", "ステータス"),
     ("製品名", "SINGLE_LINE_TEXT", "製品名"),
+    ("確度", "DROP_DOWN", "確度"),
     ("更新日時", "UPDATED_TIME", "更新日時"),
     ("明細", "SUBTABLE", "明細"),
 ]
@@ -67,6 +68,7 @@ def record(i: int) -> dict[str, Any]:
         },
         "ステータス": {"type": "DROP_DOWN", "value": status},
         "製品名": {"type": "SINGLE_LINE_TEXT", "value": ["A", "B", "C"][i % 3]},
+        "確度": {"type": "DROP_DOWN", "value": ["A", "B", "C", "D", ""][i % 5]},
         "更新日時": {"type": "UPDATED_TIME", "value": _z(created + timedelta(days=1))},
         "明細": {"type": "SUBTABLE", "value": []},
     }

@@ -230,7 +230,7 @@ class Org:
             LeadSource="Web",
             Type="New Business",
             Probability=50.0,
-            ForecastCategoryName="Pipeline",
+            ForecastCategoryName="Closed" if won else "Omitted" if closed else FORECAST[i % 4],
             at=created + timedelta(days=2),
         )
         for k in range(min(reached, 3) + 1):
@@ -390,6 +390,10 @@ class Org:
             text=out.getvalue(),
             headers={"Sforce-Locator": nxt, "Sforce-NumberOfRecords": str(len(page))},
         )
+
+
+#: An open opportunity's ForecastCategoryName in turn (labels, as the API returns them).
+FORECAST = ["Pipeline", "Best Case", "Commit", "Omitted"]
 
 
 def export_csv(org: Org, folder: Path) -> Path:

@@ -47,6 +47,13 @@ def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def forecast_categories(path: Path) -> dict[str, str | None]:
+    """Each opportunity's canonical forecast_category, by id."""
+    with workspace.open_workspace(path, read_only=True) as ws:
+        q = "SELECT opportunity_id, forecast_category FROM opportunities"
+        return dict(ws.raw.execute(q).fetchall())
+
+
 def rejects(path: Path) -> list[tuple[Any, ...]]:
     with workspace.open_workspace(path, read_only=True) as ws:
         q = 'SELECT "table", "row", "column", value, reason FROM _rejects ORDER BY ALL'

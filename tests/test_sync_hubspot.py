@@ -10,7 +10,7 @@ from eigyo import workspace
 from eigyo.sync import SyncError
 from tests._sync_hubspot import TOKEN, Portal, export_csv
 from tests._sync_server import Server
-from tests._sync_util import imported, make_ws, rejects, sync, tables
+from tests._sync_util import forecast_categories, imported, make_ws, rejects, sync, tables
 
 OBJECTS = ("companies", "contacts", "deals", "calls", "meetings", "emails", "tasks")
 
@@ -45,6 +45,9 @@ def test_synced_equals_csv_import_under_the_search_cap(tmp_path: Path, token: No
         got, want = tables(ws), tables(ref)
         assert got == want and len(got["stage_history"]) > 2500 and len(got["leads"]) == 700
         assert rejects(ws) == rejects(ref)
+        # hs_manual_forecast_category COMMIT, BEST_CASE, PIPELINE, OMIT, CLOSED, unset in turn
+        turn = ["commit", "best_case", "pipeline", "omitted", "closed", None]
+        assert forecast_categories(ws) == {str(i): turn[i % 6] for i in range(1, 2501)}
         done = sum(
             1 for t in portal.objects["tasks"].values() if t["hs_task_status"] == "COMPLETED"
         )

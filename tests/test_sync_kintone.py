@@ -15,7 +15,15 @@ from eigyo.ingest import import_path
 from eigyo.sync import SyncError
 from tests._sync_kintone import APP, TOKEN, App, export_csv
 from tests._sync_server import Server
-from tests._sync_util import cli, imported, make_ws, rejects, sync, tables
+from tests._sync_util import (
+    cli,
+    forecast_categories,
+    imported,
+    make_ws,
+    rejects,
+    sync,
+    tables,
+)
 
 
 @pytest.fixture
@@ -39,6 +47,10 @@ def test_synced_equals_csv_import_then_incremental(tmp_path: Path, token: None) 
         ref = imported(tmp_path / "csv1", export_csv(app, tmp_path / "exp1"), "kintone")
         assert tables(ws) == tables(ref)
         assert rejects(ws) == rejects(ref)  # the same rows rejected for the same reasons
+        # 確度 A, B, C, D and blank in turn: commit, best case, pipeline, omitted, none
+        turn = ["commit", "best_case", "pipeline", "omitted", None]
+        got = forecast_categories(ws)
+        assert len(got) == 1234 and got == {str(i): turn[i % 5] for i in range(1, 1235)}
         gen = workspace.generation(ws)
         again = sync(ws, "kintone")  # nothing changed in kintone: nothing changes here
         assert not again.changed and workspace.generation(ws) == gen

@@ -14,7 +14,7 @@ from eigyo import workspace
 from eigyo.sync import SyncError
 from tests._sync_salesforce import ACCESS, REFRESH, Org, export_csv
 from tests._sync_server import Server
-from tests._sync_util import imported, make_ws, rejects, sync, tables
+from tests._sync_util import forecast_categories, imported, make_ws, rejects, sync, tables
 
 
 @pytest.fixture
@@ -45,6 +45,13 @@ def test_synced_equals_data_loader_export_with_bulk_and_deletions(
         assert len(got["stage_history"]) > 2600 and len(got["opportunity_changes"]) == 650
         assert len(got["activities"]) == 2600 and len(got["reps"]) == 3
         assert rejects(ws) == rejects(ref)
+        # ForecastCategoryName: won → Closed, lost → Omitted, open ones Pipeline, Best Case,
+        # Commit, Omitted in turn (i % 4): the canonical categories, deal by deal
+        turn = ["pipeline", "best_case", "commit", "omitted"]
+        assert forecast_categories(ws) == {
+            f"006O{i:05d}": "closed" if i % 6 == 4 else "omitted" if i % 6 == 5 else turn[i % 4]
+            for i in range(1, 2601)
+        }
         gen = workspace.generation(ws)
         assert not sync(ws, "salesforce").changed and workspace.generation(ws) == gen
         org.delete_opportunity("006O00008")

@@ -48,6 +48,8 @@ _DEAL_PROPS = {  # property → the column of HubSpot's deals export
     "closed_lost_reason": "Closed Lost Reason",
     "hs_is_closed_won": "Is Closed Won",
     "hs_is_closed": "Is Deal Closed?",
+    # written as the export's column, so the preset's value map (COMMIT, BEST_CASE, …) applies
+    "hs_manual_forecast_category": "Forecast category",
 }
 _CONTACT_PROPS = {  # property → the column of HubSpot's contacts export
     "createdate": "Create Date",
