@@ -123,26 +123,30 @@ def _members(finding: Finding, columns: list[str], check: Check) -> dict[str, li
 def _compared(check: Check, finding: Finding, t: ir.Table) -> Population:
     """A comparing check's group: subject filter, scope, then the group's other keys from the
     evidence — or, rolled up, its members; an organization-wide target finding keeps the rows
-    that miss the target only."""
+    that miss the target only. One filter of all the conditions: a large diagnosis builds
+    a population per alarm (1,840 on the large demo), and each chained filter is another Ibis
+    node to build, validate and compile."""
+    cols = set(t.columns)
+    where: list[ir.BooleanValue] = []
     if check.subject is not None:
-        t = t.filter(_eq(t, check.subject.column, check.subject.equals))
-    for k, v in finding.scope.items():
-        if k in t.columns:
-            t = t.filter(_eq(t, k, v))
+        where.append(_eq(t, check.subject.column, check.subject.equals))
+    where += [_eq(t, k, v) for k, v in finding.scope.items() if k in cols]
     members = _members(finding, list(t.columns), check)
     if members:
         for k, values in members.items():
-            t = t.filter(t[k].cast("string").isin(sorted(set(values))))
+            where.append(t[k].cast("string").isin(sorted(set(values))))
     else:
         for k in check.group:
-            if k not in finding.scope and k in finding.evidence and k in t.columns:
-                t = t.filter(_eq(t, k, finding.evidence[k]))
-    if check.value in t.columns:  # what the check counted: a deal still waiting is not tested
-        t = t.filter(t[check.value].notnull())
+            if k not in finding.scope and k in finding.evidence and k in cols:
+                where.append(_eq(t, k, finding.evidence[k]))
+    if check.value in cols:  # what the check counted: a deal still waiting is not tested
+        where.append(t[check.value].notnull())
     bad_high = check.better == "lower"
     if check.kind == "proportion" and not finding.scope and not members and check.value:
         # The whole organization against a target: the records are the ones that miss it.
-        t = t.filter(t[check.value] == (1 if bad_high else 0))
+        where.append(t[check.value] == (1 if bad_high else 0))
+    if where:
+        t = t.filter(*where)
     key = next(k for k in KEYS if k in t.columns)
     return Population(t, key, check.value if check.value in t.columns else None, bad_high)
 

@@ -74,7 +74,8 @@ def _evidence(check: Check, t: Tested, ctx: Context) -> dict[str, object]:
         "q_value": float(f"{t.q_value:.3g}"),
         "share": round(t.share, 4),
     }
-    ev.update({k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.extra.items()})
+    extra = t.evidence_extra()
+    ev.update({k: (round(v, 4) if isinstance(v, float) else v) for k, v in extra.items()})
     if check.target and check.target in ctx.ws.settings.targets:
         ev["target"] = ctx.ws.settings.targets[check.target]
     if "rep_id" in t.key:  # people are named, the id second
