@@ -64,6 +64,8 @@ class Job:
     folder: Path | None = None
     _written: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: One write at a time: a heartbeat's older state never replaces the final one.
+    _saving: threading.Lock = field(default_factory=threading.Lock)
 
     def tick(self, step: str, done: int, total: int) -> None:
         """Progress (the importer's callback); written for the others now and then."""
@@ -77,11 +79,11 @@ class Job:
         cannot be written still runs and answers its own process's polls)."""
         if self.folder is None:
             return
-        self._written = time.monotonic()
-        with self.lock:
-            self.beat = time.time()
-            state = {k: getattr(self, k) for k in _STATE}
-        with contextlib.suppress(OSError):
+        with self._saving, contextlib.suppress(OSError):
+            self._written = time.monotonic()
+            with self.lock:
+                self.beat = time.time()
+                state = {k: getattr(self, k) for k in _STATE}
             self.folder.mkdir(mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.id}.", dir=self.folder)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -104,7 +106,9 @@ class Job:
 
 
 #: What a job file holds: every field but the process's own (its folder, clock and lock).
-_STATE = tuple(f.name for f in fields(Job) if f.name not in ("folder", "_written", "lock"))
+_STATE = tuple(
+    f.name for f in fields(Job) if f.name not in ("folder", "_written", "lock", "_saving")
+)
 
 
 def folder_of(workspace: Path) -> Path:
