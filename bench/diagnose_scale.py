@@ -10,9 +10,14 @@ Each measurement runs in its own process, so peak memory (max RSS) is that comma
   current ``src``), so before and after run on the same data in the same session.
 
 Run: ``.venv/bin/python bench/diagnose_scale.py WORKSPACE --period FY2025 --src src
---src /tmp/eigyo-239eef7/src [--rounds 2] [--memory-limit-mib 2048]``. Prints a Markdown table:
-seconds (median of the rounds), peak RSS, and each diagnosis's time as a multiple of the DuckDB
-pass.
+--src /tmp/eigyo-239eef7/src [--rounds 2] [--memory-limit-mib 2048] [--save DIR]``. Prints a
+Markdown table: seconds (median of the rounds), peak RSS, and each diagnosis's time as a multiple
+of the DuckDB pass.
+
+``--save DIR`` keeps each source tree's JSON document (``DIR/diagnose-N.json``, N its place in
+``--src``) and says whether every tree found the same findings: the same ids, each with the same
+fields and values as printed (``overlaps`` compared as sets) — a faster diagnosis that finds
+something else is no improvement.
 
 ``--memory-limit-mib`` runs each diagnosis inside its own Linux memory cgroup (v1, as root) with
 that hard limit — the kernel kills the process past it, as a container's limit would — so "it
@@ -57,8 +62,11 @@ def _limited(limit_mib: int) -> Path:
     return group
 
 
-def _run(cmd: list[str], env: dict[str, str], limit_mib: int = 0) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of one command in its own process (in a cgroup when limited)."""
+def _run(
+    cmd: list[str], env: dict[str, str], limit_mib: int = 0, out: Path | None = None
+) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one command in its own process (in a cgroup when limited);
+    its standard output written to ``out`` when given."""
     group = _limited(limit_mib) if limit_mib else None
 
     def enter() -> None:  # runs in the child before exec: the command starts inside the limit
@@ -66,12 +74,13 @@ def _run(cmd: list[str], env: dict[str, str], limit_mib: int = 0) -> tuple[float
             (group / "cgroup.procs").write_text(str(os.getpid()))
 
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a full pipe would block it
+        sink = out.open("wb") if out is not None else subprocess.DEVNULL
         t0 = time.perf_counter()
-        pid = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=enter
-        )
+        pid = subprocess.Popen(cmd, env=env, stdout=sink, stderr=err, preexec_fn=enter)
         _, status, usage = os.wait4(pid.pid, 0)
         seconds = time.perf_counter() - t0
+        if not isinstance(sink, int):
+            sink.close()
         if group is not None:
             peak = int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
             failures = int((group / "memory.failcnt").read_text())
@@ -87,6 +96,33 @@ def _run(cmd: list[str], env: dict[str, str], limit_mib: int = 0) -> tuple[float
     return seconds, usage.ru_maxrss / 1024
 
 
+def _findings(path: Path) -> dict[str, dict[str, object]]:
+    """A JSON document's findings by id, each ``overlaps`` list as a sorted list."""
+    doc = json.loads(path.read_text())
+    out = {}
+    for f in doc["findings"]:
+        out[f["id"]] = {**f, "overlaps": sorted(f.get("overlaps") or [])}
+    return out
+
+
+def _same_findings(paths: list[Path]) -> str:
+    """One line: whether every document holds the same findings, else the first differences."""
+    first = _findings(paths[0])
+    notes = []
+    for other in paths[1:]:
+        found = _findings(other)
+        for fid in sorted(set(first) | set(found)):
+            a, b = first.get(fid), found.get(fid)
+            if a != b:
+                keys = sorted(
+                    k for k in {*(a or {}), *(b or {})} if (a or {}).get(k) != (b or {}).get(k)
+                )
+                notes.append(f"{other.name} {fid}: {', '.join(keys) if a and b else 'missing'}")
+    if not notes:
+        return f"findings: the same {len(first)} in every tree (ids, fields, values as printed)"
+    return f"findings DIFFER ({len(notes)}): " + "; ".join(notes[:10])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("workspace", type=Path)
@@ -94,6 +130,7 @@ def main() -> None:
     ap.add_argument("--src", action="append", default=[])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--memory-limit-mib", type=int, default=0)
+    ap.add_argument("--save", type=Path, default=None)
     a = ap.parse_args()
     if a.memory_limit_mib and not os.access(CGROUP, os.W_OK):
         raise SystemExit(f"--memory-limit-mib needs a writable {CGROUP} (Linux, cgroup v1, root)")
@@ -103,12 +140,18 @@ def main() -> None:
     runs = [_run([sys.executable, "-c", PASS, str(db)], env) for _ in range(a.rounds)]
     base = statistics.median(s for s, _ in runs)
     rows.append(("one DuckDB pass over every table", base, max(m for _, m in runs)))
-    for src in a.src or ["src"]:
+    saved: list[Path] = []
+    if a.save:
+        a.save.mkdir(parents=True, exist_ok=True)
+    for i, src in enumerate(a.src or ["src"]):
         env_src = {**env, "PYTHONPATH": str(Path(src).resolve())}
         cmd = [sys.executable, "-c", "import sys; from eigyo.cli import main; main(sys.argv[1:])"]
         cmd += ["diagnose", "--workspace", str(a.workspace)]
         cmd += ["--period", a.period, "--format", "json"]
-        runs = [_run(cmd, env_src, a.memory_limit_mib) for _ in range(a.rounds)]
+        out = a.save / f"diagnose-{i}.json" if a.save else None
+        runs = [_run(cmd, env_src, a.memory_limit_mib, out) for _ in range(a.rounds)]
+        if out is not None:
+            saved.append(out)
         rows.append((f"eigyo diagnose ({src})", statistics.median(s for s, _ in runs),
                      max(m for _, m in runs)))  # fmt: skip
     size = (
@@ -130,6 +173,8 @@ def main() -> None:
     for name, s, m in rows:
         print(f"| {name} | {s:.2f} | {m:,.0f} | {s / base:.1f}× |")
     print(json.dumps({n: {"s": round(s, 2), "rss_mib": round(m)} for n, s, m in rows}))
+    if len(saved) > 1:
+        print(_same_findings(saved))
 
 
 if __name__ == "__main__":
