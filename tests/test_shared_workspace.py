@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -439,3 +440,57 @@ def test_a_job_of_a_process_that_ended_reads_as_failed(ws_path: Path) -> None:
         assert page.status_code == 200 and 'id="import-error"' in page.text
         assert f"The server process that ran this import (pid {pid}) ended" in page.text
         assert client.get(f"/api/import/jobs/{'b' * 32}").status_code == 404
+
+
+def test_the_previous_data_is_labelled_until_the_new_is_ready(
+    ws_path: Path, tmp_path: Path
+) -> None:
+    """The switch itself, in one process, step by step (the warm-up's marks written here): no
+    generation ready → the overview is "being prepared" (200, reloading), the API reads the
+    newest; the previous one ready → every page reads it, with the notice and both import times
+    in the reader's language; the newest ready → the new data, no notice. (The overview's own
+    numbers through the switch: test_an_upload_switches_every_worker_at_once.)"""
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+
+    from eigyo.app import create_app
+    from eigyo.app._serving import READY
+    from eigyo.app._shared_cache import SharedCache
+
+    first = generation(ws_path)
+    with open_workspace(ws_path) as ws:
+        import_path(ws, _csvs(tmp_path / "more", 4, 70, prefix="m"))
+    second = generation(ws_path)
+    app = create_app(ws_path)
+    app.state.eigyo.warmer = SimpleNamespace(stop=lambda: None)  # switching on, marks by hand
+    cache = SharedCache(ws_path)
+
+    def when(gen: str) -> str:
+        mtime = (ws_path / gen).stat().st_mtime
+        return datetime.fromtimestamp(mtime, ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+
+    with TestClient(app) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                    "csrf_token": token.group(1)})  # fmt: skip
+        r = client.get("/")
+        assert r.status_code == 200 and r.headers["refresh"] == "5", r.text[-300:]
+        assert f"{when(second)} の取り込みの分析を準備しています" in r.text
+        assert client.get("/api/records/opportunities?limit=1").json()["total"] == 110
+        cache.mark(first, READY)
+        for lang, notice in (
+            (
+                "ja",
+                f"{when(first)} 時点のデータを表示しています。{when(second)} の取り込みを準備中",
+            ),
+            ("en", f"Showing the data as of {when(first)}; the import of {when(second)} is"),
+        ):
+            client.cookies.set("eigyo_lang", lang)
+            assert notice in client.get("/metrics").text
+        assert client.get("/api/records/opportunities?limit=1").json()["total"] == 40
+        cache.mark(second, READY)
+        assert 'id="data-as-of"' not in client.get("/metrics").text
+        assert client.get("/api/records/opportunities?limit=1").json()["total"] == 110
