@@ -140,8 +140,16 @@ class CallView:
 
 
 def _call_view(
-    request: Request, s: PageUser, ws: ScopedWorkspace, p: Period, day: date, f: ViewFilter
+    request: Request,
+    s: PageUser,
+    ws: ScopedWorkspace,
+    p: Period,
+    day: date,
+    f: ViewFilter,
+    accuracy: bool = True,
 ) -> CallView:
+    """The view's roll-up, adjusted calls and trail (``accuracy``: and the months' accuracy,
+    which only the page shows)."""
     st = state(request)
     as_of, org = forecast_as_of(ws, p, day), st.ws()  # org: the stage rates (one definition)
     key = (s.user.principal().key, p.label, *f.key)
@@ -155,8 +163,10 @@ def _call_view(
     current = store(request).current(p.label)
     include = tuple(sorted(k for lv, k in current if lv == "rep" and k in rep_keys))
     roll = st.cached(("forecast", *key, include), lambda: rollup(ws, p, as_of, org, include))
-    acc = st.cached(
-        ("forecast-accuracy", *key[:1], *f.key), lambda: accuracy_by_month(ws, day, org)
+    acc = (
+        st.cached(("forecast-accuracy", *key[:1], *f.key), lambda: accuracy_by_month(ws, day, org))
+        if accuracy
+        else []
     )
     adjustable = not (f.product or f.segment)
 
@@ -177,9 +187,14 @@ def _call_view(
 def _deals(request: Request, s: PageUser, v: CallView, limit: int) -> tuple[int, list[Any]]:
     """The deals behind the view's call (the first ``limit``), each with its CRM link."""
     f = ViewFilter.from_query(request.query_params)
-    key = ("forecast-deals", s.user.principal().key, v.period.label, *f.key, limit)
+    key = ("forecast-deals", s.user.principal().key, v.period.label, *f.key)
     org = state(request).ws()
-    n, deals = state(request).cached(key, lambda: open_deals(v.ws, v.period, v.as_of, org, limit))
+    if limit == PAGE_DEALS:  # the page's few rows are kept; an export's are not held in memory
+        n, deals = state(request).cached(
+            key, lambda: open_deals(v.ws, v.period, v.as_of, org, limit)
+        )
+    else:
+        n, deals = open_deals(v.ws, v.period, v.as_of, org, limit)
     crm = v.ws.settings.crm
     return n, [{**d, "crm_url": crm.url("opportunity", d["opportunity_id"])} for d in deals]
 
@@ -228,7 +243,7 @@ def _export(request: Request, s: PageUser, period: str | None, what: str, ext: s
     if day is None:
         rec = forecast_records(what, p, [], lang, linked=False)
     else:
-        v = _call_view(request, s, ws, p, day, f)
+        v = _call_view(request, s, ws, p, day, f, accuracy=False)
         linked = ws.settings.crm.template("opportunity") is not None
         if what == "rollup":
             rec = forecast_records(what, p, rollup_rows(v.rows, lang), lang, linked)
