@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import duckdb
 import openpyxl
@@ -311,7 +311,8 @@ def test_process_marks_list_their_stage_entries(served: Any) -> None:
     """Stage days: a bar's records are the stage's entries with a next entry (as many as SQL
     counts, their median days the bar's height); the funnel: a step's records are the deals
     that entered the stage (its number); stage conversion: a cell's records are its decided
-    entries (the cell's n)."""
+    entries (the cell's n); the process map: a link's records are the entries from one stage to
+    the next (its count)."""
     client, path = served
     html = client.get(f"/steps/process?period={FY}").text
     days = _figure(html, "stage-days")["data"][0]
@@ -340,6 +341,13 @@ def test_process_marks_list_their_stage_entries(served: Any) -> None:
                     "stage NOT IN ('won', 'lost') AND (next_at IS NOT NULL OR status = 'lost')",
                     [START, END, team, stage])[0]  # fmt: skip
         assert _total(client.get(url).text) == heat["customdata"][i][j] == n > 0
+    sankey = _figure(html, "process-map")["data"][0]["link"]
+    for points, _, url in _mark_links(html, "process-map")[:3]:
+        i = int(points.split(":")[1])
+        a, b = parse_qs(urlsplit(url).query)["group"]
+        (n,) = _sql(path, _ENTRIES + "SELECT count(*) FROM e WHERE stage = ? AND next_stage = ?",
+                    [START, END, a, b])[0]  # fmt: skip
+        assert _total(client.get(url).text) == sankey["value"][i] == n > 0
 
 
 def test_deal_marks_list_their_closed_deals(served: Any) -> None:

@@ -8,7 +8,8 @@ deals (the Plotly click handler of static/app.js), and the link list under the c
 in without JavaScript — opens team B's; no records page scrolls sideways. On the process page a
 real click on the "qualification" bar of days in stage opens the stage's entries with a next
 entry, and a click on team A's "qualification" cell of the stage-conversion heatmap opens the
-cell's decided entries (the point the click reports matched to the link listing it).
+cell's decided entries, and a click on a link of the process map (a Sankey) the entries it
+joins (the point the click reports matched to the link listing it).
 """
 
 from __future__ import annotations
@@ -116,6 +117,18 @@ _AT = """([el, x, y]) => { const l = el._fullLayout, r = el.getBoundingClientRec
   return [r.left + l.xaxis._offset + l.xaxis.d2p(x), r.top + l.yaxis._offset + l.yaxis.d2p(y)]; }"""
 
 
+#: A point inside a Sankey link's band that nothing covers (a node's label may lie over the
+#: middle of its box): halfway between its upper edge at a fraction f and its lower edge at 1 - f.
+_INSIDE = """(path) => { const n = path.getTotalLength(), m = path.getScreenCTM();
+  for (const f of [0.25, 0.15, 0.35, 0.1, 0.4, 0.05, 0.45]) {
+    const a = path.getPointAtLength(n * f), b = path.getPointAtLength(n * (1 - f));
+    const x = (a.x + b.x) / 2, y = (a.y + b.y) / 2;
+    const sx = m.a * x + m.c * y + m.e, sy = m.b * x + m.d * y + m.f;
+    if (document.elementFromPoint(sx, sy) === path) { return [sx, sy]; }
+  }
+  throw new Error("no uncovered point on the link"); }"""
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_stage_marks_click_through_to_their_entries(
     server: str,  # noqa: F811
@@ -144,4 +157,13 @@ def test_stage_marks_click_through_to_their_entries(
     expected = _entries_with_next("qualification", "A")
     assert _total(page) == len(expected) == 2 and _ids(page) == expected
     assert scroll_width(page) <= viewport["width"]
+
+    page.goto(f"{server}/steps/process?period={FY}")
+    page.wait_for_selector("html[data-charts-ready]")
+    link = page.locator("#plot-process-map path.sankey-link").first
+    link.scroll_into_view_if_needed()
+    page.mouse.click(*page.evaluate(_INSIDE, link.element_handle()))
+    page.wait_for_url("**/charts/process-map/records?*")
+    # both links of the map (qualification → proposal → won) are the three won deals' entries
+    assert _total(page) == 3 and _ids(page) == _entries_with_next("proposal")
     page.close()

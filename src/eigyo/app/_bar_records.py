@@ -5,11 +5,12 @@ hand-off to the first meeting (``handoff-days``), a stage's median days in stage
 (``stage-days``), a team's conversion at one stage (``stage-conversion``), a rep's dot of win
 rate against deals closed (``rep-win-rate``). Each is computed by the step's ``chart_data`` from
 the sample its check tests (:data:`eigyo.diagnose.context.SAMPLES`), or from the analysis table
-the chart alone draws (:data:`SOURCES`), so a mark's records are that table's rows of the mark's
-group — read through the person's scoped and filtered workspace: the rows the mark was computed
-from. Declared as data (:data:`SAMPLE_BARS`): which columns the mark's keys name, the values
-every row of the chart has (``fixed``) and the columns it needs filled (``present``: the
-entries still waiting have no days in stage and are not in the median). The page, the CSV and
+the chart alone draws (:data:`SOURCES`: a Sankey link's stage entries, a funnel step's deals),
+so a mark's records are that table's rows of the mark's group — read through the person's
+scoped and filtered workspace: the rows the mark was computed from. Declared as data
+(:data:`SAMPLE_BARS`): which columns the mark's keys name, the values every row of the chart
+has (``fixed``) and the columns it needs filled (``present``: the entries still waiting have no
+days in stage and are not in the median). The page, the CSV and
 the Excel are the metric records' (:mod:`eigyo.app._drill`), CRM links included.
 """
 
@@ -64,6 +65,7 @@ SOURCES: dict[str, Callable[[Workspace, Period], ir.Table]] = {
     **SAMPLES,
     "stage_deals": _stage_deals,
     "capability_levels": _capability_levels,
+    "stage_entries": stage_entries,
 }
 
 
@@ -117,6 +119,10 @@ SAMPLE_BARS: dict[str, SampleBar] = {
     "segment-matrix": SampleBar("closed_deals", ("industry",), "report.chart.segment.title"),
     "reclaimable-time": SampleBar(
         "admin_share", ("team",), "report.chart.reclaimable_time.title", value="admin"
+    ),
+    "process-map": SampleBar(
+        "stage_entries", ("stage", "next_stage"), "report.chart.process_map.title",
+        value="dwell_days",
     ),
 }  # fmt: skip
 

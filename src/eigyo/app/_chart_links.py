@@ -3,7 +3,8 @@
 A chart on a step page draws groups: a bar per team, a heatmap cell per team and stage, a bubble
 per industry, a point per team and month, a funnel step per stage. Each such chart is declared
 here as data (:data:`MARKS`): which point fields name a mark's group (``x``, ``y``, a scatter's
-``text``, the trace's ``name`` or ``type``) and which traces are marks. A mark's records are then
+``text``, the trace's ``name`` or ``type``, a Sankey link's ``source`` and ``target``) and which
+traces are marks. A mark's records are then
 
 * the population of a registry metric in that group (``metric`` and ``by``:
   :mod:`eigyo.app._metric_records`, the registry's own definition) — the win-rate bar of team A
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +45,8 @@ class Marks:
 
     ``keys``: the point fields naming a mark's group, one per grouping (``x``, ``y``, ``text``
     — a scatter's label —, ``name`` — the trace's name —, ``type`` — the trace's type, where
-    two traces draw two sub-groups); ``traces``: the trace types whose points are marks (a
+    two traces draw two sub-groups —, ``source`` and ``target`` — the stages a Sankey link
+    joins); ``traces``: the trace types whose points are marks (a
     line-only trace is a reference level, never a mark). ``metric`` with ``by``: the records
     are that metric's population, the first grouping the records' own, the others view filters
     (:data:`eigyo.app._filters.VIEW_PARAMS`); without ``metric``, the chart's sample
@@ -71,6 +74,7 @@ MARKS: dict[str, Marks] = {
     "segment-matrix": Marks(("text",), ("scatter",)),
     "time-share": Marks(metric="admin_time_share", by=("team",)),
     "reclaimable-time": Marks(),
+    "process-map": Marks(("source", "target"), ("sankey",)),
 }
 
 #: Chart id → why its marks do not link to records (they are not one group of records).
@@ -79,8 +83,6 @@ UNLINKED: dict[str, str] = {
     "average over reps and months, not the deals of one group",
     "response-curve": "a point is a response-time bin's win rate drawn with its interval, and "
     "the bins are the curve's own cut of the leads, not a grouping the records can name",
-    "process-map": "the Sankey's links are transitions between stages drawn from the process "
-    "map's window (self-loops left out, the 40 most frequent kept): left for a later change",
     "intervention": "a point is a month's median response of the intervention's scope or of "
     "everyone else, both defined by the latest intervention, not by a grouping of the records",
 }
@@ -105,16 +107,29 @@ def _column(trace: dict[str, Any], key: str, n: int) -> list[Any]:
     return list(values) if isinstance(values, list) else [values] * n
 
 
+def _node(label: str) -> str:
+    """A Sankey node's stage: its label without the entries in brackets ("proposal (1,234)")."""
+    return re.sub(r" \([\d,]+\)$", "", label)
+
+
 def _points(trace: dict[str, Any], keys: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
     """Each point of a trace: its index as ``plotly_click`` reports it (``row,column`` in a
     heatmap) and its values of ``keys``."""
+    if trace.get("type") == "sankey":  # a link: the stages it joins (nodes name their count)
+        link, labels = trace.get("link") or {}, (trace.get("node") or {}).get("label") or []
+        ends = zip(link.get("source") or [], link.get("target") or [], strict=False)
+        for i, (a, b) in enumerate(ends):
+            ends_of = {"source": _node(labels[a]), "target": _node(labels[b])}
+            yield str(i), [ends_of.get(k) for k in keys]
+        return
     if trace.get("type") == "heatmap":
         xs, ys, z = trace.get("x") or [], trace.get("y") or [], trace.get("z")
         for i, y in enumerate(ys):
             for j, x in enumerate(xs):
                 cell = z[i][j] if isinstance(z, list) and i < len(z) and j < len(z[i]) else 0
                 if cell is not None:
-                    pick = {"x": x, "y": y, "name": trace.get("name"), "type": "heatmap"}
+                    pick: dict[str, Any] = {"x": x, "y": y, "name": trace.get("name"),
+                                            "type": "heatmap"}  # fmt: skip
                     yield f"{i},{j}", [pick.get(k) for k in keys]
         return
     n = max((len(trace[k]) for k in ("x", "y", "text") if isinstance(trace.get(k), list)),

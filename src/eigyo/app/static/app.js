@@ -30,9 +30,9 @@
     el.classList.add("clickable");
     el.on("plotly_click", function (ev) {
       var p = ev && ev.points && ev.points[0];
-      if (!p) { return; }
-      var id = String(p.curveNumber) + ":" + String(p.pointNumber);
-      var x = String(p.data.orientation === "h" ? p.y : p.x);
+      if (!p || p.sourceLinks) { return; }  // a Sankey's node is not a mark; its links are
+      var id = String(p.curveNumber || 0) + ":" + String(p.pointNumber);
+      var x = String(p.data && p.data.orientation === "h" ? p.y : p.x);
       var links = list.querySelectorAll("a.bar-link");
       for (var i = 0; i < links.length; i++) {
         if ((" " + (links[i].dataset.points || "") + " ").indexOf(" " + id + " ") >= 0) {
