@@ -1,6 +1,7 @@
-"""The forecast page over HTTP on a copy of the demo company: its numbers are the analysis's, a
-manager's adjustment round trip with its trail survives a re-import and a restart, a manager
-cannot adjust another team, a rep cannot adjust at all and sees their own numbers only."""
+"""The forecast page over HTTP on a copy of the demo company: its numbers are the analysis's (and
+its downloads the page's rows, a rep's only their own deals), a manager's adjustment round trip
+with its trail survives a re-import and a restart, a manager cannot adjust another team, a rep
+cannot adjust at all and sees their own numbers only."""
 
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ def cells(html: str, level: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def download(c: TestClient, url: str) -> list[dict[str, str]]:
+    r = c.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+
+
 def adjust(c: TestClient, csrf: str, target: str, amount: str, comment: str) -> Any:
     return c.post("/forecast/adjust", data={"csrf_token": csrf, "period": PERIOD,
                   "target": target, "amount": amount, "comment": comment},
@@ -96,11 +103,27 @@ def test_the_page_shows_the_analysis_numbers_in_each_scope(
     assert len(cats) == min(n_open, 200) and cats == sorted(
         cats, key=["commit", "best_case", "pipeline"].index
     )
+    # the downloads: the roll-up is the page's table line for line, the deals all of the call's
+    page = [(lv, k, float(v)) for lv, k, row in
+            re.findall(r'<tr data-level="(\w+)" data-key="([^"]*)">(.*?)</tr>', html)
+            for v in re.findall(r'data-col="call" data-value="([^"]+)"', row)]  # fmt: skip
+    rows = download(client, f"/forecast/rollup.csv?period={PERIOD}")
+    assert [float(x["コール（受注＋コミット）"]) for x in rows] == [v for _, _, v in page]
+    assert [x["担当者ID"] for x in rows if x["担当者ID"]] == [k for lv, k, _ in page if lv == "rep"]
+    assert len(download(client, f"/forecast/deals.csv?period={PERIOD}")) == n_open
     client.post("/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"',
                                                           html)[0]})  # fmt: skip
     login(client, "rep")
     html = client.get(f"/forecast?period={PERIOD}").text
     assert set(cells(html, "rep")) == {REP} and 'id="adjust-form"' not in html
+    # a rep's deals download holds their own deals only, whatever rep the URL names
+    mine = int(re.findall(r'id="deals-total" data-total="(\d+)"', html)[0])
+    with open_workspace(ws_path, read_only=True) as ws:
+        found = ws.raw.execute("SELECT name FROM reps WHERE rep_id = ?", [REP]).fetchone()
+    assert found and mine < n_open
+    got = download(client, f"/forecast/deals.csv?period={PERIOD}")
+    assert len(got) == mine and {x["担当者"] for x in got} <= {found[0]}
+    assert download(client, f"/forecast/deals.csv?period={PERIOD}&rep={OTHER_REP}") == []
     assert client.get("/forecast?period=bogus").status_code == 200  # the default, said once
 
 
@@ -156,34 +179,3 @@ def test_a_manager_cannot_adjust_another_team_and_a_rep_nothing(client: TestClie
     assert adjust(client, csrf, f"rep:{REP}", "1", "x").status_code == 403
     html = client.get(f"/forecast?period={PERIOD}").text
     assert f'data-target="{TEAM}"' not in html  # a rep sees no team call, adjusted or not
-
-
-def test_exports_hold_the_pages_rows_in_each_scope(client: TestClient, ws_path: Path) -> None:
-    """The roll-up download is the page's table line for line; the deals download holds every
-    deal behind the view's call (the page lists up to 200) and a rep's only their own."""
-    login(client, "admin")
-    html = client.get(f"/forecast?period={PERIOD}").text
-    page = [(lv, k, float(v)) for lv, k, row in
-            re.findall(r'<tr data-level="(\w+)" data-key="([^"]*)">(.*?)</tr>', html)
-            for v in re.findall(r'data-col="call" data-value="([^"]+)"', row)]  # fmt: skip
-    r = client.get(f"/forecast/rollup.csv?period={PERIOD}")
-    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert [float(x["コール（受注＋コミット）"]) for x in rows] == [v for _, _, v in page]
-    assert [x["担当者ID"] for x in rows if x["担当者ID"]] == [k for lv, k, _ in page if lv == "rep"]
-    total = int(re.findall(r'id="deals-total" data-total="(\d+)"', html)[0])
-    deals = client.get(f"/forecast/deals.csv?period={PERIOD}").text.lstrip("\ufeff")
-    assert len(list(csv.DictReader(io.StringIO(deals)))) == total > 0
-    client.cookies.clear()
-    login(client, "rep")
-    html = client.get(f"/forecast?period={PERIOD}").text
-    mine = int(re.findall(r'id="deals-total" data-total="(\d+)"', html)[0])
-    with open_workspace(ws_path, read_only=True) as ws:
-        found = ws.raw.execute("SELECT name FROM reps WHERE rep_id = ?", [REP]).fetchone()
-    assert found
-    name = found[0]
-    for url in (f"/forecast/deals.csv?period={PERIOD}",
-                f"/forecast/deals.csv?period={PERIOD}&rep={OTHER_REP}"):  # fmt: skip
-        got = list(csv.DictReader(io.StringIO(client.get(url).text.lstrip("\ufeff"))))
-        assert {x["担当者"] for x in got} <= {name}
-        assert len(got) == (mine if "rep=" not in url else 0)
-    assert mine < total
