@@ -110,7 +110,9 @@ def test_the_page_shows_the_analysis_numbers_in_each_scope(
     rows = download(client, f"/forecast/rollup.csv?period={PERIOD}")
     assert [float(x["コール（受注＋コミット）"]) for x in rows] == [v for _, _, v in page]
     assert [x["担当者ID"] for x in rows if x["担当者ID"]] == [k for lv, k, _ in page if lv == "rep"]
-    assert len(download(client, f"/forecast/deals.csv?period={PERIOD}")) == n_open
+    deals = download(client, f"/forecast/deals.csv?period={PERIOD}")
+    assert len(deals) == n_open and "CRMの商談" not in deals[0]  # no [crm]: no link column
+    assert 'class="crm-link"' not in html
     client.post("/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"',
                                                           html)[0]})  # fmt: skip
     login(client, "rep")
