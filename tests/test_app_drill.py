@@ -434,6 +434,24 @@ def test_enablement_marks_list_their_rows(served: Any) -> None:
         assert float(rows[0]["不足"]) == heat["z"][i][j]
 
 
+def test_a_bad_mark_link_is_one_sentence(served: Any) -> None:
+    """An unknown chart, a mark named by the wrong number of values, a value longer than any
+    label: 400 with one sentence in the reader's language, never a traceback."""
+    client, _ = served
+    cases = {
+        "/charts/nope/records?group=A": "グラフ nope の要素にはレコード一覧がありません。",
+        "/charts/stage-conversion/records?group=A": "このグラフの要素は 2 個の値（team, stage）",
+        f"/charts/stage-days/records?group={'x' * 201}": "リンクの値が長すぎます（201文字。",
+    }
+    for url, sentence in cases.items():
+        r = client.get(f"{url}&period={FY}")
+        assert r.status_code == 400 and sentence in r.text and "Traceback" not in r.text
+    r = client.get(
+        f"/charts/nope/records.csv?group=A&period={FY}", headers={"Accept-Language": "en"}
+    )
+    assert r.status_code == 400
+
+
 # ------------------------------------------------------------------------------ CRM links
 
 

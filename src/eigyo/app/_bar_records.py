@@ -46,7 +46,10 @@ from eigyo.workspace import Workspace
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
-Groups = Annotated[list[str] | None, Query(max_length=200)]
+#: A mark's values, one per key (at most a few; each checked against :data:`MAX_VALUE`).
+Groups = Annotated[list[str] | None, Query(max_length=4)]
+#: Longest value of a mark a link may carry (a label on a chart is far shorter).
+MAX_VALUE = 200
 
 
 def _stage_deals(ws: Workspace, period: Period) -> ir.Table:
@@ -168,11 +171,12 @@ def mark_rows(
     ws: ScopedWorkspace, period: Period, bar: SampleBar, groups: Sequence[str]
 ) -> tuple[ir.Table, list[object]]:
     """A mark's rows made readable as a finding's records, and their ordering."""
+    for g in groups:
+        if len(g) > MAX_VALUE:
+            raise InputError(key="drill.value_too_long", n=len(g), max=MAX_VALUE)
     if len(groups) != len(bar.columns):
-        raise InputError(
-            f"A mark of this chart is named by {len(bar.columns)} value(s) "
-            f"({', '.join(bar.columns)}); the link gave {len(groups)}."
-        )
+        raise InputError(key="drill.mark_values", n=len(bar.columns),
+                         columns=", ".join(bar.columns), given=len(groups))  # fmt: skip
     tab = SOURCES[bar.sample](ws, period)
     for column, value in zip(bar.columns, groups, strict=True):
         tab = tab.filter(_matches(tab, column, rep_of(ws, value) if column == "rep_id" else value))
@@ -191,8 +195,7 @@ def bar_records(
     """One page of a mark's records and the workspace currency."""
     bar = SAMPLE_BARS.get(chart)
     if bar is None:
-        known = ", ".join(SAMPLE_BARS)
-        raise InputError(f"Chart {chart!r} has no mark records. Use one of: {known}.")
+        raise InputError(key="drill.no_mark_records", chart=chart, known=", ".join(SAMPLE_BARS))
     ws = filtered(scoped_ws(request, s), ViewFilter.from_query(request.query_params))
     p = views.period_of(ws, period)
     table, order = mark_rows(ws, p, bar, groups)
