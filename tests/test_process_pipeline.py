@@ -140,7 +140,9 @@ def test_cli_pipeline_and_funnel_json(tmp_path: Path, capsys: pytest.CaptureFixt
         ]
     )
     doc = json.loads(capsys.readouterr().out)
-    assert doc["waterfall"]["end"] == {"deals": 6, "amount": 3000.0}
+    assert doc["waterfall"]["end"] == {
+        "deals": 6, "amount": 3000.0, "deals_without_amount": 0, "amount_reason": None,
+    }  # fmt: skip
     assert doc["slippage"]["rep_id"][0]["days_pushed"] == 45.0
     main(["funnel", "-w", w, "-p", "2025-05", "--by", "team", "--format", "json"])
     doc = json.loads(capsys.readouterr().out)

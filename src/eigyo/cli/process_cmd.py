@@ -280,35 +280,31 @@ def pipeline_cmd(
         say_section(na, key.split(".", 1)[1], lang)
 
 
+def _amount_cells(r: dict[str, Any], lang: str, cur: str) -> list[str]:
+    """Deals, yen and deals without an amount of one pipeline row: the yen "not available"
+    where every deal lacks an amount (never ¥0)."""
+    amount = t("process.cli.no_amounts", lang) if r["amount"] is None else money(r["amount"], cur)
+    return [count(r["deals"]), amount, count(r.get("deals_without_amount", 0))]
+
+
 def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY) -> None:
+    heads = [_c("deals", lang), _c("amount", lang), _c("without_amount", lang)]
     _table(
         t("process.cli.pipeline_title", lang, as_of=doc["as_of"]),
-        [_c("stage", lang), _c("deals", lang), _c("amount", lang)],
-        [[r["stage"], count(r["deals"]), money(r["amount"], cur)] for r in doc["by_stage"]],
+        [_c("stage", lang), *heads],
+        [[r["stage"], *_amount_cells(r, lang, cur)] for r in doc["by_stage"]],
     )
     if "waterfall" in doc:
         w = doc["waterfall"]
-        rows = [
-            [
-                t("process.waterfall.start", lang),
-                count(w["start"]["deals"]),
-                money(w["start"]["amount"], cur),
-            ]
-        ]
+        rows = [[t("process.waterfall.start", lang), *_amount_cells(w["start"], lang, cur)]]
         rows += [
-            [t(f"process.waterfall.{s['step']}", lang), count(s["deals"]), money(s["amount"], cur)]
+            [t(f"process.waterfall.{s['step']}", lang), *_amount_cells(s, lang, cur)]
             for s in w["steps"]
         ]
-        rows.append(
-            [
-                t("process.waterfall.end", lang),
-                count(w["end"]["deals"]),
-                money(w["end"]["amount"], cur),
-            ]
-        )
+        rows.append([t("process.waterfall.end", lang), *_amount_cells(w["end"], lang, cur)])
         _table(
             t("process.cli.waterfall_title", lang, start=w["start_day"], end=w["end_day"]),
-            [_c("item", lang), _c("deals", lang), _c("amount", lang)],
+            [_c("item", lang), *heads],
             rows,
         )
     if doc["stuck"] is not None:

@@ -13,12 +13,18 @@ one bucket, so start + Σ steps = end holds to the yen. Leaving the pipeline: ``
 (closed by B, at its amount on A), ``pushed_out``/``pulled_out`` (still open but its close date
 left the window, later/earlier). Joining: ``new`` (created after A), ``pulled_in`` (open on A with
 its close date outside the window), ``reopened`` (closed on A, open on B). Staying:
-``amount_up``/``amount_down`` (amount on B − amount on A).
+``amount_up``/``amount_down`` (amount on B − amount on A), ``amount_set`` (no amount on A, one on
+B: + its amount), ``amount_cleared`` (an amount on A, none on B: − it).
+
+An amount nobody entered is unknown, never ¥0 (Maven's CRM, for one, has amounts only on closed
+deals): the snapshot keeps it NULL, every sum here is over the known amounts and carries how
+many of its deals have none (``deals_without_amount``), and a sum whose deals all lack an amount
+is None (not available, reason ``no_amounts``) — a pipeline of 1,589 deals is not "¥0".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -38,11 +44,25 @@ STEPS = (
     "reopened",
     "amount_up",
     "amount_down",
+    "amount_set",
+    "amount_cleared",
     "won",
     "lost",
     "pushed_out",
     "pulled_out",
 )
+
+
+#: Why a sum of amounts is not available: every deal it adds up lacks an amount.
+NO_AMOUNTS = "no_amounts"
+
+
+def known_sum(deals: int, without: int, total: float | None) -> float | None:
+    """A sum of amounts as a person may read it: None (not available) when its deals all lack
+    an amount, else the sum of the known ones (¥0 when there are no deals at all)."""
+    if deals and without >= deals:
+        return None
+    return float(total or 0.0)
 
 
 def end_of(day: date) -> datetime:
@@ -73,8 +93,9 @@ def _value(j: ir.Table, current: ir.Value) -> ir.Value:
 
 
 def snapshot(ws: Workspace, day: date, window: Period | None = None) -> ir.Table:
-    """Every opportunity with its state at the end of ``day``: is_open, in_pipeline, amount,
-    expected_close_date, stage (last entry by then), owner and team."""
+    """Every opportunity with its state at the end of ``day``: is_open, in_pipeline, amount
+    (NULL when unknown: a missing amount is not ¥0), expected_close_date, stage (last entry by
+    then), owner and team."""
     until = ibis.timestamp(end_of(day))
     o = ws.table("opportunities")
     o = o.filter(o.created_at < until)
@@ -105,7 +126,7 @@ def snapshot(ws: Workspace, day: date, window: Period | None = None) -> ir.Table
         closed_at=j.closed_at,
         created_at=j.created_at,
         stage=j._stage,
-        amount=j._amount.fill_null(0.0),
+        amount=j._amount,
         expected_close_date=j._close,
         is_open=j._is_open,
         in_pipeline=j._in,
@@ -121,28 +142,52 @@ def pipeline_as_of(ws: Workspace, day: date, window: Period | None = None) -> ir
 def pipeline_by_stage(
     ws: Workspace, day: date, window: Period | None = None
 ) -> list[dict[str, Any]]:
-    """Deals and yen in the pipeline at the end of ``day`` per current stage."""
+    """Deals and yen in the pipeline at the end of ``day`` per current stage: ``amount`` over
+    the known amounts (None when none is known), ``deals_without_amount`` and ``amount_reason``
+    (``no_amounts`` where the amount is not available)."""
     p = pipeline_as_of(ws, day, window)
     p = p.mutate(stage=p.stage.fill_null(NONE))
-    g = p.group_by("stage").agg(deals=p.count(), amount=p.amount.sum())
-    return g.order_by([ibis.desc(g.amount), g.stage]).to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+    g = p.group_by("stage").agg(
+        deals=p.count(),
+        amount=p.amount.sum(),
+        deals_without_amount=p.amount.isnull().cast("int64").sum(),
+    )
+    g = g.order_by([ibis.desc(g.amount), g.stage])  # unknown sums last
+    rows: list[dict[str, Any]] = g.to_pyarrow().to_pylist()
+    for r in rows:
+        r["amount"] = known_sum(r["deals"], r["deals_without_amount"], r["amount"])
+        r["amount_reason"] = NO_AMOUNTS if r["amount"] is None else None
+    return rows
 
 
 @dataclass(frozen=True)
 class Waterfall:
+    """The pipeline of ``start_day``, each step to ``end_day`` and the pipeline then, each as
+    (deals, yen): yen over the known amounts, None where every deal lacks one. ``without`` holds
+    the deals without an amount of each (``start``, each step, ``end``)."""
+
     start_day: date
     end_day: date
-    start: tuple[int, float]
-    steps: dict[str, tuple[int, float]]
-    end: tuple[int, float]
+    start: tuple[int, float | None]
+    steps: dict[str, tuple[int, float | None]]
+    end: tuple[int, float | None]
+    without: dict[str, int] = field(default_factory=dict)
+
+    def _json(self, key: str, deals: int, amount: float | None) -> dict[str, Any]:
+        return {
+            "deals": deals,
+            "amount": amount,
+            "deals_without_amount": self.without.get(key, 0),
+            "amount_reason": NO_AMOUNTS if amount is None else None,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
             "start_day": self.start_day.isoformat(),
             "end_day": self.end_day.isoformat(),
-            "start": {"deals": self.start[0], "amount": self.start[1]},
-            "steps": [{"step": k, "deals": n, "amount": a} for k, (n, a) in self.steps.items()],
-            "end": {"deals": self.end[0], "amount": self.end[1]},
+            "start": self._json("start", *self.start),
+            "steps": [{"step": k, **self._json(k, n, a)} for k, (n, a) in self.steps.items()],
+            "end": self._json("end", *self.end),
         }
 
 
@@ -152,10 +197,13 @@ def _bucket(j: ir.Table, window: Period | None) -> ir.Value:
         if window is None
         else j.b_close.isnull() | (j.b_close > ibis.date(window.end))
     )
+    stay = j.a_in & j.b_in
     return ibis.cases(
-        (j.a_in & j.b_in & (j.b_amount > j.a_amount), "amount_up"),
-        (j.a_in & j.b_in & (j.b_amount < j.a_amount), "amount_down"),
-        (j.a_in & j.b_in, "unchanged"),
+        (stay & (j.b_amount > j.a_amount), "amount_up"),
+        (stay & (j.b_amount < j.a_amount), "amount_down"),
+        (stay & j.a_amount.isnull() & j.b_amount.notnull(), "amount_set"),
+        (stay & j.a_amount.notnull() & j.b_amount.isnull(), "amount_cleared"),
+        (stay, "unchanged"),
         (j.a_in & ~j.b_open & (j.status == "won"), "won"),
         (j.a_in & ~j.b_open, "lost"),
         (j.a_in & later, "pushed_out"),
@@ -167,7 +215,8 @@ def _bucket(j: ir.Table, window: Period | None) -> ir.Value:
 
 
 def waterfall(ws: Workspace, start: date, end: date, window: Period | None = None) -> Waterfall:
-    """How the pipeline of ``start`` became the pipeline of ``end``, bucket by bucket."""
+    """How the pipeline of ``start`` became the pipeline of ``end``, bucket by bucket (the
+    known amounts reconcile to the yen; deals without an amount are counted, not valued)."""
     a = snapshot(ws, start, window)
     a = a.select(
         _opp=a.opportunity_id,
@@ -183,7 +232,7 @@ def waterfall(ws: Workspace, start: date, end: date, window: Period | None = Non
         status=j.status,
         a_in=j.a_in.fill_null(False),
         a_open=j.a_open.fill_null(False),
-        a_amount=j.a_amount.fill_null(0.0),
+        a_amount=j.a_amount,
         a_created=j.a_created,
         b_in=j.in_pipeline,
         b_open=j.is_open,
@@ -194,26 +243,45 @@ def waterfall(ws: Workspace, start: date, end: date, window: Period | None = Non
     j = j.mutate(step=_bucket(j, window))
     signed = ibis.cases(
         (j.step.isin(["amount_up", "amount_down", "unchanged"]), j.b_amount - j.a_amount),
+        (j.step == "amount_set", j.b_amount),
         (j.a_in, -j.a_amount),
         else_=j.b_amount,
     )
     s = j.mutate(signed=signed)
-    g = s.group_by("step").agg(n=s.count(), amount=s.signed.sum())
-    got = {r["step"]: (r["n"], float(r["amount"])) for r in g.to_pyarrow().to_pylist()}
+    g = s.group_by("step").agg(
+        n=s.count(), amount=s.signed.sum(), without=s.signed.isnull().cast("int64").sum()
+    )
+    got = {r["step"]: r for r in g.to_pyarrow().to_pylist()}
+    a_known, b_known = j.a_in & j.a_amount.notnull(), j.b_in & j.b_amount.notnull()
     tot = (
         j.aggregate(
             a_n=j.a_in.cast("int64").sum(),
-            a_amt=(j.a_amount * j.a_in.cast("float64")).sum(),
+            a_amt=j.a_amount.sum(where=j.a_in),
+            a_known=a_known.cast("int64").sum(),
             b_n=j.b_in.cast("int64").sum(),
-            b_amt=(j.b_amount * j.b_in.cast("float64")).sum(),
+            b_amt=j.b_amount.sum(where=j.b_in),
+            b_known=b_known.cast("int64").sum(),
         )
         .to_pyarrow()
         .to_pylist()[0]
     )
+    a_n, b_n = int(tot["a_n"] or 0), int(tot["b_n"] or 0)
+    without = {
+        "start": a_n - int(tot["a_known"] or 0),
+        "end": b_n - int(tot["b_known"] or 0),
+        **{k: int(got[k]["without"]) if k in got else 0 for k in STEPS},
+    }
+    steps = {
+        k: (int(got[k]["n"]), known_sum(int(got[k]["n"]), without[k], got[k]["amount"]))
+        if k in got
+        else (0, 0.0)
+        for k in STEPS
+    }
     return Waterfall(
         start,
         end,
-        (int(tot["a_n"] or 0), float(tot["a_amt"] or 0.0)),
-        {k: got.get(k, (0, 0.0)) for k in STEPS},
-        (int(tot["b_n"] or 0), float(tot["b_amt"] or 0.0)),
+        (a_n, known_sum(a_n, without["start"], tot["a_amt"])),
+        steps,
+        (b_n, known_sum(b_n, without["end"], tot["b_amt"])),
+        without,
     )
