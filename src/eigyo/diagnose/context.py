@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cached_property
 
+import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis import deals
@@ -41,6 +42,17 @@ SAMPLES: dict[str, SampleFn] = {
     "leads_by_source": source_conversion.leads_by_source,
     "leads_by_campaign": source_conversion.leads_by_campaign,
 }
+
+
+def _materialized(t: ir.Table) -> ir.CachedTable:
+    """``t`` computed into a temporary table of its engine (Ibis ``cache``: DuckDB and
+    PostgreSQL a temporary table, Spark a cached DataFrame)."""
+    backend = ibis.get_backend(t)
+    if backend.name == "duckdb":
+        # DuckDB draws a progress bar on standard output for a statement over two seconds — a
+        # large demo's sample is one — which would break ``--format json``
+        backend.con.execute("SET enable_progress_bar = false")  # type: ignore[attr-defined]
+    return t.cache()
 
 
 class Context:
@@ -106,7 +118,7 @@ class Context:
                 raise ValueError(f"Unknown sample {name!r}. Known: {', '.join(SAMPLES)}")
             t = SAMPLES[name](self.ws, self.period)
             if self._materialize:
-                t = t.cache()
+                t = _materialized(t)
                 self._held.append(t)
             self._samples[name] = t
         return self._samples[name]
