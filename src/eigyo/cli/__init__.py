@@ -33,19 +33,36 @@ def main(argv: list[str] | None = None) -> None:
         if e.code not in (0, None):
             raise
     except EigyoError as e:
-        if state.debug:
+        _fail(e, args)
+    except Exception as e:  # a query engine's own failure (Spark's JVM): one sentence too
+        from eigyo.engines import engine_failure
+
+        failure = engine_failure(e, ("engine.spark.step.command", {"command": _command(args)}))
+        if failure is None:
             raise
-        from rich.markup import escape
+        _fail(failure, args)
 
-        from eigyo.cli._app import err_console
-        from eigyo.i18n import t
 
-        lang = _lang(args)
-        label = t("cli.error.label", lang)
-        err_console.print(
-            f"[bold red]{label}:[/] {escape(e.localized(lang))}", highlight=False, soft_wrap=True
-        )
-        sys.exit(1)
+def _fail(e: EigyoError, args: list[str]) -> None:
+    """Print ``e`` as one sentence in the reader's language and exit 1 (raise with --debug)."""
+    if state.debug:
+        raise e
+    from rich.markup import escape
+
+    from eigyo.cli._app import err_console
+    from eigyo.i18n import t
+
+    lang = _lang(args)
+    label = t("cli.error.label", lang)
+    err_console.print(
+        f"[bold red]{label}:[/] {escape(e.localized(lang))}", highlight=False, soft_wrap=True
+    )
+    sys.exit(1)
+
+
+def _command(args: list[str]) -> str:
+    """The command's name (``diagnose``): the first word that is not an option."""
+    return next((a for a in args if not a.startswith("-")), "")
 
 
 def _lang(args: list[str]) -> str:

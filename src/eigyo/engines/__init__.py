@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eigyo.engines._base import DuckDBEngine, Engine, PushResult
+from eigyo.engines._failure import SparkFailure, engine_failure, engine_step
 from eigyo.engines._spec import ENGINES, FORMS, EngineError, EngineSpec, parse_engine
 
 if TYPE_CHECKING:
@@ -46,7 +47,10 @@ __all__ = [
     "EngineError",
     "EngineSpec",
     "PushResult",
+    "SparkFailure",
     "connect",
+    "engine_failure",
+    "engine_step",
     "parse_engine",
     "push",
 ]

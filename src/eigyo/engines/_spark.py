@@ -102,13 +102,34 @@ def _session(spec: EngineSpec) -> tuple[Any, bool]:
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="eigyo-spark-warehouse-"))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
+        # A cached table keeps its plan's partitions unless adaptive execution may coalesce
+        # them: each sample the diagnosis caches held 200 (spark.sql.shuffle.partitions), and
+        # every query over it ran 200 tasks — the overlap of the large demo's alarms, hundreds
+        # of thousands. Coalesced, a small sample is a few partitions.
+        .config("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
     )
     try:
         session = builder.getOrCreate()
     except Exception as e:  # the JVM gateway fails with many exception types
         raise EngineError(f"Spark did not start ({type(e).__name__}: {e}).") from None
-    session.sparkContext.setLogLevel("ERROR")
+    # Spark logs a failing task's Java trace itself; eigyo says what failed in one sentence
+    # (eigyo.engines._failure), and --debug shows the trace.
+    session.sparkContext.setLogLevel("OFF")
     return session, True
+
+
+def _register_before_caching(con: Any) -> None:
+    """Make ``Table.cache()`` register the in-memory tables its expression reads first, as
+    every other execution does. Ibis's Spark backend compiles the cached query without them, so
+    caching a sample that joins the stage catalogue (an in-memory table) failed with
+    ``TABLE_OR_VIEW_NOT_FOUND`` unless some earlier query had happened to register it."""
+    create = con._create_cached_table
+
+    def cached(name: str, expr: ir.Table) -> ir.Table:
+        con._run_pre_execute_hooks(expr)
+        return create(name, expr)  # type: ignore[no-any-return]
+
+    con._create_cached_table = cached
 
 
 class SparkEngine:
@@ -125,6 +146,7 @@ class SparkEngine:
 
         self._session, self._owned = _session(spec)
         self.con = ibis.pyspark.connect(self._session)
+        _register_before_caching(self.con)
         self._prefix = f"eigyo_{uuid.uuid4().hex[:10]}_"
         self._views: dict[str, ir.Table] = {}
 
