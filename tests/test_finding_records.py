@@ -286,8 +286,8 @@ def test_cli_csv_neutralizes_formulas_and_unknown_ids_name_the_nearest(
     assert r.exit_code == 1 and isinstance(r.exception, InputError)
 
 
-def test_cli_records_carry_the_crm_links(demo_company: Demo, demo_copy: Path,
-                                        tmp_path: Path) -> None:  # fmt: skip
+def test_cli_records_carry_the_crm_links(org: dict[str, Any], demo_company: Demo,
+                                        demo_copy: Path, tmp_path: Path) -> None:  # fmt: skip
     """With ``[crm]`` templates, ``--records --out`` writes each record's CRM link as a last
     column (CSV and Excel) and the JSON rows carry it: the URL of the template with the id
     percent-encoded, exactly as the dashboard links it; a deal finding gets the deal's link, a
@@ -299,24 +299,20 @@ def test_cli_records_carry_the_crm_links(demo_company: Demo, demo_copy: Path,
                     f'lead_url = "{lead}"\n', encoding="utf-8")  # fmt: skip
     team = _problem(demo_company, "stale_deals")["scope"]["team"]
     runner = CliRunner()
-    doc = json.loads(runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY,
-                                             "--format", "json"]).stdout)  # fmt: skip
-    stale = next(
-        x for x in doc["findings"] if x["check"] == "stale_deals" and x["scope"] == {"team": team}
-    )
+    # the copy's findings are the shared workspace's (same data; ids are check and scope)
+    stale = _one(org["found"], "stale_deals", team=team)
     out = tmp_path / "idle.csv"
     r = runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY, "--records",
-                                stale["id"], "--out", str(out)])  # fmt: skip
+                                stale.id, "--out", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0][0] == "商談ID" and rows[0][-1] == "CRMの商談"
-    assert len(rows) - 1 == stale["evidence"]["n"]
+    assert len(rows) - 1 == stale.evidence["n"]
     assert all(row[-1] == deal.format(opportunity_id=quote(row[0], safe="")) for row in rows[1:])
-    untouched = next(x for x in doc["findings"] if x["check"] == "untouched_leads"
-                     and x["severity"] in ("warn", "error"))  # fmt: skip
+    untouched = next(f for f in org["found"] if f.check == "untouched_leads" and f.is_alarm)
     book = tmp_path / "leads.xlsx"
     r = runner.invoke(cli_app, ["diagnose", "-w", str(demo_copy), "-p", FY, "--records",
-                                untouched["id"], "--out", str(book), "--format", "json",
+                                untouched.id, "--out", str(book), "--format", "json",
                                 "--lang", "en"])  # fmt: skip
     got = json.loads(r.stdout)
     assert got["columns"][-1] == "lead_crm_url" and got["labels"][-1] == "CRM lead"
