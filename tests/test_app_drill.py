@@ -222,6 +222,25 @@ def test_days_idle_without_activities_is_not_available(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- chart bars
 
 
+def test_every_chart_links_its_marks_or_says_why_not() -> None:
+    """Each chart of the report (references.toml [charts], kept equal to the built charts by
+    test_registries) is declared once: its marks link (MARKS), or UNLINKED says why not; a mark
+    is named by as many values as its records' grouping or sample columns take."""
+    from eigyo.app._bar_records import SAMPLE_BARS, SOURCES
+    from eigyo.app._chart_links import MARKS, UNLINKED
+    from eigyo.diagnose.checks import references
+    from eigyo.metrics import REGISTRY
+
+    charts = set(references().charts)
+    assert set(MARKS) | set(UNLINKED) == charts and not set(MARKS) & set(UNLINKED)
+    for chart, spec in MARKS.items():
+        if spec.metric is not None:
+            assert REGISTRY[spec.metric].drill_population and len(spec.by) == len(spec.keys)
+        else:
+            bar = SAMPLE_BARS[chart]
+            assert bar.sample in SOURCES and len(bar.columns) == len(spec.keys), chart
+
+
 def test_a_bar_link_gives_that_groups_rows(served: Any) -> None:
     client, path = served
     html = client.get(f"/steps/measure?period={FY}").text
