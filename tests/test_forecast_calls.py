@@ -278,7 +278,7 @@ def test_a_month_whose_call_cannot_be_rebuilt_has_no_error(undated_ws: Any) -> N
     assert acc["2025-04"] == {
         "month": "2025-04", "start": date(2025, 4, 1), "actual": 1200, "open": 4, "dated": 0,
         "reason": "no_close_dates", "call": None, "upside": None, "pipeline": None,
-        "error": None, "upside_error": None,
+        "error": None, "upside_error": None, "deals_without_amount": 0,
     }  # fmt: skip
     # May: d1 and w3 dated (stage rule in the past: no stage → pipeline): a call of ¥0 is stated
     may = acc["2025-05"]

@@ -26,6 +26,7 @@ from eigyo.app import _metric_records as mr
 from eigyo.app import _views as views
 from eigyo.app._filters import VIEW_PARAMS, ViewFilter, filtered
 from eigyo.app._findings_filter import chosen
+from eigyo.app._forecast_export import MONEY_COLUMNS as FORECAST_MONEY
 from eigyo.app._web import PageUser, lang_of, render, scoped_ws
 from eigyo.base.csv_safe import safe_cell
 from eigyo.base.currency import currency
@@ -43,6 +44,10 @@ PAGE_ROWS = 100
 #: Most records one export holds.
 EXPORT_ROWS = views.EXPORT_ROWS
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: The unit an Excel export formats each numeric column in: the records' own
+#: (:data:`eigyo.app._metric_records.UNITS`) and the money columns of the other lists written
+#: through :func:`records_download` (the forecast roll-up's yen per category and landings).
+UNITS: dict[str, str] = {**mr.UNITS, **dict.fromkeys(FORECAST_MONEY, "yen")}
 
 
 def records_url(metric: str, query: dict[str, str], by: str | None = None,
@@ -194,7 +199,7 @@ def records_xlsx(rec: mr.MetricRecords, lang: str, money: str) -> bytes:
             elif isinstance(v, date):
                 ws.write_datetime(r, c, datetime(v.year, v.month, v.day), day)
             elif isinstance(v, int | float) and not isinstance(v, bool):
-                unit = mr.UNITS.get(col)
+                unit = UNITS.get(col)
                 ws.write_number(r, c, float(v), fmt.get(unit or ""))
             else:
                 ws.write_string(r, c, str(v))

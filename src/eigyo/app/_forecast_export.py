@@ -6,8 +6,9 @@ so that the one download of every records view (:func:`eigyo.app._drill.records_
 with a BOM and formula-safe cells, Excel with typed cells) writes them — no second writer.
 
 What a person reads in a spreadsheet: headers and categories in their language, amounts as
-numbers, and a blank cell with the reason in ``forecast_note`` where a value is not available
-(open deals, none with an expected close date), never 0. The CRM link column (``crm_url``) is
+numbers (in the currency's Excel format: :data:`MONEY_COLUMNS`), and a blank cell with the reason
+in ``forecast_note`` where a value is not available (open deals, none with an expected close
+date; or a sum whose deals all lack an amount), never 0. The CRM link column (``crm_url``) is
 there only when ``[crm] opportunity_url`` is configured, as in the pipeline review's exports.
 """
 
@@ -25,7 +26,12 @@ ROLLUP_COLUMNS: tuple[str, ...] = (
     "forecast_level", "forecast_name", "rep_id", "team",
     *(f"forecast_{k}" for k in AMOUNTS),
     "forecast_call", "forecast_upside", "forecast_adjusted_call",
-    "forecast_open_deals", "forecast_undated_deals", "forecast_note",
+    "forecast_open_deals", "forecast_undated_deals", "forecast_no_amount_deals", "forecast_note",
+)  # fmt: skip
+#: The roll-up's columns in yen: an Excel export formats them as money (:mod:`eigyo.app._drill`).
+MONEY_COLUMNS: tuple[str, ...] = (
+    *(f"forecast_{k}" for k in AMOUNTS),
+    "forecast_call", "forecast_upside", "forecast_adjusted_call",
 )  # fmt: skip
 #: The deals export's columns (``crm_url`` appended when configured).
 DEAL_COLUMNS: tuple[str, ...] = (
@@ -48,9 +54,19 @@ def rollup_rows(table: list[tuple[str, Line, float | None]], lang: str) -> list[
             "forecast_call": ln.call, "forecast_upside": ln.upside,
             "forecast_adjusted_call": adjusted,
             "forecast_open_deals": ln.open_deals, "forecast_undated_deals": ln.undated,
-            "forecast_note": None if ln.available else t("forecast.na.short", lang),
+            "forecast_no_amount_deals": sum(ln.without.values()),
+            "forecast_note": _note(ln, lang),
         })  # fmt: skip
     return out
+
+
+def _note(ln: Line, lang: str) -> str | None:
+    """Why a line's values are blank: no close dates, or a sum whose deals all lack amounts."""
+    if not ln.available:
+        return t("forecast.na.short", lang)
+    if any(ln.reason(k) for k in (*AMOUNTS, "call", "upside")):
+        return t("forecast.na.no_amounts_short", lang)
+    return None
 
 
 def deal_rows(deals: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:

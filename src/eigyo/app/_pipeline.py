@@ -25,12 +25,15 @@ from eigyo.analysis.process.review import (
     IDLE_DAYS,
     STUCK_DAYS,
     changes_since,
+    open_amount,
     open_deals_review,
 )
+from eigyo.app._drill import UNITS
 from eigyo.app._filters import ViewFilter, filtered
 from eigyo.app._scope import ScopedWorkspace
 from eigyo.app._web import PageUser, lang_of, render, scoped_ws
 from eigyo.base.csv_safe import safe_cell
+from eigyo.base.currency import currency
 from eigyo.diagnose.behind import cell, label
 from eigyo.i18n import t
 
@@ -97,9 +100,11 @@ def pipeline_page(
                 "crm": crm.url("opportunity", c["opportunity_id"])}
                for c in changes_since(ws, day, as_of)]  # fmt: skip
     counts = {f: sum(f in d["flags"] for d in deals) for f in FLAGS}
+    value = open_amount(deals)
+    value["text"] = cell_text("amount", value["amount"], lang, cur)
     return render(request, "pipeline.html.j2", s, as_of=as_of, since=day, idle=idle,
                   stuck=stuck, heads=[header(c, lang) for c in COLUMNS], rows=rows,
-                  total=len(deals), counts=counts, changes=changes,
+                  total=len(deals), counts=counts, changes=changes, value=value,
                   chosen=ViewFilter.from_query(request.query_params),
                   error=t("app.pipeline.bad_since", lang) if bad else None)  # fmt: skip
 
@@ -169,7 +174,8 @@ def pipeline_csv(
 def pipeline_xlsx(
     request: Request, s: PageUser, idle: Days = IDLE_DAYS, stuck: Days = STUCK_DAYS
 ) -> Response:
-    """Every open deal of the view with its flags, as an Excel sheet with typed cells."""
+    """Every open deal of the view with its flags, as an Excel sheet with typed cells (amounts
+    in the currency's number format, as every records export writes them)."""
     import xlsxwriter
 
     lang = lang_of(request)
@@ -178,12 +184,16 @@ def pipeline_xlsx(
                                    "strings_to_urls": False})  # fmt: skip
     sheet = wb.add_worksheet(t("app.pipeline.title", lang)[:31])
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    yen = wb.add_format({"num_format": currency(_ws(request, s).settings.currency).excel_format()})
     deals, linked = _export_rows(request, s, idle, stuck)
     sheet.write_row(0, 0, _heads(lang, linked))
+    columns = _columns(linked)
     for i, d in enumerate(deals, start=1):
-        for j, v in enumerate(d.get(c) for c in _columns(linked)):
+        for j, (c, v) in enumerate((c, d.get(c)) for c in columns):
             if isinstance(v, date):
                 sheet.write_datetime(i, j, v, date_fmt)
+            elif isinstance(v, int | float) and UNITS.get(c) == "yen":
+                sheet.write_number(i, j, v, yen)
             elif v is not None:
                 sheet.write(i, j, v)
     wb.close()

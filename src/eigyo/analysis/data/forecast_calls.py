@@ -42,7 +42,7 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import in_period
-from eigyo.analysis.process.pipeline import end_of, snapshot
+from eigyo.analysis.process.pipeline import NO_AMOUNTS, end_of, known_sum, snapshot
 from eigyo.base.periods import Period, months_until
 from eigyo.base.vocabulary import NO_TEAM
 from eigyo.workspace import Workspace
@@ -150,17 +150,21 @@ def _won(ws: Workspace, period: Period, day: date) -> ir.Table:
     o = ws.table("opportunities")
     upto = Period(period.start, min(period.end, day), period.label)
     o = o.filter((o.status == "won") & in_period(o.closed_at, upto))
-    return o.group_by(rep_id=o.owner_rep_id).agg(won=o.amount.sum(), won_deals=o.count())
+    return o.group_by(rep_id=o.owner_rep_id).agg(
+        won=o.amount.sum(), won_deals=o.count(), won_without=o.amount.isnull().cast("int64").sum()
+    )
 
 
 @dataclass
 class Line:
     """One roll-up line (a rep, a team or the whole view): yen per category and deal counts.
 
-    ``amounts`` are the engine's sums; read them through :meth:`value`, :attr:`call` and
-    :attr:`upside`, which say "not available" (None) where the line has open deals and none of
-    them has an expected close date — nothing can be put in any category then, and a ¥0 commit
-    would read as a fact. ``open_deals`` counts the line's deals open at the end of the day,
+    ``amounts`` are the engine's sums of the known amounts; read them through :meth:`value`,
+    :attr:`call` and :attr:`upside`, which say "not available" (None) where the line has open
+    deals and none of them has an expected close date — nothing can be put in any category then,
+    and a ¥0 commit would read as a fact — and where every deal a sum adds up lacks an amount
+    (:meth:`reason` says which). ``without`` counts each key's deals without an amount (in
+    ``deals``, not in ``amounts``); ``open_deals`` the line's deals open at the end of the day,
     ``undated`` those of them without an expected close date (in no category)."""
 
     key: str
@@ -168,6 +172,7 @@ class Line:
     team: str
     amounts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0.0))
     deals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
+    without: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AMOUNTS, 0))
     open_deals: int = 0
     undated: int = 0
 
@@ -176,10 +181,29 @@ class Line:
         """Whether the categories can be stated: no open deal, or one with a close date."""
         return self.open_deals == 0 or self.undated < self.open_deals
 
+    def _keys(self, key: str) -> tuple[str, ...]:
+        return {"call": ("won", "commit"), "upside": ("won", "commit", "best_case")}.get(
+            key, (key,)
+        )
+
+    def without_amount(self, key: str) -> int:
+        """Deals of ``key`` (a category, ``won``, ``call`` or ``upside``) without an amount."""
+        return sum(self.without[k] for k in self._keys(key))
+
+    def reason(self, key: str) -> str | None:
+        """Why ``key``'s yen is not available: ``no_close_dates`` (a category of a line whose
+        open deals all lack a close date), ``no_amounts`` (every deal it adds up lacks an
+        amount), or None (it is)."""
+        if key != "won" and not self.available:
+            return "no_close_dates"
+        keys = self._keys(key)
+        n = sum(self.deals[k] for k in keys)
+        return NO_AMOUNTS if known_sum(n, self.without_amount(key), 0.0) is None else None
+
     def value(self, key: str) -> float | None:
-        """Won, or a category's yen — None (not available) for a category of a line whose open
-        deals all lack a close date."""
-        return self.amounts[key] if key == "won" or self.available else None
+        """Won, or a category's yen (over the known amounts) — None (not available) where
+        :meth:`reason` says why."""
+        return None if self.reason(key) else self.amounts[key]
 
     @property
     def counted_call(self) -> float:
@@ -190,17 +214,18 @@ class Line:
     @property
     def call(self) -> float | None:
         """Won + commit: what this line commits to land (None: not available)."""
-        return self.counted_call if self.available else None
+        return None if self.reason("call") else self.counted_call
 
     @property
     def upside(self) -> float | None:
         """Won + commit + best case (None: not available)."""
-        return self.counted_call + self.amounts["best_case"] if self.available else None
+        return None if self.reason("upside") else self.counted_call + self.amounts["best_case"]
 
     def add(self, other: Line) -> None:
         for k in AMOUNTS:
             self.amounts[k] += other.amounts[k]
             self.deals[k] += other.deals[k]
+            self.without[k] += other.without[k]
         self.open_deals += other.open_deals
         self.undated += other.undated
 
@@ -238,7 +263,8 @@ def rollup(
     and undated counts say whether its categories can be stated."""
     c = _open_categorized(ws, period, as_of, rates_ws, crm=True)
     g = c.group_by("rep_id", "category", "source", "in_call", "dated")
-    cats = g.agg(amount=c.amount.sum(), deals=c.count()).to_pyarrow().to_pylist()
+    without = c.amount.isnull().cast("int64").sum()
+    cats = g.agg(amount=c.amount.sum(), deals=c.count(), without=without).to_pyarrow().to_pylist()
     won = _won(ws, period, as_of).to_pyarrow().to_pylist()
     reps = ws.table("reps")
     names = {
@@ -263,12 +289,14 @@ def rollup(
             continue
         ln.amounts[r["category"]] += float(r["amount"] or 0.0)
         ln.deals[r["category"]] += n
+        ln.without[r["category"]] += int(r["without"] or 0)
         crm += n if r["source"] == "crm" else 0
         stage += n if r["source"] == "stage" else 0
     for r in won:
         ln = line(r["rep_id"])
         ln.amounts["won"] += float(r["won"] or 0.0)
         ln.deals["won"] += int(r["won_deals"])
+        ln.without["won"] += int(r["won_without"] or 0)
     for rep in include:
         if rep in names:  # a rep of this view only
             line(rep)
@@ -304,8 +332,11 @@ def accuracy_by_month(
     ``open`` and ``dated``: the deals open at the end of the day before the month, and those of
     them with an expected close date as it stood then. Where deals were open and none had a
     close date the call cannot be rebuilt: call, upside, pipeline and the errors are None and
-    ``reason`` is ``no_close_dates`` (a ¥0 call would read as a −100% miss). One engine query per
-    month's snapshot and one for what was won."""
+    ``reason`` is ``no_close_dates`` (a ¥0 call would read as a −100% miss). The sums are over
+    the known amounts; ``deals_without_amount`` counts the call's deals (any category) without
+    one, and where every commit deal lacks an amount the call and its error are None with
+    ``reason`` ``no_amounts`` (so are the upside and pipeline where all of theirs do). One engine
+    query per month's snapshot and one for what was won."""
     o = ws.table("opportunities")
     span = o.aggregate(lo=o.created_at.min()).to_pyarrow().to_pylist()[0]["lo"]
     if span is None:
@@ -317,14 +348,20 @@ def accuracy_by_month(
         return []
     calls: dict[str, dict[str, float]] = {m.label: dict.fromkeys(CATEGORIES, 0.0) for m in chosen}
     counts: dict[str, dict[str, int]] = {m.label: {"open": 0, "dated": 0} for m in chosen}
+    # per month and category: deals in the call, and of them without an amount
+    held = {m.label: {k: [0, 0] for k in CATEGORIES} for m in chosen}
     for m in chosen:  # one query per month: 3 s for 12 months of the demo, 7 s as one UNION
         c = _open_categorized(ws, m, m.start - timedelta(days=1), rates_ws, crm=False)
-        g = c.group_by("category", "in_call", "dated").agg(amount=c.amount.sum(), n=c.count())
+        g = c.group_by("category", "in_call", "dated").agg(
+            amount=c.amount.sum(), n=c.count(), without=c.amount.isnull().cast("int64").sum()
+        )
         for r in g.to_pyarrow().to_pylist():
             counts[m.label]["open"] += int(r["n"])
             counts[m.label]["dated"] += int(r["n"]) if r["dated"] else 0
             if r["in_call"]:
                 calls[m.label][r["category"]] += float(r["amount"] or 0.0)
+                held[m.label][r["category"]][0] += int(r["n"])
+                held[m.label][r["category"]][1] += int(r["without"] or 0)
     ow = o.filter(
         (o.status == "won") & in_period(o.closed_at, Period(chosen[0].start, chosen[-1].end, ""))
     )
@@ -333,15 +370,25 @@ def accuracy_by_month(
     rows = []
     for m in chosen:
         c, a, n = calls[m.label], actual.get(m.start, 0.0), counts[m.label]
-        row = {"month": m.label, "start": m.start, "actual": a, **n, "reason": None}
+        h = held[m.label]
+        row = {"month": m.label, "start": m.start, "actual": a, **n, "reason": None,
+               "deals_without_amount": sum(w for _, w in h.values())}  # fmt: skip
         if n["open"] and not n["dated"]:
             rows.append({**row, "call": None, "upside": None, "pipeline": None, "error": None,
                          "upside_error": None, "reason": "no_close_dates"})  # fmt: skip
             continue
-        call, upside = c["commit"], c["commit"] + c["best_case"]
+        call = _known(h, ("commit",), c["commit"])
+        upside = _known(h, ("commit", "best_case"), c["commit"] + c["best_case"])
         rows.append({
-            **row, "call": call, "upside": upside, "pipeline": c["pipeline"],
-            "error": (call - a) / a if a else None,
-            "upside_error": (upside - a) / a if a else None,
+            **row, "call": call, "upside": upside,
+            "pipeline": _known(h, ("pipeline",), c["pipeline"]),
+            "error": (call - a) / a if a and call is not None else None,
+            "upside_error": (upside - a) / a if a and upside is not None else None,
+            "reason": NO_AMOUNTS if call is None else None,
         })  # fmt: skip
     return rows
+
+
+def _known(held: dict[str, list[int]], keys: tuple[str, ...], total: float) -> float | None:
+    """A month's sum over ``keys``: None where every deal in them lacks an amount."""
+    return known_sum(sum(held[k][0] for k in keys), sum(held[k][1] for k in keys), total)

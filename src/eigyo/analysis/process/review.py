@@ -21,7 +21,7 @@ import ibis
 
 from eigyo.analysis.common import days_between
 from eigyo.analysis.deals import open_deals_at_end
-from eigyo.analysis.process.pipeline import end_of, snapshot
+from eigyo.analysis.process.pipeline import NO_AMOUNTS, end_of, known_sum, snapshot
 from eigyo.analysis.process.slippage import date_moves
 from eigyo.analysis.process.stages import stage_entries
 from eigyo.base.periods import FIRST_DAY, Period
@@ -91,6 +91,17 @@ def open_deals_review(
     return rows
 
 
+def open_amount(deals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The yen of the review's deals as its table lists them (so the total is its column's):
+    ``deals``, ``amount`` over the known amounts — None with ``amount_reason`` ``no_amounts``
+    where every deal lacks one — and ``deals_without_amount``. The list is already the page's,
+    one row per open deal; this adds up what it holds."""
+    without = sum(d["amount"] is None for d in deals)
+    total = known_sum(len(deals), without, sum(d["amount"] or 0.0 for d in deals))
+    return {"deals": len(deals), "amount": total, "deals_without_amount": without,
+            "amount_reason": NO_AMOUNTS if total is None else None}  # fmt: skip
+
+
 def changes_since(ws: Workspace, since: date, as_of: date) -> list[dict[str, Any]]:
     """What changed for each deal between the end of ``since`` and the end of ``as_of``: created,
     won, lost, moved stage, moved its close date, changed its amount (one row per deal with the
@@ -116,7 +127,7 @@ def changes_since(ws: Workspace, since: date, as_of: date) -> list[dict[str, Any
                 changes.append("stage")
             if x["expected_close_date"] != x["_close"]:
                 changes.append("close_date")
-            if float(x["amount"] or 0.0) != float(x["_amount"] or 0.0):
+            if x["amount"] != x["_amount"]:  # unknown → known is a change; unknown is not ¥0
                 changes.append("amount")
         if changes:
             out.append({"opportunity_id": x["opportunity_id"], "rep_id": x["rep_id"],
