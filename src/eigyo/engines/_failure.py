@@ -68,11 +68,19 @@ def _from_spark(exc: BaseException) -> bool:
 
 
 def _detail(exc: BaseException) -> str:
-    """The Java exception's class and message, first line only: ``java.lang.OutOfMemoryError:
-    Java heap space`` rather than the trace under it."""
+    """The Java exception's class and message, one line: the root cause when the trace names
+    one (``Caused by: … is not a Parquet file`` says more than ``Job aborted due to stage
+    failure``), else the first exception line (``java.lang.OutOfMemoryError: Java heap
+    space``), never the trace under it."""
     text = str(exc)
+    causes = re.findall(r"Caused by: ([^\n]+)", text)
     java = re.search(r"((?:java|org|scala)\.[\w.$]+(?:Error|Exception)[^\n]*)", text)
-    line = java.group(1) if java else next((s for s in text.splitlines() if s.strip()), "")
+    if causes:
+        line = causes[-1]
+    elif java:
+        line = java.group(1)
+    else:
+        line = next((s for s in text.splitlines() if s.strip()), "")
     line = line.strip() or type(exc).__name__
     return line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 1] + "…"
 
