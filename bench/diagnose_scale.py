@@ -11,8 +11,9 @@ Each measurement runs in its own process, so peak memory (max RSS) is that comma
 
 Run: ``.venv/bin/python bench/diagnose_scale.py WORKSPACE --period FY2025 --src src
 --src /tmp/eigyo-239eef7/src [--rounds 2] [--memory-limit-mib 2048] [--save DIR]``. Prints a
-Markdown table: seconds (median of the rounds), peak RSS, and each diagnosis's time as a multiple
-of the DuckDB pass.
+Markdown table: wall seconds (median of the rounds), each diagnosis's as a multiple of the DuckDB
+pass, CPU seconds (user + system: on a machine shared with other jobs, a steadier reading of the
+work done than wall time) and peak RSS. Each round runs every source tree once, in turn.
 
 ``--save DIR`` keeps each source tree's JSON document (``DIR/diagnose-N.json``, N its place in
 ``--src``) and says whether every tree found the same findings: the same ids, each with the same
@@ -64,9 +65,9 @@ def _limited(limit_mib: int) -> Path:
 
 def _run(
     cmd: list[str], env: dict[str, str], limit_mib: int = 0, out: Path | None = None
-) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of one command in its own process (in a cgroup when limited);
-    its standard output written to ``out`` when given."""
+) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one command in its own
+    process (in a cgroup when limited); its standard output written to ``out`` when given."""
     group = _limited(limit_mib) if limit_mib else None
 
     def enter() -> None:  # runs in the child before exec: the command starts inside the limit
@@ -93,7 +94,7 @@ def _run(
             err.seek(0)
             tail = err.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"{' '.join(cmd)} failed: {tail}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _findings(path: Path) -> dict[str, dict[str, object]] | str:
@@ -142,24 +143,28 @@ def main() -> None:
         raise SystemExit(f"--memory-limit-mib needs a writable {CGROUP} (Linux, cgroup v1, root)")
     db = a.workspace / "eigyo.duckdb"
     env = dict(os.environ)
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     runs = [_run([sys.executable, "-c", PASS, str(db)], env) for _ in range(a.rounds)]
-    base = statistics.median(s for s, _ in runs)
-    rows.append(("one DuckDB pass over every table", base, max(m for _, m in runs)))
+    base, base_cpu = (statistics.median(r[k] for r in runs) for k in (0, 2))
+    rows.append(("one DuckDB pass over every table", base, max(r[1] for r in runs), base_cpu))
     saved: list[Path] = []
     if a.save:
         a.save.mkdir(parents=True, exist_ok=True)
-    for i, src in enumerate(a.src or ["src"]):
-        env_src = {**env, "PYTHONPATH": str(Path(src).resolve())}
-        cmd = [sys.executable, "-c", "import sys; from eigyo.cli import main; main(sys.argv[1:])"]
-        cmd += ["diagnose", "--workspace", str(a.workspace)]
-        cmd += ["--period", a.period, "--format", "json"]
-        out = a.save / f"diagnose-{i}.json" if a.save else None
-        runs = [_run(cmd, env_src, a.memory_limit_mib, out) for _ in range(a.rounds)]
-        if out is not None:
-            saved.append(out)
-        rows.append((f"eigyo diagnose ({src})", statistics.median(s for s, _ in runs),
-                     max(m for _, m in runs)))  # fmt: skip
+    srcs = a.src or ["src"]
+    times: dict[str, list[tuple[float, float, float]]] = {src: [] for src in srcs}
+    run_py = "import sys; from eigyo.cli import main; main(sys.argv[1:])"
+    for _ in range(a.rounds):  # the trees take turns, so a change of load falls on each
+        for i, src in enumerate(srcs):
+            env_src = {**env, "PYTHONPATH": str(Path(src).resolve())}
+            cmd = [sys.executable, "-c", run_py, "diagnose", "--workspace", str(a.workspace)]
+            cmd += ["--period", a.period, "--format", "json"]
+            out = a.save / f"diagnose-{i}.json" if a.save else None
+            times[src].append(_run(cmd, env_src, a.memory_limit_mib, out))
+            if out is not None and out not in saved:
+                saved.append(out)
+    for src, runs in times.items():
+        rows.append((f"eigyo diagnose ({src})", statistics.median(r[0] for r in runs),
+                     max(r[1] for r in runs), statistics.median(r[2] for r in runs)))  # fmt: skip
     size = (
         "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True);"
         " print(c.sql('SELECT sum(estimated_size) FROM duckdb_tables()').fetchall()[0][0])"
@@ -174,11 +179,12 @@ def main() -> None:
     )
     print(f"workspace: {a.workspace} ({int(counts.stdout.strip() or 0):,} rows), period {a.period},"
           f" {a.rounds} rounds, {os.cpu_count()} cores{limit}\n")  # fmt: skip
-    print("| run | seconds (median) | peak RSS MiB | × DuckDB pass |")
-    print("|---|---:|---:|---:|")
-    for name, s, m in rows:
-        print(f"| {name} | {s:.2f} | {m:,.0f} | {s / base:.1f}× |")
-    print(json.dumps({n: {"s": round(s, 2), "rss_mib": round(m)} for n, s, m in rows}))
+    print("| run | seconds (median) | × DuckDB pass | CPU seconds (median) | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, s, m, c in rows:
+        print(f"| {name} | {s:.2f} | {s / base:.1f}× | {c:.2f} | {m:,.0f} |")
+    print(json.dumps({n: {"s": round(s, 2), "cpu_s": round(c, 2), "rss_mib": round(m)}
+                      for n, s, m, c in rows}))  # fmt: skip
     if len(saved) > 1:
         print(_same_findings(saved))
 
