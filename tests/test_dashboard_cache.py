@@ -131,12 +131,16 @@ def test_a_reimport_shows_the_new_numbers_and_a_restart_reads_them(
     ws_path: Path, tmp_path: Path
 ) -> None:
     """After an import the overview shows the new generation's numbers (its own diagnosis, not
-    the previous one's); a restarted server reads the persisted results without computing."""
+    the previous one's), once they are ready, with the filtered view people opened on the
+    previous generation computed before the switch; a restarted server reads the persisted
+    results without computing."""
     with _serve(ws_path) as url:
         first = generation(ws_path)
         _wait_warm(ws_path, first, READY)
         admin = _login(url)
         assert _count(admin) == 40
+        filtered = admin.get("/", params={"team": "東京"})  # recorded for the next warm-up
+        assert filtered.status_code == 200 and 'id="count-opportunities">20<' in filtered.text
         t0 = time.monotonic()
         imported = _eigyo("import", str(_csvs(tmp_path / "new", 4, 70, prefix="n")),
                           "--workspace", str(ws_path))  # fmt: skip
@@ -149,6 +153,8 @@ def test_a_reimport_shows_the_new_numbers_and_a_restart_reads_them(
             seen.append(n)
             assert n == 40 and time.monotonic() - t0 < 120, seen
         assert labelled == seen  # every previous count came with its notice
+        replayed = (SharedCache(ws_path).folder(second) / LOG_FILE).read_text(encoding="utf-8")
+        assert re.search(r" overview ja admin FY\d{4} 東京 ", replayed), replayed
         assert _count(_login(url, "boss")) == 55  # 東京: r0 and r2, every second deal
         new = _wait_warm(ws_path, second, READY)
         assert _kinds(new).count("diagnosis") == 1

@@ -130,6 +130,13 @@ class _Door:
             return lim.max_upload_bytes
         return lim.max_body_bytes
 
+    def _record(self, request: Request, now: Served, username: str) -> None:
+        """A filtered view of a page built on the shared results, for the next generation's
+        warm-up (:mod:`eigyo.app._visits`); unfiltered pages are warmed anyway."""
+        query, visits = request.url.query, getattr(self.st.warmer, "visits", None)
+        if visits and query and request.method == "GET" and prepared_page(request.url.path):
+            visits.record(now.gen, (username, request.url.path, query, lang_of(request)))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -177,7 +184,10 @@ class _Door:
 
             async def watch(msg: Message) -> None:
                 nonlocal started
-                started = started or msg["type"] == "http.response.start"
+                if msg["type"] == "http.response.start" and not started:
+                    started = True
+                    if msg["status"] == 200 and user is not None:
+                        self._record(request, now, user.username)
                 await send(msg)
 
             try:

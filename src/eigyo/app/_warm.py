@@ -9,9 +9,10 @@ running the pages' routes themselves for one user of each scope (default period,
 
 1. :data:`BEFORE_SWITCH` for every scope — the overview in the default language (with it the
    organization's diagnosis, each scope's findings, default period and filter choices: what
-   every page starts from). Then the generation is marked ``ready`` and the dashboard serves it
-   (:mod:`eigyo.app._serving`): until then people read the previous generation, labelled, so
-   nobody waits for this and nobody is told "busy".
+   every page starts from) — and the filtered views people opened on the previous generation
+   (:mod:`eigyo.app._visits`, by the same users). Then the generation is marked ``ready`` and
+   the dashboard serves it (:mod:`eigyo.app._serving`): until then people read the previous
+   generation, labelled, so nobody waits for this and nobody is told "busy".
 2. :data:`AFTER_SWITCH` for every scope — the overview in English, then the unfiltered step
    pages in the default language; then the generation is marked ``warm``. After the switch, not
    before: they are opened by fewer people or second, and computing them first would keep the
@@ -45,6 +46,7 @@ from eigyo.app._limits import REQUESTER, WARM_UP, Busy
 from eigyo.app._security import LANG_COOKIE, Session
 from eigyo.app._serving import READY
 from eigyo.app._users import User, list_users
+from eigyo.app._visits import Visits
 from eigyo.diagnose.model import STEPS
 from eigyo.i18n import DEFAULT_LANG, LANGS
 from eigyo.workspace import generation
@@ -63,10 +65,11 @@ WARM = "warm"
 
 @dataclass(frozen=True)
 class Visit:
-    """One page the warm-up opens for each scope: its path and language."""
+    """One page the warm-up opens: its path, language and query string (a filtered view)."""
 
     path: str
     lang: str
+    query: str = ""
 
 
 #: Opened for every scope before the generation is served: the overview, default language.
@@ -84,6 +87,7 @@ class Warmer:
 
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.visits = Visits(state.shared)  # the filtered views people open (the door records)
         self._app = SimpleNamespace(state=SimpleNamespace(eigyo=state))  # what routes read
         self.warmed: str | None = None  # the last generation warmed to the end
         self.done = threading.Event()  # set when the current generation is warm
@@ -147,9 +151,21 @@ class Warmer:
                 for visit in visits:
                     if not self._visit(gen, user, visit):
                         return False
+            if mark == READY and not self._replay(gen):
+                return False
             st.shared.mark(gen, mark)
             log.info("%s %s: %d scopes in %.1f s", mark, gen, len(users),
                      time.monotonic() - started)  # fmt: skip
+        return True
+
+    def _replay(self, gen: str) -> bool:
+        """The filtered views people opened on the previous generation (:mod:`._visits`),
+        by the same users; False when the generation went stale meanwhile."""
+        by_name = {u.username: u for u in list_users(self.state.ws())}
+        for name, path, query, lang in self.visits.previous(gen):
+            user = by_name.get(name)
+            if user is not None and not self._visit(gen, user, Visit(path, lang, query)):
+                return False
         return True
 
     def _visit(self, gen: str, user: User, visit: Visit) -> bool:
@@ -182,14 +198,15 @@ class Warmer:
             "path": visit.path,
             "raw_path": path,
             "root_path": "",
-            "query_string": b"",
+            "query_string": visit.query.encode(),
             "headers": [(b"cookie", f"{LANG_COOKIE}={visit.lang}".encode())],
             "scheme": "http",
             "server": ("warm-up", 0),
             "app": self._app,
         }
         request, session = Request(scope), Session(user)
+        period = request.query_params.get("period")  # what FastAPI passes the route
         if visit.path.startswith("/steps/"):
-            _pages.step_page(request, session, visit.path.removeprefix("/steps/"), period=None)
-        else:
-            _pages.overview(request, session, period=None)
+            _pages.step_page(request, session, visit.path.removeprefix("/steps/"), period=period)
+        elif visit.path == "/":
+            _pages.overview(request, session, period=period)
