@@ -9,9 +9,10 @@ deals are different money).
 
 :func:`mark` sets ``Finding.overlaps`` both ways for the alarms (warn, error) that carry an
 impact. It builds every such finding's key set as one engine table (``finding index, kind,
-key``), joins it with itself and reads back only the overlapping pairs: one query for the
-whole diagnosis (in steps of :data:`CHUNK` populations past that many) — the keys never
-travel to Python.
+key``), groups the records by the findings that hold them and reads back only the distinct
+sets of two findings or more: one query for the whole diagnosis (in steps of :data:`CHUNK`
+populations past that many) — the keys never travel to Python, and no row is made per record
+and pair of findings. The pairs are every two findings of a set.
 
 :func:`non_overlapping_total` is the executive summary's rule: take the alarms by impact,
 largest first; add a finding's impact unless it overlaps one already added. The total is then a
@@ -53,8 +54,9 @@ def key_table(
     samples: Samples | None = None,
     hold: list[ir.Table] | None = None,
 ) -> ir.Table | None:
-    """One engine table of ``(i, kind, key)``: the distinct record ids of each finding's
-    population (``i`` its index in ``findings``), or None when none has a population.
+    """One engine table of ``(i, kind, key)``: the record ids of each finding's population
+    (``i`` its index in ``findings``; a record may repeat, :func:`_holders` counts it once), or
+    None when none has a population.
     ``samples``: where the populations read their samples (default: the diagnosis's).
 
     ``hold``: build it in steps of :data:`CHUNK` populations, each computed into a temporary

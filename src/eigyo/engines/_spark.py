@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from eigyo.engines._base import (
@@ -119,15 +120,29 @@ def _session(spec: EngineSpec) -> tuple[Any, bool]:
 
 
 def _register_before_caching(con: Any) -> None:
-    """Make ``Table.cache()`` register the in-memory tables its expression reads first, as
-    every other execution does. Ibis's Spark backend compiles the cached query without them, so
-    caching a sample that joins the stage catalogue (an in-memory table) failed with
-    ``TABLE_OR_VIEW_NOT_FOUND`` unless some earlier query had happened to register it."""
+    """Make ``Table.cache()`` behave on Spark as on the other engines.
+
+    * It registers the in-memory tables its expression reads first, as every other execution
+      does. Ibis's Spark backend compiles the cached query without them, so caching a sample
+      that joins the stage catalogue (an in-memory table) failed with
+      ``TABLE_OR_VIEW_NOT_FOUND`` unless some earlier query had happened to register it.
+    * The cached table keeps the types of the expression it caches. Spark reads ``x / 86400.0``
+      as a decimal; Ibis declares the expression ``float64`` and converts results to it, but
+      read back from Spark's catalogue the cached column was a decimal, and the stage dwell
+      medians of the large demo came back as ``Decimal`` (a ``TypeError`` in
+      ``analysis.process.bottleneck``)."""
     create = con._create_cached_table
 
     def cached(name: str, expr: ir.Table) -> ir.Table:
         con._run_pre_execute_hooks(expr)
-        return create(name, expr)  # type: ignore[no-any-return]
+        table = create(name, expr)
+        declared = expr.schema()
+        if table.schema() == declared:
+            return table  # type: ignore[no-any-return]
+        op = table.op()
+        return ops.DatabaseTable(  # type: ignore[no-any-return]
+            op.name, schema=declared, source=con, namespace=op.namespace
+        ).to_expr()
 
     con._create_cached_table = cached
 
