@@ -172,6 +172,12 @@ def test_forecast_page_and_rollup_export_say_no_amounts(client: TestClient) -> N
     commit = re.search(r'data-col="commit"[^>]*>([^<]*)</td>', r2.group(1))
     assert commit and commit.group(1) == "—"  # not ¥0 (won and best case: no deals, ¥0 true)
     assert 'id="forecast-no-amount" data-n="1"' in html and "1 won or categorized deals" in html
+    # team B (R2 alone) and the total add R2's call: not available either, never ¥0
+    for level, key in (("team", "B"), ("total", "")):
+        row = re.search(rf'<tr data-level="{level}" data-key="{key}">(.*?)</tr>', html, re.S)
+        assert row
+        na = re.findall(r'data-col="(\w+)" data-value="" data-na="no_amounts"', row.group(1))
+        assert na == ["commit", "call", "upside", "adjusted"]
     book = openpyxl.load_workbook(io.BytesIO(client.get("/forecast/rollup.xlsx?period=2025-06")
                                              .content))  # fmt: skip
     sheet = book.active

@@ -103,7 +103,8 @@ def _targets(ws: ScopedWorkspace, s: PageUser, teams_too: bool) -> list[tuple[st
 def _adjusted(roll: Rollup, adj: dict[tuple[str, str], float], teams_apply: bool) -> dict[str, Any]:
     """The adjusted call per rep and team and in total: a rep's adjustment replaces their call,
     a team's replaces the sum of its reps' (adjusted) calls, the total adds up the teams. A call
-    that is not available (open deals, none with a close date) stays None unless adjusted."""
+    that is not available (open deals, none with a close date; or no amounts) stays None unless
+    adjusted."""
     reps = {ln.key: adj.get(("rep", ln.key), ln.call) for ln in roll.reps}
     teams: dict[str, float | None] = {}
     for tm in roll.teams:
@@ -115,8 +116,9 @@ def _adjusted(roll: Rollup, adj: dict[tuple[str, str], float], teams_apply: bool
 
 def _sum_of(whole: Line, parts: list[tuple[Line, float | None]]) -> float | None:
     """A line's adjusted call from its parts' (adjusted) calls: its own call with each part's
-    change added; a line whose call is not available only when every part's call is known."""
-    if whole.available:
+    change added; a line whose call is not available (no close dates, or no amounts) only when
+    every part's call is known."""
+    if whole.call is not None:
         return whole.counted_call + sum(v - ln.counted_call for ln, v in parts if v is not None)
     known = [v for _, v in parts if v is not None]
     return sum(known) if len(known) == len(parts) else None
