@@ -44,15 +44,20 @@ SAMPLES: dict[str, SampleFn] = {
 }
 
 
-def _materialized(t: ir.Table) -> ir.CachedTable:
+def materialized(t: ir.Table) -> tuple[ir.Table, ir.CachedTable]:
     """``t`` computed into a temporary table of its engine (Ibis ``cache``: DuckDB and
-    PostgreSQL a temporary table, Spark a cached DataFrame)."""
+    PostgreSQL a temporary table, Spark a cached DataFrame): the table to read, with ``t``'s
+    own column types, and the handle for the caller to ``release``. An engine may store a
+    column in its own type (Spark a day count as a decimal, whose median then came back a
+    ``Decimal``); read back, each column is cast to the type the expression declares."""
     backend = ibis.get_backend(t)
     if backend.name == "duckdb":
         # DuckDB draws a progress bar on standard output for a statement over two seconds — a
         # large demo's sample is one — which would break ``--format json``
         backend.con.execute("SET enable_progress_bar = false")  # type: ignore[attr-defined]
-    return t.cache()
+    held = t.cache()
+    schema = t.schema()
+    return (held if held.schema() == schema else held.cast(schema)), held
 
 
 class Context:
@@ -118,8 +123,8 @@ class Context:
                 raise ValueError(f"Unknown sample {name!r}. Known: {', '.join(SAMPLES)}")
             t = SAMPLES[name](self.ws, self.period)
             if self._materialize:
-                t = _materialized(t)
-                self._held.append(t)
+                t, held = materialized(t)
+                self._held.append(held)
             self._samples[name] = t
         return self._samples[name]
 
