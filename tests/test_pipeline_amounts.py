@@ -1,5 +1,6 @@
 """An open deal whose amount nobody entered is "not available", never ¥0: the pipeline by stage,
-the waterfall, the forecast call, the pipeline review and their exports, on the hand-made company
+the waterfall, the forecast call, the forecast, the pipeline review and their exports, on the
+hand-made company
 of :mod:`tests.test_process_pipeline` with some amounts unknown (all values worked out by hand):
 
 - O3, O6 have no amount at all; O3 is a CRM ``commit`` closing 06-10
@@ -23,6 +24,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from eigyo.analysis.data.forecast import forecast
 from eigyo.analysis.data.forecast_calls import rollup
 from eigyo.analysis.process.pipeline import pipeline_by_stage, waterfall
 from eigyo.app import add_user, create_app
@@ -127,6 +129,36 @@ def test_forecast_call_of_deals_without_amounts_is_not_available(ws: Workspace) 
     )  # fmt: skip
 
 
+def test_forecast_pipeline_sums_the_known_amounts(ws: Workspace) -> None:
+    keys = ("open_deals", "undated_deals", "deals_without_amount", "amount_reason", "pipeline",
+            "expected_from_pipeline", "forecast", "coverage")  # fmt: skip
+    # open on 05-20 closing in June: O3 (06-10, no amount), O8 (06-20, ¥800); O6 O7 O9 undated.
+    # Too little history for a model: p = 0, so Σ p × amount is ¥0 over the one known amount.
+    # Run rate: O4 (made and won in May, ¥400) over the 30 days of June after 05-31.
+    got = forecast(ws, parse_period("2025-06"), date(2025, 5, 20))
+    assert {k: got[k] for k in keys} == {
+        "open_deals": 2, "undated_deals": 3, "deals_without_amount": 1, "amount_reason": None,
+        "pipeline": 800.0, "expected_from_pipeline": 0.0, "forecast": 400 * 30 / 30.4375,
+        "coverage": None,
+    }  # fmt: skip
+    # 06-01..06-15: O3 alone, without an amount — the pipeline and the forecast on it are not
+    # available, never ¥0 (the run rate alone, 400 × 15 / 30.4375, is still stated)
+    got = forecast(ws, parse_period("2025-06-01..2025-06-15"), date(2025, 5, 20))
+    assert {k: got[k] for k in keys} == {
+        "open_deals": 1, "undated_deals": 3, "deals_without_amount": 1,
+        "amount_reason": "no_amounts", "pipeline": None, "expected_from_pipeline": None,
+        "forecast": None, "coverage": None,
+    }  # fmt: skip
+    assert got["run_rate"] == 400 * 15 / 30.4375
+    # on 03-15 only O7 is open, without a close date: nothing can be placed in April
+    got = forecast(ws, parse_period("2025-04"), date(2025, 3, 15))
+    assert {k: got[k] for k in keys} == {
+        "open_deals": 0, "undated_deals": 1, "deals_without_amount": 0,
+        "amount_reason": "no_close_dates", "pipeline": None, "expected_from_pipeline": None,
+        "forecast": None, "coverage": None,
+    }  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def client(ws_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(ws_path, ServerLimits(heavy_seconds_per_minute=3600.0))) as c:
@@ -212,3 +244,22 @@ def test_cli_says_not_available_in_both_languages(
         main([*args, "--lang", lang])
         out = capsys.readouterr().out
         assert text in out and "¥1,400" in out
+
+
+def test_forecast_cli_says_not_available_in_both_languages(
+    ws_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["forecast", "-w", str(ws_path), "-p", "2025-06-01..2025-06-15", "--as-of", "2025-05-20"]
+    main([*args, "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["pipeline"], doc["deals_without_amount"], doc["amount_reason"]) == (
+        None, 1, "no_amounts",
+    )  # fmt: skip
+    for lang, na, line in (("ja", "利用できません（金額なし）", "パイプライン総額"),
+                           ("en", "Not available (no amounts)", "Open pipeline")):  # fmt: skip
+        main([*args, "--lang", lang])
+        out = capsys.readouterr().out
+        row = next(r for r in out.splitlines() if line in r)
+        assert na in row and "¥0" not in row
+        note = "1件には金額がなく" if lang == "ja" else "1ofthe1opendeals"  # lines wrap anywhere
+        assert note in re.sub(r"\s+", "", out)

@@ -107,6 +107,8 @@ def test_close_date_pushes_by_rep_and_team(tmp_path: Path) -> None:
             "median_push_days": 22.5,
             "pull_ins": 0,
             "amount_pushed": 100.0,
+            "deals_without_amount": 0,
+            "amount_reason": None,
         },
         {
             "rep_id": "R2",
@@ -115,10 +117,56 @@ def test_close_date_pushes_by_rep_and_team(tmp_path: Path) -> None:
             "days_pushed": 0.0,
             "median_push_days": None,
             "pull_ins": 1,
-            "amount_pushed": 0.0,
+            "amount_pushed": 0.0,  # no deal pushed: ¥0 is a fact
+            "deals_without_amount": 0,
+            "amount_reason": None,
         },
     ]
     assert [(t["team"], t["pushes"]) for t in teams] == [("A", 2), ("B", 0)]
+
+
+def test_pushed_amounts_sum_the_known_and_count_the_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # O1 (R1, pushed twice) and O6 (R2) have no amount; O6 06-01 → 06-30 on 05-20 (29 days)
+    # and O8 (R2, ¥800) 06-10 → 06-20 on 05-15 (10 days) are pushed in May too
+    with _company(tmp_path) as ws:
+        ws.raw.execute("UPDATE opportunities SET amount = NULL WHERE opportunity_id IN ('O1','O6')")
+        insert(ws, "opportunity_changes", [
+            {"opportunity_id": o, "changed_at": f"{at} 09:00:00",
+             "field": "expected_close_date", "old_value": old, "new_value": new}
+            for o, at, old, new in (("O6", "2025-05-20", "2025-06-01", "2025-06-30"),
+                                    ("O8", "2025-05-15", "2025-06-10", "2025-06-20"))
+        ])  # fmt: skip
+        reps = pushes(ws, MAY)
+        teams = pushes(ws, MAY, "team")
+        # independent: each pushed deal once, its amount today (NULL when unknown)
+        known, without = ws.raw.execute(
+            "SELECT sum(o.amount), count(*) - count(o.amount) FROM opportunities o WHERE"
+            " o.opportunity_id IN (SELECT opportunity_id FROM opportunity_changes WHERE field ="
+            " 'expected_close_date' AND changed_at >= '2025-05-01' AND changed_at < '2025-06-01'"
+            " AND try_cast(new_value AS DATE) > try_cast(old_value AS DATE))"
+        ).fetchone() or (None, None)
+    keys = ("pushes", "deals_pushed", "days_pushed", "pull_ins", "amount_pushed",
+            "deals_without_amount", "amount_reason")  # fmt: skip
+    assert [(r["rep_id"], *(r[k] for k in keys)) for r in reps] == [
+        ("R1", 2, 1, 45.0, 0, None, 1, "no_amounts"),  # O1 alone, no amount: not ¥0
+        ("R2", 2, 2, 39.0, 1, 800.0, 1, None),  # O8 ¥800 + O6 unknown
+    ]
+    assert [(r["team"], r["amount_pushed"], r["deals_without_amount"]) for r in teams] == [
+        ("A", None, 1), ("B", 800.0, 1),
+    ]  # fmt: skip
+    assert (known, without) == (800.0, 2)
+    args = ["pipeline", "-w", str(tmp_path / "w"), "--as-of", "2025-05-31", "-p", "2025-05"]
+    main([*args, "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["slippage"]["rep_id"][0]["amount_reason"] == "no_amounts"
+    for lang, na in (("ja", "利用できません（金額なし）"), ("en", "Not available (no amounts)")):
+        main([*args, "--lang", lang])
+        out = capsys.readouterr().out
+        r1 = next(r for r in out.splitlines() if "R1" in r and "45" in r)
+        r2 = next(r for r in out.splitlines() if "R2" in r and "39" in r)
+        assert na in r1 and "¥0" not in r1 and "¥800" in r2
 
 
 def test_cli_pipeline_and_funnel_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

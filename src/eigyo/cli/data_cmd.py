@@ -283,6 +283,21 @@ def forecast_cmd(
     _print_forecast(doc, lang)
 
 
+#: The forecast's amounts built on the open pipeline: not available where its yen is not.
+PIPELINE_PARTS = ("pipeline", "expected_from_pipeline", "forecast")
+
+
+def _forecast_money(doc: dict[str, Any], key: str, cur: str, lang: str) -> str:
+    """One amount of the forecast: "not available (no amounts)" where every open deal of the
+    period lacks an amount, "(no close dates)" where no open deal has one (the pipeline and what
+    is built on it), never ¥0."""
+    reason = doc.get("amount_reason")
+    if doc[key] is None and reason and key in PIPELINE_PARTS:
+        short = "no_amounts_short" if reason == "no_amounts" else "short"  # else no_close_dates
+        return t(f"forecast.na.{short}", lang)
+    return money(doc[key], cur)
+
+
 def _print_forecast(doc: dict[str, Any], lang: str) -> None:
     cur = doc.get("currency", DEFAULT_CURRENCY)
     if doc["status"] != "ok":
@@ -291,10 +306,15 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
     table(
         t("data.forecast.title", lang, period=doc["period"], as_of=doc["as_of"]),
         [t("data.forecast.col_item", lang), t("data.forecast.col_value", lang)],
-        [[t(f"data.forecast.{k}", lang), money(doc[k], cur)] for k in items],
+        [[t(f"data.forecast.{k}", lang), _forecast_money(doc, k, cur, lang)] for k in items],
     )
     console.print(t("data.forecast.coverage", lang, c=number(doc["coverage"], 2),
                     r=number(doc["coverage_of_remaining"], 2)))  # fmt: skip
+    if doc.get("amount_reason") == "no_close_dates":
+        console.print(t("data.forecast.no_close_dates", lang, n=count(doc["undated_deals"])))
+    elif doc.get("deals_without_amount"):
+        console.print(t("data.forecast.without_amount", lang, n=count(doc["deals_without_amount"]),
+                        deals=count(doc["open_deals"])))  # fmt: skip
     for key, na in doc.get("sections_not_available", {}).items():
         name = t(f"analysis_na.section_name.{key}", lang)
         console.print(t("analysis_na.section", lang, section=name, reason=na["text"]))
@@ -305,8 +325,10 @@ def _print_forecast(doc: dict[str, Any], lang: str) -> None:
         t("data.forecast.backtest_title", lang),
         [t(f"data.forecast.col_{k}", lang) for k in ("month", "actual", "forecast", "naive",
                                                      "error")],
-        [[r["month"], money(r["actual"], cur), money(r["forecast"], cur), money(r["naive"], cur),
-          percent((r["forecast"] - r["actual"]) / r["actual"]) if r["actual"] else DASH]
+        [[r["month"], money(r["actual"], cur), _forecast_money(r, "forecast", cur, lang),
+          money(r["naive"], cur),
+          percent((r["forecast"] - r["actual"]) / r["actual"])
+          if r["actual"] and r["forecast"] is not None else DASH]
          for r in bt["months"]],
     )  # fmt: skip
     s = bt["summary"]

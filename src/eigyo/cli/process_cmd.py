@@ -331,16 +331,14 @@ def _print_pipeline(doc: dict[str, Any], lang: str, cur: str = DEFAULT_CURRENCY)
             ],
         )
     if "slippage" in doc:
+        cols = ("rep", "pushes", "pushed_days", "pushed_jpy", "without_amount")
         _table(
             t("process.cli.slippage_title", lang),
-            [_c("rep", lang), _c("pushes", lang), _c("pushed_days", lang), _c("pushed_jpy", lang)],
+            [_c(h, lang) for h in cols],
             [
-                [
-                    r["rep_id"],
-                    count(r["pushes"]),
-                    number(r["days_pushed"], 1),
-                    money(r["amount_pushed"], cur),
-                ]
+                [r["rep_id"], count(r["pushes"]), number(r["days_pushed"], 1),
+                 *_amount_cells({**r, "deals": r["deals_pushed"], "amount": r["amount_pushed"]},
+                                lang, cur)[1:]]
                 for r in doc["slippage"]["rep_id"][:20]
             ],
-        )
+        )  # fmt: skip

@@ -123,12 +123,14 @@ def owner_of(f: Finding, managers: dict[str, str], names: dict[str, str]) -> str
 
 def _landing(ws: Workspace, period: Period, as_of: date | None, booked: float | None) -> Any:
     """What the period lands at: its bookings once it is over, else the forecast as of the
-    data's last day (None where the data does not reach the period)."""
+    data's last day (None where the data does not reach the period, or where the forecast is not
+    available: every open deal of the period lacks an amount)."""
     if as_of is None or as_of < period.start:
         return None
     if as_of >= period.end:
         return booked
-    return float(forecast(ws, period, as_of)["forecast"])
+    landing = forecast(ws, period, as_of)["forecast"]
+    return None if landing is None else float(landing)
 
 
 def headline(ws: Workspace, period: Period, findings: list[Finding]) -> Headline:

@@ -7,6 +7,14 @@ at the
 as-of day, so the monthly backtest measures the forecast a manager would really have had.
 Accuracy is 1 − |actual − forecast| / actual per month, with MAPE, next to a naive baseline (the
 trailing three-month mean) so that the model has to earn its place.
+
+An open deal's unknown amount is unknown, never ¥0 (the convention of
+:mod:`eigyo.analysis.process.pipeline`): ``pipeline`` and ``expected_from_pipeline`` sum the known
+amounts and ``deals_without_amount`` counts the others; where every open deal of the period lacks
+one, both — and the forecast and coverage built on them — are None with ``amount_reason``
+``no_amounts`` (Maven's CRM has amounts only on closed deals: its pipeline is not "¥0"). Where
+deals are open and none has an expected close date (``undated_deals``: all of them), none can be
+placed in the period: the same numbers are None with ``amount_reason`` ``no_close_dates``.
 """
 
 from __future__ import annotations
@@ -20,11 +28,15 @@ import polars as pl
 
 from eigyo.analysis.common import in_period
 from eigyo.analysis.data.winprob import MIN_TRAIN, Snapshots, data_span, fit, predict
+from eigyo.analysis.process.pipeline import NO_AMOUNTS, known_sum
 from eigyo.base.periods import Period, months_between
 from eigyo.workspace import Workspace
 
 #: Months of history behind the run rate and the naive baseline.
 RUN_RATE_MONTHS = 6
+#: Why the pipeline's yen is not available although deals are open: none has a close date, so
+#: none can be placed in the period (the reason :mod:`eigyo.analysis.data.forecast_calls` gives).
+NO_CLOSE_DATES = "no_close_dates"
 #: Months of history before the first backtested month (the model needs training data).
 WARMUP_MONTHS = 9
 
@@ -81,12 +93,13 @@ def quota_for(ws: Workspace, period: Period) -> float:
 def forecast(
     ws: Workspace, period: Period, as_of: date, snaps: Snapshots | None = None
 ) -> dict[str, Any]:
-    """Forecast bookings of ``period`` as seen at the end of ``as_of``, with pipeline coverage."""
+    """Forecast bookings of ``period`` as seen at the end of ``as_of``, with pipeline coverage;
+    the pipeline's parts over the known amounts, None where every open deal lacks one."""
     snaps = snaps or Snapshots(ws)
     won = _won_so_far(ws, period, as_of)
-    live = snaps.at(as_of).filter(
-        pl.col("expected_close_date").is_between(period.start, period.end)
-    )
+    open_now = snaps.at(as_of)
+    undated = open_now["expected_close_date"].null_count()
+    live = open_now.filter(pl.col("expected_close_date").is_between(period.start, period.end))
     # a training frame holds one row per known outcome and month-end (13 at most): when even
     # that bound is short of MIN_TRAIN, or one class is missing, skip building it (each snapshot
     # costs queries; the dashboard's headline asks for a forecast on every cold overview)
@@ -95,24 +108,37 @@ def forecast(
     train = snaps.training(as_of) if possible else pl.DataFrame()
     enough = possible and train.height >= MIN_TRAIN and train["won"].n_unique() == 2
     p = predict(fit(train), live) if enough and live.height else np.zeros(live.height)
-    pipeline = float(live["amount"].sum() or 0.0)
-    expected = float(np.dot(p, live["amount"].fill_null(0).to_numpy()))
+    amounts = live["amount"]
+    without = amounts.null_count()
+    pipeline = known_sum(live.height, without, float(amounts.sum() or 0.0))
+    reason = NO_AMOUNTS if pipeline is None else None
+    if open_now.height and undated == open_now.height:  # no deal can be placed in the period
+        pipeline, reason = None, NO_CLOSE_DATES
+    # Σ p × amount over the known amounts (an unknown one adds nothing: it is not valued)
+    valued = float(np.dot(p, amounts.fill_null(0).to_numpy()))
+    expected = None if pipeline is None else valued
     remaining = max(0, (period.end - max(as_of, period.start - timedelta(days=1))).days)
     run = _run_rate(monthly_bookings(ws), period.start) * remaining / 30.4375
     quota = quota_for(ws, period)
+    total = None if expected is None else won + expected + run
     return {
         "period": period.label,
         "as_of": as_of.isoformat(),
         "status": "ok" if enough else "not_enough_data",
         "won_so_far": won,
         "open_deals": live.height,
+        "undated_deals": undated,
+        "deals_without_amount": without,
+        "amount_reason": reason,
         "pipeline": pipeline,
         "expected_from_pipeline": expected,
         "run_rate": run,
-        "forecast": won + expected + run,
+        "forecast": total,
         "quota": quota or None,
-        "coverage": pipeline / quota if quota else None,
-        "coverage_of_remaining": pipeline / (quota - won) if quota > won else None,
+        "coverage": pipeline / quota if quota and pipeline is not None else None,
+        "coverage_of_remaining": (
+            pipeline / (quota - won) if quota > won and pipeline is not None else None
+        ),
     }
 
 
@@ -137,12 +163,14 @@ def backtest(
         )
         naive = float(past["bookings"].mean() or 0.0) if past.height else None  # type: ignore[arg-type]
         rows.append({"month": m.label, "actual": a, "forecast": f["forecast"], "naive": naive,
-                     "status": f["status"], "coverage": f["coverage"]})  # fmt: skip
+                     "status": f["status"], "coverage": f["coverage"],
+                     "amount_reason": f["amount_reason"]})  # fmt: skip
     return {"months": rows, "summary": _accuracy(rows)}
 
 
 def _accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    ok = [r for r in rows if r["status"] == "ok" and r["actual"] > 0 and r["naive"] is not None]
+    ok = [r for r in rows if r["status"] == "ok" and r["actual"] > 0 and r["naive"] is not None
+          and r["forecast"] is not None]  # fmt: skip
     if len(ok) < 3:
         return {"status": "not_enough_data", "months": len(ok)}
     a = np.array([r["actual"] for r in ok])

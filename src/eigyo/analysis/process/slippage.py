@@ -3,8 +3,12 @@
 A *push* is a change of ``expected_close_date`` made in the period whose new date is later than
 the old one (a *pull-in*: earlier). Changes from or to a blank date are neither (setting a first
 date is not slipping). Days are new − old; yen is the amount of each pushed opportunity counted
-once however often it was pushed. The per-deal sample for the diagnosis stays
-:func:`eigyo.analysis.deals.slippage_sample`; this is the manager's view by rep or team.
+once however often it was pushed — an unknown amount stays unknown, never ¥0 (the convention of
+:mod:`eigyo.analysis.process.pipeline`): ``amount_pushed`` sums the known amounts,
+``deals_without_amount`` counts the pushed deals without one, and where every pushed deal of a
+row lacks one it is None with ``amount_reason`` ``no_amounts``. The per-deal sample for the
+diagnosis stays :func:`eigyo.analysis.deals.slippage_sample`; this is the manager's view by rep or
+team.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from eigyo.analysis.common import days_between, in_period, with_rep
+from eigyo.analysis.process.pipeline import NO_AMOUNTS, known_sum
 from eigyo.base.periods import Period
 from eigyo.errors import InputError
 from eigyo.workspace import Workspace
@@ -36,8 +41,8 @@ def date_moves(ws: Workspace, period: Period) -> ir.Table:
 
 
 def pushes(ws: Workspace, period: Period, by: str = "rep_id") -> list[dict[str, Any]]:
-    """Per rep or team: pushes, deals pushed, days pushed (total, median), yen pushed, pull-ins;
-    most days pushed first."""
+    """Per rep or team: pushes, deals pushed, days pushed (total, median), yen pushed over the
+    known amounts with the pushed deals without one, pull-ins; most days pushed first."""
     if by not in SLIPPAGE_DIMENSIONS:
         raise InputError(f"Unknown dimension {by!r} for slippage. Use rep_id or team.")
     m = date_moves(ws, period)
@@ -50,9 +55,20 @@ def pushes(ws: Workspace, period: Period, by: str = "rep_id") -> list[dict[str, 
         pull_ins=(m.days < 0).cast("int64").sum(),
     )
     per_deal = m.filter(push).select(by, "opportunity_id", "amount").distinct()
-    yen = per_deal.group_by(by).agg(amount_pushed=per_deal.amount.sum())
+    yen = per_deal.group_by(by).agg(
+        amount_pushed=per_deal.amount.sum(),
+        deals_without_amount=per_deal.amount.isnull().cast("int64").sum(),
+    )
     g = g.left_join(yen, g[by] == yen[by]).drop(f"{by}_right")
     g = g.mutate(
-        days_pushed=g.days_pushed.fill_null(0.0), amount_pushed=g.amount_pushed.fill_null(0.0)
+        days_pushed=g.days_pushed.fill_null(0.0),
+        deals_without_amount=g.deals_without_amount.fill_null(0),  # no deal pushed: none lacks
     )
-    return g.order_by([ibis.desc(g.days_pushed), g[by]]).to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+    rows: list[dict[str, Any]] = (
+        g.order_by([ibis.desc(g.days_pushed), g[by]]).to_pyarrow().to_pylist()
+    )
+    for r in rows:  # ¥0 where no deal was pushed (a fact), None where all pushed lack an amount
+        r["amount_pushed"] = known_sum(r["deals_pushed"], r["deals_without_amount"],
+                                       r["amount_pushed"])  # fmt: skip
+        r["amount_reason"] = NO_AMOUNTS if r["amount_pushed"] is None else None
+    return rows
