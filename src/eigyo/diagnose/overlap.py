@@ -83,8 +83,15 @@ def key_table(
         return None
     if hold is None or len(parts) <= CHUNK:
         return _balanced_union(parts)
-    steps = [_balanced_union(parts[k : k + CHUNK]).cache() for k in range(0, len(parts), CHUNK)]
-    hold.extend(steps)
+    steps: list[ir.Table] = []
+    for k in range(0, len(parts), CHUNK):
+        step = _balanced_union(parts[k : k + CHUNK]).cache()
+        hold.append(step)
+        # Computed now, one step a job: Spark caches lazily, and left to the final query the
+        # large demo's 24 steps (1,483 populations) ran as one job that exhausted a 1 GB
+        # driver. DuckDB has already written the table; counting it costs nothing.
+        step.count().execute()
+        steps.append(step)
     return _balanced_union(steps)
 
 
