@@ -62,11 +62,12 @@ class Finding:
     def is_alarm(self) -> bool:
         return self.severity in ("warn", "error")
 
-    def sort_key(self) -> tuple[int, float, int]:
+    def sort_key(self) -> tuple[int, float, int, str]:
         """Alarms first, ranked by impact (in the workspace currency) and then severity; then
-        info, then ok."""
+        info, then ok. Ties are broken by the id, so two runs on the same data list the findings
+        in the same order (the engine returns groups in no fixed order)."""
         tier = 0 if self.is_alarm else (1 if self.severity == "info" else 2)
-        return (tier, -(self.impact_jpy or 0.0), -SEVERITY_RANK[self.severity])
+        return (tier, -(self.impact_jpy or 0.0), -SEVERITY_RANK[self.severity], self.id)
 
     def _impact_rounded(self) -> float | int | None:
         """The impact to the currency's smallest unit people write (whole yen, cents)."""
