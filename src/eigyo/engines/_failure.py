@@ -81,7 +81,9 @@ def _detail(exc: BaseException) -> str:
         line = java.group(1)
     else:
         line = next((s for s in text.splitlines() if s.strip()), "")
-    line = line.strip() or type(exc).__name__
+    # a long absolute path would push the reason past the excerpt: its file name says enough
+    line = re.sub(r"(?:file:)?(?:/[^\s/:]+)+/([^\s/]+)", r"…/\1", line.strip())
+    line = line or type(exc).__name__
     return line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 1] + "…"
 
 
