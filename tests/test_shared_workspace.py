@@ -325,6 +325,57 @@ def test_the_dashboard_retires_old_generations(
     assert len(list((ws_path / GEN_DIR).glob("eigyo-*.duckdb"))) == 2
 
 
+def test_a_previous_generation_in_use_stays_open_and_a_closed_one_is_replaced(
+    ws_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a new generation warms up the dashboard keeps serving the previous one, which can
+    take longer than RETIRE_S: its connection, retired when the warm-up opened the new one,
+    stays open while it is used and closes once idle; a thread whose connection was closed then
+    gets a fresh one with the memory limit, never the closed one reopened without it."""
+    from eigyo.app import _state, create_app
+    from eigyo.app._generation import GENERATION
+
+    monkeypatch.setattr(_state, "RETIRE_S", 1.0)
+    st = create_app(ws_path).state.eigyo
+    old = generation(ws_path)
+    token = GENERATION.set(old)
+    try:
+        served = st.ws()  # a request on the current generation
+        with open_workspace(ws_path) as ws:
+            import_path(ws, _csvs(tmp_path / "more", 4, 41, prefix="m-"))
+        new = generation(ws_path)
+        GENERATION.set(old)
+        assert st.ws() is served  # in use just before the warm-up starts
+        warm = threading.Thread(target=st.ws)  # the warm-up opens the new one: old retires
+        warm.start()  # (a new thread starts without the door's GENERATION: the current one)
+        warm.join()
+        assert [w for _, w in st._retired] == [served]
+        for _ in range(5):  # requests still on the previous generation, past RETIRE_S
+            time.sleep(0.3)
+            assert st.ws() is served and "con" in served.__dict__
+        time.sleep(1.2)  # idle past RETIRE_S
+        GENERATION.set(new)
+        st.ws()  # any request sweeps
+        assert "con" not in served.__dict__ and not st._retired  # closed
+        GENERATION.set(old)
+        again = st.ws()
+        assert again is not served and again.generation == old
+        limit = again.raw.execute("select current_setting('memory_limit')").fetchone()
+        assert limit is not None and limit[0] == served_limit(st)
+    finally:
+        GENERATION.reset(token)
+        st.close()
+
+
+def served_limit(st: object) -> str:
+    """The memory limit the dashboard sets on its connections, as DuckDB prints it."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{int(st.limits.analysis_memory_mib)}MiB'")  # type: ignore[attr-defined]
+    row = con.execute("select current_setting('memory_limit')").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def test_serve_starts_while_an_import_writes(ws_path: Path, tmp_path: Path) -> None:
     """The issue: ``serve`` could not start during an import. The writer here is this process
     (its new generation open, the write lock held); the server starts and answers from the

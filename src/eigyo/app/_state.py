@@ -7,9 +7,10 @@ Why read-only, per generation: the dashboard never holds the workspace exclusive
 monitor and ``users add`` write new generations meanwhile, :mod:`eigyo.workspace`). Each request
 reads which generation is current once, at the door (:data:`GENERATION`, one ``readlink``), and
 every query of that request reads that generation: a finished import shows on the next request,
-all at once, never half. Every thread's connections to older generations are closed
-:data:`RETIRE_S` seconds after a newer one was first opened (a request still computing on one
-keeps it until then). Sessions are in :data:`~eigyo.app._security.SESSIONS_FILE`, shared by
+all at once, never half. Once a newer generation is opened, every thread's connections to older
+ones retire: each closes when it has been unused for :data:`RETIRE_S` seconds (the previous
+generation stays in use, labelled, while the new one warms up, which can take longer than that
+on a large company). Sessions are in :data:`~eigyo.app._security.SESSIONS_FILE`, shared by
 every worker.
 Why a cache: the diagnosis takes seconds on a real company; its result depends only on what a
 person may see (their scope), the period and the data, so it is keyed by exactly those — a new
@@ -66,7 +67,7 @@ T = TypeVar("T")
 CACHE_SIZE = 1024
 #: The failed-login log, in the workspace folder (docs/security.md).
 AUDIT_LOG = "login-failures.log"
-#: Seconds a thread keeps its connection to a generation after a newer one appeared.
+#: Seconds a connection to an older generation may stay unused before it closes.
 RETIRE_S = 600.0
 
 
@@ -87,6 +88,8 @@ class AppState:
         self.shared = SharedCache(self.workspace)
         self._all: list[Workspace] = []
         self._retired: list[tuple[float, Workspace]] = []
+        #: When each open connection was last handed to a request (by ``id``).
+        self._used: dict[int, float] = {}
         self._all_lock = threading.Lock()
         self.import_lock = threading.Lock()
         with open_workspace(self.workspace, read_only=True) as ws:
@@ -103,31 +106,46 @@ class AppState:
     def ws(self) -> Workspace:
         """This thread's read-only connection to the request's generation (opened on first use).
         Opening one of a newer generation retires every thread's connections to older ones;
-        they close :data:`RETIRE_S` seconds later (see the module docstring), so an idle thread
-        never keeps an old generation's file and memory alive."""
+        a retired connection closes once it has been unused for :data:`RETIRE_S` seconds (see
+        the module docstring), so an idle thread never keeps an old generation's file and
+        memory alive, while the previous generation the dashboard still serves during a long
+        warm-up (:mod:`eigyo.app._serving`) keeps its connections however long that takes."""
         gen = self.generation()
         ws: Workspace | None = getattr(self._local, "ws", None)
-        if self._retired and time.monotonic() - self._retired[0][0] > RETIRE_S:
+        now = time.monotonic()
+        if self._retired and now - min(self._used.get(id(w), t) for t, w in self._retired) > (
+            RETIRE_S
+        ):
             self._sweep()
-        if ws is not None and self._local.gen == gen:
+        if ws is not None and self._local.gen == gen and self._alive(ws):
+            self._used[id(ws)] = now
             return ws
         fresh = open_workspace(self.workspace, read_only=True, at=gen)
         _limit_memory(fresh, self.limits.analysis_memory_mib)
-        number, now = generation_number(fresh.generation), time.monotonic()
+        number = generation_number(fresh.generation)
         with self._all_lock:
             older = [w for w in self._all if generation_number(w.generation) < number]
             self._all = [w for w in self._all if w not in older] + [fresh]
             self._retired += [(now, w) for w in older]
+            self._used[id(fresh)] = now
         self._local.ws, self._local.gen = fresh, gen
         return fresh
 
+    def _alive(self, ws: Workspace) -> bool:
+        """Whether ``ws`` is still open (not closed by :meth:`_sweep`): a thread that kept a
+        closed one opens a fresh connection, with the memory limit, instead of reopening it."""
+        with self._all_lock:
+            return any(w is ws for w in self._all) or any(w is ws for _, w in self._retired)
+
     def _sweep(self) -> None:
-        """Close the retired connections older than :data:`RETIRE_S`."""
+        """Close the retired connections unused for :data:`RETIRE_S` seconds."""
         now = time.monotonic()
         with self._all_lock:
-            old = [w for t, w in self._retired if now - t > RETIRE_S]
-            self._retired = [(t, w) for t, w in self._retired if now - t <= RETIRE_S]
-        for w in old:
+            idle = [(t, w) for t, w in self._retired if now - self._used.get(id(w), t) > RETIRE_S]
+            self._retired = [(t, w) for t, w in self._retired if (t, w) not in idle]
+            for _, w in idle:
+                self._used.pop(id(w), None)
+        for _, w in idle:
             w.close()
 
     def scoped(self, who: Principal) -> ScopedWorkspace:
