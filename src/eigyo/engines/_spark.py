@@ -130,12 +130,16 @@ def _register_before_caching(con: Any) -> None:
       as a decimal; Ibis declares the expression ``float64`` and converts results to it, but
       read back from Spark's catalogue the cached column was a decimal, and the stage dwell
       medians of the large demo came back as ``Decimal`` (a ``TypeError`` in
-      ``analysis.process.bottleneck``)."""
-    create = con._create_cached_table
+      ``analysis.process.bottleneck``).
+    * It stores the table on the local disk of Spark's block manager (``DISK_ONLY``), not in
+      the JVM's heap. Ibis's ``cache()`` is Spark's ``MEMORY_AND_DISK``: in ``local[N]`` the
+      driver is also the executor, and the large demo's cached samples held about 570 MB of a
+      1 GB driver's heap, which then ran out of memory in the overlap of the findings. Read
+      back from disk the rows are the same."""
 
     def cached(name: str, expr: ir.Table) -> ir.Table:
         con._run_pre_execute_hooks(expr)
-        table = create(name, expr)
+        table = _persist_on_disk(con, name, expr)
         declared = expr.schema()
         if table.schema() == declared:
             return table  # type: ignore[no-any-return]
@@ -145,6 +149,17 @@ def _register_before_caching(con: Any) -> None:
         ).to_expr()
 
     con._create_cached_table = cached
+
+
+def _persist_on_disk(con: Any, name: str, expr: ir.Table) -> ir.Table:
+    """Ibis's ``_create_cached_table`` for PySpark with ``DISK_ONLY`` instead of ``cache()``'s
+    ``MEMORY_AND_DISK``: the DataFrame goes where Ibis's ``release()`` unpersists it."""
+    from pyspark import StorageLevel
+
+    df = con._session.sql(con.compile(expr)).persist(StorageLevel.DISK_ONLY)
+    df.createTempView(name)
+    con._cached_dataframes[name] = df
+    return con.table(name)  # type: ignore[no-any-return]
 
 
 class SparkEngine:
