@@ -9,12 +9,17 @@ the demo: exactly the pairs of the old self-join, run here as an independent Duc
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import duckdb
 import ibis
 import pyarrow as pa
 
 from eigyo.base.periods import parse_period
 from eigyo.diagnose import overlap
+from eigyo.diagnose.behind import NoRecords, population, selection
 from eigyo.diagnose.context import Context
+from eigyo.diagnose.model import Finding
 from eigyo.runbook import RunResult
 from tests.conftest import Demo
 
@@ -65,9 +70,63 @@ def test_the_demo_pairs_are_those_of_the_self_join(
         got = overlap.pairs(weighed, ctx)
         keys = overlap.key_table(weighed, ctx)
         assert keys is not None
-        sql = ibis.to_sql(keys, dialect="duckdb")
-        joined = ws.raw.execute(
-            f"WITH k AS ({sql}) SELECT DISTINCT a.i, b.i FROM k a JOIN k b "
+        k = keys.to_pyarrow()  # noqa: F841 (read by name in the query below)
+    joined = (
+        duckdb.connect()
+        .execute(
+            "SELECT DISTINCT a.i, b.i FROM k a JOIN k b "
             "ON a.kind = b.kind AND a.key = b.key AND a.i < b.i"
-        ).fetchall()
+        )
+        .fetchall()
+    )
     assert got and got == {(int(a), int(b)) for a, b in joined}
+
+
+def test_each_finding_holds_the_records_of_its_population(
+    demo_company: Demo, demo_runbook: RunResult
+) -> None:
+    """The key table reads the populations as data, many findings in one join: each finding's
+    keys there are exactly the records of its population read one at a time by filtering its
+    sample (:func:`eigyo.diagnose.behind.population`, the records page's reading) — for
+    compared groups, roll-ups over members, the organization against a target and the
+    populations of their own kind alike."""
+    weighed = overlap._weighed(demo_runbook.findings) + _rolled_up(demo_runbook.findings)
+    assert {"members" in f.evidence for f in weighed} == {True, False}
+    with demo_company.open() as ws:
+        ctx = Context(ws, parse_period("FY2025", ws.settings.fiscal_year_start_month))
+        keys = overlap.key_table(weighed, ctx)
+        assert keys is not None
+        held: dict[int, set[tuple[str, str]]] = {}
+        for row in keys.to_pyarrow().to_pylist():
+            held.setdefault(row["i"], set()).add((row["kind"], row["key"]))
+        compared = 0
+        for i, f in enumerate(weighed):
+            try:
+                pop = population(ws, ctx.period, f, ctx.sample)
+            except NoRecords:
+                assert i not in held
+                continue
+            compared += selection(f, ctx.sample) is not None
+            want = {(pop.key, str(v)) for v in pop.table[pop.key].to_pyarrow().to_pylist()}
+            assert held.get(i, set()) == want, f.id
+    assert compared > 10
+
+
+def _rolled_up(findings: list[Finding]) -> list[Finding]:
+    """Roll-ups as eigyo.diagnose.rollup writes them, over two members of one column (reps,
+    teams): the group above them (no scope, ``members``), the same within a team's scope (a
+    scope and members on different columns), and one whose scope names a member its members
+    do not (the same column: a scope and members that do not meet select nothing)."""
+    values: dict[str, list[str]] = {}
+    for f in findings:
+        for k, v in f.scope.items():
+            values.setdefault(k, []).append(v)
+    out: list[Finding] = []
+    for column in ("rep_id", "team"):
+        a = next(f for f in findings if f.is_alarm and set(f.scope) == {column})
+        other = next(v for v in values[column] if v != a.scope[column])
+        members = [{column: a.scope[column]}, {column: other}]
+        out.append(replace(a, scope={}, evidence={**a.evidence, "members": members}))
+        out.append(replace(a, evidence={**a.evidence, "members": members[1:]}))
+    out.append(replace(out[0], scope={"team": values["team"][0]}))
+    return out

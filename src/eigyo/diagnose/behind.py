@@ -29,7 +29,7 @@ and Python receives only the page a caller asks for (:func:`page`) or the rows i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -45,13 +45,13 @@ from eigyo.base.vocabulary import DASH, UNKNOWN
 from eigyo.diagnose.checks import Check, load_checks
 from eigyo.diagnose.context import SAMPLES
 from eigyo.diagnose.model import Finding
+from eigyo.diagnose.selection import KEYS, Selection, accept
 from eigyo.errors import EigyoError
 from eigyo.i18n import catalogue, t
 from eigyo.workspace import Workspace
 
-#: What identifies one record, in order of preference: a sample with an opportunity id lists
-#: deals, else leads, else reps (the admin-time and capability samples hold one row per rep).
-KEYS: tuple[str, ...] = ("opportunity_id", "lead_id", "rep_id")
+#: Kinds whose population is of its own kind (:func:`population`), not a compared group.
+_SPECIAL = frozenset({"quality", "concentration", "constraint"})
 #: ``evidence.status`` of findings that judged nothing: they have no population to show.
 NOT_JUDGED = frozenset(
     {"not_available", "insufficient", "no_snapshot", "partial_baseline", "not_checked",
@@ -120,35 +120,46 @@ def _members(finding: Finding, columns: list[str], check: Check) -> dict[str, li
     return out
 
 
-def _compared(check: Check, finding: Finding, t: ir.Table) -> Population:
-    """A comparing check's group: subject filter, scope, then the group's other keys from the
-    evidence — or, rolled up, its members; an organization-wide target finding keeps the rows
-    that miss the target only. One filter of all the conditions: a large diagnosis builds
-    a population per alarm (1,840 on the large demo), and each chained filter is another Ibis
-    node to build, validate and compile."""
-    cols = set(t.columns)
-    where: list[ir.BooleanValue] = []
+def _selection(check: Check, finding: Finding, columns: Sequence[str]) -> Selection:
+    """A comparing check's group as data: subject filter, scope, then the group's other keys
+    from the evidence — or, rolled up, its members; an organization-wide target finding keeps
+    the rows that miss the target only (:mod:`eigyo.diagnose.selection`)."""
+    cols = set(columns)
+    conditions: list[tuple[str, Sequence[Any]]] = []
     if check.subject is not None:
-        where.append(_eq(t, check.subject.column, check.subject.equals))
-    where += [_eq(t, k, v) for k, v in finding.scope.items() if k in cols]
-    members = _members(finding, list(t.columns), check)
+        conditions.append((check.subject.column, [check.subject.equals]))
+    conditions += [(k, [v]) for k, v in finding.scope.items() if k in cols]
+    members = _members(finding, list(columns), check)
     if members:
-        for k, values in members.items():
-            where.append(t[k].cast("string").isin(sorted(set(values))))
+        conditions += list(members.items())
     else:
         for k in check.group:
             if k not in finding.scope and k in finding.evidence and k in cols:
-                where.append(_eq(t, k, finding.evidence[k]))
-    if check.value in cols:  # what the check counted: a deal still waiting is not tested
-        where.append(t[check.value].notnull())
+                conditions.append((k, [finding.evidence[k]]))
+    value = check.value if check.value in cols else None
     bad_high = check.better == "lower"
+    target = None
     if check.kind == "proportion" and not finding.scope and not members and check.value:
         # The whole organization against a target: the records are the ones that miss it.
-        where.append(t[check.value] == (1 if bad_high else 0))
-    if where:
-        t = t.filter(*where)
-    key = next(k for k in KEYS if k in t.columns)
-    return Population(t, key, check.value if check.value in t.columns else None, bad_high)
+        target = (check.value, 1 if bad_high else 0)
+    key = next(k for k in KEYS if k in cols)
+    # what the check counted: a deal still waiting is not tested
+    return Selection(check.sample, key, accept(conditions), value, target, value, bad_high)
+
+
+def _compared_kind(check: Check, finding: Finding) -> bool:
+    """Whether ``finding``'s population is a comparing check's group (:func:`_selection`)."""
+    special = check.kind in NO_RECORD_KINDS or check.kind in _SPECIAL
+    return not special and finding.evidence.get("status") not in NOT_JUDGED and finding.is_alarm
+
+
+def selection(finding: Finding, samples: Samples) -> Selection | None:
+    """``finding``'s population as data when it is a comparing check's group, else None (no
+    records, or a population of its own kind: :func:`population` reads those)."""
+    check = check_of(finding)
+    if not _compared_kind(check, finding):
+        return None
+    return _selection(check, finding, samples(check.sample).columns)
 
 
 def population(
@@ -176,7 +187,9 @@ def population(
         return Population(t, "opportunity_id", "advanced", bad_high=False)
     if status in NOT_JUDGED or not finding.is_alarm:
         raise NoRecords(key="records.none.not_judged")
-    return _compared(check, finding, sample(check.sample))
+    t = sample(check.sample)
+    sel = _selection(check, finding, t.columns)
+    return Population(sel.apply(t), sel.key, sel.value, sel.bad_high)
 
 
 def _account_deals(ws: Workspace, period: Period, account_id: str) -> Population:
