@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 
@@ -22,31 +23,97 @@ class Comparison:
 
 
 def two_proportions(k1: int, n1: int, k2: int, n2: int) -> Comparison:
-    """Difference of two proportions (k1/n1 − k2/n2) with a two-sided test.
+    """Difference of two proportions (k1/n1 − k2/n2) with a two-sided test
+    (:func:`two_proportions_many` for one pair)."""
+    effect, p = two_proportions_many([k1], [n1], [k2], [n2])
+    return Comparison(float(effect[0]), float(p[0]))
+
+
+def two_proportions_many(
+    k1: ArrayLike, n1: ArrayLike, k2: ArrayLike, n2: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Differences of proportions (k1/n1 − k2/n2) and their two-sided p-values, pair by pair.
 
     Fisher's exact test when an expected cell count is below 5 (where the normal approximation
-    misleads), the pooled two-proportion z-test otherwise.
+    misleads), the pooled two-proportion z-test otherwise; a pair with an empty side has no
+    difference (NaN) and p = 1. Arrays in, arrays out: a large diagnosis tests 20,000 groups,
+    and SciPy's per-call overhead (~200 µs a ``norm.sf``) cost seconds; elementwise, the same
+    IEEE operations and the same special function give the same floats as one pair at a time.
     """
-    if n1 == 0 or n2 == 0:
-        return Comparison(float("nan"), 1.0)
-    p1, p2 = k1 / n1, k2 / n2
-    pooled = (k1 + k2) / (n1 + n2)
-    expected = min(n1 * pooled, n1 * (1 - pooled), n2 * pooled, n2 * (1 - pooled))
-    if expected < 5:
-        _, p = stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]])
-        return Comparison(p1 - p2, float(p))
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return Comparison(p1 - p2, 1.0)
-    z = (p1 - p2) / se
-    return Comparison(p1 - p2, float(2 * stats.norm.sf(abs(z))))
+    a1, m1 = np.asarray(k1, dtype=np.float64), np.asarray(n1, dtype=np.float64)
+    a2, m2 = np.asarray(k2, dtype=np.float64), np.asarray(n2, dtype=np.float64)
+    both = (m1 > 0) & (m2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effect = np.where(both, a1 / m1 - a2 / m2, np.nan)
+        pooled = (a1 + a2) / (m1 + m2)
+        expected = np.minimum.reduce(
+            [m1 * pooled, m1 * (1 - pooled), m2 * pooled, m2 * (1 - pooled)]
+        )
+        se = np.sqrt(pooled * (1 - pooled) * (1 / m1 + 1 / m2))
+        z = effect / se
+    fisher = both & (expected < 5)
+    normal = both & ~fisher & (se != 0)
+    p = np.ones(len(effect))
+    p[normal] = 2 * stats.norm.sf(np.abs(z[normal]))
+    for i in np.flatnonzero(fisher):
+        table = [[a1[i], m1[i] - a1[i]], [a2[i], m2[i] - a2[i]]]
+        p[i] = stats.fisher_exact(np.asarray(table, dtype=np.int64)).pvalue
+    return effect, p
 
 
 def binomial(k: int, n: int, p0: float) -> float:
-    """Two-sided exact binomial test of k successes in n against the expected rate p0."""
-    if n == 0:
-        return 1.0
-    return float(stats.binomtest(k, n, p0).pvalue)
+    """Two-sided exact binomial test of k successes in n against the expected rate p0
+    (:func:`binomial_many` for one count)."""
+    return float(binomial_many([k], [n], [p0])[0])
+
+
+def binomial_many(k: ArrayLike, n: ArrayLike, p0: ArrayLike) -> np.ndarray:
+    """Two-sided exact binomial tests, count by count: SciPy's ``binomtest(k, n, p0).pvalue``
+    to the last digit (n = 0: p = 1), computed for all counts at once.
+
+    The two-sided p-value adds the probabilities of every outcome no more likely than the one
+    seen (within a relative 1e-7), found on the mode's other side by a binary search over the
+    pmf: here each step of that search runs over every count still searching, so SciPy's
+    ~10 pmf calls of ~60 µs per test (4,500 tests on the large demo: seconds) become ~log₂ n
+    array calls. Same steps, same special functions, hence the same floats as SciPy's loop."""
+    kk, nn = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
+    pp = np.asarray(p0, dtype=np.float64)
+    out = np.ones(len(kk))
+    live = (nn > 0) & (kk != pp * nn)
+    if not live.any():
+        return out
+    k1, n1, p1 = kk[live], nn[live], pp[live]
+    d = stats.binom.pmf(k1, n1, p1)
+    rerr = 1 + 1e-7
+    below = k1 < p1 * n1
+    # below the mode the search runs over the falling side (ceil(pn) … n) on −pmf
+    sign = np.where(below, -1.0, 1.0)
+    lo = np.where(below, np.ceil(p1 * n1), 0.0)
+    hi = np.where(below, n1.astype(np.float64), np.floor(p1 * n1))
+    target = sign * d * rerr
+    found = np.full(len(k1), np.nan)
+    while True:
+        todo = np.isnan(found) & (lo < hi)
+        if not todo.any():
+            break
+        i = np.flatnonzero(todo)
+        mid = lo[i] + (hi[i] - lo[i]) // 2
+        val = sign[i] * stats.binom.pmf(mid, n1[i], p1[i])
+        lo[i] = np.where(val < target[i], mid + 1, lo[i])
+        hi[i] = np.where(val > target[i], mid - 1, hi[i])
+        hit = val == target[i]
+        found[i[hit]] = mid[hit]
+    rest = np.flatnonzero(np.isnan(found))
+    at_lo = sign[rest] * stats.binom.pmf(lo[rest], n1[rest], p1[rest])
+    found[rest] = np.where(at_lo <= target[rest], lo[rest], lo[rest] - 1)
+    ix = found
+    # below: the outcomes from n − y up; y counts the terms past the mode ≤ d (the equality
+    # case, rare because of rerr, includes ix); above: the outcomes up to ix
+    y_below = n1 - ix + (d * rerr == stats.binom.pmf(ix, n1, p1)).astype(np.int64)
+    p_below = stats.binom.cdf(k1, n1, p1) + stats.binom.sf(n1 - y_below, n1, p1)
+    p_above = stats.binom.cdf(ix, n1, p1) + stats.binom.sf(k1 - 1, n1, p1)
+    out[live] = np.minimum(1.0, np.where(below, p_below, p_above))
+    return out
 
 
 def medians(a: np.ndarray, b: np.ndarray) -> Comparison:

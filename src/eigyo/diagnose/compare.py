@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis.expr.types as ir
+import numpy as np
 
 from eigyo.base import stats
 from eigyo.diagnose.checks import Check, Filter
@@ -109,7 +110,13 @@ def proportion(check: Check, sample: ir.Table) -> list[Tested]:
         if base is None:
             continue
         pairs.append((r, _minus(base, r) if check.baseline is None else base))
-    out = [_test_rate(check, r, base, total_n) for r, base in pairs]
+    counts = [_counts(r, base) for r, base in pairs]
+    columns = np.array(counts, dtype=np.int64).reshape(-1, 4).T  # k, n, baseline k, baseline n
+    effects, p_values = stats.two_proportions_many(*columns)
+    out = [
+        _test_rate(check, r, base, total_n, stats.Comparison(float(e), float(p)))
+        for (r, base), e, p in zip(pairs, effects, p_values, strict=True)
+    ]
     if check.isolate:
         _isolate(check, pairs, out)
     return out
@@ -130,6 +137,7 @@ def _isolate(
     levels: dict[Any, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for r, base in pairs:  # the pairs of each level, in order (not a scan of all per pair)
         levels.setdefault(r[level_col], []).append((r, base))
+    todo: list[tuple[Tested, int, int, float, float, float]] = []
     for (r, base), t in zip(pairs, tested, strict=True):
         others = [(r2, b2) for r2, b2 in levels[r[level_col]] if r2 is not r and b2.get("n")]
         expected = sum(r2["n"] * b2["k"] / b2["n"] for r2, b2 in others)
@@ -139,22 +147,38 @@ def _isolate(
         n, k = int(r["n"]), int(r["k"])
         if n == 0 or p0 != p0:
             continue
+        todo.append((t, k, n, p0, peer, level))
+    # every stage's exact test in one call (4,500 on the large demo)
+    exact = stats.binomial_many([x[1] for x in todo], [x[2] for x in todo], [x[3] for x in todo])
+    for (t, k, n, p0, peer, level), p_exact in zip(todo, exact, strict=True):
         # An intersection–union test: the stage must be worse than the team's usual (exact
         # binomial against p0, which treats p0 as known) AND than the peers at the stage (the
         # two-proportion test, which carries the peers' own noise); the larger p-value and the
         # smaller gap count. A team better than its peers elsewhere gets a p0 near 1 at a stage
         # that converts ~90% (rate × level), and ordinary noise there read as a bottleneck in a
         # company without one (tests/test_diagnosis_levels.py, clean seeds).
-        t.p_value = max(float(stats.binomial(k, n, p0)), t.p_value)
+        t.p_value = max(float(p_exact), t.p_value)
         t.effect = k / n - p0
         t.gap = min(_directed_gap(check, k / n, p0), t.gap)
         t.gap_info = replace(t.gap_info, baseline=p0)
         t.extra.update(peer_rate=peer, own_level=level)
 
 
-def _test_rate(check: Check, r: dict[str, Any], base: dict[str, Any], total_n: int) -> Tested:
-    n, k, bn, bk = int(r["n"]), int(r["k"]), int(base.get("n", 0)), int(base.get("k", 0))
-    cmp = stats.two_proportions(k, n, bk, bn)
+def _counts(r: dict[str, Any], base: dict[str, Any]) -> tuple[int, int, int, int]:
+    """``(k, n, baseline k, baseline n)``: the two proportions a group's test compares."""
+    return int(r["k"]), int(r["n"]), int(base.get("k", 0)), int(base.get("n", 0))
+
+
+def _test_rate(
+    check: Check,
+    r: dict[str, Any],
+    base: dict[str, Any],
+    total_n: int,
+    cmp: stats.Comparison,
+) -> Tested:
+    """One group's result; ``cmp`` is its two-proportion test (computed for all groups at once
+    by :func:`eigyo.base.stats.two_proportions_many`)."""
+    k, n, bk, bn = _counts(r, base)
     value, baseline = (k / n if n else float("nan")), (bk / bn if bn else float("nan"))
     base_won_rate = (
         base.get("won_k", 0) / bk
@@ -199,13 +223,15 @@ def against_target(check: Check, sample: ir.Table, target: float) -> list[Tested
     t = sample.filter(sample[check.value].notnull())
     rows = _rows(_where(t, check.subject), list(check.group), check)
     total_n = sum(int(r["n"]) for r in rows)
+    rows = [r for r in rows if int(r["n"])]
+    p0 = min(max(target, 1e-6), 1 - 1e-6)
+    p_values = stats.binomial_many(
+        [int(r["k"]) for r in rows], [int(r["n"]) for r in rows], [p0] * len(rows)
+    )
     out = []
-    for r in rows:
+    for r, p_value in zip(rows, p_values, strict=True):
         n, k = int(r["n"]), int(r["k"])
-        if n == 0:
-            continue
         value = k / n
-        p0 = min(max(target, 1e-6), 1 - 1e-6)
         gap_info = Gap(n=n, value=value, baseline=target, amount=float(r.get("amount", 0)))
         out.append(
             Tested(
@@ -214,7 +240,7 @@ def against_target(check: Check, sample: ir.Table, target: float) -> list[Tested
                 base_n=n,  # a target is no sample: the group's own size is what the test rests on
                 effect=value - target,
                 gap=_directed_gap(check, value, target),
-                p_value=float(stats.binomial(k, n, p0)),
+                p_value=float(p_value),
                 share=n / total_n if total_n else 0.0,
                 extra={"successes": k},
                 interval=(k, n),
