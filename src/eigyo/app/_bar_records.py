@@ -39,6 +39,7 @@ from eigyo.base.periods import Period
 from eigyo.base.vocabulary import NONE, UNKNOWN
 from eigyo.diagnose import behind
 from eigyo.diagnose.context import SAMPLES
+from eigyo.diagnose.selection import KEYS
 from eigyo.errors import InputError
 from eigyo.i18n import t
 from eigyo.metrics import NONE_GROUP
@@ -184,7 +185,7 @@ def mark_rows(
         tab = tab.filter(_matches(tab, column, str(fixed)))
     for column in bar.present:
         tab = tab.filter(tab[column].notnull())
-    key = next(k for k in behind.KEYS if k in tab.columns)
+    key = next(k for k in KEYS if k in tab.columns)
     return behind.readable(ws, period, behind.Population(tab, key, bar.value))
 
 
