@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from eigyo.base.periods import parse_period
-from eigyo.diagnose.context import SAMPLES, Context
+from eigyo.diagnose.context import DERIVED, SAMPLES, Context
 from eigyo.workspace import Workspace
 from tests.conftest import Demo
 
@@ -46,3 +46,20 @@ def test_samples_live_in_the_engine_while_the_context_is_open(demo_company: Demo
                 got = _digest(ws, held.to_pyarrow())
                 assert got == want and want[0][0] > 100
         assert _temp_tables(ws) == before  # dropped on the way out
+
+
+def test_a_derived_sample_is_its_parents_rows_and_no_table_of_its_own(demo_company: Demo) -> None:
+    """``leads_by_campaign`` is read from the held ``leads_by_source`` (DERIVED): the same rows
+    as its analysis function, without computing the lead joins a second time."""
+    with demo_company.open() as ws:
+        period = parse_period("FY2025", ws.settings.fiscal_year_start_month)
+        before = _temp_tables(ws)
+        with Context(ws, period) as ctx:
+            for name, (parent, _) in DERIVED.items():
+                got = ctx.sample(name)
+                assert len(_temp_tables(ws) - before) == 1  # the parent's table only
+                assert got.op().__class__.__name__ != "DatabaseTable"  # a filter of it
+                assert ctx.sample(parent).op().__class__.__name__ == "DatabaseTable"
+                want = _digest(ws, SAMPLES[name](ws, period).to_pyarrow())
+                assert _digest(ws, got.to_pyarrow()) == want and want[0][0] > 10
+                before = _temp_tables(ws)

@@ -12,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from eigyo import workspace as workspace_mod
 from eigyo.base.periods import Period, parse_period
 from eigyo.diagnose import Finding, diagnose
-from eigyo.diagnose.overlap import non_overlapping_total
 from eigyo.metrics import REGISTRY, compare
 from eigyo.report import KpiTile, ReportInput, render_html, report_model, write_format
 from eigyo.schema import TABLES
@@ -93,22 +91,6 @@ def report_input(
         data_summary=data_summary(ws),
         currency=ws.settings.currency,
     )
-
-
-def findings_document(
-    label: str, currency: str, findings: list[Finding], lang: str = "ja"
-) -> dict[str, Any]:
-    """The diagnosis as ``eigyo diagnose --format json`` prints it and ``/api/findings``
-    answers (docs/cli-json.md): the period as the caller named it (``label``), the currency of
-    the impacts, and every finding in ``lang``."""
-    total, counted, skipped = non_overlapping_total(findings)
-    return {
-        "period": label,
-        "currency": currency,
-        "findings": [f.to_json(lang) for f in findings],
-        # the ¥ of the alarms whose records do not overlap (eigyo.diagnose.overlap)
-        "at_stake": {"impact_jpy": round(total), "counted": counted, "overlapping": skipped},
-    }
 
 
 def findings_html(ws: Workspace, period: Period, findings: list[Finding], lang: str) -> str:

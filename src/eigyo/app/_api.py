@@ -22,9 +22,9 @@ from eigyo.app._imports import find as find_job
 from eigyo.app._imports import job_json
 from eigyo.app._web import ApiUser, lang_of, require_role, scoped_findings, scoped_ws, state
 from eigyo.base.csv_safe import safe_cell
+from eigyo.diagnose.document import findings_document
 from eigyo.i18n import t
 from eigyo.metrics import DIMENSIONS, REGISTRY
-from eigyo.runbook import findings_document
 
 
 class ErrorOut(BaseModel):

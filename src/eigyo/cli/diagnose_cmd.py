@@ -68,7 +68,7 @@ def diagnose_cmd(
     --format html prints the self-contained HTML report on standard output."""
     from eigyo.cli._period import command_period
     from eigyo.diagnose import diagnose
-    from eigyo.runbook import findings_document, findings_html
+    from eigyo.diagnose.document import findings_document
     from eigyo.workspace import open_workspace
 
     check_format(fmt, ("text", "json", "html"))
@@ -89,6 +89,8 @@ def diagnose_cmd(
             emit_json(findings_document(period, ws.settings.currency, findings, lang))
             return
         if fmt == "html":
+            from eigyo.runbook import findings_html
+
             sys.stdout.write(findings_html(ws, p, findings, lang))
             return
     _print(findings, lang, show_all=all_)

@@ -43,6 +43,12 @@ SAMPLES: dict[str, SampleFn] = {
     "leads_by_campaign": source_conversion.leads_by_campaign,
 }
 
+#: Samples that are a filter of another sample: in a diagnosis read from that sample's table
+#: (one filter over a flat table) instead of computing the same joins again.
+DERIVED: dict[str, tuple[str, Callable[[ir.Table], ir.Table]]] = {
+    "leads_by_campaign": ("leads_by_source", source_conversion.with_campaign),
+}
+
 
 def materialized(t: ir.Table) -> tuple[ir.Table, ir.CachedTable]:
     """``t`` computed into a temporary table of its engine (Ibis ``cache``: DuckDB and
@@ -121,8 +127,12 @@ class Context:
         if name not in self._samples:
             if name not in SAMPLES:
                 raise ValueError(f"Unknown sample {name!r}. Known: {', '.join(SAMPLES)}")
-            t = SAMPLES[name](self.ws, self.period)
-            if self._materialize:
+            if self._materialize and name in DERIVED:
+                parent, part = DERIVED[name]
+                t = part(self.sample(parent))
+            else:
+                t = SAMPLES[name](self.ws, self.period)
+            if self._materialize and name not in DERIVED:
                 t, held = materialized(t)
                 self._held.append(held)
             self._samples[name] = t
@@ -162,7 +172,7 @@ class Context:
 
     @cached_property
     def lead_value(self) -> dict[str, float]:
-        return leads.lead_value(self.ws, self.period)
+        return leads.lead_value(self.ws, self.period, self.sample("mql_leads"))
 
     @cached_property
     def rep_names(self) -> dict[str, str]:

@@ -56,10 +56,11 @@ def mql_leads(ws: Workspace, period: Period) -> ir.Table:
     )
 
 
-def lead_value(ws: Workspace, period: Period) -> dict[str, float]:
+def lead_value(ws: Workspace, period: Period, sample: ir.Table | None = None) -> dict[str, float]:
     """Won amount per answered lead and the won rate of leads within / outside the SLA: the exchange
-    rate the alignment checks use to turn missed leads into money."""
-    s = mql_leads(ws, period)
+    rate the alignment checks use to turn missed leads into money. ``sample``: the period's
+    :func:`mql_leads` already computed (a diagnosis holds it), else built here."""
+    s = mql_leads(ws, period) if sample is None else sample
     o = ws.table("opportunities")
     avg = o.filter((o.status == "won") & in_period(o.closed_at, period)).amount.mean()
     agg = (

@@ -40,5 +40,9 @@ def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
 def leads_by_campaign(ws: Workspace, period: Period) -> ir.Table:
     """The leads of :func:`leads_by_source` that name a campaign: a campaign is judged against
     the other campaigns of its source, and leads without one are no campaign."""
-    t = leads_by_source(ws, period)
+    return with_campaign(leads_by_source(ws, period))
+
+
+def with_campaign(t: ir.Table) -> ir.Table:
+    """The rows of a :func:`leads_by_source` table that name a campaign."""
     return t.filter(t.campaign != UNKNOWN)
