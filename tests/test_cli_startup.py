@@ -131,3 +131,19 @@ def test_command_annotations_are_not_strings() -> None:
         if any(isinstance(a, str) for a in inspect.get_annotations(f).values())
     }
     assert strings == set()
+
+
+def test_the_diagnosis_loads_only_what_it_uses() -> None:
+    """``eigyo diagnose --format json`` imports the diagnosis and its JSON document, never the
+    report (its charts and, through the forecast, scikit-learn) nor polars, which no check
+    uses: ~0.9 s of a large demo's ~12 s diagnosis went to importing them (issue 20)."""
+    doc = _run(
+        """
+        import eigyo.cli.diagnose_cmd, eigyo.diagnose, eigyo.diagnose.document
+        loaded = sorted(m for m in ("eigyo.report", "eigyo.runbook") if m in sys.modules)
+        print(json.dumps({"heavy": heavy(), "eigyo": loaded}))
+        """
+    )
+    assert doc["eigyo"] == []
+    assert set(doc["heavy"]) & {"polars", "sklearn", "plotly", "pandas", "simpy"} == set()
+    assert {"duckdb", "ibis", "scipy"} <= set(doc["heavy"])  # what the checks do need

@@ -8,14 +8,17 @@ facts it cannot know (Japan's holidays), so that each analysis module stays abou
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
-import polars as pl
 
 from eigyo.base.periods import japan_holidays
 from eigyo.base.stats import wilson
 from eigyo.errors import InputError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def check_by(by: str, allowed: tuple[str, ...], what: str) -> str:
@@ -31,6 +34,8 @@ def with_wilson(df: pl.DataFrame, k: str, n: str, name: str) -> pl.DataFrame:
     Runs once per aggregated group (tens of rows), not per record; the rate is null where n is 0
     so an empty group never reads as 0%.
     """
+    import polars as pl
+
     ks = [int(v or 0) for v in df[k].to_list()]
     ns = [int(v or 0) for v in df[n].to_list()]
     bounds = [wilson(a, b) if b else (None, None) for a, b in zip(ks, ns, strict=True)]
@@ -43,6 +48,8 @@ def with_wilson(df: pl.DataFrame, k: str, n: str, name: str) -> pl.DataFrame:
 
 def holiday_table(start: date, end: date) -> ir.Table:
     """Japan's national holidays between two dates as a one-column engine table (``_holiday``)."""
+    import polars as pl
+
     days = japan_holidays(start, end) or [date(1900, 1, 1)]
     return ibis.memtable(pl.DataFrame({"_holiday": days}, schema={"_holiday": pl.Date}))
 

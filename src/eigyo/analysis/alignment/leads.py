@@ -11,11 +11,13 @@ from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
 
 
-def lead_outcomes(ws: Workspace) -> ir.Table:
-    """Whether each lead has an opportunity (leads.opportunity_id, or one whose lead_id is the
-    lead: ``opportunity``, the numerator of lead_to_opportunity_rate) and whether it is won by
-    now (``won``, the numerator of lead_conversion_rate)."""
-    lead = ws.table("leads")
+def lead_outcomes(ws: Workspace, lead: ir.Table | None = None) -> ir.Table:
+    """``lead`` (default: every lead) with whether each has an opportunity (leads.opportunity_id,
+    or one whose lead_id is the lead: ``opportunity``, the numerator of
+    lead_to_opportunity_rate) and whether it is won by now (``won``, the numerator of
+    lead_conversion_rate). A caller passes the leads it keeps (a period's): the joins with the
+    opportunities then run over those rows only, not over every lead of the workspace."""
+    lead = ws.table("leads") if lead is None else lead
     o = ws.table("opportunities")
     won = o.filter(o.status == "won")
     by_lead = won.filter(won.lead_id.notnull()).select(_lid=won.lead_id).distinct()
@@ -27,7 +29,7 @@ def lead_outcomes(ws: Workspace) -> ir.Table:
     j = j.left_join(any_lead, j.lead_id == any_lead._alid)
     j = j.left_join(any_opp, j.opportunity_id == any_opp._aoid)
     return j.select(
-        "lead_id",
+        *lead.columns,
         won=(j._lid.notnull() | j._oid.notnull()).cast("int64"),
         opportunity=(j._alid.notnull() | j._aoid.notnull()).cast("int64"),
     )
@@ -39,9 +41,7 @@ def mql_leads(ws: Workspace, period: Period) -> ir.Table:
     lead = ws.table("leads")
     lead = lead.filter(lead.mql_at.notnull() & in_period(lead.created_at, period))
     minutes = minutes_between(lead.mql_at, lead.first_response_at)
-    lead = lead.mutate(response_minutes=minutes)
-    out = lead_outcomes(ws)
-    lead = lead.left_join(out, lead.lead_id == out.lead_id)
+    lead = lead_outcomes(ws, lead.mutate(response_minutes=minutes))
     lead = with_rep(ws, lead)
     return lead.select(
         "lead_id",

@@ -22,9 +22,7 @@ def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
     ``opportunity`` (0/1: the lead has an opportunity) and ``won`` (0/1: it is won by now)."""
     lead = ws.table("leads")
     lead = lead.filter(in_period(lead.created_at, period))
-    out = lead_outcomes(ws)
-    j = lead.left_join(out, lead.lead_id == out.lead_id)
-    j = with_rep(ws, j)
+    j = with_rep(ws, lead_outcomes(ws, lead))
     return j.select(
         "lead_id",
         rep_id=j.owner_rep_id,

@@ -18,11 +18,10 @@ Definitions (all computed in the engine):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
-import polars as pl
 
 from eigyo.analysis.common import days_between, reps_with_known_hire_date
 from eigyo.analysis.enablement.onboarding import ONBOARDING_DAYS, new_rep_deals
@@ -38,6 +37,9 @@ ROLLING_MONTHS = 3
 #: Closed deals each group (onboarded / not) needs before their win rates are compared.
 MIN_NEW_REP_DEALS = 20
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def _month_index(d: ir.Value) -> ir.IntegerValue:
     """Months since year 0 (year × 12 + month − 1), portable month arithmetic: the engine's
@@ -47,6 +49,8 @@ def _month_index(d: ir.Value) -> ir.IntegerValue:
 
 def _months(ws: Workspace, period: Period) -> ir.Table:
     """Month indexes from the first month with a won deal (or the period start) to period end."""
+    import polars as pl
+
     o = ws.table("opportunities")
     first = o.filter(o.status == "won").closed_at.min().to_pyarrow().as_py()
     start = min(first.date(), period.start) if first is not None else period.start

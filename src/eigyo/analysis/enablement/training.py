@@ -25,12 +25,11 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import polars as pl
 from scipy import stats as sps
 
 from eigyo.analysis.deals import open_deals_at_end
@@ -47,6 +46,9 @@ from eigyo.workspace import Workspace
 MIN_TREATED_REPS = 5
 MIN_CELL = 10
 CELLS = ("treated_pre", "treated_post", "control_pre", "control_post")
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def _verdict(cells: dict[str, np.ndarray], treated_reps: int, seed: int) -> dict
 def training_effect(ws: Workspace, period: Period, window: int = 3, seed: int = 0) -> pl.DataFrame:
     """DiD of monthly bookings per program and pooled; columns effect, low, high, p_value,
     q_value, verdict (improved / worsened / no_evidence / not_enough_data) and cell sizes."""
+    import polars as pl
+
     df = _did_cells(ws, period, window)
     rows: list[dict[str, Any]] = []
     groups = [(p, df.filter(pl.col("program") == p)) for p in sorted(set(df["program"]))]
@@ -195,6 +199,8 @@ def capability_gaps(ws: Workspace, period: Period) -> pl.DataFrame:
 
 def coaching_priorities(ws: Workspace, period: Period) -> pl.DataFrame:
     """Reps ranked by gap points × open pipeline amount, with the capability to coach first."""
+    import polars as pl
+
     gaps = capability_gaps(ws, period)
     if gaps.is_empty():
         return gaps
