@@ -68,3 +68,44 @@ def test_two_proportions_many_is_the_rule_pair_by_pair() -> None:
         judged += want_p != 1.0
     assert judged > 1_000
     assert st.two_proportions(1, 5, 4, 5).p_value == sps.fisher_exact([[1, 4], [4, 1]])[1]
+
+
+def test_fisher_many_is_scipys_fisher_exact_to_the_last_digit() -> None:
+    """Every small table of a grid (where the diagnosis uses Fisher: an expected count below
+    5), tables with an empty row or column, and larger random ones."""
+    rng = np.random.default_rng(3)
+    tables = [
+        (a, b, c, d) for a in range(6) for b in range(6) for c in range(8) for d in range(0, 40, 3)
+    ]
+    tables += [tuple(int(v) for v in rng.integers(0, 300, 4)) for _ in range(500)]
+    t = np.array(tables)
+    got = st.fisher_many(t[:, 0], t[:, 1], t[:, 2], t[:, 3])
+    want = [sps.fisher_exact([[a, b], [c, d]]).pvalue for a, b, c, d in tables]
+    assert len(tables) > 4_000 and sum(w < 0.05 for w in want) > 100
+    assert got.tolist() == want
+
+
+def test_mann_whitney_many_is_scipys_group_by_group() -> None:
+    """Random samples, small (SciPy's exact distribution) and large, with and without ties: the
+    p-values from rank sums, all groups in one call, equal SciPy's ``mannwhitneyu`` on the
+    values (relative 1e-12: the rank sum is summed in another order)."""
+    rng = np.random.default_rng(5)
+    sizes, rank_sums, ties, want = [], [], [], []
+    for _ in range(400):
+        n1, n2 = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        tied = bool(rng.integers(0, 2))
+        a = rng.integers(0, 12, n1).astype(float) if tied else rng.random(n1)
+        b = rng.integers(0, 12, n2).astype(float) if tied else rng.random(n2)
+        both = np.concatenate([a, b])
+        _, counts = np.unique(both, return_counts=True)
+        sizes.append((n1, n2))
+        rank_sums.append(float(sps.rankdata(both)[:n1].sum()))
+        ties.append(float((counts**3 - counts).sum()))
+        same = np.all(both == both[0])
+        want.append(1.0 if same else float(sps.mannwhitneyu(a, b).pvalue))
+    got = st.mann_whitney_many([s[0] for s in sizes], [s[1] for s in sizes], rank_sums, ties)
+    exact = sum(1 for (n1, n2), t in zip(sizes, ties, strict=True) if min(n1, n2) <= 8 and not t)
+    assert exact > 20 and len(sizes) - exact > 200  # both branches are tested
+    for g, w in zip(got, want, strict=True):
+        assert abs(g - w) <= 1e-12 * w
+    assert st.mann_whitney_many([0, 3], [5, 0], [0.0, 6.0], [0.0, 0.0]).tolist() == [1.0, 1.0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,9 +56,8 @@ def two_proportions_many(
     normal = both & ~fisher & (se != 0)
     p = np.ones(len(effect))
     p[normal] = 2 * stats.norm.sf(np.abs(z[normal]))
-    for i in np.flatnonzero(fisher):
-        table = [[a1[i], m1[i] - a1[i]], [a2[i], m2[i] - a2[i]]]
-        p[i] = stats.fisher_exact(np.asarray(table, dtype=np.int64)).pvalue
+    f = np.flatnonzero(fisher)
+    p[f] = fisher_many(a1[f], m1[f] - a1[f], a2[f], m2[f] - a2[f])
     return effect, p
 
 
@@ -90,29 +90,96 @@ def binomial_many(k: ArrayLike, n: ArrayLike, p0: ArrayLike) -> np.ndarray:
     sign = np.where(below, -1.0, 1.0)
     lo = np.where(below, np.ceil(p1 * n1), 0.0)
     hi = np.where(below, n1.astype(np.float64), np.floor(p1 * n1))
-    target = sign * d * rerr
-    found = np.full(len(k1), np.nan)
-    while True:
-        todo = np.isnan(found) & (lo < hi)
-        if not todo.any():
-            break
-        i = np.flatnonzero(todo)
-        mid = lo[i] + (hi[i] - lo[i]) // 2
-        val = sign[i] * stats.binom.pmf(mid, n1[i], p1[i])
-        lo[i] = np.where(val < target[i], mid + 1, lo[i])
-        hi[i] = np.where(val > target[i], mid - 1, hi[i])
-        hit = val == target[i]
-        found[i[hit]] = mid[hit]
-    rest = np.flatnonzero(np.isnan(found))
-    at_lo = sign[rest] * stats.binom.pmf(lo[rest], n1[rest], p1[rest])
-    found[rest] = np.where(at_lo <= target[rest], lo[rest], lo[rest] - 1)
-    ix = found
+    ix = _search(lambda x, i: sign[i] * stats.binom.pmf(x, n1[i], p1[i]), sign * d * rerr, lo, hi)
     # below: the outcomes from n − y up; y counts the terms past the mode ≤ d (the equality
     # case, rare because of rerr, includes ix); above: the outcomes up to ix
     y_below = n1 - ix + (d * rerr == stats.binom.pmf(ix, n1, p1)).astype(np.int64)
     p_below = stats.binom.cdf(k1, n1, p1) + stats.binom.sf(n1 - y_below, n1, p1)
     p_above = stats.binom.cdf(ix, n1, p1) + stats.binom.sf(k1 - 1, n1, p1)
     out[live] = np.minimum(1.0, np.where(below, p_below, p_above))
+    return out
+
+
+def _search(
+    pmf: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    target: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
+    """SciPy's binary search for the two-sided exact tests (``binomtest``, ``fisher_exact``),
+    over many tests at once: for each test ``j``, the index ``x`` in ``lo[j] … hi[j]`` where
+    ``pmf(x) ≤ target[j] < pmf(x + 1)`` on a side of the mode where ``pmf`` (``pmf(x, j)``, the
+    tests' indices ``j``) ascends. The same steps as SciPy's loop, test by test."""
+    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
+    found = np.full(len(target), np.nan)
+    while True:
+        i = np.flatnonzero(np.isnan(found) & (lo < hi))
+        if not len(i):
+            break
+        mid = lo[i] + (hi[i] - lo[i]) // 2
+        val = pmf(mid, i)
+        lo[i] = np.where(val < target[i], mid + 1, lo[i])
+        hi[i] = np.where(val > target[i], mid - 1, hi[i])
+        hit = val == target[i]
+        found[i[hit]] = mid[hit]
+    rest = np.flatnonzero(np.isnan(found))
+    at_lo = pmf(lo[rest], rest)
+    found[rest] = np.where(at_lo <= target[rest], lo[rest], lo[rest] - 1)
+    return found
+
+
+def fisher_many(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> np.ndarray:
+    """Two-sided Fisher exact tests of 2×2 tables ``[[a, b], [c, d]]``, table by table: SciPy's
+    ``fisher_exact(...).pvalue`` to the last digit, for all tables at once (the small groups of a
+    large diagnosis: 700 on the large demo, ~0.5 ms each one at a time).
+
+    The p-value adds the hypergeometric probabilities of every table no more likely than the
+    one seen (within a relative 1e-14), the other side's bound found by :func:`_search`."""
+    a_, b_ = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    c_, d_ = np.asarray(c, dtype=np.int64), np.asarray(d, dtype=np.int64)
+    out = np.ones(len(a_))
+    live = np.flatnonzero(
+        (a_ + b_ > 0) & (c_ + d_ > 0) & (a_ + c_ > 0) & (b_ + d_ > 0)
+    )  # an empty row or column: p = 1
+    if not len(live):
+        return out
+    x = a_[live]
+    n1, n2, n = x + b_[live], c_[live] + d_[live], x + c_[live]
+    total = n1 + n2
+    h = stats.hypergeom
+    mode = np.trunc((n + 1) * (n1 + 1) / (n1 + n2 + 2)).astype(np.int64)
+    pexact = h.pmf(x, total, n1, n)
+    pmode = h.pmf(mode, total, n1, n)
+    gamma = 1 + 1e-14
+    at_mode = np.abs(pexact - pmode) / np.maximum(pexact, pmode) <= 1e-14
+    below = x < mode
+    p = np.ones(len(x))
+    # below the mode: this tail, plus the other tail from where it is no likelier than pexact
+    j = np.flatnonzero(~at_mode & below)
+    if len(j):
+        plower = h.cdf(x[j], total[j], n1[j], n[j])
+        whole = h.pmf(n[j], total[j], n1[j], n[j]) > pexact[j] * gamma
+        guess = _search(
+            lambda v, i: -h.pmf(v, total[j][i], n1[j][i], n[j][i]),
+            -pexact[j] * gamma,
+            mode[j],
+            n[j],
+        )
+        tail = h.sf(guess, total[j], n1[j], n[j])
+        p[j] = np.where(whole, plower, plower + tail)
+    j = np.flatnonzero(~at_mode & ~below)
+    if len(j):
+        pupper = h.sf(x[j] - 1, total[j], n1[j], n[j])
+        whole = h.pmf(0, total[j], n1[j], n[j]) > pexact[j] * gamma
+        guess = _search(
+            lambda v, i: h.pmf(v, total[j][i], n1[j][i], n[j][i]),
+            pexact[j] * gamma,
+            np.zeros(len(j)),
+            mode[j],
+        )
+        tail = h.cdf(guess, total[j], n1[j], n[j])
+        p[j] = np.where(whole, pupper, pupper + tail)
+    out[live] = np.minimum(p, 1.0)
     return out
 
 
@@ -127,31 +194,43 @@ def medians(a: np.ndarray, b: np.ndarray) -> Comparison:
 
 
 def mann_whitney(n1: int, n2: int, rank_sum: float, tie_term: float) -> float:
-    """Two-sided Mann–Whitney p-value from the first sample's rank sum (average ranks within the
-    combined sample, 1-based) and the combined sample's tie term ``Σ (t³ − t)``: what the engine
-    returns instead of the values (eigyo.diagnose.ranks). It is SciPy's ``mannwhitneyu`` with its
-    defaults, to the last digit: the normal approximation with tie and continuity corrections,
-    or — a sample of 8 or fewer and no ties — the exact distribution, computed by SciPy on two
-    samples built to have the same U."""
-    if n1 == 0 or n2 == 0:
-        return 1.0
-    u1 = rank_sum - n1 * (n1 + 1) / 2
-    if (n1 <= 8 or n2 <= 8) and tie_term == 0:
+    """Two-sided Mann–Whitney p-value of one group (:func:`mann_whitney_many`)."""
+    return float(mann_whitney_many([n1], [n2], [rank_sum], [tie_term])[0])
+
+
+def mann_whitney_many(
+    n1: ArrayLike, n2: ArrayLike, rank_sum: ArrayLike, tie_term: ArrayLike
+) -> np.ndarray:
+    """Two-sided Mann–Whitney p-values from each first sample's rank sum (average ranks within
+    the combined sample, 1-based) and the combined sample's tie term ``Σ (t³ − t)``: what the
+    engine returns instead of the values (eigyo.diagnose.ranks). It is SciPy's ``mannwhitneyu``
+    with its defaults, to the last digit: the normal approximation with tie and continuity
+    corrections, for all groups in one array call, or — a sample of 8 or fewer and no ties —
+    the exact distribution, computed by SciPy on two samples built to have the same U."""
+    m1, m2 = np.asarray(n1, dtype=np.int64), np.asarray(n2, dtype=np.int64)
+    r, ties = np.asarray(rank_sum, dtype=np.float64), np.asarray(tie_term, dtype=np.float64)
+    out = np.ones(len(m1))
+    live = (m1 > 0) & (m2 > 0)
+    u1 = r - m1 * (m1 + 1) / 2
+    exact = live & ((m1 <= 8) | (m2 <= 8)) & (ties == 0)
+    for i in np.flatnonzero(exact):
         # b = 0 … n2−1; each of a's values beats as many of b as U₁ still needs (no ties)
-        left, a = round(u1), []
-        for _ in range(n1):
-            c = min(n2, left)
+        left, a = round(float(u1[i])), []
+        for _ in range(int(m1[i])):
+            c = min(int(m2[i]), left)
             a.append(c - 0.5)
             left -= c
-        res = stats.mannwhitneyu(np.array(a), np.arange(n2, dtype=float), method="exact")
-        return float(res.pvalue)
-    n = n1 + n2
-    u = max(u1, n1 * n2 - u1)
-    var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
-    if var <= 0:
-        return 1.0  # every value equal: nothing to tell apart
-    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(var)
-    return float(min(1.0, 2 * stats.norm.sf(z)))
+        res = stats.mannwhitneyu(np.array(a), np.arange(m2[i], dtype=float), method="exact")
+        out[i] = float(res.pvalue)
+    j = np.flatnonzero(live & ~exact)
+    n, a1, a2, u = m1[j] + m2[j], m1[j], m2[j], u1[j]
+    u = np.maximum(u, a1 * a2 - u)
+    var = a1 * a2 / 12 * ((n + 1) - ties[j] / (n * (n - 1)))
+    ok = var > 0  # else every value is equal: nothing to tell apart (p = 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (u - a1 * a2 / 2 - 0.5) / np.sqrt(var)
+    out[j[ok]] = np.minimum(1.0, 2 * stats.norm.sf(z[ok]))
+    return out
 
 
 def benjamini_hochberg(p_values: list[float]) -> list[float]:

@@ -264,14 +264,19 @@ def median(check: Check, sample: ir.Table) -> list[Tested]:
     stratum's tie term: :mod:`eigyo.diagnose.ranks`); no value is pulled into Python."""
     rows = rank_summaries(sample, list(check.group), list(check.strata), check.value)
     total = sum(int(r["n"]) for r in rows)
+    p_values = stats.mann_whitney_many(
+        [int(r["n"]) for r in rows],
+        [int(r["total"]) - int(r["n"]) for r in rows],
+        [float(r["rank_sum"]) for r in rows],
+        [float(r["tie_term"]) for r in rows],
+    )
     out = []
-    for r in rows:
+    for r, p in zip(rows, p_values, strict=True):
         n, rest = int(r["n"]), int(r["total"]) - int(r["n"])
         value = float(r["median"]) if n else float("nan")
         baseline = (
             float(r["rest_median"]) if rest and r["rest_median"] is not None else float("nan")
         )
-        p = stats.mann_whitney(n, rest, float(r["rank_sum"]), float(r["tie_term"]))
         effect = value - baseline if n and rest else float("nan")
         gap_info = Gap(
             n=n,
@@ -290,7 +295,7 @@ def median(check: Check, sample: ir.Table) -> list[Tested]:
                 base_n=rest,
                 effect=effect,
                 gap=_directed_gap(check, value, baseline),
-                p_value=p,
+                p_value=float(p),
                 share=n / total if total else 0.0,
             )
         )
