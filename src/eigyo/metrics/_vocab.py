@@ -43,8 +43,10 @@ def date_in_period(d: ir.DateValue, p: Period) -> ir.BooleanValue:
 
 
 def seconds_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.NumericValue:
-    """Fractional-free elapsed seconds, portable to every engine (epoch seconds)."""
-    return end.epoch_seconds() - start.epoch_seconds()
+    """Elapsed seconds, portable to every engine (epoch seconds), as a double: divided by a
+    literal such as ``86400.0`` an integer would be divided in decimals by Spark (rounded to 6
+    places) and in doubles by DuckDB (eigyo.analysis.common._seconds)."""
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64")
 
 
 def flag(cond: ir.BooleanValue) -> ir.BooleanValue:

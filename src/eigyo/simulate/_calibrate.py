@@ -318,7 +318,7 @@ def _open_deals(ws: Workspace, start: date) -> list[OpenDeal]:
         o.select(
             owner=o.owner_rep_id,
             existing=o.type.isin(skills.EXISTING_TYPES).fill_null(False),
-            age=(t0.epoch_seconds() - o.created_at.epoch_seconds()) / 86400.0,
+            age=(t0.epoch_seconds() - o.created_at.epoch_seconds()).cast("float64") / 86400.0,
             amount=o.amount,
         )
     )

@@ -131,7 +131,9 @@ def features_at(ws: Workspace, day: date) -> ir.Table:
 
 
 def _select(j: ir.Table, until: ir.Value) -> ir.Table:
-    close_in = (j.expected_close_date.epoch_seconds() - until.epoch_seconds()) / 86400.0
+    close_in = (j.expected_close_date.epoch_seconds() - until.epoch_seconds()).cast(
+        "float64"
+    ) / 86400.0
     return j.select(
         "opportunity_id",
         owner_rep_id=j._owner,

@@ -55,7 +55,7 @@ def _activities(ws: Workspace, period: Period) -> ir.Table:
     target = ibis.cases(
         (a.opportunity_id.notnull(), "opportunity"), (a.lead_id.notnull(), "lead"), else_="other"
     )
-    return a.mutate(hours=minutes / 60.0, target=target).drop("_med")
+    return a.mutate(hours=minutes.cast("float64") / 60.0, target=target).drop("_med")
 
 
 def activity_hours(ws: Workspace, period: Period) -> pl.DataFrame:
