@@ -109,3 +109,28 @@ def test_mann_whitney_many_is_scipys_group_by_group() -> None:
     for g, w in zip(got, want, strict=True):
         assert abs(g - w) <= 1e-12 * w
     assert st.mann_whitney_many([0, 3], [5, 0], [0.0, 6.0], [0.0, 0.0]).tolist() == [1.0, 1.0]
+
+
+def test_the_distributions_are_scipy_stats_own_values() -> None:
+    """eigyo.base._distributions (scipy.special behind SciPy's support rules, without importing
+    scipy.stats) equals scipy.stats bit for bit, on and off the support: below 0, above n, at
+    non-integer points, at the support's ends."""
+    from eigyo.base import _distributions as dist
+
+    ks = np.arange(-3, 45, 0.5)
+    for n, p in [(0, 0.3), (1, 0.5), (10, 0.01), (40, 0.37), (40, 1 - 1e-6), (25, 1e-6)]:
+        assert dist.binom_pmf(ks, n, p).tolist() == sps.binom.pmf(ks, n, p).tolist()
+        assert dist.binom_cdf(ks, n, p).tolist() == sps.binom.cdf(ks, n, p).tolist()
+        assert dist.binom_sf(ks, n, p).tolist() == sps.binom.sf(ks, n, p).tolist()
+    ks = np.arange(-2, 30, 1.0)
+    for m, n, draws in [(10, 4, 5), (30, 12, 20), (25, 25, 7), (18, 0, 4), (40, 9, 40)]:
+        for ours, theirs in [
+            (dist.hypergeom_pmf, sps.hypergeom.pmf),
+            (dist.hypergeom_cdf, sps.hypergeom.cdf),
+            (dist.hypergeom_sf, sps.hypergeom.sf),
+        ]:
+            assert ours(ks, m, n, draws).tolist() == theirs(ks, m, n, draws).tolist()
+    z = np.linspace(-9, 9, 1001)
+    assert dist.norm_sf(z).tolist() == sps.norm.sf(z).tolist()
+    for q in (0.5, 0.975, 0.995, 0.8, 1e-9):
+        assert dist.norm_ppf(q) == sps.norm.ppf(q)

@@ -1,6 +1,9 @@
 """The statistics behind "evidence before alarm": tests, intervals and multiple-comparison control.
 
-Kept separate from the checks so each piece can be pinned by known answers in tests.
+Kept separate from the checks so each piece can be pinned by known answers in tests. The
+distributions come from :mod:`eigyo.base._distributions` (SciPy's own special functions, without
+importing ``scipy.stats``); ``scipy.stats`` itself is imported only where a test needs it whole
+(Mann–Whitney's exact distribution).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+
+from eigyo.base import _distributions as dist
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def two_proportions_many(
     fisher = both & (expected < 5)
     normal = both & ~fisher & (se != 0)
     p = np.ones(len(effect))
-    p[normal] = 2 * stats.norm.sf(np.abs(z[normal]))
+    p[normal] = 2 * dist.norm_sf(np.abs(z[normal]))
     f = np.flatnonzero(fisher)
     p[f] = fisher_many(a1[f], m1[f] - a1[f], a2[f], m2[f] - a2[f])
     return effect, p
@@ -83,19 +87,19 @@ def binomial_many(k: ArrayLike, n: ArrayLike, p0: ArrayLike) -> np.ndarray:
     if not live.any():
         return out
     k1, n1, p1 = kk[live], nn[live], pp[live]
-    d = stats.binom.pmf(k1, n1, p1)
+    d = dist.binom_pmf(k1, n1, p1)
     rerr = 1 + 1e-7
     below = k1 < p1 * n1
     # below the mode the search runs over the falling side (ceil(pn) … n) on −pmf
     sign = np.where(below, -1.0, 1.0)
     lo = np.where(below, np.ceil(p1 * n1), 0.0)
     hi = np.where(below, n1.astype(np.float64), np.floor(p1 * n1))
-    ix = _search(lambda x, i: sign[i] * stats.binom.pmf(x, n1[i], p1[i]), sign * d * rerr, lo, hi)
+    ix = _search(lambda x, i: sign[i] * dist.binom_pmf(x, n1[i], p1[i]), sign * d * rerr, lo, hi)
     # below: the outcomes from n − y up; y counts the terms past the mode ≤ d (the equality
     # case, rare because of rerr, includes ix); above: the outcomes up to ix
-    y_below = n1 - ix + (d * rerr == stats.binom.pmf(ix, n1, p1)).astype(np.int64)
-    p_below = stats.binom.cdf(k1, n1, p1) + stats.binom.sf(n1 - y_below, n1, p1)
-    p_above = stats.binom.cdf(ix, n1, p1) + stats.binom.sf(k1 - 1, n1, p1)
+    y_below = n1 - ix + (d * rerr == dist.binom_pmf(ix, n1, p1)).astype(np.int64)
+    p_below = dist.binom_cdf(k1, n1, p1) + dist.binom_sf(n1 - y_below, n1, p1)
+    p_above = dist.binom_cdf(ix, n1, p1) + dist.binom_sf(k1 - 1, n1, p1)
     out[live] = np.minimum(1.0, np.where(below, p_below, p_above))
     return out
 
@@ -146,10 +150,9 @@ def fisher_many(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> np.nd
     x = a_[live]
     n1, n2, n = x + b_[live], c_[live] + d_[live], x + c_[live]
     total = n1 + n2
-    h = stats.hypergeom
     mode = np.trunc((n + 1) * (n1 + 1) / (n1 + n2 + 2)).astype(np.int64)
-    pexact = h.pmf(x, total, n1, n)
-    pmode = h.pmf(mode, total, n1, n)
+    pexact = dist.hypergeom_pmf(x, total, n1, n)
+    pmode = dist.hypergeom_pmf(mode, total, n1, n)
     gamma = 1 + 1e-14
     at_mode = np.abs(pexact - pmode) / np.maximum(pexact, pmode) <= 1e-14
     below = x < mode
@@ -157,27 +160,27 @@ def fisher_many(a: ArrayLike, b: ArrayLike, c: ArrayLike, d: ArrayLike) -> np.nd
     # below the mode: this tail, plus the other tail from where it is no likelier than pexact
     j = np.flatnonzero(~at_mode & below)
     if len(j):
-        plower = h.cdf(x[j], total[j], n1[j], n[j])
-        whole = h.pmf(n[j], total[j], n1[j], n[j]) > pexact[j] * gamma
+        plower = dist.hypergeom_cdf(x[j], total[j], n1[j], n[j])
+        whole = dist.hypergeom_pmf(n[j], total[j], n1[j], n[j]) > pexact[j] * gamma
         guess = _search(
-            lambda v, i: -h.pmf(v, total[j][i], n1[j][i], n[j][i]),
+            lambda v, i: -dist.hypergeom_pmf(v, total[j][i], n1[j][i], n[j][i]),
             -pexact[j] * gamma,
             mode[j],
             n[j],
         )
-        tail = h.sf(guess, total[j], n1[j], n[j])
+        tail = dist.hypergeom_sf(guess, total[j], n1[j], n[j])
         p[j] = np.where(whole, plower, plower + tail)
     j = np.flatnonzero(~at_mode & ~below)
     if len(j):
-        pupper = h.sf(x[j] - 1, total[j], n1[j], n[j])
-        whole = h.pmf(0, total[j], n1[j], n[j]) > pexact[j] * gamma
+        pupper = dist.hypergeom_sf(x[j] - 1, total[j], n1[j], n[j])
+        whole = dist.hypergeom_pmf(0, total[j], n1[j], n[j]) > pexact[j] * gamma
         guess = _search(
-            lambda v, i: h.pmf(v, total[j][i], n1[j][i], n[j][i]),
+            lambda v, i: dist.hypergeom_pmf(v, total[j][i], n1[j][i], n[j][i]),
             pexact[j] * gamma,
             np.zeros(len(j)),
             mode[j],
         )
-        tail = h.cdf(guess, total[j], n1[j], n[j])
+        tail = dist.hypergeom_cdf(guess, total[j], n1[j], n[j])
         p[j] = np.where(whole, pupper, pupper + tail)
     out[live] = np.minimum(p, 1.0)
     return out
@@ -189,6 +192,8 @@ def medians(a: np.ndarray, b: np.ndarray) -> Comparison:
         return Comparison(float("nan"), 1.0)
     if np.all(a == a[0]) and np.all(b == a[0]):
         return Comparison(0.0, 1.0)
+    from scipy import stats  # imported where used: ~0.55 s that most commands never need
+
     res = stats.mannwhitneyu(a, b, alternative="two-sided")
     return Comparison(float(np.median(a) - np.median(b)), float(res.pvalue))
 
@@ -220,6 +225,8 @@ def mann_whitney_many(
             c = min(int(m2[i]), left)
             a.append(c - 0.5)
             left -= c
+        from scipy import stats  # only for an exact case: ~0.55 s to import
+
         res = stats.mannwhitneyu(np.array(a), np.arange(m2[i], dtype=float), method="exact")
         out[i] = float(res.pvalue)
     j = np.flatnonzero(live & ~exact)
@@ -229,7 +236,7 @@ def mann_whitney_many(
     ok = var > 0  # else every value is equal: nothing to tell apart (p = 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (u - a1 * a2 / 2 - 0.5) / np.sqrt(var)
-    out[j[ok]] = np.minimum(1.0, 2 * stats.norm.sf(z[ok]))
+    out[j[ok]] = np.minimum(1.0, 2 * dist.norm_sf(z[ok]))
     return out
 
 
@@ -251,7 +258,7 @@ def _z(confidence: float) -> float:
     """The two-sided normal quantile of a confidence level: the same few levels are asked for
     thousands of times in one diagnosis (one interval per group), and SciPy's ``ppf`` costs
     ~50 µs a call."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return float(dist.norm_ppf(0.5 + confidence / 2))
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -338,7 +345,7 @@ def _bootstrap_stat(x: np.ndarray, stat: str, reps: int, rng: np.random.Generato
     j = np.arange(lo, hi + 1)
 
     def order_stat(m: int) -> np.ndarray:
-        cdf = stats.binom.sf(m - 1, n, j / n)  # P(Bin(n, j/n) ≥ m)
+        cdf = dist.binom_sf(m - 1, n, j / n)  # P(Bin(n, j/n) ≥ m)
         k = np.minimum(np.searchsorted(cdf, u, side="left"), len(j) - 1)
         return xs[j[k] - 1]
 

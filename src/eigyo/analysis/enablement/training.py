@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-from scipy import stats as sps
 
 from eigyo.analysis.deals import open_deals_at_end
 from eigyo.analysis.enablement.ramp import TENURED_AFTER, rep_months
 from eigyo.analysis.verdicts import frame
+from eigyo.base._distributions import norm_ppf, norm_sf
 from eigyo.base.periods import Period
 from eigyo.base.stats import benjamini_hochberg, bootstrap_did
 from eigyo.base.vocabulary import ALL as ALL_PROGRAMS
@@ -221,7 +221,7 @@ def coaching_priorities(ws: Workspace, period: Period) -> pl.DataFrame:
 
 def did_p_value(est: float, low: float, high: float) -> float:
     """Two-sided p-value of a bootstrap estimate read from its 95% interval (normal theory)."""
-    se = (high - low) / (2 * float(sps.norm.ppf(0.975)))
+    se = (high - low) / (2 * norm_ppf(0.975))
     if not math.isfinite(se) or se <= 0:
         return 1.0
-    return float(2 * sps.norm.sf(abs(est) / se))
+    return float(2 * norm_sf(abs(est) / se))
