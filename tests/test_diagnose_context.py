@@ -49,15 +49,16 @@ def test_samples_live_in_the_engine_while_the_context_is_open(demo_company: Demo
 
 
 def test_a_derived_sample_is_its_parents_rows_and_no_table_of_its_own(demo_company: Demo) -> None:
-    """``leads_by_campaign`` is read from the held ``leads_by_source`` (DERIVED): the same rows
-    as its analysis function, without computing the lead joins a second time."""
+    """``leads_by_campaign`` and ``mql_leads`` are read from the held ``leads_by_source``
+    (DERIVED): the same rows as their analysis functions, without computing the lead joins
+    again."""
     with demo_company.open() as ws:
         period = parse_period("FY2025", ws.settings.fiscal_year_start_month)
         before = _temp_tables(ws)
         with Context(ws, period) as ctx:
             for name, (parent, _) in DERIVED.items():
                 got = ctx.sample(name)
-                assert len(_temp_tables(ws) - before) == 1  # the parent's table only
+                assert len(_temp_tables(ws) - before) <= 1  # the parent's table at most
                 assert got.op().__class__.__name__ != "DatabaseTable"  # a filter of it
                 assert ctx.sample(parent).op().__class__.__name__ == "DatabaseTable"
                 want = _digest(ws, SAMPLES[name](ws, period).to_pyarrow())

@@ -47,6 +47,7 @@ SAMPLES: dict[str, SampleFn] = {
 #: (one filter over a flat table) instead of computing the same joins again.
 DERIVED: dict[str, tuple[str, Callable[[ir.Table], ir.Table]]] = {
     "leads_by_campaign": ("leads_by_source", source_conversion.with_campaign),
+    "mql_leads": ("leads_by_source", leads.mqls),
 }
 
 

@@ -35,11 +35,16 @@ def lead_outcomes(ws: Workspace, lead: ir.Table | None = None) -> ir.Table:
     )
 
 
-def mql_leads(ws: Workspace, period: Period) -> ir.Table:
-    """Leads created in the period with an mql_at: response minutes, within SLA, untouched, won."""
+def period_leads(ws: Workspace, period: Period) -> ir.Table:
+    """Leads created in the period: ``lead_id``, ``rep_id``, ``team``, ``source``, ``campaign``,
+    ``created_at``, ``mql_at``, ``response_minutes`` (MQL to first response; null without
+    either), ``within_sla`` (0/1), ``untouched`` (0/1), ``won`` and ``opportunity`` (0/1,
+    :func:`lead_outcomes`). The one row per lead that both lead samples read: the conversion
+    by source (every lead) and the MQLs (:func:`mqls`), so a diagnosis joins the leads with
+    their outcomes once."""
     sla = ws.settings.lead_sla_minutes
     lead = ws.table("leads")
-    lead = lead.filter(lead.mql_at.notnull() & in_period(lead.created_at, period))
+    lead = lead.filter(in_period(lead.created_at, period))
     minutes = minutes_between(lead.mql_at, lead.first_response_at)
     lead = lead_outcomes(ws, lead.mutate(response_minutes=minutes))
     lead = with_rep(ws, lead)
@@ -48,12 +53,30 @@ def mql_leads(ws: Workspace, period: Period) -> ir.Table:
         rep_id=lead.owner_rep_id,
         team=lead.team,
         source=lead.source.fill_null(UNKNOWN),
+        campaign=lead.campaign.fill_null(UNKNOWN),
         created_at=lead.created_at,
+        mql_at=lead.mql_at,
         response_minutes=lead.response_minutes,
         within_sla=(lead.response_minutes.notnull() & (lead.response_minutes <= sla)).cast("int64"),
         untouched=lead.first_response_at.isnull().cast("int64"),
         won=lead.won.fill_null(0),
+        opportunity=lead.opportunity.fill_null(0),
     )
+
+
+def mqls(t: ir.Table) -> ir.Table:
+    """The MQLs (an ``mql_at``) of a :func:`period_leads` table, with the columns of
+    :func:`mql_leads`."""
+    t = t.filter(t.mql_at.notnull())
+    return t.select(
+        "lead_id", "rep_id", "team", "source", "created_at", "response_minutes", "within_sla",
+        "untouched", "won",
+    )  # fmt: skip
+
+
+def mql_leads(ws: Workspace, period: Period) -> ir.Table:
+    """Leads created in the period with an mql_at: response minutes, within SLA, untouched, won."""
+    return mqls(period_leads(ws, period))
 
 
 def lead_value(ws: Workspace, period: Period, sample: ir.Table | None = None) -> dict[str, float]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from eigyo.analysis.alignment.leads import lead_outcomes
-from eigyo.analysis.common import in_period, with_rep
+from eigyo.analysis.alignment.leads import period_leads
 from eigyo.base.periods import Period
 from eigyo.base.vocabulary import UNKNOWN
 from eigyo.workspace import Workspace
@@ -19,20 +18,9 @@ from eigyo.workspace import Workspace
 
 def leads_by_source(ws: Workspace, period: Period) -> ir.Table:
     """Leads created in ``period``: ``source``, ``campaign``, ``team``, ``untouched``,
-    ``opportunity`` (0/1: the lead has an opportunity) and ``won`` (0/1: it is won by now)."""
-    lead = ws.table("leads")
-    lead = lead.filter(in_period(lead.created_at, period))
-    j = with_rep(ws, lead_outcomes(ws, lead))
-    return j.select(
-        "lead_id",
-        rep_id=j.owner_rep_id,
-        team=j.team,
-        source=j.source.fill_null(UNKNOWN),
-        campaign=j.campaign.fill_null(UNKNOWN),
-        untouched=j.first_response_at.isnull().cast("int64"),
-        won=j.won.fill_null(0),
-        opportunity=j.opportunity.fill_null(0),
-    )
+    ``opportunity`` (0/1: the lead has an opportunity) and ``won`` (0/1: it is won by now),
+    with the MQL columns beside them (:func:`~eigyo.analysis.alignment.leads.period_leads`)."""
+    return period_leads(ws, period)
 
 
 def leads_by_campaign(ws: Workspace, period: Period) -> ir.Table:
