@@ -290,6 +290,42 @@ def test_a_job_file_keeps_its_error_in_every_language(tmp_path: Path) -> None:
     assert load(tmp_path, "../etc") is None and load(tmp_path, "missing") is None
 
 
+def test_a_job_of_a_process_that_ended_reads_as_ended(client: Any, tmp_path: Path) -> None:
+    """A comparison's file left "running" by a worker that is gone (eigyo.app._job_files):
+    any worker reports it ended, with one sentence in the reader's language, not "running"
+    for ever; a running job of a live process, recently written, is not taken for lost."""
+    import subprocess
+    import sys
+
+    from eigyo.app._simulate_jobs import SimJob, folder_of, load
+    from tests.test_app import login
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(ended.stdout)
+    live = SimJob("live1", "boss", ["current", "pod"], 20, stage="running", folder=tmp_path)
+    live.save()
+    back = load(tmp_path, "live1")
+    assert back is not None and not back.finished and back.error_text("en") is None
+    gone = SimJob("gone1", "boss", ["current", "pod"], 20, stage="calibrating", pid=pid,
+                  folder=tmp_path)  # fmt: skip
+    gone.save()
+    lost = load(tmp_path, "gone1")
+    assert lost is not None and lost.finished and lost.docs is None
+    assert f"この比較を実行していたサーバーのプロセス（pid {pid}）が終了" in (
+        lost.error_text("ja") or ""
+    )
+    assert f"ran this comparison (pid {pid}) ended" in (lost.error_text("en") or "")
+    # through the page, on a worker that does not hold the job
+    login(client, "boss")
+    workspace = client.app.state.eigyo.workspace
+    SimJob("gone2", "boss", ["current", "pod"], 20, stage="running", pid=pid,
+           folder=folder_of(workspace)).save()  # fmt: skip
+    page = client.get("/simulate/jobs/gone2", headers={"HX-Request": "true"})
+    assert page.status_code == 200 and f"pid {pid}" in page.text
+    assert 'data-structure="pod"' not in page.text
+
+
 @pytest.mark.parametrize(
     ("form", "words"),
     [

@@ -142,6 +142,7 @@ def _start(request: Request, who: Principal, owner: str, options: list[Any]) -> 
                 break
             _JOBS.pop(oldest)
     job.save()
+    job.beating()  # queued or calibrating, it makes no progress for a while: its heartbeat
     prune(folder)
     ctx = contextvars.copy_context()  # the request's generation and requester go with it
     _RUNNER.submit(ctx.run, _work, state(request), who, job, options)

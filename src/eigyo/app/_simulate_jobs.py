@@ -2,40 +2,34 @@
 
 Why on disk as well as in memory: ``eigyo serve --workers N`` runs several processes that share
 sessions and data, and the page's next poll may reach another process than the one running the
-job. The running process writes the job's state to one small JSON file in the workspace folder
-(:data:`FOLDER`, replaced atomically, at most every :data:`WRITE_EVERY_S` seconds while it runs
-and once at the end); a process that does not hold the job reads that file. Errors are stored as
-what they are (a catalogue key and its values, a missing-data reason), never as text, so each
+job. The job lives in a file of :data:`FOLDER` (:mod:`eigyo.app._job_files`, as uploads'
+imports do); a job whose process is gone reads as ended, with one sentence saying so
+(``serving.simulation_lost``). Errors are stored as what they are (a catalogue key and its
+values, a missing-data reason), never as text, so each
 reader gets them in their own language.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import tempfile
 import threading
-import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eigyo.analysis.availability import NotAvailable, not_enough
+from eigyo.app import _job_files
+from eigyo.app._job_files import KEEP, FileJob
 from eigyo.base.currency import DEFAULT_CURRENCY
 from eigyo.errors import EigyoError
 from eigyo.i18n import LANGS, t
 
 #: The jobs' folder inside the workspace folder (beside the sessions file).
 FOLDER = ".eigyo-simulations"
-#: Job files kept (the oldest removed when a job starts).
-KEEP = 200
-#: Seconds between two writes of a running job's progress.
-WRITE_EVERY_S = 0.25
 
 
 @dataclass
-class SimJob:
+class SimJob(FileJob):
     """One comparison: its owner, its structures (today's first) and where it is."""
 
     id: str
@@ -51,9 +45,15 @@ class SimJob:
     #: Why it has no documents: ``{"kind": …}`` (see :meth:`error_text`).
     error: dict[str, Any] | None = None
     currency: str = DEFAULT_CURRENCY
+    #: The process running it, and when it last wrote its file (``time.time()``).
+    pid: int = field(default_factory=os.getpid)
+    host: str = _job_files.HOST
+    beat: float = 0.0
     folder: Path | None = None
     _written: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _saving: threading.Lock = field(default_factory=threading.Lock)
+    KIND: ClassVar[str] = "simulate"
 
     @property
     def finished(self) -> bool:
@@ -82,6 +82,8 @@ class SimJob:
             return None
         if e["kind"] == "na":
             return _na(e["na"]).line(lang)
+        if e["kind"] == "lost":
+            return t("serving.simulation_lost", lang, pid=e["pid"])
         if e["kind"] == "not_enough":
             detail = t(f"analysis_na.detail.sim_{e['what']}", lang, window=e["window"])
             return not_enough("simulate", detail).line(lang)
@@ -92,27 +94,8 @@ class SimJob:
         """One replication done (the simulator's progress callback)."""
         with self.lock:
             self.current, self.done = structure, self.done + 1
-        if time.monotonic() - self._written >= WRITE_EVERY_S:
+        if self.due():
             self.save()
-
-    def save(self) -> None:
-        """Write the job's state for the other processes (atomically; best effort: a job that
-        cannot be written still runs and answers its own process's polls)."""
-        if self.folder is None:
-            return
-        self._written = time.monotonic()
-        with self.lock:
-            state = {k: getattr(self, k) for k in _STATE}
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.id}.", dir=self.folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(state, out, ensure_ascii=False, default=str)
-            os.replace(tmp, self.folder / f"{self.id}.json")
-
-
-#: What a job file holds: every field but the process's own (its folder, clock and lock).
-_STATE = tuple(f.name for f in fields(SimJob) if f.name not in ("folder", "_written", "lock"))
 
 
 class NotAvailableError(Exception):
@@ -139,19 +122,18 @@ def folder_of(workspace: Path) -> Path:
 
 
 def load(folder: Path, job_id: str) -> SimJob | None:
-    """A job another process runs or ran, from its file (None when there is none)."""
-    if not job_id.isalnum():
-        return None
+    """A job another process runs or ran, from its file (None when there is none); a lost one
+    ended, with the reason :meth:`SimJob.error_text` gives."""
+    state = _job_files.read(folder, job_id)
     try:
-        state = json.loads((folder / f"{job_id}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        job = SimJob.from_state(state) if state is not None else None
+    except TypeError:
         return None
-    return SimJob(**state)
+    if job is not None and job.lost():
+        return replace(job, stage="done", error={"kind": "lost", "pid": job.pid})
+    return job
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:
     """Remove all but the ``keep`` newest job files."""
-    with contextlib.suppress(OSError):
-        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[keep:]:
-            old.unlink(missing_ok=True)
+    _job_files.prune(folder, keep)
