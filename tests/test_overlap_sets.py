@@ -130,3 +130,24 @@ def _rolled_up(findings: list[Finding]) -> list[Finding]:
         out.append(replace(a, evidence={**a.evidence, "members": members[1:]}))
     out.append(replace(out[0], scope={"team": values["team"][0]}))
     return out
+
+
+def test_overlaps_are_listed_in_the_findings_order_whatever_the_arrival(
+    demo_company: Demo, demo_runbook: RunResult
+) -> None:
+    """The same alarms marked in two arrival orders (an engine returns groups in any order)
+    get the same ``overlaps`` lists, each in the findings' order: the largest impact first."""
+
+    def marked(order: list[Finding]) -> dict[str, list[str]]:
+        fresh = [replace(f, overlaps=[]) for f in order]
+        with demo_company.open() as ws:
+            ctx = Context(ws, parse_period("FY2025", ws.settings.fiscal_year_start_month))
+            overlap.mark(fresh, ctx)
+        return {f.id: f.overlaps for f in fresh}
+
+    weighed = overlap._weighed(demo_runbook.findings)
+    forward, backward = marked(weighed), marked(weighed[::-1])
+    assert forward == backward and sum(len(v) for v in forward.values()) >= 2
+    rank = {f.id: f.sort_key() for f in weighed}
+    for ids in forward.values():
+        assert ids == sorted(ids, key=rank.__getitem__)

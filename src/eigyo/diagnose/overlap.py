@@ -225,7 +225,11 @@ def _pairs_of(sets: pa.ChunkedArray, n: int) -> set[tuple[int, int]]:
 
 def mark(findings: list[Finding], ctx: Context) -> None:
     """Set ``overlaps`` (finding ids, both ways) on the alarms with an impact whose populations
-    share a deal, lead or rep. Other findings keep an empty list: nothing of theirs is summed."""
+    share a deal, lead or rep. Other findings keep an empty list: nothing of theirs is summed.
+
+    Each list is in the findings' own order (:meth:`Finding.sort_key`: the largest impact
+    first), not in the order the findings arrived here — that follows the engine's GROUP BY
+    order, and the report's "overlaps with" lists read differently on Spark and DuckDB."""
     weighed = _weighed(findings)
     if len(weighed) < 2:
         return
@@ -237,6 +241,9 @@ def mark(findings: list[Finding], ctx: Context) -> None:
             a.overlaps.append(b.id)
         if a.id not in b.overlaps:
             b.overlaps.append(a.id)
+    rank = {f.id: f.sort_key() for f in weighed}
+    for f in weighed:
+        f.overlaps.sort(key=rank.__getitem__)
 
 
 def non_overlapping_total(findings: Sequence[Finding]) -> tuple[float, list[str], list[str]]:
