@@ -136,6 +136,7 @@ def _selection(check: Check, finding: Finding, columns: Sequence[str]) -> Select
         for k in check.group:
             if k not in finding.scope and k in finding.evidence and k in cols:
                 conditions.append((k, [finding.evidence[k]]))
+    # what the check counted (not null): a deal still waiting is not tested
     value = check.value if check.value in cols else None
     bad_high = check.better == "lower"
     target = None
@@ -143,7 +144,6 @@ def _selection(check: Check, finding: Finding, columns: Sequence[str]) -> Select
         # The whole organization against a target: the records are the ones that miss it.
         target = (check.value, 1 if bad_high else 0)
     key = next(k for k in KEYS if k in cols)
-    # what the check counted: a deal still waiting is not tested
     return Selection(check.sample, key, accept(conditions), value, target, value, bad_high)
 
 
