@@ -465,6 +465,30 @@ def test_underserved_segment_wins_more_with_few_deals(tmp_path: Path) -> None:
     assert (f.evidence["value"], f.evidence["baseline"], f.evidence["share"]) == (0.6, 0.25, 0.0625)
 
 
+def test_two_warnings_of_one_column_are_two_findings_with_two_ids(tmp_path: Path) -> None:
+    """A blank amount and an outlier amount in the same column (as the public Maven CRM data
+    gives) are two findings of the import check, with two ids: the records page and the
+    overlaps read a finding by its id."""
+    from eigyo import workspace
+    from eigyo.ingest import import_path
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "reps.csv").write_text(
+        "rep_id,team,role,hire_date\nr1,A,generalist,2020-04-01\n", encoding="utf-8"
+    )
+    amounts = ["", "", "", *(["1000"] * 16), "9000000000000"]  # 3 blank, 1 outlier
+    rows = ["opportunity_id,owner_rep_id,amount,created_at,status"]
+    rows += [f"o{i},r1,{a},2025-05-01,open" for i, a in enumerate(amounts)]
+    (src / "opportunities.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws = workspace.init(tmp_path / "w")
+    import_path(ws, src)
+    found = [f for f in diagnose(ws, FY, check_ids=["import_quality"])]
+    amount = [f for f in found if f.scope == {"table": "opportunities", "column": "amount"}]
+    assert sorted(f.evidence["code"] for f in amount) == ["blank", "outlier"]
+    assert len({f.id for f in found}) == len(found)
+
+
 def test_import_quality_reports_warnings_recorded_by_the_importer(tmp_path: Path) -> None:
     from eigyo import workspace
     from eigyo.ingest import import_path

@@ -49,13 +49,21 @@ class Finding:
     #: Ids of the other findings whose populations (deals, leads, reps) share records with this
     #: one's: their impacts are not additive (eigyo.diagnose.overlap).
     overlaps: list[str] = field(default_factory=list)
+    #: What else tells this finding from another of the same check and scope, as part of its
+    #: id: the import check states one finding per warning code of one column (a blank and an
+    #: outlier amount), and both had one id — the records page and the overlaps could not tell
+    #: them apart. Empty for the checks whose scope is their identity.
+    distinct: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
-        """A stable, URL-safe id: the check and a digest of the scope. The same check on the same
-        scope has the same id in every run, so a link to a finding's records keeps working after
-        a re-import (``eigyo diagnose --records ID``, the dashboard's evidence page)."""
+        """A stable, URL-safe id: the check and a digest of the scope (and of ``distinct``). The
+        same check on the same scope has the same id in every run, so a link to a finding's
+        records keeps working after a re-import (``eigyo diagnose --records ID``, the
+        dashboard's evidence page)."""
         key = json.dumps(self.scope, sort_keys=True, ensure_ascii=False)
+        if self.distinct:
+            key += json.dumps(self.distinct, sort_keys=True, ensure_ascii=False)
         return f"{self.check}-{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:8]}"
 
     @property

@@ -70,6 +70,7 @@ def run_quality(check: Check, ctx: Context) -> list[Finding]:
                 impact_jpy=None,
                 unit="ratio",
                 chart=check.chart,
+                distinct={"code": w.code},
             )
         )
     return out or [plain_finding(check, "ok", {"groups_tested": 0})]
