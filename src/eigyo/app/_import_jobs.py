@@ -34,7 +34,7 @@ class Job(FileJob):
     step: str = ""
     done: int = 0
     total: int = 0
-    finished: bool = False  # type: ignore[assignment]
+    finished: bool = False
     report: dict[str, Any] | None = None
     error: str | None = None
     #: The process running it, and when it last wrote its file (``time.time()``).

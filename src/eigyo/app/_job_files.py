@@ -22,6 +22,7 @@ import socket
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -40,10 +41,11 @@ HOST = socket.gethostname()
 PROCESS_ONLY = frozenset({"folder", "_written", "lock", "_saving"})
 
 
-class FileJob:
+class FileJob(ABC):
     """What a job dataclass shares to live in a file. The dataclass declares ``id``, ``pid``
     (``os.getpid``), ``host`` (:data:`HOST`), ``beat``, ``folder``, ``_written``, ``lock`` and
-    ``_saving`` (two ``threading.Lock``), and whether it is ``finished``."""
+    ``_saving`` (two ``threading.Lock``), and whether it is ``finished`` (a field or a
+    property)."""
 
     id: str
     pid: int
@@ -58,8 +60,9 @@ class FileJob:
     KIND: ClassVar[str] = "job"
 
     @property
+    @abstractmethod
     def finished(self) -> bool:
-        raise NotImplementedError
+        """Whether the job has ended (with its result or its error)."""
 
     def state(self) -> dict[str, Any]:
         """What the file holds: every field but the process's own."""
@@ -114,14 +117,20 @@ class FileJob:
         """Whether the job is unfinished and its process no longer runs it."""
         if self.finished:
             return False
-        if self.host == HOST and self.pid != os.getpid():
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return True
-            except OSError:  # alive, another user's: the heartbeat decides
-                pass
+        if self.host == HOST and self.pid != os.getpid() and _gone(self.pid):
+            return True
         return time.time() - self.beat > STALE_S
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process of this machine has id ``pid`` (one of another user's is alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's: the heartbeat decides
+        return False
+    return False
 
 
 def read(folder: Path, job_id: str) -> dict[str, Any] | None:

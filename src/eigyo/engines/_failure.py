@@ -101,7 +101,7 @@ def driver_memory() -> str:
         if sc is not None:
             return str(sc.getConf().get("spark.driver.memory", "1g"))
     except Exception:  # no PySpark, or a JVM that is gone: the default is what it ran with
-        pass
+        return "1g"
     return "1g"
 
 
