@@ -115,7 +115,8 @@ class Warmer:
                             self.done.set()
                     except Exception:  # a failed warm-up leaves the pages to compute on demand
                         log.exception("warm-up of %s failed", gen)
-                        self.state.shared.mark(gen, READY)  # served all the same: never stuck
+                        if not self._stale(gen):  # served all the same: never stuck
+                            self.state.shared.mark(gen, READY)
                         self.warmed = gen
                     finally:
                         GENERATION.reset(gen_token)
@@ -152,6 +153,10 @@ class Warmer:
                     if not self._visit(gen, user, visit):
                         return False
             if mark == READY and not self._replay(gen):
+                return False
+            if self._stale(gen):
+                # a newer import arrived: marking this one ready now could send pages that
+                # already show the newer data back to the older (tests/test_shared_workspace)
                 return False
             st.shared.mark(gen, mark)
             log.info("%s %s: %d scopes in %.1f s", mark, gen, len(users),
