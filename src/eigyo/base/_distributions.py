@@ -12,6 +12,8 @@ invalid parameter is not reproduced.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.special as sc
 import scipy.special._ufuncs as scu
@@ -32,63 +34,68 @@ def norm_ppf(q: float) -> float:
     return float(sc.ndtri(q))
 
 
+def _pmf(
+    k: np.ndarray, lo: np.ndarray, hi: np.ndarray, ufunc: Any, *args: np.ndarray
+) -> np.ndarray:
+    """SciPy's ``rv_discrete.pmf`` rule: 0 off the support ``lo…hi`` and at non-integer k,
+    else ``ufunc`` clipped to [0, 1]."""
+    inside = (k >= lo) & (k <= hi) & (np.floor(k) == k)
+    out = np.zeros(k.shape)
+    out[inside] = np.clip(ufunc(k[inside], *(a[inside] for a in args)), 0, 1)
+    return out
+
+
+def _tail(
+    k: np.ndarray, lo: np.ndarray, hi: np.ndarray, upper: bool, ufunc: Any, *args: np.ndarray
+) -> np.ndarray:
+    """SciPy's ``rv_discrete.cdf`` (``upper`` False) and ``sf`` (True) rules: below the support
+    0 (sf: 1), from its end on 1 (sf: 0), else ``ufunc`` clipped to [0, 1]."""
+    inside = (k >= lo) & (k < hi)
+    out = np.where(k < lo, 1.0, 0.0) if upper else np.where(k >= hi, 1.0, 0.0)
+    out[inside] = np.clip(ufunc(k[inside], *(a[inside] for a in args)), 0, 1)
+    return out
+
+
 def binom_pmf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray:
     """``scipy.stats.binom.pmf``: 0 off the support 0…n and at non-integer k."""
     k_, n_, p_ = _arrays(k, n, p)
-    inside = (k_ >= 0) & (k_ <= n_) & (np.floor(k_) == k_)
-    out = np.zeros(k_.shape)
-    out[inside] = np.clip(scu._binom_pmf(k_[inside], n_[inside], p_[inside]), 0, 1)
-    return out
+    return _pmf(k_, np.zeros(k_.shape), n_, scu._binom_pmf, n_, p_)
 
 
 def binom_cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray:
     """``scipy.stats.binom.cdf``: 0 below the support, 1 from n on, else at ⌊k⌋."""
     k_, n_, p_ = _arrays(k, n, p)
-    inside = (k_ >= 0) & (k_ < n_)
-    out = np.where(k_ >= n_, 1.0, 0.0)
-    out[inside] = np.clip(scu._binom_cdf(np.floor(k_[inside]), n_[inside], p_[inside]), 0, 1)
-    return out
+    floor = lambda x, *a: scu._binom_cdf(np.floor(x), *a)  # noqa: E731 (SciPy floors k here)
+    return _tail(k_, np.zeros(k_.shape), n_, False, floor, n_, p_)
 
 
 def binom_sf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> np.ndarray:
     """``scipy.stats.binom.sf``: 1 below the support, 0 from n on, else at ⌊k⌋."""
     k_, n_, p_ = _arrays(k, n, p)
-    inside = (k_ >= 0) & (k_ < n_)
-    out = np.where(k_ < 0, 1.0, 0.0)
-    out[inside] = np.clip(scu._binom_sf(np.floor(k_[inside]), n_[inside], p_[inside]), 0, 1)
-    return out
+    floor = lambda x, *a: scu._binom_sf(np.floor(x), *a)  # noqa: E731 (SciPy floors k here)
+    return _tail(k_, np.zeros(k_.shape), n_, True, floor, n_, p_)
 
 
-def _hyper_support(m: np.ndarray, n: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The hypergeometric support (SciPy's ``hypergeom`` order: M total, n good, N drawn)."""
-    return np.maximum(draws - (m - n), 0), np.minimum(n, draws)
+def _hyper(k: ArrayLike, m: ArrayLike, n: ArrayLike, draws: ArrayLike) -> list[np.ndarray]:
+    """``k`` and the support's ends, then the ufunc's arguments in its order (n, N, M): SciPy's
+    ``hypergeom(M total, n good, N drawn)``."""
+    k_, m_, n_, d_ = _arrays(k, m, n, draws)
+    return [k_, np.maximum(d_ - (m_ - n_), 0), np.minimum(n_, d_), n_, d_, m_]
 
 
 def hypergeom_pmf(k: ArrayLike, m: ArrayLike, n: ArrayLike, draws: ArrayLike) -> np.ndarray:
     """``scipy.stats.hypergeom.pmf(k, M, n, N)``."""
-    k_, m_, n_, d_ = _arrays(k, m, n, draws)
-    lo, hi = _hyper_support(m_, n_, d_)
-    inside = (k_ >= lo) & (k_ <= hi) & (np.floor(k_) == k_)
-    out = np.zeros(k_.shape)
-    out[inside] = np.clip(scu._hypergeom_pmf(k_[inside], n_[inside], d_[inside], m_[inside]), 0, 1)
-    return out
+    k_, lo, hi, *args = _hyper(k, m, n, draws)
+    return _pmf(k_, lo, hi, scu._hypergeom_pmf, *args)
 
 
 def hypergeom_cdf(k: ArrayLike, m: ArrayLike, n: ArrayLike, draws: ArrayLike) -> np.ndarray:
     """``scipy.stats.hypergeom.cdf(k, M, n, N)``."""
-    k_, m_, n_, d_ = _arrays(k, m, n, draws)
-    lo, hi = _hyper_support(m_, n_, d_)
-    inside = (k_ >= lo) & (k_ < hi)
-    out = np.where(k_ >= hi, 1.0, 0.0)
-    out[inside] = np.clip(scu._hypergeom_cdf(k_[inside], n_[inside], d_[inside], m_[inside]), 0, 1)
-    return out
+    k_, lo, hi, *args = _hyper(k, m, n, draws)
+    return _tail(k_, lo, hi, False, scu._hypergeom_cdf, *args)
 
 
 def hypergeom_sf(k: ArrayLike, m: ArrayLike, n: ArrayLike, draws: ArrayLike) -> np.ndarray:
     """``scipy.stats.hypergeom.sf(k, M, n, N)``."""
-    k_, m_, n_, d_ = _arrays(k, m, n, draws)
-    lo, hi = _hyper_support(m_, n_, d_)
-    inside = (k_ >= lo) & (k_ < hi)
-    out = np.where(k_ < lo, 1.0, 0.0)
-    out[inside] = np.clip(scu._hypergeom_sf(k_[inside], n_[inside], d_[inside], m_[inside]), 0, 1)
-    return out
+    k_, lo, hi, *args = _hyper(k, m, n, draws)
+    return _tail(k_, lo, hi, True, scu._hypergeom_sf, *args)
