@@ -91,6 +91,11 @@ class Context:
         self._materialize = False
         self.release()
 
+    @property
+    def holds(self) -> bool:
+        """Whether the samples are held in engine tables (an entered context)."""
+        return self._materialize
+
     def release(self) -> None:
         """Drop the samples' temporary engine tables (the next :meth:`sample` builds anew)."""
         held, self._held, self._samples = self._held, [], {}

@@ -164,25 +164,11 @@ def _balanced_union(parts: list[ir.Table]) -> ir.Table:
 
 def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:
     """The index pairs ``(i, j)``, ``i < j``, of findings that share a record (one query)."""
-    samples: dict[str, ir.Table] = {}
     cached: list[ir.Table] = []
-
-    def sample(name: str) -> ir.Table:
-        """Each sample computed once, into a temporary table of the engine: a hundred
-        populations over one sample would otherwise compile and run it a hundred times (6 of
-        the medium demo's 12 s of diagnosis). A diagnosis's context holds them so already."""
-        if name not in samples:
-            t = ctx.sample(name)
-            if not isinstance(t, ir.CachedTable):
-                t = t.cache()
-                cached.append(t)
-            samples[name] = t
-        return samples[name]
-
     steps: list[ir.Table] = []
     try:
         with engine_step("engine.spark.step.overlap"):  # Spark's failure: one sentence
-            keys = key_table(findings, ctx, sample, hold=steps)
+            keys = key_table(findings, ctx, _held(ctx, cached), hold=steps)
             if keys is None:
                 return set()
             held = _holders(keys).to_pyarrow().column("held")
@@ -190,6 +176,24 @@ def pairs(findings: Sequence[Finding], ctx: Context) -> set[tuple[int, int]]:
     finally:
         for t in [*steps, *cached]:
             t.release()
+
+
+def _held(ctx: Context, cached: list[ir.Table]) -> Samples:
+    """The samples as the key table reads them: a diagnosis's context holds them in engine
+    tables already (a copy would only cost time and memory); a bare context's are computed once
+    here, into temporary tables appended to ``cached`` for the caller to release — the key
+    table reads a sample once per shape of findings over it."""
+    if ctx.holds:
+        return ctx.sample
+    samples: dict[str, ir.Table] = {}
+
+    def sample(name: str) -> ir.Table:
+        if name not in samples:
+            samples[name] = ctx.sample(name).cache()
+            cached.append(samples[name])
+        return samples[name]
+
+    return sample
 
 
 def _holders(keys: ir.Table) -> ir.Table:
